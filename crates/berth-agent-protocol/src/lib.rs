@@ -1,0 +1,97 @@
+//! The protocol between the control plane and an agent, over HTTP/JSON on the server's
+//! listen address. An agent registers itself through the ECS API's own
+//! `RegisterContainerInstance` (as the ECS agent does), then uses the two endpoints here:
+//!
+//! - `GET  /agent/v1/clusters/{cluster}/instances/{id}/desired?after={generation}` — long poll.
+//!   Answers at once with the whole [`DesiredDocument`] when the server's generation is newer
+//!   than `after`, otherwise waits up to [`LONG_POLL_SECONDS`] and answers with the current one.
+//!   Every poll counts as a heartbeat.
+//! - `POST /agent/v1/clusters/{cluster}/instances/{id}/report` — a [`StateReport`] with the
+//!   observed state of some or all of the instance's tasks. Idempotent: reporting the same
+//!   state twice changes nothing, and a task's `lastStatus` never moves backwards.
+//!
+//! Both answer `410 Gone` when the instance has been deregistered (the agent then registers
+//! afresh) and `404` for an unknown cluster or instance.
+//!
+//! Invariant: the server always sends the *whole* desired document with a generation; the
+//! agent converges to the newest one it has seen and ignores older ones. No deltas.
+
+use berth_types::records::{ContainerState, TaskRecord};
+use berth_types::spec::TaskSpec;
+use berth_types::{DesiredStatus, TaskStatus, TaskStopCode, Timestamp};
+use serde::{Deserialize, Serialize};
+
+/// How long the server holds a desired-state poll open before answering unchanged.
+pub const LONG_POLL_SECONDS: u64 = 20;
+
+/// Docker label keys an agent puts on every container it creates. They let a restarted agent
+/// find and adopt its containers, and keep two agents on one host apart.
+pub mod labels {
+    pub const CLUSTER: &str = "com.amazonaws.ecs.cluster";
+    pub const TASK_ARN: &str = "com.amazonaws.ecs.task-arn";
+    pub const CONTAINER_NAME: &str = "com.amazonaws.ecs.container-name";
+    pub const TASK_FAMILY: &str = "com.amazonaws.ecs.task-definition-family";
+    pub const TASK_REVISION: &str = "com.amazonaws.ecs.task-definition-version";
+    /// The container instance that owns the container: an agent touches only its own.
+    pub const CONTAINER_INSTANCE: &str = "dev.berth.container-instance";
+}
+
+/// Everything the server wants running on one container instance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesiredDocument {
+    /// Grows whenever anything in the document changes.
+    pub generation: u64,
+    pub tasks: Vec<DesiredTask>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DesiredTask {
+    pub task_arn: String,
+    pub spec: TaskSpec,
+    pub desired_status: DesiredStatus,
+    /// What the server last recorded, so that a restarted agent knows what it already reported.
+    pub last_status: TaskStatus,
+}
+
+/// Observed state of tasks on one instance.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StateReport {
+    pub tasks: Vec<TaskReport>,
+}
+
+/// One task's observed state. Fields left `None` keep what the server already has.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskReport {
+    pub task_arn: String,
+    pub last_status: TaskStatus,
+    pub containers: Vec<ContainerState>,
+    pub pull_started_at: Option<Timestamp>,
+    pub pull_stopped_at: Option<Timestamp>,
+    /// When the task reached RUNNING.
+    pub started_at: Option<Timestamp>,
+    /// When the last container stopped.
+    pub execution_stopped_at: Option<Timestamp>,
+    /// Set by the agent when *it* decided the task stops (an essential container exited, a
+    /// container failed to start or to pull); a user's or scheduler's stop already carries one.
+    pub stop_code: Option<TaskStopCode>,
+    pub stopped_reason: Option<String>,
+}
+
+/// The answer to a report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReportResponse {
+    /// Tasks the server does not know on this instance. The agent stops and removes their
+    /// containers: they were never acknowledged to anyone, so nothing may keep them running.
+    pub unknown_tasks: Vec<String>,
+}
+
+impl DesiredTask {
+    pub fn from_record(task_arn: String, record: &TaskRecord) -> Self {
+        DesiredTask {
+            task_arn,
+            spec: record.spec.clone(),
+            desired_status: record.desired_status,
+            last_status: record.last_status,
+        }
+    }
+}

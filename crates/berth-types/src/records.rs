@@ -1,0 +1,126 @@
+//! The records the control plane stores: desired state written by API actions and observed
+//! state reported by agents, side by side on the same record.
+
+use crate::ids::{ClusterName, ContainerInstanceId, TaskDefinitionFamily, TaskId};
+use crate::resources::{PortProtocol, Resources};
+use crate::spec::TaskSpec;
+use crate::status::{
+    ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus, TaskStatus, TaskStopCode,
+};
+use crate::time::Timestamp;
+use crate::{Attribute, Tag};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClusterRecord {
+    pub name: ClusterName,
+    pub status: ClusterStatus,
+    pub tags: Vec<Tag>,
+    /// `containerInsights` and any other cluster settings, by name.
+    pub settings: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskDefinitionRecord {
+    pub family: TaskDefinitionFamily,
+    pub revision: u32,
+    pub status: TaskDefinitionStatus,
+    pub spec: TaskSpec,
+    /// The registered definition in the edge's own rendering, kept verbatim so that describe
+    /// shows exactly what was registered (including members Berth does not act on).
+    pub document: serde_json::Value,
+    pub tags: Vec<Tag>,
+    pub registered_at: Timestamp,
+    pub deregistered_at: Option<Timestamp>,
+}
+
+/// A host port bound to a container port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NetworkBinding {
+    pub bind_ip: String,
+    pub container_port: u16,
+    pub host_port: u16,
+    pub protocol: PortProtocol,
+}
+
+/// One container of a task, as last reported by its agent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContainerState {
+    pub name: String,
+    /// The Docker container ID, once created.
+    pub runtime_id: Option<String>,
+    pub last_status: TaskStatus,
+    pub exit_code: Option<i32>,
+    pub reason: Option<String>,
+    pub network_bindings: Vec<NetworkBinding>,
+    pub health_status: HealthStatus,
+    pub image_digest: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    pub id: TaskId,
+    pub cluster: ClusterName,
+    pub family: TaskDefinitionFamily,
+    pub revision: u32,
+    pub container_instance: ContainerInstanceId,
+    /// The definition with overrides applied: what the agent runs.
+    pub spec: TaskSpec,
+    /// Held on the instance while the task is not STOPPED.
+    pub demand: Resources,
+    /// The request's `overrides` in the edge's rendering, echoed back by describe.
+    pub overrides: serde_json::Value,
+    pub last_status: TaskStatus,
+    pub desired_status: DesiredStatus,
+    pub started_by: Option<String>,
+    pub group: String,
+    pub launch_type: String,
+    pub containers: Vec<ContainerState>,
+    pub health_status: HealthStatus,
+    pub created_at: Timestamp,
+    pub pull_started_at: Option<Timestamp>,
+    pub pull_stopped_at: Option<Timestamp>,
+    pub started_at: Option<Timestamp>,
+    pub stopping_at: Option<Timestamp>,
+    pub stopped_at: Option<Timestamp>,
+    pub execution_stopped_at: Option<Timestamp>,
+    pub stop_code: Option<TaskStopCode>,
+    pub stopped_reason: Option<String>,
+    /// Grows by one on every change a user could see.
+    pub version: u64,
+    pub tags: Vec<Tag>,
+}
+
+impl TaskRecord {
+    /// Whether the task still holds resources on its instance.
+    pub fn holds_resources(&self) -> bool {
+        self.last_status != TaskStatus::Stopped
+    }
+}
+
+/// The agent software and Docker versions an instance reported.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VersionInfo {
+    pub agent_version: Option<String>,
+    pub agent_hash: Option<String>,
+    pub docker_version: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ContainerInstanceRecord {
+    pub id: ContainerInstanceId,
+    pub cluster: ClusterName,
+    /// The host's identity as its agent reported it (stable across agent restarts).
+    pub ec2_instance_id: String,
+    pub status: ContainerInstanceStatus,
+    pub status_reason: Option<String>,
+    pub registered: Resources,
+    pub attributes: Vec<Attribute>,
+    pub version_info: VersionInfo,
+    pub registered_at: Timestamp,
+    pub tags: Vec<Tag>,
+    /// Grows by one on every change a user could see.
+    pub version: u64,
+}
