@@ -123,4 +123,8 @@ pub struct ContainerInstanceRecord {
     pub tags: Vec<Tag>,
     /// Grows by one on every change a user could see.
     pub version: u64,
+    /// Generation of the desired document sent to this instance's agent; grows whenever the
+    /// instance's set of tasks or any of their desired statuses changes. Durable, so it keeps
+    /// growing across server restarts and an agent never mistakes a new document for an old one.
+    pub desired_generation: u64,
 }

@@ -1,0 +1,228 @@
+//! The control plane's side of the agent protocol (`berth-agent-protocol`): the whole desired
+//! document for an instance, the long poll that waits for a newer one, and merging state
+//! reports into task records.
+//!
+//! Invariant: a report never moves a task's `lastStatus` backwards and never changes a record
+//! when it says nothing new, so agents may resend reports freely.
+
+use crate::error::{ControlError, ControlResult};
+use crate::state::Change;
+use crate::ControlPlane;
+use berth_agent_protocol::{DesiredDocument, DesiredTask, ReportResponse, StateReport, TaskReport};
+use berth_types::records::TaskRecord;
+use berth_types::{
+    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskStatus, Timestamp,
+};
+use std::time::Duration;
+use tokio::sync::watch;
+
+/// Why an agent endpoint refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AgentRefusal {
+    /// No such cluster or instance: the agent should register.
+    Unknown,
+    /// The instance was deregistered: the agent should register afresh.
+    Deregistered,
+}
+
+impl ControlPlane {
+    fn instance_for_agent(&self, cluster: &ClusterName, id: &ContainerInstanceId) -> Result<u64, AgentRefusal> {
+        let state = self.read();
+        let instance = state.instances.get(id).filter(|instance| &instance.cluster == cluster).ok_or(AgentRefusal::Unknown)?;
+        if instance.status == ContainerInstanceStatus::Inactive {
+            return Err(AgentRefusal::Deregistered);
+        }
+        Ok(instance.desired_generation)
+    }
+
+    /// The whole desired document for the instance, once its generation is newer than `after`
+    /// or `wait` has passed. The poll counts as a heartbeat for as long as it is open.
+    pub async fn poll_desired(
+        &self,
+        cluster: &ClusterName,
+        id: &ContainerInstanceId,
+        after: u64,
+        wait: Duration,
+    ) -> Result<DesiredDocument, AgentRefusal> {
+        let generation = self.instance_for_agent(cluster, id)?;
+        self.record_agent_contact(id);
+        if generation <= after {
+            let mut receiver = self.generation_receiver(id, generation);
+            let _open = OpenPoll::new(self, id);
+            let _ = tokio::time::timeout(wait, receiver.wait_for(|current| *current > after)).await;
+            self.record_agent_contact(id);
+        }
+        self.instance_for_agent(cluster, id)?;
+        Ok(self.desired_document(id))
+    }
+
+    fn generation_receiver(&self, id: &ContainerInstanceId, generation: u64) -> watch::Receiver<u64> {
+        let mut generations = self.generations.lock();
+        let sender = generations.entry(id.clone()).or_insert_with(|| watch::channel(generation).0);
+        sender.send_if_modified(|current| {
+            let newer = generation > *current;
+            if newer {
+                *current = generation;
+            }
+            newer
+        });
+        sender.subscribe()
+    }
+
+    /// Every task assigned to the instance that the server still remembers, stopped ones
+    /// included, so an agent can tell a stop it missed from a task it never heard of.
+    pub fn desired_document(&self, id: &ContainerInstanceId) -> DesiredDocument {
+        let state = self.read();
+        let context = self.arn_context();
+        let generation = state.instances.get(id).map(|instance| instance.desired_generation).unwrap_or(0);
+        let tasks = state
+            .tasks_on_instance(id)
+            .map(|task| DesiredTask::from_record(Arn::Task(task.cluster.clone(), task.id.clone()).render(context), task))
+            .collect();
+        DesiredDocument { generation, tasks }
+    }
+
+    /// Merges an agent's report. Tasks the server does not know on this instance are listed in
+    /// the response so the agent removes their containers.
+    pub async fn apply_report(
+        &self,
+        cluster: &ClusterName,
+        id: &ContainerInstanceId,
+        report: StateReport,
+    ) -> ControlResult<Result<ReportResponse, AgentRefusal>> {
+        if let Err(refusal) = self.instance_for_agent(cluster, id) {
+            return Ok(Err(refusal));
+        }
+        self.record_agent_contact(id);
+        let context = self.arn_context().clone();
+        self.mutate(|state| {
+            let mut changes = Vec::new();
+            let mut response = ReportResponse::default();
+            for task_report in report.tasks {
+                let known = match Arn::parse(&task_report.task_arn, &context) {
+                    Ok(Arn::Task(task_cluster, task_id)) if &task_cluster == cluster => {
+                        state.tasks.get(&task_id).filter(|task| &task.container_instance == id)
+                    }
+                    _ => None,
+                };
+                match known {
+                    None => response.unknown_tasks.push(task_report.task_arn),
+                    Some(task) => {
+                        if let Some(merged) = merge_report(task, task_report) {
+                            changes.push(Change::PutTask(merged));
+                        }
+                    }
+                }
+            }
+            Ok((changes, response))
+        })
+        .await
+        .map(Ok)
+    }
+}
+
+/// Keeps the instance's agent counted as connected while a long poll is open.
+struct OpenPoll<'a> {
+    control: &'a ControlPlane,
+    id: ContainerInstanceId,
+}
+
+impl<'a> OpenPoll<'a> {
+    fn new(control: &'a ControlPlane, id: &ContainerInstanceId) -> Self {
+        control.presence.lock().entry(id.clone()).or_default().open_polls += 1;
+        OpenPoll { control, id: id.clone() }
+    }
+}
+
+impl Drop for OpenPoll<'_> {
+    fn drop(&mut self) {
+        if let Some(presence) = self.control.presence.lock().get_mut(&self.id) {
+            presence.open_polls = presence.open_polls.saturating_sub(1);
+        }
+    }
+}
+
+/// The task after `report`, or `None` when the report tells nothing new.
+pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<TaskRecord> {
+    if report.last_status < task.last_status {
+        return None;
+    }
+    let mut merged = task.clone();
+    merged.last_status = report.last_status;
+    for reported in report.containers {
+        match merged.containers.iter_mut().find(|container| container.name == reported.name) {
+            Some(container) => {
+                if reported.last_status >= container.last_status {
+                    *container = reported;
+                }
+            }
+            None => merged.containers.push(reported),
+        }
+    }
+    fill(&mut merged.pull_started_at, report.pull_started_at);
+    fill(&mut merged.pull_stopped_at, report.pull_stopped_at);
+    fill(&mut merged.started_at, report.started_at);
+    fill(&mut merged.execution_stopped_at, report.execution_stopped_at);
+    if merged.stop_code.is_none() {
+        merged.stop_code = report.stop_code;
+    }
+    if merged.stopped_reason.is_none() {
+        merged.stopped_reason = report.stopped_reason;
+    }
+    if merged.last_status >= TaskStatus::Stopping {
+        merged.desired_status = DesiredStatus::Stopped;
+        merged.stopping_at.get_or_insert_with(Timestamp::now);
+    }
+    if merged.last_status == TaskStatus::Stopped {
+        merged.stopped_at.get_or_insert_with(Timestamp::now);
+        merged.execution_stopped_at.get_or_insert_with(Timestamp::now);
+    }
+    merged.health_status = task_health(&merged);
+    merged.version = task.version;
+    if merged == *task {
+        return None;
+    }
+    merged.version = task.version + 1;
+    Some(merged)
+}
+
+fn fill(slot: &mut Option<Timestamp>, value: Option<Timestamp>) {
+    if slot.is_none() {
+        *slot = value;
+    }
+}
+
+/// ECS's task health: UNHEALTHY if any essential container is, HEALTHY if every essential
+/// container with a health check is, UNKNOWN otherwise (including when none has a check).
+fn task_health(task: &TaskRecord) -> HealthStatus {
+    let checked: Vec<HealthStatus> = task
+        .spec
+        .containers
+        .iter()
+        .filter(|spec| spec.essential && spec.health_check.is_some())
+        .map(|spec| {
+            task.containers
+                .iter()
+                .find(|container| container.name == spec.name)
+                .map(|container| container.health_status)
+                .unwrap_or(HealthStatus::Unknown)
+        })
+        .collect();
+    if checked.contains(&HealthStatus::Unhealthy) {
+        HealthStatus::Unhealthy
+    } else if !checked.is_empty() && checked.iter().all(|status| *status == HealthStatus::Healthy) {
+        HealthStatus::Healthy
+    } else {
+        HealthStatus::Unknown
+    }
+}
+
+impl From<AgentRefusal> for ControlError {
+    fn from(refusal: AgentRefusal) -> Self {
+        match refusal {
+            AgentRefusal::Unknown => ControlError::ResourceNotFound,
+            AgentRefusal::Deregistered => ControlError::Client("Container instance is deregistered.".to_string()),
+        }
+    }
+}
+

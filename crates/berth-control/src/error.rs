@@ -1,0 +1,26 @@
+//! The control plane's error type. Every variant corresponds to an ECS exception; the edge maps
+//! them to the AWS error shape in one place.
+
+use berth_store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("Cluster not found.")]
+    ClusterNotFound,
+    #[error("{0}")]
+    InvalidParameter(String),
+    #[error("{0}")]
+    Client(String),
+    #[error("The cluster cannot be deleted while container instances are active or draining.")]
+    ClusterContainsContainerInstances,
+    #[error("The cluster cannot be deleted while tasks are active.")]
+    ClusterContainsTasks,
+    #[error("{message}")]
+    Conflict { message: String, resource_ids: Vec<String> },
+    #[error("The specified resource could not be found.")]
+    ResourceNotFound,
+    #[error("internal storage failure: {0}")]
+    Store(#[from] StoreError),
+}
+
+pub type ControlResult<T> = Result<T, ControlError>;

@@ -1,0 +1,151 @@
+//! The control plane: every ECS action as a method on [`ControlPlane`], the channel to agents
+//! (desired documents and state reports), and the background reconcilers.
+//!
+//! How a write works: writers are serialised by one async mutex; a writer reads the in-memory
+//! [`state::State`], decides a list of [`state::Change`]s, commits them to the store (durable
+//! before anything else happens), then applies them to memory and wakes the agents whose
+//! desired document changed. Readers take a read lock and never wait for a disk flush.
+//!
+//! Invariant: nothing is acknowledged (returned to a caller) before it is durable, and memory
+//! never holds a change the store does not.
+//!
+//! Not here: wire shapes and the AWS error mapping (the edge, `berth-api`), placement logic
+//! (`berth-scheduler`), storage engines (`berth-store`).
+
+pub mod agents;
+pub mod clusters;
+pub mod container_instances;
+pub mod error;
+pub mod retention;
+pub mod state;
+pub mod tags;
+pub mod task_definitions;
+pub mod tasks;
+
+pub use error::{ControlError, ControlResult};
+
+use berth_store::Store;
+use berth_types::{ArnContext, ContainerInstanceId};
+use parking_lot::{Mutex, RwLock};
+use state::{Change, State};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::watch;
+
+/// Operator settings of the control plane.
+#[derive(Debug, Clone)]
+pub struct ControlConfig {
+    pub arn_context: ArnContext,
+    /// An instance whose agent has not been heard from for this long shows
+    /// `agentConnected: false` and takes no new tasks.
+    pub agent_timeout: Duration,
+    /// Stopped tasks stay describable for this long (ECS: at least an hour).
+    pub stopped_task_retention: Duration,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        ControlConfig {
+            arn_context: ArnContext::default(),
+            agent_timeout: Duration::from_secs(60),
+            stopped_task_retention: Duration::from_secs(3 * 3600),
+        }
+    }
+}
+
+/// Liveness of one instance's agent: not durable, rebuilt as agents reconnect.
+#[derive(Debug, Default)]
+struct AgentPresence {
+    last_contact: Option<Instant>,
+    open_polls: usize,
+}
+
+pub struct ControlPlane {
+    config: ControlConfig,
+    store: Arc<dyn Store>,
+    state: RwLock<State>,
+    writer: tokio::sync::Mutex<()>,
+    presence: Mutex<HashMap<ContainerInstanceId, AgentPresence>>,
+    generations: Mutex<HashMap<ContainerInstanceId, watch::Sender<u64>>>,
+}
+
+impl ControlPlane {
+    /// Loads the state from `store`.
+    pub fn open(config: ControlConfig, store: Arc<dyn Store>) -> ControlResult<Arc<ControlPlane>> {
+        let state = State::load(store.as_ref())?;
+        Ok(Arc::new(ControlPlane {
+            config,
+            store,
+            state: RwLock::new(state),
+            writer: tokio::sync::Mutex::new(()),
+            presence: Mutex::new(HashMap::new()),
+            generations: Mutex::new(HashMap::new()),
+        }))
+    }
+
+    pub fn config(&self) -> &ControlConfig {
+        &self.config
+    }
+
+    pub fn arn_context(&self) -> &ArnContext {
+        &self.config.arn_context
+    }
+
+    /// Runs `decide` against the current state with writers excluded, commits the changes it
+    /// returns, applies them, and only then hands back its result.
+    pub(crate) async fn mutate<T>(
+        &self,
+        decide: impl FnOnce(&State) -> ControlResult<(Vec<Change>, T)>,
+    ) -> ControlResult<T> {
+        let _writer = self.writer.lock().await;
+        let (changes, result) = decide(&self.state.read())?;
+        if changes.is_empty() {
+            return Ok(result);
+        }
+        let batch = State::batch_for(&changes);
+        let store = Arc::clone(&self.store);
+        tokio::task::spawn_blocking(move || store.commit(batch))
+            .await
+            .map_err(|join_error| berth_store::StoreError::Commit(join_error.to_string()))??;
+        let woken: Vec<(ContainerInstanceId, u64)> = changes
+            .iter()
+            .filter_map(|change| match change {
+                Change::PutContainerInstance(record) => Some((record.id.clone(), record.desired_generation)),
+                _ => None,
+            })
+            .collect();
+        self.state.write().apply(changes);
+        let generations = self.generations.lock();
+        for (instance, generation) in woken {
+            if let Some(sender) = generations.get(&instance) {
+                sender.send_if_modified(|current| {
+                    let newer = generation > *current;
+                    if newer {
+                        *current = generation;
+                    }
+                    newer
+                });
+            }
+        }
+        Ok(result)
+    }
+
+    /// Read access for queries.
+    pub(crate) fn read(&self) -> parking_lot::RwLockReadGuard<'_, State> {
+        self.state.read()
+    }
+
+    /// Whether the instance's agent counts as connected now.
+    pub fn agent_connected(&self, instance: &ContainerInstanceId) -> bool {
+        let presence = self.presence.lock();
+        match presence.get(instance) {
+            Some(presence) if presence.open_polls > 0 => true,
+            Some(AgentPresence { last_contact: Some(at), .. }) => at.elapsed() < self.config.agent_timeout,
+            _ => false,
+        }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod testing;

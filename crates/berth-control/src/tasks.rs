@@ -1,0 +1,351 @@
+//! Task actions: RunTask (placement chooses), StartTask (the caller chooses), StopTask,
+//! DescribeTasks and ListTasks, with RunTask's client-token idempotency.
+
+use crate::clusters::active_cluster;
+use crate::error::{ControlError, ControlResult};
+use crate::state::{Change, IdempotencyRecord, State};
+use crate::task_definitions::find_task_definition;
+use crate::ControlPlane;
+use berth_scheduler::{place_tasks, Candidate, Placement};
+use berth_types::records::{ContainerState, TaskRecord};
+use berth_types::spec::TaskSpec;
+use berth_types::{
+    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, Tag,
+    TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
+};
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+/// How long a RunTask client token is remembered (ECS: 24 hours).
+pub const CLIENT_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+
+/// Where new tasks go.
+#[derive(Debug, Clone)]
+pub enum Target {
+    /// RunTask: placement picks an instance for each copy.
+    Placement { count: usize },
+    /// StartTask: one copy on each named instance.
+    Instances(Vec<ContainerInstanceId>),
+}
+
+/// A validated RunTask or StartTask.
+#[derive(Debug, Clone)]
+pub struct LaunchRequest {
+    pub cluster: ClusterName,
+    pub family: String,
+    pub revision: u32,
+    /// The definition's spec with overrides applied.
+    pub spec: TaskSpec,
+    pub overrides_document: serde_json::Value,
+    pub target: Target,
+    pub started_by: Option<String>,
+    pub group: Option<String>,
+    pub tags: Vec<Tag>,
+    /// The client token and a fingerprint of every other parameter.
+    pub idempotency: Option<(String, String)>,
+}
+
+/// A task that could not be launched, as ECS's `failures[]` reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LaunchFailure {
+    pub arn: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct LaunchOutcome {
+    pub tasks: Vec<TaskRecord>,
+    pub failures: Vec<LaunchFailure>,
+}
+
+/// ListTasks filters; `None` means "any".
+#[derive(Debug, Clone, Default)]
+pub struct TaskFilter {
+    pub family: Option<String>,
+    pub container_instance: Option<ContainerInstanceId>,
+    pub started_by: Option<String>,
+    pub group: Option<String>,
+    pub desired_status: Option<DesiredStatus>,
+    pub launch_type: Option<String>,
+}
+
+impl ControlPlane {
+    pub async fn launch_tasks(&self, request: LaunchRequest) -> ControlResult<LaunchOutcome> {
+        let seed: u64 = rand::random();
+        let context = self.arn_context().clone();
+        let connected = |id: &ContainerInstanceId| self.agent_connected(id);
+        self.mutate(|state| plan_launch(state, request, seed, &context, &connected)).await
+    }
+
+    /// Asks the task's agent to stop it. Stopping a stopped task changes nothing.
+    pub async fn stop_task(&self, cluster: &ClusterName, id: &TaskId, reason: Option<String>) -> ControlResult<TaskRecord> {
+        self.mutate(|state| {
+            active_cluster(state, cluster)?;
+            let task = find_task(state, cluster, id)?;
+            if task.desired_status == DesiredStatus::Stopped {
+                return Ok((vec![], task.clone()));
+            }
+            let changes = stop_changes(state, task, TaskStopCode::UserInitiated, reason.unwrap_or_else(|| "Task stopped by user".to_string()));
+            let record = match &changes[0] {
+                Change::PutTask(record) => record.clone(),
+                _ => unreachable!("stop_changes starts with the task"),
+            };
+            Ok((changes, record))
+        })
+        .await
+    }
+
+    pub fn describe_tasks(&self, cluster: &ClusterName, ids: &[TaskId]) -> ControlResult<(Vec<TaskRecord>, Vec<TaskId>)> {
+        let state = self.read();
+        active_cluster(&state, cluster)?;
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for id in ids {
+            match state.tasks.get(id).filter(|task| &task.cluster == cluster) {
+                Some(task) => found.push(task.clone()),
+                None => missing.push(id.clone()),
+            }
+        }
+        Ok((found, missing))
+    }
+
+    pub fn list_tasks(&self, cluster: &ClusterName, filter: &TaskFilter) -> ControlResult<Vec<TaskId>> {
+        let state = self.read();
+        active_cluster(&state, cluster)?;
+        let desired = filter.desired_status.unwrap_or(DesiredStatus::Running);
+        let candidates: Box<dyn Iterator<Item = &TaskRecord>> = match &filter.container_instance {
+            Some(instance) => Box::new(state.tasks_on_instance(instance)),
+            None => Box::new(state.tasks.values()),
+        };
+        Ok(candidates
+            .filter(|task| &task.cluster == cluster && task.desired_status == desired)
+            .filter(|task| filter.family.as_deref().is_none_or(|family| task.family.as_str() == family))
+            .filter(|task| filter.started_by.as_deref().is_none_or(|by| task.started_by.as_deref() == Some(by)))
+            .filter(|task| filter.group.as_deref().is_none_or(|group| task.group == group))
+            .filter(|task| filter.launch_type.as_deref().is_none_or(|launch_type| task.launch_type == launch_type))
+            .map(|task| task.id.clone())
+            .collect())
+    }
+
+    pub async fn set_task_tags(&self, id: &TaskId, tags: Vec<Tag>) -> ControlResult<()> {
+        self.mutate(|state| {
+            let mut record = state.tasks.get(id).ok_or(ControlError::ResourceNotFound)?.clone();
+            record.tags = tags;
+            Ok((vec![Change::PutTask(record)], ()))
+        })
+        .await
+    }
+}
+
+fn find_task<'a>(state: &'a State, cluster: &ClusterName, id: &TaskId) -> ControlResult<&'a TaskRecord> {
+    state
+        .tasks
+        .get(id)
+        .filter(|task| &task.cluster == cluster)
+        .ok_or_else(|| ControlError::InvalidParameter("The referenced task was not found.".to_string()))
+}
+
+/// The changes that ask a task to stop: the task itself first, then its instance with a new
+/// desired generation so the agent hears of it at once.
+pub(crate) fn stop_changes(state: &State, task: &TaskRecord, code: TaskStopCode, reason: String) -> Vec<Change> {
+    let now = Timestamp::now();
+    let mut record = task.clone();
+    record.desired_status = DesiredStatus::Stopped;
+    record.stopping_at.get_or_insert(now);
+    record.stop_code.get_or_insert(code);
+    record.stopped_reason.get_or_insert(reason);
+    let instance = state.instances.get(&task.container_instance);
+    if instance.is_none_or(|instance| instance.status == ContainerInstanceStatus::Inactive) {
+        // No agent will ever report on this task again: it is stopped as far as anyone can tell.
+        record.last_status = TaskStatus::Stopped;
+        record.stopped_at = Some(now);
+    }
+    record.version += 1;
+    let mut changes = vec![Change::PutTask(record)];
+    if let Some(instance) = instance {
+        let mut instance = instance.clone();
+        instance.desired_generation += 1;
+        changes.push(Change::PutContainerInstance(instance));
+    }
+    changes
+}
+
+fn plan_launch(
+    state: &State,
+    request: LaunchRequest,
+    seed: u64,
+    context: &berth_types::ArnContext,
+    agent_connected: &dyn Fn(&ContainerInstanceId) -> bool,
+) -> ControlResult<(Vec<Change>, LaunchOutcome)> {
+    active_cluster(state, &request.cluster)?;
+    if let Some((token, fingerprint)) = &request.idempotency {
+        if let Some(previous) = state.idempotency.get(&IdempotencyRecord::key(&request.cluster, token)) {
+            let fresh = Timestamp::now().since(previous.created_at) < CLIENT_TOKEN_LIFETIME;
+            if fresh {
+                let task_arns: Vec<String> = previous
+                    .task_ids
+                    .iter()
+                    .map(|id| Arn::Task(request.cluster.clone(), id.clone()).render(context))
+                    .collect();
+                if &previous.request_fingerprint != fingerprint {
+                    return Err(ControlError::Conflict {
+                        message: "The request uses the same client token as a previous, but non-identical request. Do not reuse a client token with different requests, unless the requests are identical.".to_string(),
+                        resource_ids: task_arns,
+                    });
+                }
+                let tasks = previous.task_ids.iter().filter_map(|id| state.tasks.get(id).cloned()).collect();
+                let failures = previous
+                    .failures
+                    .iter()
+                    .map(|(arn, reason)| LaunchFailure { arn: Some(arn.clone()).filter(|arn| !arn.is_empty()), reason: reason.clone() })
+                    .collect();
+                return Ok((vec![], LaunchOutcome { tasks, failures }));
+            }
+        }
+    }
+    let definition = find_task_definition(state, &request.family, Some(request.revision))?;
+    if definition.status != TaskDefinitionStatus::Active {
+        return Err(ControlError::Client(format!(
+            "TaskDefinition is inactive: {}:{}",
+            request.family, request.revision
+        )));
+    }
+    let cluster_instances: Vec<_> = state
+        .instances
+        .values()
+        .filter(|instance| instance.cluster == request.cluster && instance.status != ContainerInstanceStatus::Inactive)
+        .collect();
+    let instances: Vec<_> = match &request.target {
+        Target::Placement { .. } => cluster_instances,
+        Target::Instances(ids) => {
+            let mut chosen = Vec::new();
+            for id in ids {
+                let instance = cluster_instances.iter().find(|instance| &instance.id == id).ok_or_else(|| {
+                    ControlError::InvalidParameter(format!("containerInstances: {id} is not a container instance of this cluster."))
+                })?;
+                chosen.push(*instance);
+            }
+            chosen
+        }
+    };
+    if instances.is_empty() {
+        return Err(ControlError::InvalidParameter("No Container Instances were found in your cluster.".to_string()));
+    }
+    let demand = request.spec.resource_demand();
+    let mut placements = Vec::new();
+    match &request.target {
+        Target::Placement { count } => {
+            let candidates: Vec<Candidate> = instances
+                .iter()
+                .map(|instance| Candidate {
+                    status: instance.status,
+                    agent_connected: agent_connected(&instance.id),
+                    remaining: state.remaining_on_instance(instance),
+                })
+                .collect();
+            placements = place_tasks(&candidates, &demand, *count, seed);
+        }
+        Target::Instances(_) => {
+            for instance in &instances {
+                let candidate = Candidate {
+                    status: instance.status,
+                    agent_connected: agent_connected(&instance.id),
+                    remaining: state.remaining_on_instance(instance),
+                };
+                let placed = place_tasks(std::slice::from_ref(&candidate), &demand, 1, seed);
+                placements.push(match placed.into_iter().next() {
+                    Some(Placement::Placed(_)) => Placement::Placed(placements.len()),
+                    other => other.unwrap_or(Placement::Unplaceable(vec![])),
+                });
+            }
+        }
+    }
+    let now = Timestamp::now();
+    let mut changes = Vec::new();
+    let mut tasks = Vec::new();
+    let mut failures = Vec::new();
+    let mut rejected_instances = BTreeSet::new();
+    let mut woken = BTreeSet::new();
+    for placement in placements {
+        match placement {
+            Placement::Placed(index) => {
+                let instance = instances[index];
+                let task = TaskRecord {
+                    id: TaskId::generate(),
+                    cluster: request.cluster.clone(),
+                    family: definition.family.clone(),
+                    revision: definition.revision,
+                    container_instance: instance.id.clone(),
+                    spec: request.spec.clone(),
+                    demand: demand.clone(),
+                    overrides: request.overrides_document.clone(),
+                    last_status: TaskStatus::Provisioning,
+                    desired_status: DesiredStatus::Running,
+                    started_by: request.started_by.clone(),
+                    group: request.group.clone().unwrap_or_else(|| format!("family:{}", definition.family)),
+                    launch_type: "EC2".to_string(),
+                    containers: request
+                        .spec
+                        .containers
+                        .iter()
+                        .map(|container| ContainerState {
+                            name: container.name.clone(),
+                            runtime_id: None,
+                            last_status: TaskStatus::Pending,
+                            exit_code: None,
+                            reason: None,
+                            network_bindings: vec![],
+                            health_status: HealthStatus::Unknown,
+                            image_digest: None,
+                        })
+                        .collect(),
+                    health_status: HealthStatus::Unknown,
+                    created_at: now,
+                    pull_started_at: None,
+                    pull_stopped_at: None,
+                    started_at: None,
+                    stopping_at: None,
+                    stopped_at: None,
+                    execution_stopped_at: None,
+                    stop_code: None,
+                    stopped_reason: None,
+                    version: 1,
+                    tags: request.tags.clone(),
+                };
+                woken.insert(instance.id.clone());
+                changes.push(Change::PutTask(task.clone()));
+                tasks.push(task);
+            }
+            Placement::Unplaceable(rejections) => {
+                for (index, rejection) in rejections {
+                    let instance = instances[index];
+                    if rejected_instances.insert(instance.id.clone()) {
+                        failures.push(LaunchFailure {
+                            arn: Some(Arn::ContainerInstance(request.cluster.clone(), instance.id.clone()).render(context)),
+                            reason: rejection.reason().to_string(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    for id in woken {
+        let mut instance = state.instances[&id].clone();
+        instance.desired_generation += 1;
+        changes.push(Change::PutContainerInstance(instance));
+    }
+    if let Some((token, fingerprint)) = request.idempotency {
+        changes.push(Change::PutIdempotency(IdempotencyRecord {
+            cluster: request.cluster.clone(),
+            token,
+            request_fingerprint: fingerprint,
+            task_ids: tasks.iter().map(|task| task.id.clone()).collect(),
+            failures: failures
+                .iter()
+                .map(|failure| (failure.arn.clone().unwrap_or_default(), failure.reason.clone()))
+                .collect(),
+            created_at: now,
+        }));
+    }
+    Ok((changes, LaunchOutcome { tasks, failures }))
+}
