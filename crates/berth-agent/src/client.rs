@@ -1,0 +1,168 @@
+//! The agent's HTTP client for the server: registration through the ECS API, the desired-state
+//! long poll and state reports (see `berth_agent_protocol` for the contract).
+//!
+//! Errors are classified for the caller: [`ClientError::Gone`] and [`ClientError::NotFound`]
+//! mean "register again", [`ClientError::Rejected`] is a 4xx the agent cannot fix by retrying,
+//! and everything else is [`ClientError::Transient`] (retry with backoff).
+
+use berth_agent_protocol::{DesiredDocument, ReportResponse, StateReport, LONG_POLL_SECONDS};
+use berth_ecs_wire::{ErrorBody, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse};
+use reqwest::StatusCode;
+use serde::de::DeserializeOwned;
+use std::time::Duration;
+
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientError {
+    #[error("the container instance was deregistered")]
+    Gone,
+    #[error("the server does not know this cluster or container instance: {0}")]
+    NotFound(String),
+    #[error("the server rejected the request ({status}): {message}")]
+    Rejected { status: u16, message: String },
+    #[error("the server is unreachable or failed: {0}")]
+    Transient(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerClient {
+    http: reqwest::Client,
+    base_url: String,
+    cluster: String,
+}
+
+impl ServerClient {
+    pub fn new(server_url: &str, cluster: &str) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .connect_timeout(CONNECT_TIMEOUT)
+            // The agent talks to its server directly, never through an environment proxy.
+            .no_proxy()
+            .tcp_nodelay(true)
+            .build()
+            .map_err(|error| error.to_string())?;
+        Ok(ServerClient { http, base_url: server_url.trim_end_matches('/').to_string(), cluster: cluster.to_string() })
+    }
+
+    /// Registers the instance; returns its container instance ARN.
+    pub async fn register(&self, request: &RegisterContainerInstanceRequest) -> Result<String, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}/", self.base_url))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header("X-Amz-Target", format!("{}RegisterContainerInstance", berth_ecs_wire::TARGET_PREFIX))
+            .timeout(REQUEST_TIMEOUT)
+            .json(request)
+            .send()
+            .await
+            .map_err(transient)?;
+        let status = response.status();
+        if !status.is_success() {
+            let body = response.text().await.unwrap_or_default();
+            let message = serde_json::from_str::<ErrorBody>(&body)
+                .map(|error| format!("{}: {}", error.error_type, error.message))
+                .unwrap_or(body);
+            return Err(classify(status, message));
+        }
+        let body: RegisterContainerInstanceResponse = decode(response).await?;
+        body.container_instance
+            .and_then(|instance| instance.container_instance_arn)
+            .ok_or_else(|| ClientError::Transient("registration response carries no containerInstanceArn".into()))
+    }
+
+    /// Long-polls for a desired document newer than `after`.
+    pub async fn poll_desired(&self, instance_id: &str, after: u64) -> Result<DesiredDocument, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}/desired", self.instance_url(instance_id)))
+            .query(&[("after", after)])
+            .timeout(Duration::from_secs(LONG_POLL_SECONDS) + REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(transient)?;
+        check(response).await
+    }
+
+    pub async fn report(&self, instance_id: &str, report: &StateReport) -> Result<ReportResponse, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}/report", self.instance_url(instance_id)))
+            .timeout(REQUEST_TIMEOUT)
+            .json(report)
+            .send()
+            .await
+            .map_err(transient)?;
+        check(response).await
+    }
+
+    fn instance_url(&self, instance_id: &str) -> String {
+        format!("{}/agent/v1/clusters/{}/instances/{}", self.base_url, self.cluster, instance_id)
+    }
+}
+
+async fn check<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
+    let status = response.status();
+    if status.is_success() {
+        return decode(response).await;
+    }
+    let body = response.text().await.unwrap_or_default();
+    Err(classify(status, body))
+}
+
+async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
+    let bytes = response.bytes().await.map_err(transient)?;
+    serde_json::from_slice(&bytes).map_err(|error| ClientError::Transient(format!("undecodable response: {error}")))
+}
+
+fn classify(status: StatusCode, message: String) -> ClientError {
+    match status {
+        StatusCode::GONE => ClientError::Gone,
+        StatusCode::NOT_FOUND => ClientError::NotFound(message),
+        // Throttling and timeouts are worth retrying; other 4xx are not.
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => ClientError::Transient(message),
+        status if status.is_client_error() => ClientError::Rejected { status: status.as_u16(), message },
+        status => ClientError::Transient(format!("{status}: {message}")),
+    }
+}
+
+fn transient(error: reqwest::Error) -> ClientError {
+    ClientError::Transient(error.to_string())
+}
+
+/// The last path component of a container instance ARN: the ID the agent endpoints take.
+pub fn instance_id_from_arn(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+/// The cluster name in a cluster name or ARN.
+pub fn cluster_name(cluster: &str) -> &str {
+    if cluster.starts_with("arn:") {
+        cluster.rsplit('/').next().unwrap_or(cluster)
+    } else {
+        cluster
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_from_arns() {
+        assert_eq!(
+            instance_id_from_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/prod/0123abcd"),
+            "0123abcd"
+        );
+        assert_eq!(cluster_name("arn:aws:ecs:us-east-1:000000000000:cluster/prod"), "prod");
+        assert_eq!(cluster_name("prod"), "prod");
+    }
+
+    #[test]
+    fn status_classes() {
+        assert_eq!(classify(StatusCode::GONE, String::new()), ClientError::Gone);
+        assert!(matches!(classify(StatusCode::NOT_FOUND, String::new()), ClientError::NotFound(_)));
+        assert!(matches!(classify(StatusCode::BAD_REQUEST, String::new()), ClientError::Rejected { status: 400, .. }));
+        assert!(matches!(classify(StatusCode::SERVICE_UNAVAILABLE, String::new()), ClientError::Transient(_)));
+    }
+}

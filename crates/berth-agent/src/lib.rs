@@ -1,0 +1,40 @@
+//! The Berth agent: runs on every Docker host, registers it with a Berth server as an ECS
+//! container instance, converges the host to the server's desired document and reports what
+//! it observes.
+//!
+//! Bird's-eye view:
+//! - [`run_agent`] (`agent`): registration, the desired-state long poll, the report sender,
+//!   the runtime event pump and one runner per task.
+//! - `task`: one task's life — its state, the pure `decide` function, adoption after a
+//!   restart, and the runner that executes decisions.
+//! - [`ContainerRuntime`] (`runtime`): the narrow trait over Docker; `berth-runtime-docker`
+//!   implements it, [`fake::FakeRuntime`] records calls for tests.
+//! - `container_config`: ECS rules that turn a task spec into containers to create.
+//!
+//! Deliberately not here: placement, the store, anything Docker-specific. The agent talks to
+//! the server only over HTTP, even when both run in one process.
+
+#![forbid(unsafe_code)]
+
+mod agent;
+pub mod backoff;
+pub mod client;
+pub mod config;
+pub mod container_config;
+pub mod fake;
+pub mod identity;
+pub mod registration;
+pub mod reporter;
+pub mod runtime;
+pub mod task;
+
+#[cfg(test)]
+mod test_support;
+
+pub use agent::run_agent;
+pub use config::{AgentConfig, AgentError};
+pub use runtime::{
+    ContainerInfo, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HealthCheck, HostInfo,
+    MountRequest, MountSource, PortBindingRequest, RuntimeError, RuntimeEvent, RuntimeEventKind, RuntimeEventStream,
+    RuntimeHealth,
+};

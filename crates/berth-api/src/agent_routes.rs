@@ -1,0 +1,63 @@
+//! The agent endpoints (`berth-agent-protocol`): the desired-state long poll and state reports.
+
+use crate::error::ApiError;
+use crate::Api;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use berth_agent_protocol::{StateReport, LONG_POLL_SECONDS};
+use berth_control::agents::AgentRefusal;
+use berth_types::{ClusterName, ContainerInstanceId};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(serde::Deserialize)]
+pub struct PollQuery {
+    #[serde(default)]
+    after: u64,
+}
+
+fn refusal(refusal: AgentRefusal) -> Response {
+    match refusal {
+        AgentRefusal::Unknown => (StatusCode::NOT_FOUND, "unknown cluster or container instance").into_response(),
+        AgentRefusal::Deregistered => (StatusCode::GONE, "container instance deregistered").into_response(),
+    }
+}
+
+fn parse_path(cluster: &str, instance: &str) -> Result<(ClusterName, ContainerInstanceId), Response> {
+    let cluster = ClusterName::parse(cluster).map_err(|_| refusal(AgentRefusal::Unknown))?;
+    let instance = ContainerInstanceId::parse(instance).map_err(|_| refusal(AgentRefusal::Unknown))?;
+    Ok((cluster, instance))
+}
+
+pub async fn poll_desired(
+    State(api): State<Arc<Api>>,
+    Path((cluster, instance)): Path<(String, String)>,
+    Query(query): Query<PollQuery>,
+) -> Response {
+    let (cluster, instance) = match parse_path(&cluster, &instance) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    match api.control.poll_desired(&cluster, &instance, query.after, Duration::from_secs(LONG_POLL_SECONDS)).await {
+        Ok(document) => Json(document).into_response(),
+        Err(reason) => refusal(reason),
+    }
+}
+
+pub async fn report(
+    State(api): State<Arc<Api>>,
+    Path((cluster, instance)): Path<(String, String)>,
+    Json(report): Json<StateReport>,
+) -> Response {
+    let (cluster, instance) = match parse_path(&cluster, &instance) {
+        Ok(parsed) => parsed,
+        Err(response) => return response,
+    };
+    match api.control.apply_report(&cluster, &instance, report).await {
+        Ok(Ok(response)) => Json(response).into_response(),
+        Ok(Err(reason)) => refusal(reason),
+        Err(error) => ApiError::from(error).into_response(),
+    }
+}

@@ -1,0 +1,127 @@
+//! The HTTP edge. `POST /` speaks the ECS API (AWS JSON 1.1, `X-Amz-Target` names the
+//! operation); `/agent/v1/...` serves agents. Requests are decoded into wire shapes, parsed into
+//! domain values, handed to the control plane, and the results rendered back.
+//!
+//! Invariant: every failure leaves through [`error::ApiError`], the one mapping to the AWS error
+//! shape; a client's mistake is a 400, never a 500 or a dropped connection (a panic in a handler
+//! is caught and reported as `ServerException`).
+//!
+//! Not here: business rules (`berth-control`) and wire↔domain validation of task definitions
+//! (`berth-ecs-convert`).
+
+mod agent_routes;
+pub mod error;
+mod operations;
+pub mod parse;
+pub mod render;
+
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use berth_control::ControlPlane;
+use berth_ecs_wire::{decode_request, TARGET_PREFIX};
+use berth_types::ArnContext;
+use error::{ApiError, ApiResult};
+use futures_util::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+
+/// Requests larger than this are refused (ECS caps task definitions at 64 KiB; nothing else is
+/// near it).
+const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+
+pub struct Api {
+    pub control: Arc<ControlPlane>,
+}
+
+impl Api {
+    pub fn context(&self) -> &ArnContext {
+        self.control.arn_context()
+    }
+}
+
+/// The whole HTTP surface of a Berth server.
+pub fn router(control: Arc<ControlPlane>) -> Router {
+    let api = Arc::new(Api { control });
+    Router::new()
+        .route("/", post(ecs_endpoint))
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
+        .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .with_state(api)
+}
+
+async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes) -> Response {
+    let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default().to_string();
+    let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
+        return ApiError::unknown_operation(&target).into_response();
+    };
+    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body)).catch_unwind().await;
+    let result = match outcome {
+        Ok(result) => result,
+        Err(_) => {
+            tracing::error!(operation, "handler panicked; answering ServerException");
+            Err(ApiError {
+                status: StatusCode::INTERNAL_SERVER_ERROR,
+                error_type: "ServerException",
+                message: "The server hit an internal error; the request may not have been applied.".to_string(),
+                resource_ids: None,
+            })
+        }
+    };
+    match result {
+        Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response(),
+        Err(error) => {
+            tracing::debug!(operation, error_type = error.error_type, message = %error.message, "request refused");
+            error.into_response()
+        }
+    }
+}
+
+async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
+    use operations::{clusters, container_instances, tags, task_definitions, tasks};
+    macro_rules! serve {
+        ($handler:path) => {{
+            let request = decode_request(body)?;
+            let response = $handler(api, request).await?;
+            Ok(serde_json::to_vec(&response).expect("response shapes always serialise"))
+        }};
+    }
+    match operation {
+        "CreateCluster" => serve!(clusters::create_cluster),
+        "DescribeClusters" => serve!(clusters::describe_clusters),
+        "ListClusters" => serve!(clusters::list_clusters),
+        "UpdateCluster" => serve!(clusters::update_cluster),
+        "UpdateClusterSettings" => serve!(clusters::update_cluster_settings),
+        "DeleteCluster" => serve!(clusters::delete_cluster),
+        "RegisterTaskDefinition" => serve!(task_definitions::register_task_definition),
+        "DescribeTaskDefinition" => serve!(task_definitions::describe_task_definition),
+        "DeregisterTaskDefinition" => serve!(task_definitions::deregister_task_definition),
+        "DeleteTaskDefinitions" => serve!(task_definitions::delete_task_definitions),
+        "ListTaskDefinitions" => serve!(task_definitions::list_task_definitions),
+        "ListTaskDefinitionFamilies" => serve!(task_definitions::list_task_definition_families),
+        "RunTask" => serve!(tasks::run_task),
+        "StartTask" => serve!(tasks::start_task),
+        "StopTask" => serve!(tasks::stop_task),
+        "DescribeTasks" => serve!(tasks::describe_tasks),
+        "ListTasks" => serve!(tasks::list_tasks),
+        "RegisterContainerInstance" => serve!(container_instances::register_container_instance),
+        "DeregisterContainerInstance" => serve!(container_instances::deregister_container_instance),
+        "DescribeContainerInstances" => serve!(container_instances::describe_container_instances),
+        "ListContainerInstances" => serve!(container_instances::list_container_instances),
+        "UpdateContainerInstancesState" => serve!(container_instances::update_container_instances_state),
+        "TagResource" => serve!(tags::tag_resource),
+        "UntagResource" => serve!(tags::untag_resource),
+        "ListTagsForResource" => serve!(tags::list_tags_for_resource),
+        known if berth_ecs_wire::ALL_OPERATIONS.contains(&known) => Err(ApiError {
+            status: StatusCode::BAD_REQUEST,
+            error_type: "UnsupportedFeatureException",
+            message: format!("{known} is not supported by this Berth version yet."),
+            resource_ids: None,
+        }),
+        unknown => Err(ApiError::unknown_operation(unknown)),
+    }
+}

@@ -1,0 +1,8 @@
+//! One module per group of ECS operations; each function takes the decoded request shape and
+//! returns the response shape.
+
+pub mod clusters;
+pub mod container_instances;
+pub mod tags;
+pub mod task_definitions;
+pub mod tasks;

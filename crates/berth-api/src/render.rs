@@ -1,0 +1,226 @@
+//! Domain records to ECS response shapes. Everything a response shows is derived here, so the
+//! wire format lives in one place.
+
+use berth_control::clusters::ClusterSummary;
+use berth_control::container_instances::InstanceSummary;
+use berth_ecs_wire as wire;
+use berth_types::records::TaskRecord;
+use berth_types::{Arn, ArnContext, PortProtocol, Resources, Tag, TaskStatus};
+
+pub fn tags(tags: &[Tag]) -> Vec<wire::Tag> {
+    tags.iter().map(|tag| wire::Tag { key: Some(tag.key.clone()), value: Some(tag.value.clone()) }).collect()
+}
+
+/// Which optional parts a describe call asked for with `include`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Include {
+    pub tags: bool,
+    pub statistics: bool,
+    pub settings: bool,
+}
+
+pub fn cluster(summary: &ClusterSummary, context: &ArnContext, include: Include) -> wire::Cluster {
+    let record = &summary.record;
+    wire::Cluster {
+        cluster_arn: Some(Arn::Cluster(record.name.clone()).render(context)),
+        cluster_name: Some(record.name.to_string()),
+        status: Some(record.status.as_str().to_string()),
+        registered_container_instances_count: Some(summary.registered_container_instances as i32),
+        running_tasks_count: Some(summary.running_tasks as i32),
+        pending_tasks_count: Some(summary.pending_tasks as i32),
+        active_services_count: Some(summary.active_services as i32),
+        statistics: Some(if include.statistics { cluster_statistics(summary) } else { vec![] }),
+        tags: Some(if include.tags { tags(&record.tags) } else { vec![] }),
+        settings: include.settings.then(|| {
+            record
+                .settings
+                .iter()
+                .map(|(name, value)| wire::ClusterSetting {
+                    name: wire::ClusterSettingName::parse(name),
+                    value: Some(value.clone()),
+                })
+                .collect()
+        }),
+        capacity_providers: Some(vec![]),
+        default_capacity_provider_strategy: Some(vec![]),
+        ..Default::default()
+    }
+}
+
+/// The EC2 launch-type statistics ECS lists under `include: STATISTICS`.
+fn cluster_statistics(summary: &ClusterSummary) -> Vec<wire::KeyValuePair> {
+    let pair = |name: &str, value: usize| wire::KeyValuePair { name: Some(name.to_string()), value: Some(value.to_string()) };
+    vec![
+        pair("runningEC2TasksCount", summary.running_tasks),
+        pair("runningFargateTasksCount", 0),
+        pair("pendingEC2TasksCount", summary.pending_tasks),
+        pair("pendingFargateTasksCount", 0),
+        pair("runningExternalTasksCount", 0),
+        pair("pendingExternalTasksCount", 0),
+        pair("activeEC2ServiceCount", summary.active_services),
+        pair("activeFargateServiceCount", 0),
+        pair("drainingEC2ServiceCount", 0),
+        pair("drainingFargateServiceCount", 0),
+        pair("activeExternalServiceCount", 0),
+        pair("drainingExternalServiceCount", 0),
+    ]
+}
+
+pub fn resources(resources: &Resources) -> Vec<wire::Resource> {
+    let integer = |name: &str, value: i64| wire::Resource {
+        name: Some(name.to_string()),
+        r#type: Some("INTEGER".to_string()),
+        integer_value: Some(value.clamp(i32::MIN as i64, i32::MAX as i64) as i32),
+        double_value: Some(0.0),
+        long_value: Some(0),
+        ..Default::default()
+    };
+    let ports = |name: &str, protocol: PortProtocol| wire::Resource {
+        name: Some(name.to_string()),
+        r#type: Some("STRINGSET".to_string()),
+        string_set_value: Some(resources.ports(protocol).iter().map(u16::to_string).collect()),
+        double_value: Some(0.0),
+        long_value: Some(0),
+        integer_value: Some(0),
+    };
+    vec![
+        integer("CPU", resources.cpu),
+        integer("MEMORY", resources.memory),
+        ports("PORTS", PortProtocol::Tcp),
+        ports("PORTS_UDP", PortProtocol::Udp),
+    ]
+}
+
+pub fn container_instance(summary: &InstanceSummary, context: &ArnContext, include_tags: bool) -> wire::ContainerInstance {
+    let record = &summary.record;
+    wire::ContainerInstance {
+        container_instance_arn: Some(Arn::ContainerInstance(record.cluster.clone(), record.id.clone()).render(context)),
+        ec2_instance_id: Some(record.ec2_instance_id.clone()),
+        version: Some(record.version as i64),
+        version_info: Some(wire::VersionInfo {
+            agent_version: record.version_info.agent_version.clone(),
+            agent_hash: record.version_info.agent_hash.clone(),
+            docker_version: record.version_info.docker_version.clone(),
+        }),
+        remaining_resources: Some(resources(&summary.remaining)),
+        registered_resources: Some(resources(&record.registered)),
+        status: Some(record.status.as_str().to_string()),
+        status_reason: record.status_reason.clone(),
+        agent_connected: Some(summary.agent_connected),
+        running_tasks_count: Some(summary.running_tasks as i32),
+        pending_tasks_count: Some(summary.pending_tasks as i32),
+        attributes: Some(
+            record
+                .attributes
+                .iter()
+                .map(|attribute| wire::Attribute {
+                    name: Some(attribute.name.clone()),
+                    value: attribute.value.clone(),
+                    ..Default::default()
+                })
+                .collect(),
+        ),
+        registered_at: Some(record.registered_at.as_epoch_seconds()),
+        attachments: Some(vec![]),
+        tags: Some(if include_tags { tags(&record.tags) } else { vec![] }),
+        ..Default::default()
+    }
+}
+
+fn stop_code(code: berth_types::TaskStopCode) -> wire::TaskStopCode {
+    wire::TaskStopCode::parse(code.as_str()).expect("Berth's stop codes are all ECS stop codes")
+}
+
+fn health(status: berth_types::HealthStatus) -> wire::HealthStatus {
+    wire::HealthStatus::parse(status.as_str()).expect("Berth's health statuses are ECS's")
+}
+
+pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire::Task {
+    let task_arn = Arn::Task(task.cluster.clone(), task.id.clone()).render(context);
+    let containers = task
+        .containers
+        .iter()
+        .map(|state| {
+            let spec = task.spec.containers.iter().find(|spec| spec.name == state.name);
+            wire::Container {
+                container_arn: Some(format!(
+                    "arn:aws:ecs:{}:{}:container/{}/{}/{}",
+                    context.region, context.account, task.cluster, task.id, state.name
+                )),
+                task_arn: Some(task_arn.clone()),
+                name: Some(state.name.clone()),
+                image: spec.map(|spec| spec.image.clone()),
+                image_digest: state.image_digest.clone(),
+                runtime_id: state.runtime_id.clone(),
+                last_status: Some(state.last_status.as_str().to_string()),
+                exit_code: state.exit_code,
+                reason: state.reason.clone(),
+                network_bindings: Some(
+                    state
+                        .network_bindings
+                        .iter()
+                        .map(|binding| wire::NetworkBinding {
+                            bind_ip: Some(binding.bind_ip.clone()),
+                            container_port: Some(i32::from(binding.container_port)),
+                            host_port: Some(i32::from(binding.host_port)),
+                            protocol: Some(match binding.protocol {
+                                PortProtocol::Tcp => wire::TransportProtocol::Tcp,
+                                PortProtocol::Udp => wire::TransportProtocol::Udp,
+                            }),
+                            ..Default::default()
+                        })
+                        .collect(),
+                ),
+                network_interfaces: Some(vec![]),
+                health_status: Some(health(state.health_status)),
+                cpu: spec.map(|spec| spec.cpu.to_string()),
+                memory: spec.and_then(|spec| spec.memory).map(|memory| memory.to_string()),
+                memory_reservation: spec.and_then(|spec| spec.memory_reservation).map(|memory| memory.to_string()),
+                ..Default::default()
+            }
+        })
+        .collect();
+    let overrides: Option<wire::TaskOverride> = serde_json::from_value(task.overrides.clone()).ok();
+    wire::Task {
+        attachments: Some(vec![]),
+        attributes: Some(vec![]),
+        cluster_arn: Some(Arn::Cluster(task.cluster.clone()).render(context)),
+        connectivity: (task.last_status >= TaskStatus::Pending).then_some(wire::Connectivity::Connected),
+        connectivity_at: (task.last_status >= TaskStatus::Pending).then(|| task.created_at.as_epoch_seconds()),
+        container_instance_arn: Some(
+            Arn::ContainerInstance(task.cluster.clone(), task.container_instance.clone()).render(context),
+        ),
+        containers: Some(containers),
+        cpu: task.spec.cpu.map(|cpu| cpu.to_string()),
+        memory: task.spec.memory.map(|memory| memory.to_string()),
+        created_at: Some(task.created_at.as_epoch_seconds()),
+        desired_status: Some(task.desired_status.as_str().to_string()),
+        enable_execute_command: Some(false),
+        execution_stopped_at: task.execution_stopped_at.map(|at| at.as_epoch_seconds()),
+        group: Some(task.group.clone()),
+        health_status: Some(health(task.health_status)),
+        inference_accelerators: Some(vec![]),
+        last_status: Some(task.last_status.as_str().to_string()),
+        launch_type: wire::LaunchType::parse(&task.launch_type),
+        overrides,
+        pull_started_at: task.pull_started_at.map(|at| at.as_epoch_seconds()),
+        pull_stopped_at: task.pull_stopped_at.map(|at| at.as_epoch_seconds()),
+        started_at: task.started_at.map(|at| at.as_epoch_seconds()),
+        started_by: task.started_by.clone(),
+        stop_code: task.stop_code.map(stop_code),
+        stopped_at: task.stopped_at.map(|at| at.as_epoch_seconds()),
+        stopped_reason: task.stopped_reason.clone(),
+        stopping_at: task.stopping_at.map(|at| at.as_epoch_seconds()),
+        tags: Some(if include_tags { tags(&task.tags) } else { vec![] }),
+        task_arn: Some(task_arn),
+        task_definition_arn: Some(
+            Arn::TaskDefinition(task.family.clone(), task.revision).render(context),
+        ),
+        version: Some(task.version as i64),
+        ..Default::default()
+    }
+}
+
+pub fn failure(arn: Option<String>, reason: &str) -> wire::Failure {
+    wire::Failure { arn, reason: Some(reason.to_string()), detail: None }
+}

@@ -1,0 +1,206 @@
+//! Berth's [`ContainerRuntime`] over the Docker Engine API (bollard, local Unix socket).
+//!
+//! Owns only the mapping between the agent's runtime-neutral requests and Docker's API:
+//! `create` maps a `CreateContainerRequest` to a create body, `inspect` maps an inspect
+//! response back, `events` filters Docker's event stream. ECS semantics (CPU share minimums,
+//! names, labels, failure reasons) are decided in `berth-agent`, never here.
+//!
+//! The client negotiates the API version down to the daemon's (Docker 20.10 speaks 1.41).
+
+#![forbid(unsafe_code)]
+
+mod create;
+mod error;
+mod events;
+mod inspect;
+
+use async_trait::async_trait;
+use berth_agent::runtime::{
+    ContainerInfo, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HostInfo, RuntimeError, RuntimeEventStream,
+};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder, RemoveContainerOptionsBuilder,
+    RemoveVolumeOptionsBuilder, StopContainerOptionsBuilder,
+};
+use bollard::Docker;
+use error::{map_error, map_error_as};
+use futures_util::TryStreamExt;
+use std::collections::HashMap;
+use std::time::Duration;
+
+/// Long enough for the longest stop timeout ECS allows (120 s) plus Docker's own work.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(300);
+
+/// The Docker Engine behind [`ContainerRuntime`].
+#[derive(Debug, Clone)]
+pub struct DockerRuntime {
+    docker: Docker,
+}
+
+impl DockerRuntime {
+    /// Connects to the local daemon (`DOCKER_HOST` or `/var/run/docker.sock`) and negotiates
+    /// the API version. Fails if the daemon cannot be reached.
+    pub async fn connect() -> Result<Self, RuntimeError> {
+        let docker = Docker::connect_with_local_defaults().map_err(|error| map_error("connect", error))?;
+        Self::from_client(docker).await
+    }
+
+    /// Wraps an already configured bollard client (another socket, a remote daemon).
+    pub async fn from_client(docker: Docker) -> Result<Self, RuntimeError> {
+        let docker = docker.with_timeout(CLIENT_TIMEOUT).negotiate_version().await.map_err(|error| map_error("connect", error))?;
+        Ok(DockerRuntime { docker })
+    }
+
+    /// The underlying client, for tests and tools.
+    pub fn client(&self) -> &Docker {
+        &self.docker
+    }
+}
+
+#[async_trait]
+impl ContainerRuntime for DockerRuntime {
+    async fn host_info(&self) -> Result<HostInfo, RuntimeError> {
+        let info = self.docker.info().await.map_err(|error| map_error("info", error))?;
+        let version = self.docker.version().await.map_err(|error| map_error("version", error))?;
+        Ok(HostInfo {
+            cpu_count: info.ncpu.unwrap_or(1),
+            memory_bytes: info.mem_total.unwrap_or(0),
+            server_version: version.version.or(info.server_version).unwrap_or_default(),
+            api_version: version.api_version.unwrap_or_default(),
+            architecture: info.architecture.unwrap_or_default(),
+        })
+    }
+
+    async fn image_present(&self, image: &str) -> Result<bool, RuntimeError> {
+        match self.docker.inspect_image(image).await {
+            Ok(_) => Ok(true),
+            Err(error) => match map_error("inspect image", error) {
+                RuntimeError::NotFound { .. } => Ok(false),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn pull_image(&self, image: &str) -> Result<(), RuntimeError> {
+        let (repository, tag) = split_reference(image);
+        let options = CreateImageOptionsBuilder::new().from_image(repository).tag(tag).build();
+        self.docker
+            .create_image(Some(options), None, None)
+            .try_for_each(|_progress| async { Ok(()) })
+            .await
+            .map_err(|error| map_error("pull", error))
+    }
+
+    async fn create_volume(&self, request: &CreateVolumeRequest) -> Result<(), RuntimeError> {
+        let options = bollard::models::VolumeCreateOptions {
+            name: Some(request.name.clone()),
+            driver: request.driver.clone(),
+            driver_opts: Some(request.driver_options.clone().into_iter().collect()),
+            labels: Some(request.labels.clone().into_iter().collect()),
+            ..Default::default()
+        };
+        self.docker.create_volume(options).await.map(|_| ()).map_err(|error| map_error("create volume", error))
+    }
+
+    async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
+        let options = RemoveVolumeOptionsBuilder::new().force(false).build();
+        match self.docker.remove_volume(name, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(error) => match map_error("remove volume", error) {
+                RuntimeError::NotFound { .. } => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn create_container(&self, request: &CreateContainerRequest) -> Result<String, RuntimeError> {
+        let options = CreateContainerOptionsBuilder::new().name(&request.name).build();
+        let body = create::create_body(request);
+        match self.docker.create_container(Some(options), body).await {
+            Ok(response) => Ok(response.id),
+            Err(error) => match map_error("create", error) {
+                RuntimeError::Failed { message, .. } if message.contains("is already in use") => {
+                    Err(RuntimeError::NameConflict { name: request.name.clone() })
+                }
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn start_container(&self, id: &str) -> Result<(), RuntimeError> {
+        self.docker
+            .start_container(id, None::<bollard::query_parameters::StartContainerOptions>)
+            .await
+            .map_err(|error| map_error("start", error))
+    }
+
+    async fn stop_container(&self, id: &str, timeout: Duration) -> Result<(), RuntimeError> {
+        let seconds = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
+        let options = StopContainerOptionsBuilder::new().t(seconds).build();
+        // Docker answers 304 Not Modified for a container that is not running: success here.
+        self.docker.stop_container(id, Some(options)).await.map_err(|error| map_error("stop", error))
+    }
+
+    async fn inspect_container(&self, id_or_name: &str) -> Result<ContainerInfo, RuntimeError> {
+        let response = self
+            .docker
+            .inspect_container(id_or_name, None::<bollard::query_parameters::InspectContainerOptions>)
+            .await
+            .map_err(|error| map_error_as("inspect", "container", error))?;
+        Ok(inspect::container_info(response))
+    }
+
+    async fn list_containers(&self, label: &str, value: &str) -> Result<Vec<String>, RuntimeError> {
+        let filters = HashMap::from([("label", vec![format!("{label}={value}")])]);
+        let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+        let containers = self.docker.list_containers(Some(options)).await.map_err(|error| map_error("list", error))?;
+        Ok(containers.into_iter().filter_map(|container| container.id).collect())
+    }
+
+    async fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
+        let options = RemoveContainerOptionsBuilder::new().v(true).force(false).build();
+        match self.docker.remove_container(id, Some(options)).await {
+            Ok(()) => Ok(()),
+            Err(error) => match map_error_as("remove", "container", error) {
+                RuntimeError::NotFound { .. } => Ok(()),
+                // A removal already under way (Docker answers 409 "is already in progress").
+                RuntimeError::Failed { message, .. } if message.contains("already in progress") => Ok(()),
+                other => Err(other),
+            },
+        }
+    }
+
+    async fn events(&self, label: &str, value: &str) -> Result<RuntimeEventStream, RuntimeError> {
+        events::subscribe(&self.docker, label, value).await
+    }
+}
+
+/// Splits an image reference into what Docker's pull takes: the repository and a tag (or a
+/// digest). A reference without either means `latest`, as `docker pull` does.
+fn split_reference(image: &str) -> (&str, &str) {
+    if let Some((repository, digest)) = image.split_once('@') {
+        return (repository, digest);
+    }
+    let last_component_start = image.rfind('/').map_or(0, |index| index + 1);
+    match image[last_component_start..].rfind(':') {
+        Some(colon) => {
+            let colon = last_component_start + colon;
+            (&image[..colon], &image[colon + 1..])
+        }
+        None => (image, "latest"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_reference;
+
+    #[test]
+    fn references_split_like_docker_pull() {
+        assert_eq!(split_reference("busybox"), ("busybox", "latest"));
+        assert_eq!(split_reference("berth-test/busybox:1.36"), ("berth-test/busybox", "1.36"));
+        assert_eq!(split_reference("registry:5000/team/app"), ("registry:5000/team/app", "latest"));
+        assert_eq!(split_reference("registry:5000/app:v2"), ("registry:5000/app", "v2"));
+        assert_eq!(split_reference("app@sha256:abc"), ("app", "sha256:abc"));
+    }
+}
