@@ -12,7 +12,7 @@ use crate::container_config::Ownership;
 use crate::identity::DataDir;
 use crate::registration;
 use crate::reporter::Reporter;
-use crate::runtime::{ContainerInfo, ContainerRuntime, ContainerRunState};
+use crate::runtime::{ContainerInfo, ContainerRunState, ContainerRuntime};
 use crate::task::adopt::initial_state;
 use crate::task::runner::{RunnerContext, RunnerSignal, TaskRunner};
 use crate::task::state::TaskState;
@@ -37,20 +37,31 @@ pub async fn run_agent(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), AgentError> {
     if config.cluster.is_empty() {
-        return Err(AgentError::InvalidConfig("the cluster name is empty".into()));
+        return Err(AgentError::InvalidConfig(
+            "the cluster name is empty".into(),
+        ));
     }
-    let data = DataDir::open(&config.data_dir)
-        .map_err(|source| AgentError::DataDir { path: config.data_dir.clone(), source })?;
+    let data = DataDir::open(&config.data_dir).map_err(|source| AgentError::DataDir {
+        path: config.data_dir.clone(),
+        source,
+    })?;
     let identity = data
         .load_or_create_identity()
-        .map_err(|source| AgentError::DataDir { path: config.data_dir.clone(), source })?;
+        .map_err(|source| AgentError::DataDir {
+            path: config.data_dir.clone(),
+            source,
+        })?;
     let cluster = client::cluster_name(&config.cluster).to_string();
-    let client = ServerClient::new(&config.server_url, &cluster).map_err(AgentError::InvalidConfig)?;
+    let client =
+        ServerClient::new(&config.server_url, &cluster).map_err(AgentError::InvalidConfig)?;
     let reporter = Arc::new(Reporter::new());
     let runner_context = Arc::new(RunnerContext {
         runtime: Arc::clone(&runtime),
         reporter: Arc::clone(&reporter),
-        owner: Ownership { cluster, instance: identity.clone() },
+        owner: Ownership {
+            cluster,
+            instance: identity.clone(),
+        },
         cleanup_wait: config.task_cleanup_wait,
     });
     let (session, _) = watch::channel(None);
@@ -72,7 +83,13 @@ pub async fn run_agent(
         () = shutdown => Ok(()),
     };
     // Runners hold no containers hostage: aborting them leaves every container as it is.
-    let runners: Vec<RunnerHandle> = agent.tasks.lock().runners.drain().map(|(_, handle)| handle).collect();
+    let runners: Vec<RunnerHandle> = agent
+        .tasks
+        .lock()
+        .runners
+        .drain()
+        .map(|(_, handle)| handle)
+        .collect();
     for runner in runners {
         runner.abort.abort();
     }
@@ -132,7 +149,11 @@ impl Agent {
     async fn find_own_containers(&self) -> HashMap<String, Vec<ContainerInfo>> {
         let mut backoff = Backoff::new();
         let ids = loop {
-            match self.runtime.list_containers(labels::CONTAINER_INSTANCE, &self.identity).await {
+            match self
+                .runtime
+                .list_containers(labels::CONTAINER_INSTANCE, &self.identity)
+                .await
+            {
                 Ok(ids) => break ids,
                 Err(error) => {
                     tracing::warn!(%error, "cannot list this instance's containers; retrying");
@@ -148,7 +169,9 @@ impl Agent {
                         found.entry(arn.clone()).or_default().push(info);
                     }
                 }
-                Err(error) => tracing::warn!(container = %id, %error, "cannot inspect a container to adopt"),
+                Err(error) => {
+                    tracing::warn!(container = %id, %error, "cannot inspect a container to adopt")
+                }
             }
         }
         tracing::info!(tasks = found.len(), "found this instance's containers");
@@ -184,12 +207,22 @@ impl Agent {
     }
 
     async fn try_register(&self) -> Result<String, RegisterFailure> {
-        let host = self.runtime.host_info().await.map_err(|error| RegisterFailure::Other(error.to_string()))?;
-        let saved = self.data.load_instance_arn().map_err(|error| RegisterFailure::Other(error.to_string()))?;
-        let request = registration::build_request(&self.config, &self.identity, &host, saved.as_deref());
+        let host = self
+            .runtime
+            .host_info()
+            .await
+            .map_err(|error| RegisterFailure::Other(error.to_string()))?;
+        let saved = self
+            .data
+            .load_instance_arn()
+            .map_err(|error| RegisterFailure::Other(error.to_string()))?;
+        let request =
+            registration::build_request(&self.config, &self.identity, &host, saved.as_deref());
         match self.client.register(&request).await {
             Ok(arn) => Ok(arn),
-            Err(ClientError::Rejected { message, .. } | ClientError::NotFound(message)) if saved.is_some() => {
+            Err(ClientError::Rejected { message, .. } | ClientError::NotFound(message))
+                if saved.is_some() =>
+            {
                 Err(RegisterFailure::RejectedWithSavedArn(message))
             }
             Err(error) => Err(RegisterFailure::Other(error.to_string())),
@@ -206,12 +239,13 @@ impl Agent {
                 self.register(&mut backoff).await;
                 // A fresh registration may come with a fresh generation count.
                 generation = 0;
+                applied_once = false;
                 continue;
             };
             match self.client.poll_desired(&instance_id, generation).await {
                 Ok(document) => {
                     backoff.reset();
-                    if !applied_once || document.generation > generation {
+                    if should_apply(applied_once, generation, document.generation) {
                         generation = document.generation;
                         applied_once = true;
                         self.apply(document);
@@ -245,7 +279,9 @@ impl Agent {
         for desired in &document.tasks {
             listed.insert(desired.task_arn.clone());
             if let Some(runner) = tasks.runners.get(&desired.task_arn) {
-                runner.desired.send_if_modified(|status| std::mem::replace(status, desired.desired_status) != desired.desired_status);
+                runner.desired.send_if_modified(|status| {
+                    std::mem::replace(status, desired.desired_status) != desired.desired_status
+                });
                 continue;
             }
             let found = adoptable.remove(&desired.task_arn).unwrap_or_default();
@@ -258,13 +294,19 @@ impl Agent {
         for (arn, runner) in &tasks.runners {
             if !listed.contains(arn) {
                 // The document is whole: a task it does not list is not wanted here.
-                runner.desired.send_if_modified(|status| std::mem::replace(status, DesiredStatus::Stopped) != DesiredStatus::Stopped);
+                runner.desired.send_if_modified(|status| {
+                    std::mem::replace(status, DesiredStatus::Stopped) != DesiredStatus::Stopped
+                });
             }
         }
         drop(tasks);
         for (task_arn, containers) in adoptable {
             tracing::warn!(%task_arn, "removing the containers of a task the server does not list");
-            let removal = tokio::spawn(remove_orphans(Arc::clone(&self.runtime), containers, self.config.task_cleanup_wait));
+            let removal = tokio::spawn(remove_orphans(
+                Arc::clone(&self.runtime),
+                containers,
+                self.config.task_cleanup_wait,
+            ));
             self.orphan_removals.lock().push(removal.abort_handle());
         }
     }
@@ -273,7 +315,12 @@ impl Agent {
         let task_arn = state.task_arn.clone();
         let (desired, desired_receiver) = watch::channel(state.desired);
         let (signals, signal_receiver) = mpsc::unbounded_channel();
-        let runner = TaskRunner::new(Arc::clone(&self.runner_context), state, desired_receiver, signal_receiver);
+        let runner = TaskRunner::new(
+            Arc::clone(&self.runner_context),
+            state,
+            desired_receiver,
+            signal_receiver,
+        );
         tasks.next_serial += 1;
         let serial = tasks.next_serial;
         let agent: Weak<Agent> = Arc::downgrade(self);
@@ -282,12 +329,24 @@ impl Agent {
             runner.run().await;
             if let Some(agent) = agent.upgrade() {
                 let mut tasks = agent.tasks.lock();
-                if tasks.runners.get(&arn).is_some_and(|runner| runner.serial == serial) {
+                if tasks
+                    .runners
+                    .get(&arn)
+                    .is_some_and(|runner| runner.serial == serial)
+                {
                     tasks.runners.remove(&arn);
                 }
             }
         });
-        tasks.runners.insert(task_arn, RunnerHandle { serial, desired, signals, abort: join.abort_handle() });
+        tasks.runners.insert(
+            task_arn,
+            RunnerHandle {
+                serial,
+                desired,
+                signals,
+                abort: join.abort_handle(),
+            },
+        );
     }
 
     fn signal_all(&self, signal: RunnerSignal) {
@@ -319,7 +378,16 @@ impl Agent {
                 }
                 continue;
             };
-            match self.client.report(&instance_id, &StateReport { tasks: batch.reports.clone() }).await {
+            match self
+                .client
+                .report(
+                    &instance_id,
+                    &StateReport {
+                        tasks: batch.reports.clone(),
+                    },
+                )
+                .await
+            {
                 Ok(response) => {
                     backoff.reset();
                     self.reporter.acknowledge(&batch);
@@ -347,7 +415,11 @@ impl Agent {
         let mut subscribed = Some(subscribed);
         let mut backoff = Backoff::new();
         loop {
-            match self.runtime.events(labels::CONTAINER_INSTANCE, &self.identity).await {
+            match self
+                .runtime
+                .events(labels::CONTAINER_INSTANCE, &self.identity)
+                .await
+            {
                 Ok(mut stream) => {
                     backoff.reset();
                     match subscribed.take() {
@@ -360,7 +432,10 @@ impl Agent {
                         match event {
                             Ok(event) => {
                                 if let Some(task_arn) = event.labels.get(labels::TASK_ARN) {
-                                    self.signal(task_arn, RunnerSignal::ContainerEvent(event.container_id));
+                                    self.signal(
+                                        task_arn,
+                                        RunnerSignal::ContainerEvent(event.container_id),
+                                    );
                                 }
                             }
                             Err(error) => {
@@ -370,11 +445,20 @@ impl Agent {
                         }
                     }
                 }
-                Err(error) => tracing::warn!(%error, "cannot subscribe to container events; retrying"),
+                Err(error) => {
+                    tracing::warn!(%error, "cannot subscribe to container events; retrying")
+                }
             }
             tokio::time::sleep(backoff.next_delay()).await;
         }
     }
+}
+
+/// Whether a desired document with generation `incoming` is applied: the first one after a
+/// (re)registration always is (it says which adopted tasks are still wanted); later only a
+/// newer one. An equal generation is a no-op and an older one a stale answer.
+fn should_apply(applied_once: bool, current: u64, incoming: u64) -> bool {
+    !applied_once || incoming > current
 }
 
 enum RegisterFailure {
@@ -384,8 +468,14 @@ enum RegisterFailure {
 
 /// Stops and removes the containers of a task the server no longer lists. Running ones stop
 /// now; stopped ones are kept for the cleanup wait so that their logs stay readable.
-async fn remove_orphans(runtime: Arc<dyn ContainerRuntime>, containers: Vec<ContainerInfo>, cleanup_wait: Duration) {
-    let any_running = containers.iter().any(|info| info.state == ContainerRunState::Running);
+async fn remove_orphans(
+    runtime: Arc<dyn ContainerRuntime>,
+    containers: Vec<ContainerInfo>,
+    cleanup_wait: Duration,
+) {
+    let any_running = containers
+        .iter()
+        .any(|info| info.state == ContainerRunState::Running);
     if !any_running {
         tokio::time::sleep(cleanup_wait).await;
     }
@@ -398,5 +488,19 @@ async fn remove_orphans(runtime: Arc<dyn ContainerRuntime>, containers: Vec<Cont
         if let Err(error) = runtime.remove_container(&info.id).await {
             tracing::warn!(container = %info.id, %error, "cannot remove an orphaned container");
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::should_apply;
+
+    #[test]
+    fn only_newer_generations_apply_after_the_first() {
+        assert!(should_apply(false, 0, 0));
+        assert!(should_apply(false, 0, 7));
+        assert!(should_apply(true, 7, 8));
+        assert!(!should_apply(true, 7, 7));
+        assert!(!should_apply(true, 7, 3));
     }
 }

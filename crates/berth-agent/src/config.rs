@@ -27,7 +27,11 @@ impl AgentConfig {
     pub const DEFAULT_RESERVED_MEMORY_MIB: i64 = 256;
     pub const DEFAULT_TASK_CLEANUP_WAIT: Duration = Duration::from_secs(3 * 3600);
 
-    pub fn new(server_url: impl Into<String>, cluster: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
+    pub fn new(
+        server_url: impl Into<String>,
+        cluster: impl Into<String>,
+        data_dir: impl Into<PathBuf>,
+    ) -> Self {
         AgentConfig {
             server_url: server_url.into(),
             cluster: cluster.into(),

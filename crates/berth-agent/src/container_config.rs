@@ -2,7 +2,10 @@
 //! and volume names, the labels that let a restarted agent adopt its containers, and ECS's
 //! rules for CPU shares, memory limits, logging and health checks. Pure: no I/O.
 
-use crate::runtime::{CreateContainerRequest, CreateVolumeRequest, HealthCheck, MountRequest, MountSource, PortBindingRequest};
+use crate::runtime::{
+    CreateContainerRequest, CreateVolumeRequest, HealthCheck, MountRequest, MountSource,
+    PortBindingRequest,
+};
 use berth_agent_protocol::labels;
 use berth_types::spec::{ContainerSpec, LogConfigurationSpec, TaskSpec, VolumeSource};
 use std::collections::BTreeMap;
@@ -34,7 +37,10 @@ pub fn container_name(task_arn: &str, container: &str) -> String {
 }
 
 pub fn stop_timeout(container: &ContainerSpec) -> Duration {
-    container.stop_timeout_seconds.map(|seconds| Duration::from_secs(u64::from(seconds))).unwrap_or(DEFAULT_STOP_TIMEOUT)
+    container
+        .stop_timeout_seconds
+        .map(|seconds| Duration::from_secs(u64::from(seconds)))
+        .unwrap_or(DEFAULT_STOP_TIMEOUT)
 }
 
 /// A Docker volume a task uses, and whether it goes away with the task.
@@ -60,15 +66,30 @@ pub fn task_volumes(task_arn: &str, spec: &TaskSpec) -> Vec<TaskVolume> {
                 create: None,
                 task_scoped: true,
             }),
-            VolumeSource::DockerVolume { shared, autoprovision, driver, driver_options, labels } => {
-                let docker_name = if *shared { volume.name.clone() } else { per_task_name };
+            VolumeSource::DockerVolume {
+                shared,
+                autoprovision,
+                driver,
+                driver_options,
+                labels,
+            } => {
+                let docker_name = if *shared {
+                    volume.name.clone()
+                } else {
+                    per_task_name
+                };
                 let create = (!*shared || *autoprovision).then(|| CreateVolumeRequest {
                     name: docker_name.clone(),
                     driver: driver.clone(),
                     driver_options: driver_options.clone(),
                     labels: labels.clone(),
                 });
-                volumes.push(TaskVolume { spec_name: volume.name.clone(), docker_name, create, task_scoped: !*shared });
+                volumes.push(TaskVolume {
+                    spec_name: volume.name.clone(),
+                    docker_name,
+                    create,
+                    task_scoped: !*shared,
+                });
             }
         }
     }
@@ -89,7 +110,9 @@ pub fn create_request(
 
     let memory_limit_mib = container.memory.or_else(|| {
         // A lone container with no limit of its own gets the task's memory as its limit.
-        (spec.containers.len() == 1).then_some(spec.memory).flatten()
+        (spec.containers.len() == 1)
+            .then_some(spec.memory)
+            .flatten()
     });
 
     let volumes = task_volumes(task_arn, spec);
@@ -99,7 +122,12 @@ pub fn create_request(
             .volumes
             .iter()
             .find(|volume| volume.name == mount_point.source_volume)
-            .ok_or_else(|| format!("container {} mounts unknown volume {:?}", container.name, mount_point.source_volume))?;
+            .ok_or_else(|| {
+                format!(
+                    "container {} mounts unknown volume {:?}",
+                    container.name, mount_point.source_volume
+                )
+            })?;
         let source = match &volume.source {
             VolumeSource::HostPath(path) => MountSource::HostPath(path.clone()),
             _ => {
@@ -133,10 +161,12 @@ pub fn create_request(
         ulimits: container.ulimits.clone(),
         readonly_root_filesystem: container.readonly_root_filesystem,
         init: container.init_process_enabled,
-        log_configuration: container
-            .log_configuration
-            .clone()
-            .unwrap_or_else(|| LogConfigurationSpec { driver: "json-file".to_string(), options: BTreeMap::new() }),
+        log_configuration: container.log_configuration.clone().unwrap_or_else(|| {
+            LogConfigurationSpec {
+                driver: "json-file".to_string(),
+                options: BTreeMap::new(),
+            }
+        }),
         health_check: container.health_check.as_ref().map(|check| HealthCheck {
             test: check.command.clone(),
             interval: Duration::from_secs(u64::from(check.interval_seconds)),
@@ -159,7 +189,12 @@ pub fn create_request(
     })
 }
 
-fn berth_labels(owner: &Ownership, task_arn: &str, spec: &TaskSpec, container: &str) -> BTreeMap<String, String> {
+fn berth_labels(
+    owner: &Ownership,
+    task_arn: &str,
+    spec: &TaskSpec,
+    container: &str,
+) -> BTreeMap<String, String> {
     [
         (labels::CLUSTER, owner.cluster.clone()),
         (labels::TASK_ARN, task_arn.to_string()),
@@ -180,23 +215,31 @@ mod tests {
     use berth_types::spec::{MountPointSpec, NetworkMode, PortMappingSpec, VolumeSpec};
     use berth_types::PortProtocol;
 
-    const ARN: &str = "arn:aws:ecs:us-east-1:000000000000:task/prod/0123456789abcdef0123456789abcdef";
+    const ARN: &str =
+        "arn:aws:ecs:us-east-1:000000000000:task/prod/0123456789abcdef0123456789abcdef";
 
     fn owner() -> Ownership {
-        Ownership { cluster: "prod".into(), instance: "i-00000000000000001".into() }
+        Ownership {
+            cluster: "prod".into(),
+            instance: "i-00000000000000001".into(),
+        }
     }
 
     #[test]
     fn names_labels_cpu_and_memory() {
         let mut web = container("web");
-        web.docker_labels.insert(labels::CONTAINER_INSTANCE.into(), "spoofed".into());
+        web.docker_labels
+            .insert(labels::CONTAINER_INSTANCE.into(), "spoofed".into());
         web.docker_labels.insert("team".into(), "a".into());
         web.memory_reservation = Some(64);
         let mut spec = task_spec(vec![web]);
         spec.memory = Some(512);
         let request = create_request(&owner(), ARN, &spec, &spec.containers[0]).unwrap();
         assert_eq!(request.name, "berth-0123456789abcdef0123456789abcdef-web");
-        assert_eq!(request.labels[labels::CONTAINER_INSTANCE], "i-00000000000000001");
+        assert_eq!(
+            request.labels[labels::CONTAINER_INSTANCE],
+            "i-00000000000000001"
+        );
         assert_eq!(request.labels[labels::TASK_ARN], ARN);
         assert_eq!(request.labels["team"], "a");
         assert_eq!(request.labels[labels::TASK_REVISION], "1");
@@ -221,11 +264,23 @@ mod tests {
     fn volumes_and_ports() {
         let mut app = container("app");
         app.mount_points = ["scratch", "data", "shared", "host"]
-            .map(|name| MountPointSpec { source_volume: name.into(), container_path: format!("/{name}"), read_only: name == "host" })
+            .map(|name| MountPointSpec {
+                source_volume: name.into(),
+                container_path: format!("/{name}"),
+                read_only: name == "host",
+            })
             .to_vec();
         app.port_mappings = vec![
-            PortMappingSpec { container_port: 80, host_port: None, protocol: PortProtocol::Tcp },
-            PortMappingSpec { container_port: 53, host_port: Some(5353), protocol: PortProtocol::Udp },
+            PortMappingSpec {
+                container_port: 80,
+                host_port: None,
+                protocol: PortProtocol::Tcp,
+            },
+            PortMappingSpec {
+                container_port: 53,
+                host_port: Some(5353),
+                protocol: PortProtocol::Udp,
+            },
         ];
         let docker_volume = |shared, autoprovision| VolumeSource::DockerVolume {
             shared,
@@ -237,13 +292,29 @@ mod tests {
         let mut spec = task_spec(vec![app]);
         spec.network_mode = NetworkMode::Bridge;
         spec.volumes = vec![
-            VolumeSpec { name: "scratch".into(), source: VolumeSource::TaskScratch },
-            VolumeSpec { name: "data".into(), source: docker_volume(false, false) },
-            VolumeSpec { name: "shared".into(), source: docker_volume(true, true) },
-            VolumeSpec { name: "host".into(), source: VolumeSource::HostPath("/srv".into()) },
+            VolumeSpec {
+                name: "scratch".into(),
+                source: VolumeSource::TaskScratch,
+            },
+            VolumeSpec {
+                name: "data".into(),
+                source: docker_volume(false, false),
+            },
+            VolumeSpec {
+                name: "shared".into(),
+                source: docker_volume(true, true),
+            },
+            VolumeSpec {
+                name: "host".into(),
+                source: VolumeSource::HostPath("/srv".into()),
+            },
         ];
         let request = create_request(&owner(), ARN, &spec, &spec.containers[0]).unwrap();
-        let sources: Vec<_> = request.mounts.iter().map(|mount| mount.source.clone()).collect();
+        let sources: Vec<_> = request
+            .mounts
+            .iter()
+            .map(|mount| mount.source.clone())
+            .collect();
         let per_task = |name: &str| format!("berth-0123456789abcdef0123456789abcdef-{name}");
         assert_eq!(
             sources,
@@ -259,9 +330,18 @@ mod tests {
         assert_eq!(request.port_bindings[1].host_port, Some(5353));
 
         let volumes = task_volumes(ARN, &spec);
-        let scoped: Vec<_> = volumes.iter().filter(|volume| volume.task_scoped).map(|v| v.spec_name.as_str()).collect();
+        let scoped: Vec<_> = volumes
+            .iter()
+            .filter(|volume| volume.task_scoped)
+            .map(|v| v.spec_name.as_str())
+            .collect();
         assert_eq!(scoped, ["scratch", "data"]);
-        assert!(volumes.iter().find(|volume| volume.spec_name == "shared").unwrap().create.is_some());
+        assert!(volumes
+            .iter()
+            .find(|volume| volume.spec_name == "shared")
+            .unwrap()
+            .create
+            .is_some());
 
         spec.containers[0].mount_points[0].source_volume = "missing".into();
         assert!(create_request(&owner(), ARN, &spec, &spec.containers[0]).is_err());

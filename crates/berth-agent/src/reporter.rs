@@ -42,7 +42,15 @@ impl Reporter {
         let mut entries = self.entries.lock();
         let arn = report.task_arn.clone();
         let sequence = entries.get(&arn).map_or(0, |entry| entry.sequence + 1);
-        entries.insert(arn, Entry { report, sequence, acknowledged: false, forget_when_acknowledged: false });
+        entries.insert(
+            arn,
+            Entry {
+                report,
+                sequence,
+                acknowledged: false,
+                forget_when_acknowledged: false,
+            },
+        );
         drop(entries);
         self.wake.notify_one();
     }
@@ -80,7 +88,10 @@ impl Reporter {
     /// Everything not yet acknowledged, or `None`.
     pub fn take_unacknowledged(&self) -> Option<Batch> {
         let entries = self.entries.lock();
-        let mut batch = Batch { reports: Vec::new(), sequences: Vec::new() };
+        let mut batch = Batch {
+            reports: Vec::new(),
+            sequences: Vec::new(),
+        };
         for (arn, entry) in entries.iter().filter(|(_, entry)| !entry.acknowledged) {
             batch.reports.push(entry.report.clone());
             batch.sequences.push((arn.clone(), entry.sequence));
@@ -91,7 +102,9 @@ impl Reporter {
     pub fn acknowledge(&self, batch: &Batch) {
         let mut entries = self.entries.lock();
         for (arn, sequence) in &batch.sequences {
-            let Some(entry) = entries.get_mut(arn) else { continue };
+            let Some(entry) = entries.get_mut(arn) else {
+                continue;
+            };
             if entry.sequence == *sequence {
                 entry.acknowledged = true;
                 if entry.forget_when_acknowledged {
@@ -108,7 +121,10 @@ impl Reporter {
 
     /// The latest report of a task, for tests and diagnostics.
     pub fn latest(&self, task_arn: &str) -> Option<TaskReport> {
-        self.entries.lock().get(task_arn).map(|entry| entry.report.clone())
+        self.entries
+            .lock()
+            .get(task_arn)
+            .map(|entry| entry.report.clone())
     }
 }
 

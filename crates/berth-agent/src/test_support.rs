@@ -30,5 +30,13 @@ pub fn container(name: &str) -> ContainerSpec {
 }
 
 pub fn task_spec(containers: Vec<ContainerSpec>) -> TaskSpec {
-    TaskSpec { family: "web".into(), revision: 1, network_mode: NetworkMode::Bridge, cpu: None, memory: None, containers, volumes: vec![] }
+    TaskSpec {
+        family: "web".into(),
+        revision: 1,
+        network_mode: NetworkMode::Bridge,
+        cpu: None,
+        memory: None,
+        containers,
+        volumes: vec![],
+    }
 }

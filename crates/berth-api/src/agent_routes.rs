@@ -20,14 +20,24 @@ pub struct PollQuery {
 
 fn refusal(refusal: AgentRefusal) -> Response {
     match refusal {
-        AgentRefusal::Unknown => (StatusCode::NOT_FOUND, "unknown cluster or container instance").into_response(),
-        AgentRefusal::Deregistered => (StatusCode::GONE, "container instance deregistered").into_response(),
+        AgentRefusal::Unknown => (
+            StatusCode::NOT_FOUND,
+            "unknown cluster or container instance",
+        )
+            .into_response(),
+        AgentRefusal::Deregistered => {
+            (StatusCode::GONE, "container instance deregistered").into_response()
+        }
     }
 }
 
-fn parse_path(cluster: &str, instance: &str) -> Result<(ClusterName, ContainerInstanceId), Response> {
+fn parse_path(
+    cluster: &str,
+    instance: &str,
+) -> Result<(ClusterName, ContainerInstanceId), Response> {
     let cluster = ClusterName::parse(cluster).map_err(|_| refusal(AgentRefusal::Unknown))?;
-    let instance = ContainerInstanceId::parse(instance).map_err(|_| refusal(AgentRefusal::Unknown))?;
+    let instance =
+        ContainerInstanceId::parse(instance).map_err(|_| refusal(AgentRefusal::Unknown))?;
     Ok((cluster, instance))
 }
 
@@ -40,7 +50,16 @@ pub async fn poll_desired(
         Ok(parsed) => parsed,
         Err(response) => return response,
     };
-    match api.control.poll_desired(&cluster, &instance, query.after, Duration::from_secs(LONG_POLL_SECONDS)).await {
+    match api
+        .control
+        .poll_desired(
+            &cluster,
+            &instance,
+            query.after,
+            Duration::from_secs(LONG_POLL_SECONDS),
+        )
+        .await
+    {
         Ok(document) => Json(document).into_response(),
         Err(reason) => refusal(reason),
     }

@@ -18,7 +18,12 @@ pub struct ApiError {
 
 impl ApiError {
     fn client(error_type: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status: StatusCode::BAD_REQUEST, error_type, message: message.into(), resource_ids: None }
+        ApiError {
+            status: StatusCode::BAD_REQUEST,
+            error_type,
+            message: message.into(),
+            resource_ids: None,
+        }
     }
 
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
@@ -30,7 +35,10 @@ impl ApiError {
     }
 
     pub fn unknown_operation(target: &str) -> Self {
-        Self::client("UnknownOperationException", format!("Unknown operation: {target}"))
+        Self::client(
+            "UnknownOperationException",
+            format!("Unknown operation: {target}"),
+        )
     }
 
     pub fn serialization(message: impl Into<String>) -> Self {
@@ -48,7 +56,9 @@ impl From<ControlError> for ApiError {
             ControlError::ClusterContainsContainerInstances => {
                 Self::client("ClusterContainsContainerInstancesException", message)
             }
-            ControlError::ClusterContainsTasks => Self::client("ClusterContainsTasksException", message),
+            ControlError::ClusterContainsTasks => {
+                Self::client("ClusterContainsTasksException", message)
+            }
             ControlError::Conflict { resource_ids, .. } => ApiError {
                 resource_ids: Some(resource_ids),
                 ..Self::client("ConflictException", message)
@@ -59,7 +69,8 @@ impl From<ControlError> for ApiError {
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     error_type: "ServerException",
-                    message: "The server could not complete the request; it was not applied.".to_string(),
+                    message: "The server could not complete the request; it was not applied."
+                        .to_string(),
                     resource_ids: None,
                 }
             }
@@ -100,7 +111,11 @@ impl From<ArnError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = ErrorBody { error_type: self.error_type.to_string(), message: self.message, resource_ids: self.resource_ids };
+        let body = ErrorBody {
+            error_type: self.error_type.to_string(),
+            message: self.message,
+            resource_ids: self.resource_ids,
+        };
         let mut response = (self.status, axum::Json(body)).into_response();
         response.headers_mut().insert(
             axum::http::header::CONTENT_TYPE,

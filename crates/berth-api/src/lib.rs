@@ -14,6 +14,7 @@ pub mod error;
 mod operations;
 pub mod parse;
 pub mod render;
+mod task_cache;
 
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
@@ -35,6 +36,7 @@ const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 
 pub struct Api {
     pub control: Arc<ControlPlane>,
+    pub task_cache: task_cache::TaskCache,
 }
 
 impl Api {
@@ -45,21 +47,36 @@ impl Api {
 
 /// The whole HTTP surface of a Berth server.
 pub fn router(control: Arc<ControlPlane>) -> Router {
-    let api = Arc::new(Api { control });
+    let api = Arc::new(Api {
+        control,
+        task_cache: task_cache::TaskCache::default(),
+    });
     Router::new()
         .route("/", post(ecs_endpoint))
-        .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
-        .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
+        .route(
+            "/agent/v1/clusters/{cluster}/instances/{instance}/desired",
+            get(agent_routes::poll_desired),
+        )
+        .route(
+            "/agent/v1/clusters/{cluster}/instances/{instance}/report",
+            post(agent_routes::report),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(api)
 }
 
 async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes) -> Response {
-    let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default().to_string();
+    let target = headers
+        .get("x-amz-target")
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
     let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
         return ApiError::unknown_operation(&target).into_response();
     };
-    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body)).catch_unwind().await;
+    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body))
+        .catch_unwind()
+        .await;
     let result = match outcome {
         Ok(result) => result,
         Err(_) => {
@@ -67,13 +84,21 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
             Err(ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 error_type: "ServerException",
-                message: "The server hit an internal error; the request may not have been applied.".to_string(),
+                message: "The server hit an internal error; the request may not have been applied."
+                    .to_string(),
                 resource_ids: None,
             })
         }
     };
     match result {
-        Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response(),
+        Ok(body) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                "application/x-amz-json-1.1",
+            )],
+            body,
+        )
+            .into_response(),
         Err(error) => {
             tracing::debug!(operation, error_type = error.error_type, message = %error.message, "request refused");
             error.into_response()
@@ -106,13 +131,15 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>>
         "RunTask" => serve!(tasks::run_task),
         "StartTask" => serve!(tasks::start_task),
         "StopTask" => serve!(tasks::stop_task),
-        "DescribeTasks" => serve!(tasks::describe_tasks),
+        "DescribeTasks" => tasks::describe_tasks(api, decode_request(body)?).await,
         "ListTasks" => serve!(tasks::list_tasks),
         "RegisterContainerInstance" => serve!(container_instances::register_container_instance),
         "DeregisterContainerInstance" => serve!(container_instances::deregister_container_instance),
         "DescribeContainerInstances" => serve!(container_instances::describe_container_instances),
         "ListContainerInstances" => serve!(container_instances::list_container_instances),
-        "UpdateContainerInstancesState" => serve!(container_instances::update_container_instances_state),
+        "UpdateContainerInstancesState" => {
+            serve!(container_instances::update_container_instances_state)
+        }
         "TagResource" => serve!(tags::tag_resource),
         "UntagResource" => serve!(tags::untag_resource),
         "ListTagsForResource" => serve!(tags::list_tags_for_resource),

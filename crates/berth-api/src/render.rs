@@ -8,7 +8,12 @@ use berth_types::records::TaskRecord;
 use berth_types::{Arn, ArnContext, PortProtocol, Resources, Tag, TaskStatus};
 
 pub fn tags(tags: &[Tag]) -> Vec<wire::Tag> {
-    tags.iter().map(|tag| wire::Tag { key: Some(tag.key.clone()), value: Some(tag.value.clone()) }).collect()
+    tags.iter()
+        .map(|tag| wire::Tag {
+            key: Some(tag.key.clone()),
+            value: Some(tag.value.clone()),
+        })
+        .collect()
 }
 
 /// Which optional parts a describe call asked for with `include`.
@@ -29,8 +34,16 @@ pub fn cluster(summary: &ClusterSummary, context: &ArnContext, include: Include)
         running_tasks_count: Some(summary.running_tasks as i32),
         pending_tasks_count: Some(summary.pending_tasks as i32),
         active_services_count: Some(summary.active_services as i32),
-        statistics: Some(if include.statistics { cluster_statistics(summary) } else { vec![] }),
-        tags: Some(if include.tags { tags(&record.tags) } else { vec![] }),
+        statistics: Some(if include.statistics {
+            cluster_statistics(summary)
+        } else {
+            vec![]
+        }),
+        tags: Some(if include.tags {
+            tags(&record.tags)
+        } else {
+            vec![]
+        }),
         settings: include.settings.then(|| {
             record
                 .settings
@@ -49,7 +62,10 @@ pub fn cluster(summary: &ClusterSummary, context: &ArnContext, include: Include)
 
 /// The EC2 launch-type statistics ECS lists under `include: STATISTICS`.
 fn cluster_statistics(summary: &ClusterSummary) -> Vec<wire::KeyValuePair> {
-    let pair = |name: &str, value: usize| wire::KeyValuePair { name: Some(name.to_string()), value: Some(value.to_string()) };
+    let pair = |name: &str, value: usize| wire::KeyValuePair {
+        name: Some(name.to_string()),
+        value: Some(value.to_string()),
+    };
     vec![
         pair("runningEC2TasksCount", summary.running_tasks),
         pair("runningFargateTasksCount", 0),
@@ -78,7 +94,13 @@ pub fn resources(resources: &Resources) -> Vec<wire::Resource> {
     let ports = |name: &str, protocol: PortProtocol| wire::Resource {
         name: Some(name.to_string()),
         r#type: Some("STRINGSET".to_string()),
-        string_set_value: Some(resources.ports(protocol).iter().map(u16::to_string).collect()),
+        string_set_value: Some(
+            resources
+                .ports(protocol)
+                .iter()
+                .map(u16::to_string)
+                .collect(),
+        ),
         double_value: Some(0.0),
         long_value: Some(0),
         integer_value: Some(0),
@@ -91,10 +113,16 @@ pub fn resources(resources: &Resources) -> Vec<wire::Resource> {
     ]
 }
 
-pub fn container_instance(summary: &InstanceSummary, context: &ArnContext, include_tags: bool) -> wire::ContainerInstance {
+pub fn container_instance(
+    summary: &InstanceSummary,
+    context: &ArnContext,
+    include_tags: bool,
+) -> wire::ContainerInstance {
     let record = &summary.record;
     wire::ContainerInstance {
-        container_instance_arn: Some(Arn::ContainerInstance(record.cluster.clone(), record.id.clone()).render(context)),
+        container_instance_arn: Some(
+            Arn::ContainerInstance(record.cluster.clone(), record.id.clone()).render(context),
+        ),
         ec2_instance_id: Some(record.ec2_instance_id.clone()),
         version: Some(record.version as i64),
         version_info: Some(wire::VersionInfo {
@@ -122,7 +150,11 @@ pub fn container_instance(summary: &InstanceSummary, context: &ArnContext, inclu
         ),
         registered_at: Some(record.registered_at.as_epoch_seconds()),
         attachments: Some(vec![]),
-        tags: Some(if include_tags { tags(&record.tags) } else { vec![] }),
+        tags: Some(if include_tags {
+            tags(&record.tags)
+        } else {
+            vec![]
+        }),
         ..Default::default()
     }
 }
@@ -141,7 +173,11 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         .containers
         .iter()
         .map(|state| {
-            let spec = task.spec.containers.iter().find(|spec| spec.name == state.name);
+            let spec = task
+                .spec
+                .containers
+                .iter()
+                .find(|spec| spec.name == state.name);
             wire::Container {
                 container_arn: Some(format!(
                     "arn:aws:ecs:{}:{}:container/{}/{}/{}",
@@ -174,8 +210,12 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
                 network_interfaces: Some(vec![]),
                 health_status: Some(health(state.health_status)),
                 cpu: spec.map(|spec| spec.cpu.to_string()),
-                memory: spec.and_then(|spec| spec.memory).map(|memory| memory.to_string()),
-                memory_reservation: spec.and_then(|spec| spec.memory_reservation).map(|memory| memory.to_string()),
+                memory: spec
+                    .and_then(|spec| spec.memory)
+                    .map(|memory| memory.to_string()),
+                memory_reservation: spec
+                    .and_then(|spec| spec.memory_reservation)
+                    .map(|memory| memory.to_string()),
                 ..Default::default()
             }
         })
@@ -185,10 +225,13 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         attachments: Some(vec![]),
         attributes: Some(vec![]),
         cluster_arn: Some(Arn::Cluster(task.cluster.clone()).render(context)),
-        connectivity: (task.last_status >= TaskStatus::Pending).then_some(wire::Connectivity::Connected),
-        connectivity_at: (task.last_status >= TaskStatus::Pending).then(|| task.created_at.as_epoch_seconds()),
+        connectivity: (task.last_status >= TaskStatus::Pending)
+            .then_some(wire::Connectivity::Connected),
+        connectivity_at: (task.last_status >= TaskStatus::Pending)
+            .then(|| task.created_at.as_epoch_seconds()),
         container_instance_arn: Some(
-            Arn::ContainerInstance(task.cluster.clone(), task.container_instance.clone()).render(context),
+            Arn::ContainerInstance(task.cluster.clone(), task.container_instance.clone())
+                .render(context),
         ),
         containers: Some(containers),
         cpu: task.spec.cpu.map(|cpu| cpu.to_string()),
@@ -211,7 +254,11 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         stopped_at: task.stopped_at.map(|at| at.as_epoch_seconds()),
         stopped_reason: task.stopped_reason.clone(),
         stopping_at: task.stopping_at.map(|at| at.as_epoch_seconds()),
-        tags: Some(if include_tags { tags(&task.tags) } else { vec![] }),
+        tags: Some(if include_tags {
+            tags(&task.tags)
+        } else {
+            vec![]
+        }),
         task_arn: Some(task_arn),
         task_definition_arn: Some(
             Arn::TaskDefinition(task.family.clone(), task.revision).render(context),
@@ -222,5 +269,9 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
 }
 
 pub fn failure(arn: Option<String>, reason: &str) -> wire::Failure {
-    wire::Failure { arn, reason: Some(reason.to_string()), detail: None }
+    wire::Failure {
+        arn,
+        reason: Some(reason.to_string()),
+        detail: None,
+    }
 }

@@ -11,7 +11,8 @@ use crate::ControlPlane;
 use berth_agent_protocol::{DesiredDocument, DesiredTask, ReportResponse, StateReport, TaskReport};
 use berth_types::records::TaskRecord;
 use berth_types::{
-    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskStatus, Timestamp,
+    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus,
+    TaskStatus, Timestamp,
 };
 use std::time::Duration;
 use tokio::sync::watch;
@@ -26,9 +27,17 @@ pub enum AgentRefusal {
 }
 
 impl ControlPlane {
-    fn instance_for_agent(&self, cluster: &ClusterName, id: &ContainerInstanceId) -> Result<u64, AgentRefusal> {
+    fn instance_for_agent(
+        &self,
+        cluster: &ClusterName,
+        id: &ContainerInstanceId,
+    ) -> Result<u64, AgentRefusal> {
         let state = self.read();
-        let instance = state.instances.get(id).filter(|instance| &instance.cluster == cluster).ok_or(AgentRefusal::Unknown)?;
+        let instance = state
+            .instances
+            .get(id)
+            .filter(|instance| &instance.cluster == cluster)
+            .ok_or(AgentRefusal::Unknown)?;
         if instance.status == ContainerInstanceStatus::Inactive {
             return Err(AgentRefusal::Deregistered);
         }
@@ -56,9 +65,15 @@ impl ControlPlane {
         Ok(self.desired_document(id))
     }
 
-    fn generation_receiver(&self, id: &ContainerInstanceId, generation: u64) -> watch::Receiver<u64> {
+    fn generation_receiver(
+        &self,
+        id: &ContainerInstanceId,
+        generation: u64,
+    ) -> watch::Receiver<u64> {
         let mut generations = self.generations.lock();
-        let sender = generations.entry(id.clone()).or_insert_with(|| watch::channel(generation).0);
+        let sender = generations
+            .entry(id.clone())
+            .or_insert_with(|| watch::channel(generation).0);
         sender.send_if_modified(|current| {
             let newer = generation > *current;
             if newer {
@@ -74,10 +89,19 @@ impl ControlPlane {
     pub fn desired_document(&self, id: &ContainerInstanceId) -> DesiredDocument {
         let state = self.read();
         let context = self.arn_context();
-        let generation = state.instances.get(id).map(|instance| instance.desired_generation).unwrap_or(0);
+        let generation = state
+            .instances
+            .get(id)
+            .map(|instance| instance.desired_generation)
+            .unwrap_or(0);
         let tasks = state
             .tasks_on_instance(id)
-            .map(|task| DesiredTask::from_record(Arn::Task(task.cluster.clone(), task.id.clone()).render(context), task))
+            .map(|task| {
+                DesiredTask::from_record(
+                    Arn::Task(task.cluster.clone(), task.id.clone()).render(context),
+                    task,
+                )
+            })
             .collect();
         DesiredDocument { generation, tasks }
     }
@@ -100,9 +124,10 @@ impl ControlPlane {
             let mut response = ReportResponse::default();
             for task_report in report.tasks {
                 let known = match Arn::parse(&task_report.task_arn, &context) {
-                    Ok(Arn::Task(task_cluster, task_id)) if &task_cluster == cluster => {
-                        state.tasks.get(&task_id).filter(|task| &task.container_instance == id)
-                    }
+                    Ok(Arn::Task(task_cluster, task_id)) if &task_cluster == cluster => state
+                        .tasks
+                        .get(&task_id)
+                        .filter(|task| &task.container_instance == id),
                     _ => None,
                 };
                 match known {
@@ -129,8 +154,16 @@ struct OpenPoll<'a> {
 
 impl<'a> OpenPoll<'a> {
     fn new(control: &'a ControlPlane, id: &ContainerInstanceId) -> Self {
-        control.presence.lock().entry(id.clone()).or_default().open_polls += 1;
-        OpenPoll { control, id: id.clone() }
+        control
+            .presence
+            .lock()
+            .entry(id.clone())
+            .or_default()
+            .open_polls += 1;
+        OpenPoll {
+            control,
+            id: id.clone(),
+        }
     }
 }
 
@@ -150,7 +183,11 @@ pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<Task
     let mut merged = task.clone();
     merged.last_status = report.last_status;
     for reported in report.containers {
-        match merged.containers.iter_mut().find(|container| container.name == reported.name) {
+        match merged
+            .containers
+            .iter_mut()
+            .find(|container| container.name == reported.name)
+        {
             Some(container) => {
                 if reported.last_status >= container.last_status {
                     *container = reported;
@@ -162,7 +199,10 @@ pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<Task
     fill(&mut merged.pull_started_at, report.pull_started_at);
     fill(&mut merged.pull_stopped_at, report.pull_stopped_at);
     fill(&mut merged.started_at, report.started_at);
-    fill(&mut merged.execution_stopped_at, report.execution_stopped_at);
+    fill(
+        &mut merged.execution_stopped_at,
+        report.execution_stopped_at,
+    );
     if merged.stop_code.is_none() {
         merged.stop_code = report.stop_code;
     }
@@ -175,7 +215,9 @@ pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<Task
     }
     if merged.last_status == TaskStatus::Stopped {
         merged.stopped_at.get_or_insert_with(Timestamp::now);
-        merged.execution_stopped_at.get_or_insert_with(Timestamp::now);
+        merged
+            .execution_stopped_at
+            .get_or_insert_with(Timestamp::now);
     }
     merged.health_status = task_health(&merged);
     merged.version = task.version;
@@ -210,7 +252,11 @@ fn task_health(task: &TaskRecord) -> HealthStatus {
         .collect();
     if checked.contains(&HealthStatus::Unhealthy) {
         HealthStatus::Unhealthy
-    } else if !checked.is_empty() && checked.iter().all(|status| *status == HealthStatus::Healthy) {
+    } else if !checked.is_empty()
+        && checked
+            .iter()
+            .all(|status| *status == HealthStatus::Healthy)
+    {
         HealthStatus::Healthy
     } else {
         HealthStatus::Unknown
@@ -221,8 +267,9 @@ impl From<AgentRefusal> for ControlError {
     fn from(refusal: AgentRefusal) -> Self {
         match refusal {
             AgentRefusal::Unknown => ControlError::ResourceNotFound,
-            AgentRefusal::Deregistered => ControlError::Client("Container instance is deregistered.".to_string()),
+            AgentRefusal::Deregistered => {
+                ControlError::Client("Container instance is deregistered.".to_string())
+            }
         }
     }
 }
-

@@ -4,7 +4,9 @@ use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, State};
 use crate::ControlPlane;
 use berth_types::records::ClusterRecord;
-use berth_types::{ClusterName, ClusterStatus, ContainerInstanceStatus, Tag, TaskStatus, Timestamp};
+use berth_types::{
+    ClusterName, ClusterStatus, ContainerInstanceStatus, Tag, TaskStatus, Timestamp,
+};
 use std::collections::BTreeMap;
 
 /// A cluster with the counts DescribeClusters reports.
@@ -28,11 +30,19 @@ impl ControlPlane {
     ) -> ControlResult<ClusterSummary> {
         let record = self
             .mutate(|state| {
-                if let Some(existing) = state.cluster(&name).filter(|record| record.status == ClusterStatus::Active) {
+                if let Some(existing) = state
+                    .cluster(&name)
+                    .filter(|record| record.status == ClusterStatus::Active)
+                {
                     return Ok((vec![], existing.clone()));
                 }
-                let record =
-                    ClusterRecord { name: name.clone(), status: ClusterStatus::Active, tags, settings, created_at: Timestamp::now() };
+                let record = ClusterRecord {
+                    name: name.clone(),
+                    status: ClusterStatus::Active,
+                    tags,
+                    settings,
+                    created_at: Timestamp::now(),
+                };
                 Ok((vec![Change::PutCluster(record.clone())], record))
             })
             .await?;
@@ -40,7 +50,10 @@ impl ControlPlane {
     }
 
     /// Describes the named clusters; names that match nothing come back as `MISSING`.
-    pub fn describe_clusters(&self, names: &[ClusterName]) -> (Vec<ClusterSummary>, Vec<ClusterName>) {
+    pub fn describe_clusters(
+        &self,
+        names: &[ClusterName],
+    ) -> (Vec<ClusterSummary>, Vec<ClusterName>) {
         let state = self.read();
         let mut found = Vec::new();
         let mut missing = Vec::new();
@@ -56,7 +69,12 @@ impl ControlPlane {
     /// Names of the ACTIVE clusters, in name order.
     pub fn list_clusters(&self) -> Vec<ClusterName> {
         let state = self.read();
-        state.clusters.values().filter(|record| record.status == ClusterStatus::Active).map(|record| record.name.clone()).collect()
+        state
+            .clusters
+            .values()
+            .filter(|record| record.status == ClusterStatus::Active)
+            .map(|record| record.name.clone())
+            .collect()
     }
 
     /// Replaces the given settings (others keep their values).
@@ -83,12 +101,19 @@ impl ControlPlane {
                 let mut record = active_cluster(state, name)?.clone();
                 let has_instances = state.instances.values().any(|instance| {
                     &instance.cluster == name
-                        && matches!(instance.status, ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining)
+                        && matches!(
+                            instance.status,
+                            ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining
+                        )
                 });
                 if has_instances {
                     return Err(ControlError::ClusterContainsContainerInstances);
                 }
-                if state.tasks.values().any(|task| &task.cluster == name && task.last_status != TaskStatus::Stopped) {
+                if state
+                    .tasks
+                    .values()
+                    .any(|task| &task.cluster == name && task.last_status != TaskStatus::Stopped)
+                {
                     return Err(ControlError::ClusterContainsTasks);
                 }
                 record.status = ClusterStatus::Inactive;
@@ -104,25 +129,44 @@ impl ControlPlane {
             .values()
             .filter(|instance| {
                 instance.cluster == record.name
-                    && matches!(instance.status, ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining)
+                    && matches!(
+                        instance.status,
+                        ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining
+                    )
             })
             .count();
         let (mut running_tasks, mut pending_tasks) = (0, 0);
-        for task in state.tasks.values().filter(|task| task.cluster == record.name) {
+        for task in state
+            .tasks
+            .values()
+            .filter(|task| task.cluster == record.name)
+        {
             if task.last_status == TaskStatus::Running {
                 running_tasks += 1;
             } else if task.last_status.is_pending() {
                 pending_tasks += 1;
             }
         }
-        ClusterSummary { record, registered_container_instances, running_tasks, pending_tasks, active_services: 0 }
+        ClusterSummary {
+            record,
+            registered_container_instances,
+            running_tasks,
+            pending_tasks,
+            active_services: 0,
+        }
     }
 }
 
 /// The cluster if it exists and is ACTIVE; `ClusterNotFoundException` otherwise, as ECS answers
 /// for deleted clusters too.
-pub(crate) fn active_cluster<'a>(state: &'a State, name: &ClusterName) -> ControlResult<&'a ClusterRecord> {
-    state.cluster(name).filter(|record| record.status == ClusterStatus::Active).ok_or(ControlError::ClusterNotFound)
+pub(crate) fn active_cluster<'a>(
+    state: &'a State,
+    name: &ClusterName,
+) -> ControlResult<&'a ClusterRecord> {
+    state
+        .cluster(name)
+        .filter(|record| record.status == ClusterStatus::Active)
+        .ok_or(ControlError::ClusterNotFound)
 }
 
 #[cfg(test)]
@@ -134,14 +178,23 @@ mod tests {
     #[tokio::test]
     async fn create_is_idempotent_and_delete_marks_inactive() {
         let control = control_plane();
-        let first = control.create_cluster(name("prod"), vec![], Default::default()).await.unwrap();
-        let again = control.create_cluster(name("prod"), vec![], Default::default()).await.unwrap();
+        let first = control
+            .create_cluster(name("prod"), vec![], Default::default())
+            .await
+            .unwrap();
+        let again = control
+            .create_cluster(name("prod"), vec![], Default::default())
+            .await
+            .unwrap();
         assert_eq!(first.record.created_at, again.record.created_at);
         assert_eq!(control.list_clusters(), vec![name("prod")]);
         let deleted = control.delete_cluster(&name("prod")).await.unwrap();
         assert_eq!(deleted.record.status, ClusterStatus::Inactive);
         assert!(control.list_clusters().is_empty());
-        assert!(matches!(control.delete_cluster(&name("prod")).await, Err(ControlError::ClusterNotFound)));
+        assert!(matches!(
+            control.delete_cluster(&name("prod")).await,
+            Err(ControlError::ClusterNotFound)
+        ));
         let (found, missing) = control.describe_clusters(&[name("prod"), name("nope")]);
         assert_eq!(found[0].record.status, ClusterStatus::Inactive);
         assert_eq!(missing, vec![name("nope")]);

@@ -16,7 +16,10 @@ pub enum ControlError {
     #[error("The cluster cannot be deleted while tasks are active.")]
     ClusterContainsTasks,
     #[error("{message}")]
-    Conflict { message: String, resource_ids: Vec<String> },
+    Conflict {
+        message: String,
+        resource_ids: Vec<String>,
+    },
     #[error("The specified resource could not be found.")]
     ResourceNotFound,
     #[error("internal storage failure: {0}")]

@@ -111,7 +111,9 @@ impl ControlPlane {
         let woken: Vec<(ContainerInstanceId, u64)> = changes
             .iter()
             .filter_map(|change| match change {
-                Change::PutContainerInstance(record) => Some((record.id.clone(), record.desired_generation)),
+                Change::PutContainerInstance(record) => {
+                    Some((record.id.clone(), record.desired_generation))
+                }
                 _ => None,
             })
             .collect();
@@ -141,7 +143,10 @@ impl ControlPlane {
         let presence = self.presence.lock();
         match presence.get(instance) {
             Some(presence) if presence.open_polls > 0 => true,
-            Some(AgentPresence { last_contact: Some(at), .. }) => at.elapsed() < self.config.agent_timeout,
+            Some(AgentPresence {
+                last_contact: Some(at),
+                ..
+            }) => at.elapsed() < self.config.agent_timeout,
             _ => false,
         }
     }

@@ -39,16 +39,26 @@ impl ControlPlane {
     async fn replace_tags(&self, arn: &Arn, tags: Vec<Tag>) -> ControlResult<()> {
         match arn {
             Arn::Cluster(name) => self.set_cluster_tags(name, tags).await,
-            Arn::TaskDefinition(family, revision) => self.set_task_definition_tags(family.as_str(), *revision, tags).await,
+            Arn::TaskDefinition(family, revision) => {
+                self.set_task_definition_tags(family.as_str(), *revision, tags)
+                    .await
+            }
             Arn::Task(_, id) => self.set_task_tags(id, tags).await,
             Arn::ContainerInstance(_, id) => self.set_container_instance_tags(id, tags).await,
             Arn::Service(..) | Arn::CapacityProvider(_) => Err(ControlError::ResourceNotFound),
         }
     }
 
-    async fn set_cluster_tags(&self, name: &berth_types::ClusterName, tags: Vec<Tag>) -> ControlResult<()> {
+    async fn set_cluster_tags(
+        &self,
+        name: &berth_types::ClusterName,
+        tags: Vec<Tag>,
+    ) -> ControlResult<()> {
         self.mutate(|state| {
-            let mut record = state.cluster(name).ok_or(ControlError::ResourceNotFound)?.clone();
+            let mut record = state
+                .cluster(name)
+                .ok_or(ControlError::ResourceNotFound)?
+                .clone();
             record.tags = tags;
             Ok((vec![crate::state::Change::PutCluster(record)], ()))
         })
@@ -64,10 +74,16 @@ fn current_tags(state: &State, arn: &Arn) -> ControlResult<Vec<Tag>> {
             .get(family.as_str())
             .and_then(|revisions| revisions.get(revision))
             .map(|record| record.tags.clone()),
-        Arn::Task(cluster, id) => state.tasks.get(id).filter(|task| &task.cluster == cluster).map(|task| task.tags.clone()),
-        Arn::ContainerInstance(cluster, id) => {
-            state.instances.get(id).filter(|instance| &instance.cluster == cluster).map(|instance| instance.tags.clone())
-        }
+        Arn::Task(cluster, id) => state
+            .tasks
+            .get(id)
+            .filter(|task| &task.cluster == cluster)
+            .map(|task| task.tags.clone()),
+        Arn::ContainerInstance(cluster, id) => state
+            .instances
+            .get(id)
+            .filter(|instance| &instance.cluster == cluster)
+            .map(|instance| instance.tags.clone()),
         Arn::Service(..) | Arn::CapacityProvider(_) => None,
     };
     tags.ok_or(ControlError::ResourceNotFound)

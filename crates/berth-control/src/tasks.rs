@@ -10,8 +10,8 @@ use berth_scheduler::{place_tasks, Candidate, Placement};
 use berth_types::records::{ContainerState, TaskRecord};
 use berth_types::spec::TaskSpec;
 use berth_types::{
-    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, Tag,
-    TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
+    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus,
+    Tag, TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -74,18 +74,29 @@ impl ControlPlane {
         let seed: u64 = rand::random();
         let context = self.arn_context().clone();
         let connected = |id: &ContainerInstanceId| self.agent_connected(id);
-        self.mutate(|state| plan_launch(state, request, seed, &context, &connected)).await
+        self.mutate(|state| plan_launch(state, request, seed, &context, &connected))
+            .await
     }
 
     /// Asks the task's agent to stop it. Stopping a stopped task changes nothing.
-    pub async fn stop_task(&self, cluster: &ClusterName, id: &TaskId, reason: Option<String>) -> ControlResult<TaskRecord> {
+    pub async fn stop_task(
+        &self,
+        cluster: &ClusterName,
+        id: &TaskId,
+        reason: Option<String>,
+    ) -> ControlResult<TaskRecord> {
         self.mutate(|state| {
             active_cluster(state, cluster)?;
             let task = find_task(state, cluster, id)?;
             if task.desired_status == DesiredStatus::Stopped {
                 return Ok((vec![], task.clone()));
             }
-            let changes = stop_changes(state, task, TaskStopCode::UserInitiated, reason.unwrap_or_else(|| "Task stopped by user".to_string()));
+            let changes = stop_changes(
+                state,
+                task,
+                TaskStopCode::UserInitiated,
+                reason.unwrap_or_else(|| "Task stopped by user".to_string()),
+            );
             let record = match &changes[0] {
                 Change::PutTask(record) => record.clone(),
                 _ => unreachable!("stop_changes starts with the task"),
@@ -95,21 +106,11 @@ impl ControlPlane {
         .await
     }
 
-    pub fn describe_tasks(&self, cluster: &ClusterName, ids: &[TaskId]) -> ControlResult<(Vec<TaskRecord>, Vec<TaskId>)> {
-        let state = self.read();
-        active_cluster(&state, cluster)?;
-        let mut found = Vec::new();
-        let mut missing = Vec::new();
-        for id in ids {
-            match state.tasks.get(id).filter(|task| &task.cluster == cluster) {
-                Some(task) => found.push(task.clone()),
-                None => missing.push(id.clone()),
-            }
-        }
-        Ok((found, missing))
-    }
-
-    pub fn list_tasks(&self, cluster: &ClusterName, filter: &TaskFilter) -> ControlResult<Vec<TaskId>> {
+    pub fn list_tasks(
+        &self,
+        cluster: &ClusterName,
+        filter: &TaskFilter,
+    ) -> ControlResult<Vec<TaskId>> {
         let state = self.read();
         active_cluster(&state, cluster)?;
         let desired = filter.desired_status.unwrap_or(DesiredStatus::Running);
@@ -119,17 +120,41 @@ impl ControlPlane {
         };
         Ok(candidates
             .filter(|task| &task.cluster == cluster && task.desired_status == desired)
-            .filter(|task| filter.family.as_deref().is_none_or(|family| task.family.as_str() == family))
-            .filter(|task| filter.started_by.as_deref().is_none_or(|by| task.started_by.as_deref() == Some(by)))
-            .filter(|task| filter.group.as_deref().is_none_or(|group| task.group == group))
-            .filter(|task| filter.launch_type.as_deref().is_none_or(|launch_type| task.launch_type == launch_type))
+            .filter(|task| {
+                filter
+                    .family
+                    .as_deref()
+                    .is_none_or(|family| task.family.as_str() == family)
+            })
+            .filter(|task| {
+                filter
+                    .started_by
+                    .as_deref()
+                    .is_none_or(|by| task.started_by.as_deref() == Some(by))
+            })
+            .filter(|task| {
+                filter
+                    .group
+                    .as_deref()
+                    .is_none_or(|group| task.group == group)
+            })
+            .filter(|task| {
+                filter
+                    .launch_type
+                    .as_deref()
+                    .is_none_or(|launch_type| task.launch_type == launch_type)
+            })
             .map(|task| task.id.clone())
             .collect())
     }
 
     pub async fn set_task_tags(&self, id: &TaskId, tags: Vec<Tag>) -> ControlResult<()> {
         self.mutate(|state| {
-            let mut record = state.tasks.get(id).ok_or(ControlError::ResourceNotFound)?.clone();
+            let mut record = state
+                .tasks
+                .get(id)
+                .ok_or(ControlError::ResourceNotFound)?
+                .clone();
             record.tags = tags;
             Ok((vec![Change::PutTask(record)], ()))
         })
@@ -137,17 +162,28 @@ impl ControlPlane {
     }
 }
 
-fn find_task<'a>(state: &'a State, cluster: &ClusterName, id: &TaskId) -> ControlResult<&'a TaskRecord> {
+fn find_task<'a>(
+    state: &'a State,
+    cluster: &ClusterName,
+    id: &TaskId,
+) -> ControlResult<&'a TaskRecord> {
     state
         .tasks
         .get(id)
         .filter(|task| &task.cluster == cluster)
-        .ok_or_else(|| ControlError::InvalidParameter("The referenced task was not found.".to_string()))
+        .ok_or_else(|| {
+            ControlError::InvalidParameter("The referenced task was not found.".to_string())
+        })
 }
 
 /// The changes that ask a task to stop: the task itself first, then its instance with a new
 /// desired generation so the agent hears of it at once.
-pub(crate) fn stop_changes(state: &State, task: &TaskRecord, code: TaskStopCode, reason: String) -> Vec<Change> {
+pub(crate) fn stop_changes(
+    state: &State,
+    task: &TaskRecord,
+    code: TaskStopCode,
+    reason: String,
+) -> Vec<Change> {
     let now = Timestamp::now();
     let mut record = task.clone();
     record.desired_status = DesiredStatus::Stopped;
@@ -179,7 +215,10 @@ fn plan_launch(
 ) -> ControlResult<(Vec<Change>, LaunchOutcome)> {
     active_cluster(state, &request.cluster)?;
     if let Some((token, fingerprint)) = &request.idempotency {
-        if let Some(previous) = state.idempotency.get(&IdempotencyRecord::key(&request.cluster, token)) {
+        if let Some(previous) = state
+            .idempotency
+            .get(&IdempotencyRecord::key(&request.cluster, token))
+        {
             let fresh = Timestamp::now().since(previous.created_at) < CLIENT_TOKEN_LIFETIME;
             if fresh {
                 let task_arns: Vec<String> = previous
@@ -193,11 +232,18 @@ fn plan_launch(
                         resource_ids: task_arns,
                     });
                 }
-                let tasks = previous.task_ids.iter().filter_map(|id| state.tasks.get(id).cloned()).collect();
+                let tasks = previous
+                    .task_ids
+                    .iter()
+                    .filter_map(|id| state.tasks.get(id).cloned())
+                    .collect();
                 let failures = previous
                     .failures
                     .iter()
-                    .map(|(arn, reason)| LaunchFailure { arn: Some(arn.clone()).filter(|arn| !arn.is_empty()), reason: reason.clone() })
+                    .map(|(arn, reason)| LaunchFailure {
+                        arn: Some(arn.clone()).filter(|arn| !arn.is_empty()),
+                        reason: reason.clone(),
+                    })
                     .collect();
                 return Ok((vec![], LaunchOutcome { tasks, failures }));
             }
@@ -213,23 +259,33 @@ fn plan_launch(
     let cluster_instances: Vec<_> = state
         .instances
         .values()
-        .filter(|instance| instance.cluster == request.cluster && instance.status != ContainerInstanceStatus::Inactive)
+        .filter(|instance| {
+            instance.cluster == request.cluster
+                && instance.status != ContainerInstanceStatus::Inactive
+        })
         .collect();
     let instances: Vec<_> = match &request.target {
         Target::Placement { .. } => cluster_instances,
         Target::Instances(ids) => {
             let mut chosen = Vec::new();
             for id in ids {
-                let instance = cluster_instances.iter().find(|instance| &instance.id == id).ok_or_else(|| {
-                    ControlError::InvalidParameter(format!("containerInstances: {id} is not a container instance of this cluster."))
-                })?;
+                let instance = cluster_instances
+                    .iter()
+                    .find(|instance| &instance.id == id)
+                    .ok_or_else(|| {
+                        ControlError::InvalidParameter(format!(
+                            "containerInstances: {id} is not a container instance of this cluster."
+                        ))
+                    })?;
                 chosen.push(*instance);
             }
             chosen
         }
     };
     if instances.is_empty() {
-        return Err(ControlError::InvalidParameter("No Container Instances were found in your cluster.".to_string()));
+        return Err(ControlError::InvalidParameter(
+            "No Container Instances were found in your cluster.".to_string(),
+        ));
     }
     let demand = request.spec.resource_demand();
     let mut placements = Vec::new();
@@ -282,7 +338,10 @@ fn plan_launch(
                     last_status: TaskStatus::Provisioning,
                     desired_status: DesiredStatus::Running,
                     started_by: request.started_by.clone(),
-                    group: request.group.clone().unwrap_or_else(|| format!("family:{}", definition.family)),
+                    group: request
+                        .group
+                        .clone()
+                        .unwrap_or_else(|| format!("family:{}", definition.family)),
                     launch_type: "EC2".to_string(),
                     containers: request
                         .spec
@@ -321,7 +380,13 @@ fn plan_launch(
                     let instance = instances[index];
                     if rejected_instances.insert(instance.id.clone()) {
                         failures.push(LaunchFailure {
-                            arn: Some(Arn::ContainerInstance(request.cluster.clone(), instance.id.clone()).render(context)),
+                            arn: Some(
+                                Arn::ContainerInstance(
+                                    request.cluster.clone(),
+                                    instance.id.clone(),
+                                )
+                                .render(context),
+                            ),
                             reason: rejection.reason().to_string(),
                         });
                     }
@@ -342,10 +407,39 @@ fn plan_launch(
             task_ids: tasks.iter().map(|task| task.id.clone()).collect(),
             failures: failures
                 .iter()
-                .map(|failure| (failure.arn.clone().unwrap_or_default(), failure.reason.clone()))
+                .map(|failure| {
+                    (
+                        failure.arn.clone().unwrap_or_default(),
+                        failure.reason.clone(),
+                    )
+                })
                 .collect(),
             created_at: now,
         }));
     }
     Ok((changes, LaunchOutcome { tasks, failures }))
+}
+
+impl ControlPlane {
+    /// Like [`ControlPlane::describe_tasks`] but lends the records to `render` under the read
+    /// lock instead of cloning them: DescribeTasks is the hottest read, and a task record with
+    /// its spec is not cheap to copy.
+    pub fn with_described_tasks<R>(
+        &self,
+        cluster: &ClusterName,
+        ids: &[TaskId],
+        render: impl FnOnce(&[&TaskRecord], &[TaskId]) -> R,
+    ) -> ControlResult<R> {
+        let state = self.read();
+        active_cluster(&state, cluster)?;
+        let mut found = Vec::with_capacity(ids.len());
+        let mut missing = Vec::new();
+        for id in ids {
+            match state.tasks.get(id).filter(|task| &task.cluster == cluster) {
+                Some(task) => found.push(task),
+                None => missing.push(id.clone()),
+            }
+        }
+        Ok(render(&found, &missing))
+    }
 }

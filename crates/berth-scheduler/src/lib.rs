@@ -58,10 +58,18 @@ pub fn check_fit(candidate: &Candidate, demand: &Resources) -> Result<(), Reject
     if demand.memory > candidate.remaining.memory {
         return Err(Rejection::Memory);
     }
-    if demand.ports_tcp.iter().any(|port| candidate.remaining.ports_tcp.contains(port)) {
+    if demand
+        .ports_tcp
+        .iter()
+        .any(|port| candidate.remaining.ports_tcp.contains(port))
+    {
         return Err(Rejection::Ports);
     }
-    if demand.ports_udp.iter().any(|port| candidate.remaining.ports_udp.contains(port)) {
+    if demand
+        .ports_udp
+        .iter()
+        .any(|port| candidate.remaining.ports_udp.contains(port))
+    {
         return Err(Rejection::PortsUdp);
     }
     Ok(())
@@ -78,15 +86,26 @@ pub enum Placement {
 
 /// Places `count` copies of `demand` one after another, each seeing the resources the previous
 /// ones took. Returns one [`Placement`] per copy.
-pub fn place_tasks(candidates: &[Candidate], demand: &Resources, count: usize, seed: u64) -> Vec<Placement> {
-    let mut remaining: Vec<Resources> = candidates.iter().map(|candidate| candidate.remaining.clone()).collect();
+pub fn place_tasks(
+    candidates: &[Candidate],
+    demand: &Resources,
+    count: usize,
+    seed: u64,
+) -> Vec<Placement> {
+    let mut remaining: Vec<Resources> = candidates
+        .iter()
+        .map(|candidate| candidate.remaining.clone())
+        .collect();
     let mut rng = StdRng::seed_from_u64(seed);
     let mut placements = Vec::with_capacity(count);
     for _ in 0..count {
         let mut feasible = Vec::new();
         let mut rejections = Vec::new();
         for (index, candidate) in candidates.iter().enumerate() {
-            let view = Candidate { remaining: remaining[index].clone(), ..candidate.clone() };
+            let view = Candidate {
+                remaining: remaining[index].clone(),
+                ..candidate.clone()
+            };
             match check_fit(&view, demand) {
                 Ok(()) => feasible.push(index),
                 Err(rejection) => rejections.push((index, rejection)),
@@ -115,12 +134,22 @@ mod tests {
         Candidate {
             status: ContainerInstanceStatus::Active,
             agent_connected: true,
-            remaining: Resources { cpu, memory, ports_tcp: [22].into(), ports_udp: Default::default() },
+            remaining: Resources {
+                cpu,
+                memory,
+                ports_tcp: [22].into(),
+                ports_udp: Default::default(),
+            },
         }
     }
 
     fn demand(cpu: i64, memory: i64, ports: &[u16]) -> Resources {
-        Resources { cpu, memory, ports_tcp: ports.iter().copied().collect(), ports_udp: Default::default() }
+        Resources {
+            cpu,
+            memory,
+            ports_tcp: ports.iter().copied().collect(),
+            ports_udp: Default::default(),
+        }
     }
 
     #[test]
@@ -128,15 +157,24 @@ mod tests {
         let placements = place_tasks(&[instance(1024, 300)], &demand(0, 128, &[]), 3, 7);
         assert_eq!(placements[0], Placement::Placed(0));
         assert_eq!(placements[1], Placement::Placed(0));
-        assert_eq!(placements[2], Placement::Unplaceable(vec![(0, Rejection::Memory)]));
+        assert_eq!(
+            placements[2],
+            Placement::Unplaceable(vec![(0, Rejection::Memory)])
+        );
     }
 
     #[test]
     fn static_ports_are_never_double_booked() {
         let placements = place_tasks(&[instance(1024, 1024)], &demand(0, 1, &[8080]), 2, 1);
-        assert_eq!(placements[1], Placement::Unplaceable(vec![(0, Rejection::Ports)]));
+        assert_eq!(
+            placements[1],
+            Placement::Unplaceable(vec![(0, Rejection::Ports)])
+        );
         let reserved = place_tasks(&[instance(1024, 1024)], &demand(0, 1, &[22]), 1, 1);
-        assert_eq!(reserved[0], Placement::Unplaceable(vec![(0, Rejection::Ports)]));
+        assert_eq!(
+            reserved[0],
+            Placement::Unplaceable(vec![(0, Rejection::Ports)])
+        );
     }
 
     #[test]
@@ -162,6 +200,9 @@ mod tests {
     fn same_seed_same_placement() {
         let candidates: Vec<Candidate> = (0..20).map(|_| instance(4096, 4096)).collect();
         let first = place_tasks(&candidates, &demand(10, 10, &[]), 10, 42);
-        assert_eq!(first, place_tasks(&candidates, &demand(10, 10, &[]), 10, 42));
+        assert_eq!(
+            first,
+            place_tasks(&candidates, &demand(10, 10, &[]), 10, 42)
+        );
     }
 }

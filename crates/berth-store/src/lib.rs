@@ -27,8 +27,13 @@ pub enum Table {
 }
 
 impl Table {
-    pub const ALL: [Table; 5] =
-        [Table::Clusters, Table::TaskDefinitions, Table::Tasks, Table::ContainerInstances, Table::IdempotencyTokens];
+    pub const ALL: [Table; 5] = [
+        Table::Clusters,
+        Table::TaskDefinitions,
+        Table::Tasks,
+        Table::ContainerInstances,
+        Table::IdempotencyTokens,
+    ];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -49,17 +54,31 @@ pub struct WriteBatch {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOperation {
-    Put { table: Table, key: String, value: Vec<u8> },
-    Delete { table: Table, key: String },
+    Put {
+        table: Table,
+        key: String,
+        value: Vec<u8>,
+    },
+    Delete {
+        table: Table,
+        key: String,
+    },
 }
 
 impl WriteBatch {
     pub fn put(&mut self, table: Table, key: impl Into<String>, value: Vec<u8>) {
-        self.operations.push(WriteOperation::Put { table, key: key.into(), value });
+        self.operations.push(WriteOperation::Put {
+            table,
+            key: key.into(),
+            value,
+        });
     }
 
     pub fn delete(&mut self, table: Table, key: impl Into<String>) {
-        self.operations.push(WriteOperation::Delete { table, key: key.into() });
+        self.operations.push(WriteOperation::Delete {
+            table,
+            key: key.into(),
+        });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -98,13 +117,19 @@ mod tests {
         store.commit(batch).unwrap();
         assert_eq!(
             store.load(Table::Tasks).unwrap(),
-            vec![("a".to_string(), b"1".to_vec()), ("b".to_string(), b"2".to_vec())]
+            vec![
+                ("a".to_string(), b"1".to_vec()),
+                ("b".to_string(), b"2".to_vec())
+            ]
         );
         let mut batch = WriteBatch::default();
         batch.delete(Table::Tasks, "a");
         batch.put(Table::Tasks, "b", b"3".to_vec());
         store.commit(batch).unwrap();
-        assert_eq!(store.load(Table::Tasks).unwrap(), vec![("b".to_string(), b"3".to_vec())]);
+        assert_eq!(
+            store.load(Table::Tasks).unwrap(),
+            vec![("b".to_string(), b"3".to_vec())]
+        );
         assert_eq!(store.load(Table::ContainerInstances).unwrap(), vec![]);
     }
 

@@ -14,7 +14,11 @@ impl Store for MemoryStore {
         let tables = self.tables.lock();
         Ok(tables
             .get(&table)
-            .map(|rows| rows.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
+            .map(|rows| {
+                rows.iter()
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect()
+            })
             .unwrap_or_default())
     }
 

@@ -5,7 +5,8 @@ use crate::ids::{ClusterName, ContainerInstanceId, TaskDefinitionFamily, TaskId}
 use crate::resources::{PortProtocol, Resources};
 use crate::spec::TaskSpec;
 use crate::status::{
-    ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus, TaskStatus, TaskStopCode,
+    ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus,
+    TaskStatus, TaskStopCode,
 };
 use crate::time::Timestamp;
 use crate::{Attribute, Tag};

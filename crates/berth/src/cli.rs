@@ -28,6 +28,39 @@ pub enum Command {
     Server(ServerArgs),
     /// An agent alone: registers this host's Docker Engine as a container instance.
     Agent(AgentArgs),
+    /// Benchmarks against a running Berth endpoint (figures are printed, never asserted).
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BenchCommand {
+    /// RunTask -> RUNNING against Docker's own create+start of the same image.
+    Launch {
+        #[arg(long, default_value = "http://127.0.0.1:23784")]
+        endpoint: String,
+        #[arg(long, default_value = "default")]
+        cluster: String,
+        #[arg(long, default_value = "berth-test/busybox:latest")]
+        image: String,
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+    },
+    /// DescribeTasks (100 tasks) and ListTasks under concurrent clients.
+    Api {
+        #[arg(long, default_value = "http://127.0.0.1:23784")]
+        endpoint: String,
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// How long each phase sends requests.
+        #[arg(long, default_value = "10s", value_parser = duration::parse)]
+        phase: Duration,
+    },
+    /// Time from starting `berth up` on an empty data directory to its first answer.
+    Startup {
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -97,7 +130,9 @@ pub struct AgentArgs {
 }
 
 fn parse_attribute(text: &str) -> Result<(String, String), String> {
-    let (name, value) = text.split_once('=').ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
     if name.is_empty() {
         return Err(format!("{text:?} has an empty attribute name"));
     }

@@ -1,7 +1,7 @@
 //! Starting the pieces: the control plane and its HTTP endpoint, the background reconcilers,
 //! and agents.
 
-use crate::cli::{self, AgentArgs, Command, ServerArgs, UpArgs};
+use crate::cli::{self, AgentArgs, BenchCommand, Command, ServerArgs, UpArgs};
 use anyhow::Context;
 use berth_agent::AgentConfig;
 use berth_control::{ControlConfig, ControlPlane};
@@ -25,6 +25,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Agent(args) => agent(args).await,
+        Command::Bench(bench) => run_bench(bench).await,
     }
 }
 
@@ -35,15 +36,21 @@ struct RunningServer {
 
 async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     let data_dir = cli::data_dir(args.data_dir.as_ref()).join("server");
-    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
     let store = EmbeddedStore::open(&data_dir.join("berth.redb"))?;
     let config = ControlConfig {
-        arn_context: ArnContext { region: args.region.clone(), account: args.account.clone() },
+        arn_context: ArnContext {
+            region: args.region.clone(),
+            account: args.account.clone(),
+        },
         agent_timeout: args.agent_timeout,
         stopped_task_retention: args.stopped_task_retention,
     };
     let control = ControlPlane::open(config, Arc::new(store))?;
-    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .with_context(|| format!("listening on {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     let router = berth_api::router(Arc::clone(&control));
     tokio::spawn(async move {
@@ -51,18 +58,31 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
             tracing::error!(%error, "the HTTP server stopped");
         }
     });
-    tokio::spawn(berth_control::retention::run_retention(Arc::clone(&control), RETENTION_INTERVAL));
+    tokio::spawn(berth_control::retention::run_retention(
+        Arc::clone(&control),
+        RETENTION_INTERVAL,
+    ));
     Ok(RunningServer { endpoint, control })
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let server = start_server(&args.server).await?;
-    let cluster = ClusterName::parse(&args.cluster).map_err(|error| anyhow::anyhow!("--cluster: {error}"))?;
-    server.control.create_cluster(cluster, vec![], Default::default()).await?;
+    let cluster =
+        ClusterName::parse(&args.cluster).map_err(|error| anyhow::anyhow!("--cluster: {error}"))?;
+    server
+        .control
+        .create_cluster(cluster, vec![], Default::default())
+        .await?;
     println!("Berth is up: the ECS endpoint is {}", server.endpoint);
     println!("Try:");
-    println!("  aws --endpoint-url {} ecs list-container-instances --cluster {}", server.endpoint, args.cluster);
-    println!("  (or export AWS_ENDPOINT_URL_ECS={} and drop --endpoint-url)", server.endpoint);
+    println!(
+        "  aws --endpoint-url {} ecs list-container-instances --cluster {}",
+        server.endpoint, args.cluster
+    );
+    println!(
+        "  (or export AWS_ENDPOINT_URL_ECS={} and drop --endpoint-url)",
+        server.endpoint
+    );
     let mut agent_config = AgentConfig::new(
         server.endpoint.clone(),
         args.cluster.clone(),
@@ -71,7 +91,11 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     agent_config.attributes = args.attributes;
     agent_config.task_cleanup_wait = args.task_cleanup_wait;
     agent_config.extra_reserved_ports = vec![args.server.listen.port()];
-    let runtime = Arc::new(berth_runtime_docker::DockerRuntime::connect().await.context("connecting to the Docker Engine")?);
+    let runtime = Arc::new(
+        berth_runtime_docker::DockerRuntime::connect()
+            .await
+            .context("connecting to the Docker Engine")?,
+    );
     berth_agent::run_agent(agent_config, runtime, shutdown_signal()).await?;
     Ok(())
 }
@@ -81,7 +105,11 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
         Some(path) => path.clone(),
         None => cli::data_dir(None).join("agent"),
     };
-    let mut config = AgentConfig::new(args.server.trim_end_matches('/').to_string(), args.cluster, data_dir);
+    let mut config = AgentConfig::new(
+        args.server.trim_end_matches('/').to_string(),
+        args.cluster,
+        data_dir,
+    );
     config.attributes = args.attributes;
     config.task_cleanup_wait = args.task_cleanup_wait;
     config.reserved_memory_mib = args.reserved_memory;
@@ -90,8 +118,15 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     if let Some(port) = url_port(&args.server) {
         config.extra_reserved_ports = vec![port];
     }
-    let runtime = Arc::new(berth_runtime_docker::DockerRuntime::connect().await.context("connecting to the Docker Engine")?);
-    println!("Berth agent joining cluster {} at {}", config.cluster, config.server_url);
+    let runtime = Arc::new(
+        berth_runtime_docker::DockerRuntime::connect()
+            .await
+            .context("connecting to the Docker Engine")?,
+    );
+    println!(
+        "Berth agent joining cluster {} at {}",
+        config.cluster, config.server_url
+    );
     berth_agent::run_agent(config, runtime, shutdown_signal()).await?;
     Ok(())
 }
@@ -104,10 +139,46 @@ fn url_port(url: &str) -> Option<u16> {
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = interrupt => {}
         _ = terminate.recv() => {}
     }
     tracing::info!("shutting down");
+}
+
+async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
+    match bench {
+        BenchCommand::Launch {
+            endpoint,
+            cluster,
+            image,
+            samples,
+        } => {
+            berth_bench::launch::run(berth_bench::launch::LaunchOptions {
+                endpoint,
+                cluster,
+                image,
+                samples,
+            })
+            .await
+        }
+        BenchCommand::Api {
+            endpoint,
+            clients,
+            phase,
+        } => {
+            berth_bench::api::run(berth_bench::api::ApiOptions {
+                endpoint,
+                clients,
+                phase,
+            })
+            .await
+        }
+        BenchCommand::Startup { runs } => {
+            let binary = std::env::current_exe()?;
+            berth_bench::startup::run(berth_bench::startup::StartupOptions { binary, runs }).await
+        }
+    }
 }

@@ -22,12 +22,18 @@ pub enum Action {
     Start(usize),
     MarkRunning,
     /// Report STOPPING before stopping containers.
-    BeginStopping { stop_code: Option<TaskStopCode>, reason: Option<String> },
+    BeginStopping {
+        stop_code: Option<TaskStopCode>,
+        reason: Option<String>,
+    },
     /// Stop these running containers (one wave: none of them is a dependency of another
     /// running container).
     Stop(Vec<usize>),
     /// No container runs any more: the task is STOPPED.
-    MarkStopped { stop_code: Option<TaskStopCode>, reason: Option<String> },
+    MarkStopped {
+        stop_code: Option<TaskStopCode>,
+        reason: Option<String>,
+    },
     /// Remove the stopped task's containers and task-scoped volumes.
     Cleanup,
     /// Nothing to do until a container event, a new desired status or the cleanup deadline.
@@ -58,14 +64,21 @@ pub fn decide(task: &TaskState, cleanup_due: bool) -> Action {
         }
         return Action::Stop(stop_wave(task, &running));
     }
-    let needs_creation = task.containers.iter().any(|track| track.phase == ContainerPhase::NotCreated);
+    let needs_creation = task
+        .containers
+        .iter()
+        .any(|track| track.phase == ContainerPhase::NotCreated);
     if needs_creation && !task.images_ready {
         return Action::PrepareImages;
     }
     if needs_creation && !task.volumes_ready {
         return Action::PrepareVolumes;
     }
-    if let Some(index) = task.containers.iter().position(|track| track.phase == ContainerPhase::NotCreated) {
+    if let Some(index) = task
+        .containers
+        .iter()
+        .position(|track| track.phase == ContainerPhase::NotCreated)
+    {
         return Action::Create(index);
     }
     for (index, track) in task.containers.iter().enumerate() {
@@ -73,7 +86,10 @@ pub fn decide(task: &TaskState, cleanup_due: bool) -> Action {
             return Action::Start(index);
         }
     }
-    let all_started = task.containers.iter().all(|track| track.phase >= ContainerPhase::Running);
+    let all_started = task
+        .containers
+        .iter()
+        .all(|track| track.phase >= ContainerPhase::Running);
     if task.status < TaskStatus::Running && all_started {
         return Action::MarkRunning;
     }
@@ -96,7 +112,10 @@ fn stop_cause(task: &TaskState) -> Option<(Option<TaskStopCode>, Option<String>)
         .zip(&task.containers)
         .any(|(spec, track)| spec.essential && track.phase == ContainerPhase::Stopped);
     if essential_exited {
-        return Some((Some(TaskStopCode::EssentialContainerExited), Some(ESSENTIAL_EXITED_REASON.to_string())));
+        return Some((
+            Some(TaskStopCode::EssentialContainerExited),
+            Some(ESSENTIAL_EXITED_REASON.to_string()),
+        ));
     }
     for (index, track) in task.containers.iter().enumerate() {
         if track.phase > ContainerPhase::Created {
@@ -110,7 +129,9 @@ fn stop_cause(task: &TaskState) -> Option<(Option<TaskStopCode>, Option<String>)
 }
 
 fn running_containers(task: &TaskState) -> Vec<usize> {
-    (0..task.containers.len()).filter(|index| task.containers[*index].phase == ContainerPhase::Running).collect()
+    (0..task.containers.len())
+        .filter(|index| task.containers[*index].phase == ContainerPhase::Running)
+        .collect()
 }
 
 /// The running containers that no other running container depends on: stopping them first
@@ -119,10 +140,18 @@ fn stop_wave(task: &TaskState, running: &[usize]) -> Vec<usize> {
     let depended_on = |index: usize| {
         let name = &task.spec.containers[index].name;
         running.iter().any(|other| {
-            *other != index && task.spec.containers[*other].depends_on.iter().any(|dependency| &dependency.container_name == name)
+            *other != index
+                && task.spec.containers[*other]
+                    .depends_on
+                    .iter()
+                    .any(|dependency| &dependency.container_name == name)
         })
     };
-    let wave: Vec<usize> = running.iter().copied().filter(|index| !depended_on(*index)).collect();
+    let wave: Vec<usize> = running
+        .iter()
+        .copied()
+        .filter(|index| !depended_on(*index))
+        .collect();
     // A dependency cycle would leave no wave at all; stop everything together then.
     if wave.is_empty() {
         running.to_vec()
@@ -132,22 +161,34 @@ fn stop_wave(task: &TaskState, running: &[usize]) -> Vec<usize> {
 }
 
 fn dependency_index(task: &TaskState, name: &str) -> Option<usize> {
-    task.spec.containers.iter().position(|container| container.name == name)
+    task.spec
+        .containers
+        .iter()
+        .position(|container| container.name == name)
 }
 
 fn dependencies_met(task: &TaskState, index: usize) -> bool {
-    task.spec.containers[index].depends_on.iter().all(|dependency| {
-        let Some(target) = dependency_index(task, &dependency.container_name) else {
-            return false;
-        };
-        let track = &task.containers[target];
-        match dependency.condition {
-            DependencyCondition::Start => track.started,
-            DependencyCondition::Complete => track.phase == ContainerPhase::Stopped && track.started,
-            DependencyCondition::Success => track.phase == ContainerPhase::Stopped && track.exit_code == Some(0),
-            DependencyCondition::Healthy => track.phase == ContainerPhase::Running && track.health == HealthStatus::Healthy,
-        }
-    })
+    task.spec.containers[index]
+        .depends_on
+        .iter()
+        .all(|dependency| {
+            let Some(target) = dependency_index(task, &dependency.container_name) else {
+                return false;
+            };
+            let track = &task.containers[target];
+            match dependency.condition {
+                DependencyCondition::Start => track.started,
+                DependencyCondition::Complete => {
+                    track.phase == ContainerPhase::Stopped && track.started
+                }
+                DependencyCondition::Success => {
+                    track.phase == ContainerPhase::Stopped && track.exit_code == Some(0)
+                }
+                DependencyCondition::Healthy => {
+                    track.phase == ContainerPhase::Running && track.health == HealthStatus::Healthy
+                }
+            }
+        })
 }
 
 /// A dependency of container `index` that can never be met, as a reason to report.

@@ -53,7 +53,14 @@ impl TaskRunner {
         signals: mpsc::UnboundedReceiver<RunnerSignal>,
     ) -> Self {
         let stopped_at = (state.status == TaskStatus::Stopped).then(Instant::now);
-        TaskRunner { context, state, desired, signals, last_published: None, stopped_at }
+        TaskRunner {
+            context,
+            state,
+            desired,
+            signals,
+            last_published: None,
+            stopped_at,
+        }
     }
 
     /// Runs the task until it is stopped and cleaned up (or the agent drops its channels).
@@ -65,12 +72,16 @@ impl TaskRunner {
                 self.handle_signal(signal).await;
             }
             self.publish();
-            let cleanup_due = self.cleanup_deadline().is_some_and(|deadline| Instant::now() >= deadline);
+            let cleanup_due = self
+                .cleanup_deadline()
+                .is_some_and(|deadline| Instant::now() >= deadline);
             let action = decide(&self.state, cleanup_due);
             tracing::debug!(task = %self.state.task_arn, ?action, "task action");
             match action {
                 Action::Finished => {
-                    self.context.reporter.forget_when_acknowledged(&self.state.task_arn);
+                    self.context
+                        .reporter
+                        .forget_when_acknowledged(&self.state.task_arn);
                     return self.state;
                 }
                 Action::Wait => {
@@ -84,7 +95,8 @@ impl TaskRunner {
     }
 
     fn cleanup_deadline(&self) -> Option<Instant> {
-        self.stopped_at.map(|stopped_at| stopped_at + self.context.cleanup_wait)
+        self.stopped_at
+            .map(|stopped_at| stopped_at + self.context.cleanup_wait)
     }
 
     /// Waits for something that may change the decision. False when the agent is going away.
@@ -129,11 +141,15 @@ impl TaskRunner {
 
     /// Re-reads one container from the runtime.
     async fn inspect(&mut self, index: usize) {
-        let Some(id) = self.state.containers[index].runtime_id.clone() else { return };
+        let Some(id) = self.state.containers[index].runtime_id.clone() else {
+            return;
+        };
         match self.context.runtime.inspect_container(&id).await {
             Ok(info) => self.state.observe(index, &info),
             Err(RuntimeError::NotFound { .. }) => self.state.observe_missing(index),
-            Err(error) => tracing::warn!(task = %self.state.task_arn, container = %id, %error, "cannot inspect container"),
+            Err(error) => {
+                tracing::warn!(task = %self.state.task_arn, container = %id, %error, "cannot inspect container")
+            }
         }
     }
 
@@ -185,25 +201,36 @@ impl TaskRunner {
     fn fail_to_start(&mut self, containers: &[usize], reason: String) {
         tracing::warn!(task = %self.state.task_arn, %reason, "task failed to start");
         for index in containers {
-            self.state.containers[*index].reason.get_or_insert_with(|| reason.clone());
+            self.state.containers[*index]
+                .reason
+                .get_or_insert_with(|| reason.clone());
         }
         self.state.fail(TaskStopCode::TaskFailedToStart, reason);
     }
 
     async fn prepare_images(&mut self) {
         let mut images: Vec<String> = Vec::new();
-        for (container, track) in self.state.spec.containers.iter().zip(&self.state.containers) {
+        for (container, track) in self
+            .state
+            .spec
+            .containers
+            .iter()
+            .zip(&self.state.containers)
+        {
             if track.phase == ContainerPhase::NotCreated && !images.contains(&container.image) {
                 images.push(container.image.clone());
             }
         }
         for image in images {
-            let users: Vec<usize> =
-                (0..self.state.containers.len()).filter(|index| self.state.spec.containers[*index].image == image).collect();
+            let users: Vec<usize> = (0..self.state.containers.len())
+                .filter(|index| self.state.spec.containers[*index].image == image)
+                .collect();
             let pulled = match self.context.runtime.image_present(&image).await {
                 Ok(true) => Ok(()),
                 Ok(false) => {
-                    self.state.pull_started_at.get_or_insert_with(Timestamp::now);
+                    self.state
+                        .pull_started_at
+                        .get_or_insert_with(Timestamp::now);
                     self.publish();
                     let result = self.context.runtime.pull_image(&image).await;
                     self.state.pull_stopped_at = Some(Timestamp::now());
@@ -212,7 +239,10 @@ impl TaskRunner {
                 Err(error) => Err(error),
             };
             if let Err(error) = pulled {
-                self.fail_to_start(&users, format!("CannotPullContainerError: {}", error.message()));
+                self.fail_to_start(
+                    &users,
+                    format!("CannotPullContainerError: {}", error.message()),
+                );
                 break;
             }
         }
@@ -221,10 +251,15 @@ impl TaskRunner {
 
     async fn prepare_volumes(&mut self) {
         for volume in container_config::task_volumes(&self.state.task_arn, &self.state.spec) {
-            let Some(request) = volume.create else { continue };
+            let Some(request) = volume.create else {
+                continue;
+            };
             if let Err(error) = self.context.runtime.create_volume(&request).await {
                 let all: Vec<usize> = (0..self.state.containers.len()).collect();
-                self.fail_to_start(&all, format!("CannotCreateContainerError: {}", error.message()));
+                self.fail_to_start(
+                    &all,
+                    format!("CannotCreateContainerError: {}", error.message()),
+                );
                 break;
             }
         }
@@ -233,9 +268,17 @@ impl TaskRunner {
 
     async fn create(&mut self, index: usize) {
         let spec = &self.state.spec;
-        let request = match container_config::create_request(&self.context.owner, &self.state.task_arn, spec, &spec.containers[index]) {
+        let request = match container_config::create_request(
+            &self.context.owner,
+            &self.state.task_arn,
+            spec,
+            &spec.containers[index],
+        ) {
             Ok(request) => request,
-            Err(message) => return self.fail_to_start(&[index], format!("CannotCreateContainerError: {message}")),
+            Err(message) => {
+                return self
+                    .fail_to_start(&[index], format!("CannotCreateContainerError: {message}"))
+            }
         };
         match self.context.runtime.create_container(&request).await {
             Ok(id) => {
@@ -259,10 +302,15 @@ impl TaskRunner {
     }
 
     async fn start(&mut self, index: usize) {
-        let Some(id) = self.state.containers[index].runtime_id.clone() else { return };
+        let Some(id) = self.state.containers[index].runtime_id.clone() else {
+            return;
+        };
         match self.context.runtime.start_container(&id).await {
             Ok(()) => self.inspect(index).await,
-            Err(error) => self.fail_to_start(&[index], format!("CannotStartContainerError: {}", error.message())),
+            Err(error) => self.fail_to_start(
+                &[index],
+                format!("CannotStartContainerError: {}", error.message()),
+            ),
         }
     }
 
@@ -294,7 +342,9 @@ impl TaskRunner {
     async fn cleanup(&mut self) {
         let runtime = &self.context.runtime;
         for track in &self.state.containers {
-            let Some(id) = &track.runtime_id else { continue };
+            let Some(id) = &track.runtime_id else {
+                continue;
+            };
             if let Err(error) = runtime.remove_container(id).await {
                 tracing::warn!(task = %self.state.task_arn, container = %id, %error, "cannot remove container");
             }

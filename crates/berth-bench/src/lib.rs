@@ -1,0 +1,17 @@
+//! The benchmarks behind `berth bench`. Each talks to a Berth endpoint the way a user's tools
+//! do (ECS JSON over HTTP on loopback) and prints its figures; none is a test, so none can fail
+//! on a slow machine.
+//!
+//! - [`launch`]: RunTask → RUNNING against `docker create` + `docker start` of the same image.
+//! - [`api`]: DescribeTasks (100 tasks) and ListTasks under concurrent clients.
+//! - [`startup`]: how soon a fresh `berth up` answers its first request.
+//!
+//! Every loop here is bounded in count and time, and talks only to loopback and the containers
+//! it created.
+
+pub mod api;
+pub mod ecs_client;
+pub mod hollow;
+pub mod launch;
+pub mod startup;
+pub mod stats;
