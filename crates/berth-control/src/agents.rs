@@ -273,3 +273,161 @@ impl From<AgentRefusal> for ControlError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{cluster_with_instance, control_plane, name, run_web};
+    use berth_agent_protocol::StateReport;
+    use berth_types::records::ContainerState;
+    use berth_types::TaskStopCode;
+
+    fn report(task_arn: &str, status: TaskStatus, exit_code: Option<i32>) -> TaskReport {
+        TaskReport {
+            task_arn: task_arn.to_string(),
+            last_status: status,
+            containers: vec![ContainerState {
+                name: "web".into(),
+                runtime_id: Some("abc".into()),
+                last_status: status,
+                exit_code,
+                reason: None,
+                network_bindings: vec![],
+                health_status: HealthStatus::Unknown,
+                image_digest: None,
+            }],
+            pull_started_at: None,
+            pull_stopped_at: None,
+            started_at: (status >= TaskStatus::Running).then(Timestamp::now),
+            execution_stopped_at: None,
+            stop_code: (status == TaskStatus::Stopped)
+                .then_some(TaskStopCode::EssentialContainerExited),
+            stopped_reason: (status == TaskStatus::Stopped)
+                .then(|| "Essential container in task exited".to_string()),
+        }
+    }
+
+    #[tokio::test]
+    async fn reports_move_forward_only_and_free_resources_on_stop() {
+        let control = control_plane();
+        let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
+        let id = instance.record.id.clone();
+        let task = control
+            .launch_tasks(run_web("prod", 1, None))
+            .await
+            .unwrap()
+            .tasks
+            .remove(0);
+        let arn = Arn::Task(name("prod"), task.id.clone()).render(control.arn_context());
+        let send = |status, exit_code| StateReport {
+            tasks: vec![report(&arn, status, exit_code)],
+        };
+
+        control
+            .apply_report(&name("prod"), &id, send(TaskStatus::Running, None))
+            .await
+            .unwrap()
+            .unwrap();
+        let running = control.desired_document(&id).tasks[0].clone();
+        assert_eq!(running.last_status, TaskStatus::Running);
+        let version_running = control
+            .with_described_tasks(&name("prod"), &[task.id.clone()], |found, _| {
+                found[0].version
+            })
+            .unwrap();
+
+        // The same report again, and an older one, change nothing.
+        control
+            .apply_report(&name("prod"), &id, send(TaskStatus::Running, None))
+            .await
+            .unwrap()
+            .unwrap();
+        control
+            .apply_report(&name("prod"), &id, send(TaskStatus::Pending, None))
+            .await
+            .unwrap()
+            .unwrap();
+        let version_after = control
+            .with_described_tasks(&name("prod"), &[task.id.clone()], |found, _| {
+                found[0].version
+            })
+            .unwrap();
+        assert_eq!(version_running, version_after);
+
+        control
+            .apply_report(&name("prod"), &id, send(TaskStatus::Stopped, Some(3)))
+            .await
+            .unwrap()
+            .unwrap();
+        let stopped = control
+            .with_described_tasks(&name("prod"), &[task.id.clone()], |found, _| {
+                found[0].clone()
+            })
+            .unwrap();
+        assert_eq!(stopped.last_status, TaskStatus::Stopped);
+        assert_eq!(stopped.desired_status, DesiredStatus::Stopped);
+        assert_eq!(
+            stopped.stop_code,
+            Some(TaskStopCode::EssentialContainerExited)
+        );
+        assert_eq!(stopped.containers[0].exit_code, Some(3));
+        assert!(stopped.stopped_at.is_some() && stopped.version > version_after);
+        let (described, _) = control
+            .describe_container_instances(&name("prod"), &[id.clone()])
+            .unwrap();
+        assert_eq!(
+            (described[0].remaining.cpu, described[0].remaining.memory),
+            (1024, 1024),
+            "a stopped task frees its share"
+        );
+    }
+
+    #[tokio::test]
+    async fn unknown_tasks_are_named_back_to_the_agent() {
+        let control = control_plane();
+        let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
+        let stranger =
+            Arn::Task(name("prod"), berth_types::TaskId::generate()).render(control.arn_context());
+        let response = control
+            .apply_report(
+                &name("prod"),
+                &instance.record.id,
+                StateReport {
+                    tasks: vec![report(&stranger, TaskStatus::Running, None)],
+                },
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(response.unknown_tasks, vec![stranger]);
+    }
+
+    #[tokio::test]
+    async fn long_poll_wakes_on_a_new_task() {
+        let control = control_plane();
+        let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
+        let id = instance.record.id.clone();
+        let current = control.desired_document(&id).generation;
+        let poller = {
+            let control = std::sync::Arc::clone(&control);
+            let id = id.clone();
+            tokio::spawn(async move {
+                control
+                    .poll_desired(
+                        &name("prod"),
+                        &id,
+                        current,
+                        std::time::Duration::from_secs(600),
+                    )
+                    .await
+            })
+        };
+        control
+            .launch_tasks(run_web("prod", 1, None))
+            .await
+            .unwrap();
+        let document = poller.await.unwrap().unwrap();
+        assert!(document.generation > current);
+        assert_eq!(document.tasks.len(), 1);
+    }
+}

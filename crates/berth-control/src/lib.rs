@@ -154,3 +154,66 @@ impl ControlPlane {
 
 #[cfg(test)]
 pub(crate) mod testing;
+
+#[cfg(test)]
+mod durability_tests {
+    use super::*;
+    use crate::testing::{cluster_with_instance, name, run_web};
+    use berth_store::EmbeddedStore;
+
+    #[tokio::test]
+    async fn acknowledged_writes_survive_a_reopen() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("berth.redb");
+        let (task_id, instance_id) = {
+            let control = ControlPlane::open(
+                ControlConfig::default(),
+                Arc::new(EmbeddedStore::open(&path).unwrap()),
+            )
+            .unwrap();
+            let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
+            let task = control
+                .launch_tasks(run_web("prod", 1, Some(("t", "f"))))
+                .await
+                .unwrap()
+                .tasks
+                .remove(0);
+            (task.id, instance.record.id)
+        };
+        let reopened = ControlPlane::open(
+            ControlConfig::default(),
+            Arc::new(EmbeddedStore::open(&path).unwrap()),
+        )
+        .unwrap();
+        assert_eq!(reopened.list_clusters(), vec![name("prod")]);
+        assert_eq!(
+            reopened
+                .describe_task_definition("web", None)
+                .unwrap()
+                .revision,
+            1
+        );
+        let (instances, _) = reopened
+            .describe_container_instances(&name("prod"), &[instance_id.clone()])
+            .unwrap();
+        assert_eq!(
+            instances[0].remaining.memory,
+            1024 - 64,
+            "the task still holds its memory after a restart"
+        );
+        let found = reopened
+            .with_described_tasks(&name("prod"), &[task_id.clone()], |found, _| found.len())
+            .unwrap();
+        assert_eq!(found, 1);
+        // The client token survived too: a retry creates nothing new.
+        let replay = reopened
+            .launch_tasks(run_web("prod", 1, Some(("t", "f"))))
+            .await
+            .unwrap();
+        assert_eq!(replay.tasks[0].id, task_id);
+        assert!(
+            reopened.desired_document(&instance_id).generation >= 2,
+            "generations keep growing across restarts"
+        );
+    }
+}

@@ -443,3 +443,129 @@ impl ControlPlane {
         Ok(render(&found, &missing))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::{cluster_with_instance, control_plane, name, run_web};
+
+    #[tokio::test]
+    async fn run_task_places_until_memory_runs_out_and_says_why() {
+        let control = control_plane();
+        let instance = cluster_with_instance(&control, "prod", 4096, 200).await;
+        let outcome = control
+            .launch_tasks(run_web("prod", 4, None))
+            .await
+            .unwrap();
+        assert_eq!(
+            outcome.tasks.len(),
+            3,
+            "64 MiB each fits three times in 200 MiB"
+        );
+        assert_eq!(outcome.failures.len(), 1);
+        assert_eq!(outcome.failures[0].reason, "RESOURCE:MEMORY");
+        let task = &outcome.tasks[0];
+        assert_eq!(task.last_status, TaskStatus::Provisioning);
+        assert_eq!(task.desired_status, DesiredStatus::Running);
+        assert_eq!(task.group, "family:web");
+        let (described, _) = control
+            .describe_container_instances(&name("prod"), &[instance.record.id.clone()])
+            .unwrap();
+        assert_eq!(described[0].remaining.memory, 200 - 3 * 64);
+        assert_eq!(described[0].remaining.cpu, 4096 - 3 * 128);
+        assert_eq!(described[0].pending_tasks, 3);
+    }
+
+    #[tokio::test]
+    async fn client_token_replays_and_conflicts() {
+        let control = control_plane();
+        cluster_with_instance(&control, "prod", 4096, 4096).await;
+        let first = control
+            .launch_tasks(run_web("prod", 2, Some(("token-1", "a"))))
+            .await
+            .unwrap();
+        let replay = control
+            .launch_tasks(run_web("prod", 2, Some(("token-1", "a"))))
+            .await
+            .unwrap();
+        let ids = |outcome: &LaunchOutcome| {
+            outcome
+                .tasks
+                .iter()
+                .map(|task| task.id.clone())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(&first),
+            ids(&replay),
+            "same token and parameters: the same tasks, none new"
+        );
+        assert_eq!(
+            control
+                .list_tasks(&name("prod"), &TaskFilter::default())
+                .unwrap()
+                .len(),
+            2
+        );
+        match control
+            .launch_tasks(run_web("prod", 2, Some(("token-1", "b"))))
+            .await
+        {
+            Err(ControlError::Conflict { resource_ids, .. }) => assert_eq!(resource_ids.len(), 2),
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn stop_task_records_the_user_and_wakes_the_agent() {
+        let control = control_plane();
+        let instance = cluster_with_instance(&control, "prod", 4096, 4096).await;
+        let task = control
+            .launch_tasks(run_web("prod", 1, None))
+            .await
+            .unwrap()
+            .tasks
+            .remove(0);
+        let before = control.desired_document(&instance.record.id).generation;
+        let stopped = control
+            .stop_task(&name("prod"), &task.id, None)
+            .await
+            .unwrap();
+        assert_eq!(stopped.desired_status, DesiredStatus::Stopped);
+        assert_eq!(stopped.stop_code, Some(TaskStopCode::UserInitiated));
+        assert_eq!(
+            stopped.stopped_reason.as_deref(),
+            Some("Task stopped by user")
+        );
+        assert!(stopped.version > task.version);
+        assert!(control.desired_document(&instance.record.id).generation > before);
+        let filter = TaskFilter {
+            desired_status: Some(DesiredStatus::Stopped),
+            ..Default::default()
+        };
+        assert_eq!(
+            control.list_tasks(&name("prod"), &filter).unwrap(),
+            vec![task.id]
+        );
+    }
+
+    #[tokio::test]
+    async fn draining_instances_take_nothing_new() {
+        let control = control_plane();
+        let instance = cluster_with_instance(&control, "prod", 4096, 4096).await;
+        control
+            .update_container_instances_state(
+                &name("prod"),
+                &[instance.record.id.clone()],
+                ContainerInstanceStatus::Draining,
+            )
+            .await
+            .unwrap();
+        let outcome = control
+            .launch_tasks(run_web("prod", 1, None))
+            .await
+            .unwrap();
+        assert!(outcome.tasks.is_empty());
+        assert_eq!(outcome.failures[0].reason, "INACTIVE");
+    }
+}
