@@ -31,13 +31,13 @@ fn refusal(refusal: AgentRefusal) -> Response {
     }
 }
 
+/// The path's cluster and instance; anything unparsable is simply an instance we don't know.
 fn parse_path(
     cluster: &str,
     instance: &str,
-) -> Result<(ClusterName, ContainerInstanceId), Response> {
-    let cluster = ClusterName::parse(cluster).map_err(|_| refusal(AgentRefusal::Unknown))?;
-    let instance =
-        ContainerInstanceId::parse(instance).map_err(|_| refusal(AgentRefusal::Unknown))?;
+) -> Result<(ClusterName, ContainerInstanceId), AgentRefusal> {
+    let cluster = ClusterName::parse(cluster).map_err(|_| AgentRefusal::Unknown)?;
+    let instance = ContainerInstanceId::parse(instance).map_err(|_| AgentRefusal::Unknown)?;
     Ok((cluster, instance))
 }
 
@@ -48,7 +48,7 @@ pub async fn poll_desired(
 ) -> Response {
     let (cluster, instance) = match parse_path(&cluster, &instance) {
         Ok(parsed) => parsed,
-        Err(response) => return response,
+        Err(reason) => return refusal(reason),
     };
     match api
         .control
@@ -72,7 +72,7 @@ pub async fn report(
 ) -> Response {
     let (cluster, instance) = match parse_path(&cluster, &instance) {
         Ok(parsed) => parsed,
-        Err(response) => return response,
+        Err(reason) => return refusal(reason),
     };
     match api.control.apply_report(&cluster, &instance, report).await {
         Ok(Ok(response)) => Json(response).into_response(),

@@ -13,9 +13,12 @@ use std::sync::Arc;
 /// refills on demand.
 const MAX_ENTRIES: usize = 200_000;
 
+/// A task's rendering and the version it was rendered at.
+type Rendered = (u64, Arc<[u8]>);
+
 #[derive(Default)]
 pub struct TaskCache {
-    entries: RwLock<HashMap<TaskId, (u64, Arc<[u8]>)>>,
+    entries: RwLock<HashMap<TaskId, Rendered>>,
 }
 
 impl TaskCache {

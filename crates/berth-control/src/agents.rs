@@ -331,7 +331,7 @@ mod tests {
         let running = control.desired_document(&id).tasks[0].clone();
         assert_eq!(running.last_status, TaskStatus::Running);
         let version_running = control
-            .with_described_tasks(&name("prod"), &[task.id.clone()], |found, _| {
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| {
                 found[0].version
             })
             .unwrap();
@@ -348,7 +348,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let version_after = control
-            .with_described_tasks(&name("prod"), &[task.id.clone()], |found, _| {
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| {
                 found[0].version
             })
             .unwrap();
@@ -360,7 +360,7 @@ mod tests {
             .unwrap()
             .unwrap();
         let stopped = control
-            .with_described_tasks(&name("prod"), &[task.id.clone()], |found, _| {
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| {
                 found[0].clone()
             })
             .unwrap();
@@ -373,7 +373,7 @@ mod tests {
         assert_eq!(stopped.containers[0].exit_code, Some(3));
         assert!(stopped.stopped_at.is_some() && stopped.version > version_after);
         let (described, _) = control
-            .describe_container_instances(&name("prod"), &[id.clone()])
+            .describe_container_instances(&name("prod"), std::slice::from_ref(&id))
             .unwrap();
         assert_eq!(
             (described[0].remaining.cpu, described[0].remaining.memory),

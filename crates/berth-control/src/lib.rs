@@ -194,7 +194,7 @@ mod durability_tests {
             1
         );
         let (instances, _) = reopened
-            .describe_container_instances(&name("prod"), &[instance_id.clone()])
+            .describe_container_instances(&name("prod"), std::slice::from_ref(&instance_id))
             .unwrap();
         assert_eq!(
             instances[0].remaining.memory,
@@ -202,7 +202,9 @@ mod durability_tests {
             "the task still holds its memory after a restart"
         );
         let found = reopened
-            .with_described_tasks(&name("prod"), &[task_id.clone()], |found, _| found.len())
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task_id), |found, _| {
+                found.len()
+            })
             .unwrap();
         assert_eq!(found, 1);
         // The client token survived too: a retry creates nothing new.

@@ -31,6 +31,9 @@ impl IdempotencyRecord {
 }
 
 /// One durable change; a batch of them is committed, then applied.
+// Changes live for one write and are moved, not copied, so boxing the large records would
+// only add allocations.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum Change {
     PutCluster(ClusterRecord),

@@ -469,7 +469,7 @@ mod tests {
         assert_eq!(task.desired_status, DesiredStatus::Running);
         assert_eq!(task.group, "family:web");
         let (described, _) = control
-            .describe_container_instances(&name("prod"), &[instance.record.id.clone()])
+            .describe_container_instances(&name("prod"), std::slice::from_ref(&instance.record.id))
             .unwrap();
         assert_eq!(described[0].remaining.memory, 200 - 3 * 64);
         assert_eq!(described[0].remaining.cpu, 4096 - 3 * 128);
@@ -556,7 +556,7 @@ mod tests {
         control
             .update_container_instances_state(
                 &name("prod"),
-                &[instance.record.id.clone()],
+                std::slice::from_ref(&instance.record.id),
                 ContainerInstanceStatus::Draining,
             )
             .await
