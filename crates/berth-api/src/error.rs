@@ -64,6 +64,10 @@ impl From<ControlError> for ApiError {
                 ..Self::client("ConflictException", message)
             },
             ControlError::ResourceNotFound => Self::client("ResourceNotFoundException", message),
+            ControlError::TargetNotFound(_) => Self::client("TargetNotFoundException", message),
+            ControlError::AttributeLimitExceeded(_) => {
+                Self::client("AttributeLimitExceededException", message)
+            }
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

@@ -107,7 +107,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
 }
 
 async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
-    use operations::{clusters, container_instances, tags, task_definitions, tasks};
+    use operations::{attributes, clusters, container_instances, tags, task_definitions, tasks};
     macro_rules! serve {
         ($handler:path) => {{
             let request = decode_request(body)?;
@@ -140,6 +140,9 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>>
         "UpdateContainerInstancesState" => {
             serve!(container_instances::update_container_instances_state)
         }
+        "PutAttributes" => serve!(attributes::put_attributes),
+        "DeleteAttributes" => serve!(attributes::delete_attributes),
+        "ListAttributes" => serve!(attributes::list_attributes),
         "TagResource" => serve!(tags::tag_resource),
         "UntagResource" => serve!(tags::untag_resource),
         "ListTagsForResource" => serve!(tags::list_tags_for_resource),

@@ -139,7 +139,7 @@ pub fn container_instance(
         pending_tasks_count: Some(summary.pending_tasks as i32),
         attributes: Some(
             record
-                .attributes
+                .effective_attributes()
                 .iter()
                 .map(|attribute| wire::Attribute {
                     name: Some(attribute.name.clone()),

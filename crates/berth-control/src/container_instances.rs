@@ -73,6 +73,7 @@ impl ControlPlane {
                         status_reason: None,
                         registered: request.registered,
                         attributes: request.attributes,
+                        custom_attributes: vec![],
                         version_info: request.version_info,
                         registered_at: Timestamp::now(),
                         tags: request.tags,

@@ -22,6 +22,10 @@ pub enum ControlError {
     },
     #[error("The specified resource could not be found.")]
     ResourceNotFound,
+    #[error("{0}")]
+    TargetNotFound(String),
+    #[error("{0}")]
+    AttributeLimitExceeded(String),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

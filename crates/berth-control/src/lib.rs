@@ -13,6 +13,7 @@
 //! (`berth-scheduler`), storage engines (`berth-store`).
 
 pub mod agents;
+pub mod attributes;
 pub mod clusters;
 pub mod container_instances;
 pub mod error;

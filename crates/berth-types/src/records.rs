@@ -94,6 +94,25 @@ pub struct TaskRecord {
     pub tags: Vec<Tag>,
 }
 
+impl ContainerInstanceRecord {
+    /// Every attribute the instance shows: the agent's, overlaid with PutAttributes ones.
+    pub fn effective_attributes(&self) -> Vec<Attribute> {
+        let mut attributes: Vec<Attribute> = self
+            .attributes
+            .iter()
+            .filter(|attribute| {
+                !self
+                    .custom_attributes
+                    .iter()
+                    .any(|custom| custom.name == attribute.name)
+            })
+            .cloned()
+            .collect();
+        attributes.extend(self.custom_attributes.iter().cloned());
+        attributes
+    }
+}
+
 impl TaskRecord {
     /// Whether the task still holds resources on its instance.
     pub fn holds_resources(&self) -> bool {
@@ -118,7 +137,12 @@ pub struct ContainerInstanceRecord {
     pub status: ContainerInstanceStatus,
     pub status_reason: Option<String>,
     pub registered: Resources,
+    /// Attributes the agent registered (built-in ones and its configured custom ones).
     pub attributes: Vec<Attribute>,
+    /// Attributes set through PutAttributes. They survive the agent's re-registration and win
+    /// over an agent attribute of the same name.
+    #[serde(default)]
+    pub custom_attributes: Vec<Attribute>,
     pub version_info: VersionInfo,
     pub registered_at: Timestamp,
     pub tags: Vec<Tag>,

@@ -1,6 +1,7 @@
 //! One module per group of ECS operations; each function takes the decoded request shape and
 //! returns the response shape.
 
+pub mod attributes;
 pub mod clusters;
 pub mod container_instances;
 pub mod tags;

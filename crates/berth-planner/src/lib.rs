@@ -1,0 +1,1 @@
+//! Pure service planner (work in progress).
