@@ -37,31 +37,20 @@ pub async fn run_agent(
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), AgentError> {
     if config.cluster.is_empty() {
-        return Err(AgentError::InvalidConfig(
-            "the cluster name is empty".into(),
-        ));
+        return Err(AgentError::InvalidConfig("the cluster name is empty".into()));
     }
-    let data = DataDir::open(&config.data_dir).map_err(|source| AgentError::DataDir {
-        path: config.data_dir.clone(),
-        source,
-    })?;
+    let data = DataDir::open(&config.data_dir)
+        .map_err(|source| AgentError::DataDir { path: config.data_dir.clone(), source })?;
     let identity = data
         .load_or_create_identity()
-        .map_err(|source| AgentError::DataDir {
-            path: config.data_dir.clone(),
-            source,
-        })?;
+        .map_err(|source| AgentError::DataDir { path: config.data_dir.clone(), source })?;
     let cluster = client::cluster_name(&config.cluster).to_string();
-    let client =
-        ServerClient::new(&config.server_url, &cluster).map_err(AgentError::InvalidConfig)?;
+    let client = ServerClient::new(&config.server_url, &cluster).map_err(AgentError::InvalidConfig)?;
     let reporter = Arc::new(Reporter::new());
     let runner_context = Arc::new(RunnerContext {
         runtime: Arc::clone(&runtime),
         reporter: Arc::clone(&reporter),
-        owner: Ownership {
-            cluster,
-            instance: identity.clone(),
-        },
+        owner: Ownership { cluster, instance: identity.clone() },
         cleanup_wait: config.task_cleanup_wait,
     });
     let (session, _) = watch::channel(None);
@@ -83,13 +72,7 @@ pub async fn run_agent(
         () = shutdown => Ok(()),
     };
     // Runners hold no containers hostage: aborting them leaves every container as it is.
-    let runners: Vec<RunnerHandle> = agent
-        .tasks
-        .lock()
-        .runners
-        .drain()
-        .map(|(_, handle)| handle)
-        .collect();
+    let runners: Vec<RunnerHandle> = agent.tasks.lock().runners.drain().map(|(_, handle)| handle).collect();
     for runner in runners {
         runner.abort.abort();
     }
@@ -149,11 +132,7 @@ impl Agent {
     async fn find_own_containers(&self) -> HashMap<String, Vec<ContainerInfo>> {
         let mut backoff = Backoff::new();
         let ids = loop {
-            match self
-                .runtime
-                .list_containers(labels::CONTAINER_INSTANCE, &self.identity)
-                .await
-            {
+            match self.runtime.list_containers(labels::CONTAINER_INSTANCE, &self.identity).await {
                 Ok(ids) => break ids,
                 Err(error) => {
                     tracing::warn!(%error, "cannot list this instance's containers; retrying");
@@ -207,22 +186,12 @@ impl Agent {
     }
 
     async fn try_register(&self) -> Result<String, RegisterFailure> {
-        let host = self
-            .runtime
-            .host_info()
-            .await
-            .map_err(|error| RegisterFailure::Other(error.to_string()))?;
-        let saved = self
-            .data
-            .load_instance_arn()
-            .map_err(|error| RegisterFailure::Other(error.to_string()))?;
-        let request =
-            registration::build_request(&self.config, &self.identity, &host, saved.as_deref());
+        let host = self.runtime.host_info().await.map_err(|error| RegisterFailure::Other(error.to_string()))?;
+        let saved = self.data.load_instance_arn().map_err(|error| RegisterFailure::Other(error.to_string()))?;
+        let request = registration::build_request(&self.config, &self.identity, &host, saved.as_deref());
         match self.client.register(&request).await {
             Ok(arn) => Ok(arn),
-            Err(ClientError::Rejected { message, .. } | ClientError::NotFound(message))
-                if saved.is_some() =>
-            {
+            Err(ClientError::Rejected { message, .. } | ClientError::NotFound(message)) if saved.is_some() => {
                 Err(RegisterFailure::RejectedWithSavedArn(message))
             }
             Err(error) => Err(RegisterFailure::Other(error.to_string())),
@@ -302,11 +271,8 @@ impl Agent {
         drop(tasks);
         for (task_arn, containers) in adoptable {
             tracing::warn!(%task_arn, "removing the containers of a task the server does not list");
-            let removal = tokio::spawn(remove_orphans(
-                Arc::clone(&self.runtime),
-                containers,
-                self.config.task_cleanup_wait,
-            ));
+            let removal =
+                tokio::spawn(remove_orphans(Arc::clone(&self.runtime), containers, self.config.task_cleanup_wait));
             self.orphan_removals.lock().push(removal.abort_handle());
         }
     }
@@ -315,12 +281,7 @@ impl Agent {
         let task_arn = state.task_arn.clone();
         let (desired, desired_receiver) = watch::channel(state.desired);
         let (signals, signal_receiver) = mpsc::unbounded_channel();
-        let runner = TaskRunner::new(
-            Arc::clone(&self.runner_context),
-            state,
-            desired_receiver,
-            signal_receiver,
-        );
+        let runner = TaskRunner::new(Arc::clone(&self.runner_context), state, desired_receiver, signal_receiver);
         tasks.next_serial += 1;
         let serial = tasks.next_serial;
         let agent: Weak<Agent> = Arc::downgrade(self);
@@ -329,24 +290,12 @@ impl Agent {
             runner.run().await;
             if let Some(agent) = agent.upgrade() {
                 let mut tasks = agent.tasks.lock();
-                if tasks
-                    .runners
-                    .get(&arn)
-                    .is_some_and(|runner| runner.serial == serial)
-                {
+                if tasks.runners.get(&arn).is_some_and(|runner| runner.serial == serial) {
                     tasks.runners.remove(&arn);
                 }
             }
         });
-        tasks.runners.insert(
-            task_arn,
-            RunnerHandle {
-                serial,
-                desired,
-                signals,
-                abort: join.abort_handle(),
-            },
-        );
+        tasks.runners.insert(task_arn, RunnerHandle { serial, desired, signals, abort: join.abort_handle() });
     }
 
     fn signal_all(&self, signal: RunnerSignal) {
@@ -378,16 +327,7 @@ impl Agent {
                 }
                 continue;
             };
-            match self
-                .client
-                .report(
-                    &instance_id,
-                    &StateReport {
-                        tasks: batch.reports.clone(),
-                    },
-                )
-                .await
-            {
+            match self.client.report(&instance_id, &StateReport { tasks: batch.reports.clone() }).await {
                 Ok(response) => {
                     backoff.reset();
                     self.reporter.acknowledge(&batch);
@@ -415,11 +355,7 @@ impl Agent {
         let mut subscribed = Some(subscribed);
         let mut backoff = Backoff::new();
         loop {
-            match self
-                .runtime
-                .events(labels::CONTAINER_INSTANCE, &self.identity)
-                .await
-            {
+            match self.runtime.events(labels::CONTAINER_INSTANCE, &self.identity).await {
                 Ok(mut stream) => {
                     backoff.reset();
                     match subscribed.take() {
@@ -432,10 +368,7 @@ impl Agent {
                         match event {
                             Ok(event) => {
                                 if let Some(task_arn) = event.labels.get(labels::TASK_ARN) {
-                                    self.signal(
-                                        task_arn,
-                                        RunnerSignal::ContainerEvent(event.container_id),
-                                    );
+                                    self.signal(task_arn, RunnerSignal::ContainerEvent(event.container_id));
                                 }
                             }
                             Err(error) => {
@@ -468,14 +401,8 @@ enum RegisterFailure {
 
 /// Stops and removes the containers of a task the server no longer lists. Running ones stop
 /// now; stopped ones are kept for the cleanup wait so that their logs stay readable.
-async fn remove_orphans(
-    runtime: Arc<dyn ContainerRuntime>,
-    containers: Vec<ContainerInfo>,
-    cleanup_wait: Duration,
-) {
-    let any_running = containers
-        .iter()
-        .any(|info| info.state == ContainerRunState::Running);
+async fn remove_orphans(runtime: Arc<dyn ContainerRuntime>, containers: Vec<ContainerInfo>, cleanup_wait: Duration) {
+    let any_running = containers.iter().any(|info| info.state == ContainerRunState::Running);
     if !any_running {
         tokio::time::sleep(cleanup_wait).await;
     }

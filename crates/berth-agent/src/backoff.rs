@@ -63,10 +63,7 @@ mod tests {
             let delay = backoff.next_delay_with(&mut rng);
             assert!(delay <= Backoff::CAP);
         }
-        assert_eq!(
-            &ceilings[..8],
-            &[100, 200, 400, 800, 1600, 3200, 6400, 10000]
-        );
+        assert_eq!(&ceilings[..8], &[100, 200, 400, 800, 1600, 3200, 6400, 10000]);
         assert!(ceilings[8..].iter().all(|ceiling| *ceiling == 10000));
     }
 

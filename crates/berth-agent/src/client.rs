@@ -6,9 +6,7 @@
 //! and everything else is [`ClientError::Transient`] (retry with backoff).
 
 use berth_agent_protocol::{DesiredDocument, ReportResponse, StateReport, LONG_POLL_SECONDS};
-use berth_ecs_wire::{
-    ErrorBody, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse,
-};
+use berth_ecs_wire::{ErrorBody, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse};
 use reqwest::StatusCode;
 use serde::de::DeserializeOwned;
 use std::time::Duration;
@@ -44,26 +42,16 @@ impl ServerClient {
             .tcp_nodelay(true)
             .build()
             .map_err(|error| error.to_string())?;
-        Ok(ServerClient {
-            http,
-            base_url: server_url.trim_end_matches('/').to_string(),
-            cluster: cluster.to_string(),
-        })
+        Ok(ServerClient { http, base_url: server_url.trim_end_matches('/').to_string(), cluster: cluster.to_string() })
     }
 
     /// Registers the instance; returns its container instance ARN.
-    pub async fn register(
-        &self,
-        request: &RegisterContainerInstanceRequest,
-    ) -> Result<String, ClientError> {
+    pub async fn register(&self, request: &RegisterContainerInstanceRequest) -> Result<String, ClientError> {
         let response = self
             .http
             .post(format!("{}/", self.base_url))
             .header("Content-Type", "application/x-amz-json-1.1")
-            .header(
-                "X-Amz-Target",
-                format!("{}RegisterContainerInstance", berth_ecs_wire::TARGET_PREFIX),
-            )
+            .header("X-Amz-Target", format!("{}RegisterContainerInstance", berth_ecs_wire::TARGET_PREFIX))
             .timeout(REQUEST_TIMEOUT)
             .json(request)
             .send()
@@ -80,19 +68,11 @@ impl ServerClient {
         let body: RegisterContainerInstanceResponse = decode(response).await?;
         body.container_instance
             .and_then(|instance| instance.container_instance_arn)
-            .ok_or_else(|| {
-                ClientError::Transient(
-                    "registration response carries no containerInstanceArn".into(),
-                )
-            })
+            .ok_or_else(|| ClientError::Transient("registration response carries no containerInstanceArn".into()))
     }
 
     /// Long-polls for a desired document newer than `after`.
-    pub async fn poll_desired(
-        &self,
-        instance_id: &str,
-        after: u64,
-    ) -> Result<DesiredDocument, ClientError> {
+    pub async fn poll_desired(&self, instance_id: &str, after: u64) -> Result<DesiredDocument, ClientError> {
         let response = self
             .http
             .get(format!("{}/desired", self.instance_url(instance_id)))
@@ -104,11 +84,7 @@ impl ServerClient {
         check(response).await
     }
 
-    pub async fn report(
-        &self,
-        instance_id: &str,
-        report: &StateReport,
-    ) -> Result<ReportResponse, ClientError> {
+    pub async fn report(&self, instance_id: &str, report: &StateReport) -> Result<ReportResponse, ClientError> {
         let response = self
             .http
             .post(format!("{}/report", self.instance_url(instance_id)))
@@ -121,10 +97,7 @@ impl ServerClient {
     }
 
     fn instance_url(&self, instance_id: &str) -> String {
-        format!(
-            "{}/agent/v1/clusters/{}/instances/{}",
-            self.base_url, self.cluster, instance_id
-        )
+        format!("{}/agent/v1/clusters/{}/instances/{}", self.base_url, self.cluster, instance_id)
     }
 }
 
@@ -139,8 +112,7 @@ async fn check<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, Cl
 
 async fn decode<T: DeserializeOwned>(response: reqwest::Response) -> Result<T, ClientError> {
     let bytes = response.bytes().await.map_err(transient)?;
-    serde_json::from_slice(&bytes)
-        .map_err(|error| ClientError::Transient(format!("undecodable response: {error}")))
+    serde_json::from_slice(&bytes).map_err(|error| ClientError::Transient(format!("undecodable response: {error}")))
 }
 
 fn classify(status: StatusCode, message: String) -> ClientError {
@@ -148,13 +120,8 @@ fn classify(status: StatusCode, message: String) -> ClientError {
         StatusCode::GONE => ClientError::Gone,
         StatusCode::NOT_FOUND => ClientError::NotFound(message),
         // Throttling and timeouts are worth retrying; other 4xx are not.
-        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => {
-            ClientError::Transient(message)
-        }
-        status if status.is_client_error() => ClientError::Rejected {
-            status: status.as_u16(),
-            message,
-        },
+        StatusCode::TOO_MANY_REQUESTS | StatusCode::REQUEST_TIMEOUT => ClientError::Transient(message),
+        status if status.is_client_error() => ClientError::Rejected { status: status.as_u16(), message },
         status => ClientError::Transient(format!("{status}: {message}")),
     }
 }
@@ -184,32 +151,18 @@ mod tests {
     #[test]
     fn ids_and_names_from_arns() {
         assert_eq!(
-            instance_id_from_arn(
-                "arn:aws:ecs:us-east-1:000000000000:container-instance/prod/0123abcd"
-            ),
+            instance_id_from_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/prod/0123abcd"),
             "0123abcd"
         );
-        assert_eq!(
-            cluster_name("arn:aws:ecs:us-east-1:000000000000:cluster/prod"),
-            "prod"
-        );
+        assert_eq!(cluster_name("arn:aws:ecs:us-east-1:000000000000:cluster/prod"), "prod");
         assert_eq!(cluster_name("prod"), "prod");
     }
 
     #[test]
     fn status_classes() {
         assert_eq!(classify(StatusCode::GONE, String::new()), ClientError::Gone);
-        assert!(matches!(
-            classify(StatusCode::NOT_FOUND, String::new()),
-            ClientError::NotFound(_)
-        ));
-        assert!(matches!(
-            classify(StatusCode::BAD_REQUEST, String::new()),
-            ClientError::Rejected { status: 400, .. }
-        ));
-        assert!(matches!(
-            classify(StatusCode::SERVICE_UNAVAILABLE, String::new()),
-            ClientError::Transient(_)
-        ));
+        assert!(matches!(classify(StatusCode::NOT_FOUND, String::new()), ClientError::NotFound(_)));
+        assert!(matches!(classify(StatusCode::BAD_REQUEST, String::new()), ClientError::Rejected { status: 400, .. }));
+        assert!(matches!(classify(StatusCode::SERVICE_UNAVAILABLE, String::new()), ClientError::Transient(_)));
     }
 }

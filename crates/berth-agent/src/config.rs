@@ -21,17 +21,15 @@ pub struct AgentConfig {
     pub task_cleanup_wait: Duration,
     pub availability_zone: Option<String>,
     pub instance_type: Option<String>,
+    /// The capacity provider this host joins, named in the identity document.
+    pub capacity_provider: Option<String>,
 }
 
 impl AgentConfig {
     pub const DEFAULT_RESERVED_MEMORY_MIB: i64 = 256;
     pub const DEFAULT_TASK_CLEANUP_WAIT: Duration = Duration::from_secs(3 * 3600);
 
-    pub fn new(
-        server_url: impl Into<String>,
-        cluster: impl Into<String>,
-        data_dir: impl Into<PathBuf>,
-    ) -> Self {
+    pub fn new(server_url: impl Into<String>, cluster: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
         AgentConfig {
             server_url: server_url.into(),
             cluster: cluster.into(),
@@ -42,6 +40,7 @@ impl AgentConfig {
             task_cleanup_wait: Self::DEFAULT_TASK_CLEANUP_WAIT,
             availability_zone: None,
             instance_type: None,
+            capacity_provider: None,
         }
     }
 }

@@ -3,8 +3,7 @@
 //! rules for CPU shares, memory limits, logging and health checks. Pure: no I/O.
 
 use crate::runtime::{
-    CreateContainerRequest, CreateVolumeRequest, HealthCheck, MountRequest, MountSource,
-    PortBindingRequest,
+    CreateContainerRequest, CreateVolumeRequest, HealthCheck, MountRequest, MountSource, PortBindingRequest,
 };
 use berth_agent_protocol::labels;
 use berth_types::spec::{ContainerSpec, LogConfigurationSpec, TaskSpec, VolumeSource};
@@ -66,30 +65,15 @@ pub fn task_volumes(task_arn: &str, spec: &TaskSpec) -> Vec<TaskVolume> {
                 create: None,
                 task_scoped: true,
             }),
-            VolumeSource::DockerVolume {
-                shared,
-                autoprovision,
-                driver,
-                driver_options,
-                labels,
-            } => {
-                let docker_name = if *shared {
-                    volume.name.clone()
-                } else {
-                    per_task_name
-                };
+            VolumeSource::DockerVolume { shared, autoprovision, driver, driver_options, labels } => {
+                let docker_name = if *shared { volume.name.clone() } else { per_task_name };
                 let create = (!*shared || *autoprovision).then(|| CreateVolumeRequest {
                     name: docker_name.clone(),
                     driver: driver.clone(),
                     driver_options: driver_options.clone(),
                     labels: labels.clone(),
                 });
-                volumes.push(TaskVolume {
-                    spec_name: volume.name.clone(),
-                    docker_name,
-                    create,
-                    task_scoped: !*shared,
-                });
+                volumes.push(TaskVolume { spec_name: volume.name.clone(), docker_name, create, task_scoped: !*shared });
             }
         }
     }
@@ -110,24 +94,15 @@ pub fn create_request(
 
     let memory_limit_mib = container.memory.or_else(|| {
         // A lone container with no limit of its own gets the task's memory as its limit.
-        (spec.containers.len() == 1)
-            .then_some(spec.memory)
-            .flatten()
+        (spec.containers.len() == 1).then_some(spec.memory).flatten()
     });
 
     let volumes = task_volumes(task_arn, spec);
     let mut mounts = Vec::new();
     for mount_point in &container.mount_points {
-        let volume = spec
-            .volumes
-            .iter()
-            .find(|volume| volume.name == mount_point.source_volume)
-            .ok_or_else(|| {
-                format!(
-                    "container {} mounts unknown volume {:?}",
-                    container.name, mount_point.source_volume
-                )
-            })?;
+        let volume = spec.volumes.iter().find(|volume| volume.name == mount_point.source_volume).ok_or_else(|| {
+            format!("container {} mounts unknown volume {:?}", container.name, mount_point.source_volume)
+        })?;
         let source = match &volume.source {
             VolumeSource::HostPath(path) => MountSource::HostPath(path.clone()),
             _ => {
@@ -161,12 +136,10 @@ pub fn create_request(
         ulimits: container.ulimits.clone(),
         readonly_root_filesystem: container.readonly_root_filesystem,
         init: container.init_process_enabled,
-        log_configuration: container.log_configuration.clone().unwrap_or_else(|| {
-            LogConfigurationSpec {
-                driver: "json-file".to_string(),
-                options: BTreeMap::new(),
-            }
-        }),
+        log_configuration: container
+            .log_configuration
+            .clone()
+            .unwrap_or_else(|| LogConfigurationSpec { driver: "json-file".to_string(), options: BTreeMap::new() }),
         health_check: container.health_check.as_ref().map(|check| HealthCheck {
             test: check.command.clone(),
             interval: Duration::from_secs(u64::from(check.interval_seconds)),
@@ -189,12 +162,7 @@ pub fn create_request(
     })
 }
 
-fn berth_labels(
-    owner: &Ownership,
-    task_arn: &str,
-    spec: &TaskSpec,
-    container: &str,
-) -> BTreeMap<String, String> {
+fn berth_labels(owner: &Ownership, task_arn: &str, spec: &TaskSpec, container: &str) -> BTreeMap<String, String> {
     [
         (labels::CLUSTER, owner.cluster.clone()),
         (labels::TASK_ARN, task_arn.to_string()),
@@ -215,31 +183,23 @@ mod tests {
     use berth_types::spec::{MountPointSpec, NetworkMode, PortMappingSpec, VolumeSpec};
     use berth_types::PortProtocol;
 
-    const ARN: &str =
-        "arn:aws:ecs:us-east-1:000000000000:task/prod/0123456789abcdef0123456789abcdef";
+    const ARN: &str = "arn:aws:ecs:us-east-1:000000000000:task/prod/0123456789abcdef0123456789abcdef";
 
     fn owner() -> Ownership {
-        Ownership {
-            cluster: "prod".into(),
-            instance: "i-00000000000000001".into(),
-        }
+        Ownership { cluster: "prod".into(), instance: "i-00000000000000001".into() }
     }
 
     #[test]
     fn names_labels_cpu_and_memory() {
         let mut web = container("web");
-        web.docker_labels
-            .insert(labels::CONTAINER_INSTANCE.into(), "spoofed".into());
+        web.docker_labels.insert(labels::CONTAINER_INSTANCE.into(), "spoofed".into());
         web.docker_labels.insert("team".into(), "a".into());
         web.memory_reservation = Some(64);
         let mut spec = task_spec(vec![web]);
         spec.memory = Some(512);
         let request = create_request(&owner(), ARN, &spec, &spec.containers[0]).unwrap();
         assert_eq!(request.name, "berth-0123456789abcdef0123456789abcdef-web");
-        assert_eq!(
-            request.labels[labels::CONTAINER_INSTANCE],
-            "i-00000000000000001"
-        );
+        assert_eq!(request.labels[labels::CONTAINER_INSTANCE], "i-00000000000000001");
         assert_eq!(request.labels[labels::TASK_ARN], ARN);
         assert_eq!(request.labels["team"], "a");
         assert_eq!(request.labels[labels::TASK_REVISION], "1");
@@ -271,16 +231,8 @@ mod tests {
             })
             .to_vec();
         app.port_mappings = vec![
-            PortMappingSpec {
-                container_port: 80,
-                host_port: None,
-                protocol: PortProtocol::Tcp,
-            },
-            PortMappingSpec {
-                container_port: 53,
-                host_port: Some(5353),
-                protocol: PortProtocol::Udp,
-            },
+            PortMappingSpec { container_port: 80, host_port: None, protocol: PortProtocol::Tcp },
+            PortMappingSpec { container_port: 53, host_port: Some(5353), protocol: PortProtocol::Udp },
         ];
         let docker_volume = |shared, autoprovision| VolumeSource::DockerVolume {
             shared,
@@ -292,29 +244,13 @@ mod tests {
         let mut spec = task_spec(vec![app]);
         spec.network_mode = NetworkMode::Bridge;
         spec.volumes = vec![
-            VolumeSpec {
-                name: "scratch".into(),
-                source: VolumeSource::TaskScratch,
-            },
-            VolumeSpec {
-                name: "data".into(),
-                source: docker_volume(false, false),
-            },
-            VolumeSpec {
-                name: "shared".into(),
-                source: docker_volume(true, true),
-            },
-            VolumeSpec {
-                name: "host".into(),
-                source: VolumeSource::HostPath("/srv".into()),
-            },
+            VolumeSpec { name: "scratch".into(), source: VolumeSource::TaskScratch },
+            VolumeSpec { name: "data".into(), source: docker_volume(false, false) },
+            VolumeSpec { name: "shared".into(), source: docker_volume(true, true) },
+            VolumeSpec { name: "host".into(), source: VolumeSource::HostPath("/srv".into()) },
         ];
         let request = create_request(&owner(), ARN, &spec, &spec.containers[0]).unwrap();
-        let sources: Vec<_> = request
-            .mounts
-            .iter()
-            .map(|mount| mount.source.clone())
-            .collect();
+        let sources: Vec<_> = request.mounts.iter().map(|mount| mount.source.clone()).collect();
         let per_task = |name: &str| format!("berth-0123456789abcdef0123456789abcdef-{name}");
         assert_eq!(
             sources,
@@ -330,18 +266,9 @@ mod tests {
         assert_eq!(request.port_bindings[1].host_port, Some(5353));
 
         let volumes = task_volumes(ARN, &spec);
-        let scoped: Vec<_> = volumes
-            .iter()
-            .filter(|volume| volume.task_scoped)
-            .map(|v| v.spec_name.as_str())
-            .collect();
+        let scoped: Vec<_> = volumes.iter().filter(|volume| volume.task_scoped).map(|v| v.spec_name.as_str()).collect();
         assert_eq!(scoped, ["scratch", "data"]);
-        assert!(volumes
-            .iter()
-            .find(|volume| volume.spec_name == "shared")
-            .unwrap()
-            .create
-            .is_some());
+        assert!(volumes.iter().find(|volume| volume.spec_name == "shared").unwrap().create.is_some());
 
         spec.containers[0].mount_points[0].source_volume = "missing".into();
         assert!(create_request(&owner(), ARN, &spec, &spec.containers[0]).is_err());

@@ -4,9 +4,8 @@
 //! tests (an in-process cluster with fake hosts), hence public.
 
 use crate::runtime::{
-    ContainerInfo, ContainerRunState, ContainerRuntime, CreateContainerRequest,
-    CreateVolumeRequest, HostInfo, RuntimeError, RuntimeEvent, RuntimeEventKind,
-    RuntimeEventStream, RuntimeHealth,
+    ContainerInfo, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HostInfo,
+    RuntimeError, RuntimeEvent, RuntimeEventKind, RuntimeEventStream, RuntimeHealth,
 };
 use async_trait::async_trait;
 use berth_types::records::NetworkBinding;
@@ -92,24 +91,15 @@ impl FakeRuntime {
     }
 
     pub fn fail_pull(&self, image: &str, message: &str) {
-        self.state
-            .lock()
-            .pull_failures
-            .insert(image.to_string(), message.to_string());
+        self.state.lock().pull_failures.insert(image.to_string(), message.to_string());
     }
 
     pub fn fail_create(&self, container_name: &str, message: &str) {
-        self.state
-            .lock()
-            .create_failures
-            .insert(container_name.to_string(), message.to_string());
+        self.state.lock().create_failures.insert(container_name.to_string(), message.to_string());
     }
 
     pub fn fail_start(&self, container_name: &str, message: &str) {
-        self.state
-            .lock()
-            .start_failures
-            .insert(container_name.to_string(), message.to_string());
+        self.state.lock().start_failures.insert(container_name.to_string(), message.to_string());
     }
 
     /// Makes every call fail as if Docker were down.
@@ -131,12 +121,7 @@ impl FakeRuntime {
 
     /// The container with this Docker name, if it exists.
     pub fn container(&self, name: &str) -> Option<FakeContainer> {
-        self.state
-            .lock()
-            .containers
-            .values()
-            .find(|container| container.info.name == name)
-            .cloned()
+        self.state.lock().containers.values().find(|container| container.info.name == name).cloned()
     }
 
     pub fn volumes(&self) -> BTreeSet<String> {
@@ -154,9 +139,7 @@ impl FakeRuntime {
     }
 
     pub fn set_health(&self, name: &str, health: RuntimeHealth) {
-        self.update(name, RuntimeEventKind::HealthChanged, |info| {
-            info.health = health
-        });
+        self.update(name, RuntimeEventKind::HealthChanged, |info| info.health = health);
     }
 
     fn finish(&self, name: &str, exit_code: i32, oom_killed: bool) {
@@ -169,10 +152,7 @@ impl FakeRuntime {
 
     fn update(&self, name: &str, kind: RuntimeEventKind, change: impl FnOnce(&mut ContainerInfo)) {
         let mut state = self.state.lock();
-        let container = state
-            .containers
-            .values_mut()
-            .find(|container| container.info.name == name);
+        let container = state.containers.values_mut().find(|container| container.info.name == name);
         let container = container.unwrap_or_else(|| panic!("no fake container named {name}"));
         change(&mut container.info);
         let event = event(&container.info, kind);
@@ -192,10 +172,7 @@ impl FakeRuntime {
         Ok(())
     }
 
-    fn lookup<'a>(
-        state: &'a mut State,
-        id_or_name: &str,
-    ) -> Result<&'a mut FakeContainer, RuntimeError> {
+    fn lookup<'a>(state: &'a mut State, id_or_name: &str) -> Result<&'a mut FakeContainer, RuntimeError> {
         state
             .containers
             .values_mut()
@@ -208,11 +185,7 @@ impl FakeRuntime {
 }
 
 fn event(info: &ContainerInfo, kind: RuntimeEventKind) -> RuntimeEvent {
-    RuntimeEvent {
-        container_id: info.id.clone(),
-        labels: info.labels.clone(),
-        kind,
-    }
+    RuntimeEvent { container_id: info.id.clone(), labels: info.labels.clone(), kind }
 }
 
 #[async_trait]
@@ -237,10 +210,7 @@ impl ContainerRuntime for FakeRuntime {
         self.record(Call::Pull(image.to_string()))?;
         let mut state = self.state.lock();
         if let Some(message) = state.pull_failures.get(image) {
-            return Err(RuntimeError::Failed {
-                operation: "pull",
-                message: message.clone(),
-            });
+            return Err(RuntimeError::Failed { operation: "pull", message: message.clone() });
         }
         state.images.insert(image.to_string());
         Ok(())
@@ -258,17 +228,11 @@ impl ContainerRuntime for FakeRuntime {
         Ok(())
     }
 
-    async fn create_container(
-        &self,
-        request: &CreateContainerRequest,
-    ) -> Result<String, RuntimeError> {
+    async fn create_container(&self, request: &CreateContainerRequest) -> Result<String, RuntimeError> {
         self.record(Call::Create(request.name.clone()))?;
         let mut state = self.state.lock();
         if let Some(message) = state.create_failures.get(&request.name) {
-            return Err(RuntimeError::Failed {
-                operation: "create",
-                message: message.clone(),
-            });
+            return Err(RuntimeError::Failed { operation: "create", message: message.clone() });
         }
         if !state.images.contains(&request.image) {
             return Err(RuntimeError::NotFound {
@@ -276,14 +240,8 @@ impl ContainerRuntime for FakeRuntime {
                 message: format!("No such image: {}", request.image),
             });
         }
-        if state
-            .containers
-            .values()
-            .any(|container| container.info.name == request.name)
-        {
-            return Err(RuntimeError::NameConflict {
-                name: request.name.clone(),
-            });
+        if state.containers.values().any(|container| container.info.name == request.name) {
+            return Err(RuntimeError::NameConflict { name: request.name.clone() });
         }
         state.next_id += 1;
         let id = format!("{:064x}", state.next_id);
@@ -300,21 +258,11 @@ impl ContainerRuntime for FakeRuntime {
             exit_code: None,
             oom_killed: false,
             error: None,
-            health: if request.health_check.is_some() {
-                RuntimeHealth::Starting
-            } else {
-                RuntimeHealth::None
-            },
+            health: if request.health_check.is_some() { RuntimeHealth::Starting } else { RuntimeHealth::None },
             network_bindings: Vec::new(),
             image_digest: None,
         };
-        state.containers.insert(
-            id.clone(),
-            FakeContainer {
-                request: request.clone(),
-                info,
-            },
-        );
+        state.containers.insert(id.clone(), FakeContainer { request: request.clone(), info });
         Ok(id)
     }
 
@@ -325,10 +273,7 @@ impl ContainerRuntime for FakeRuntime {
         let name = Self::lookup(&mut state, id)?.info.name.clone();
         if let Some(message) = state.start_failures.get(&name).cloned() {
             Self::lookup(&mut state, id)?.info.error = Some(message.clone());
-            return Err(RuntimeError::Failed {
-                operation: "start",
-                message,
-            });
+            return Err(RuntimeError::Failed { operation: "start", message });
         }
         let container = Self::lookup(&mut state, id)?;
         if container.info.state == ContainerRunState::Running {
@@ -417,9 +362,7 @@ impl ContainerRuntime for FakeRuntime {
         let removed = state.containers.remove(&id);
         drop(state);
         if let Some(removed) = removed {
-            let _ = self
-                .events
-                .send(event(&removed.info, RuntimeEventKind::Destroyed));
+            let _ = self.events.send(event(&removed.info, RuntimeEventKind::Destroyed));
         }
         Ok(())
     }
@@ -438,15 +381,11 @@ impl ContainerRuntime for FakeRuntime {
             async move {
                 loop {
                     match receiver.recv().await {
-                        Ok(event) if event.labels.get(&label) == Some(&value) => {
-                            return Some((Ok(event), receiver))
-                        }
+                        Ok(event) if event.labels.get(&label) == Some(&value) => return Some((Ok(event), receiver)),
                         Ok(_) => continue,
                         Err(broadcast::error::RecvError::Lagged(_)) => {
-                            let error = RuntimeError::Failed {
-                                operation: "events",
-                                message: "event stream lagged".into(),
-                            };
+                            let error =
+                                RuntimeError::Failed { operation: "events", message: "event stream lagged".into() };
                             return Some((Err(error), receiver));
                         }
                         Err(broadcast::error::RecvError::Closed) => return None,

@@ -19,9 +19,7 @@ pub struct DataDir {
 impl DataDir {
     pub fn open(path: &Path) -> std::io::Result<Self> {
         std::fs::create_dir_all(path)?;
-        Ok(DataDir {
-            path: path.to_path_buf(),
-        })
+        Ok(DataDir { path: path.to_path_buf() })
     }
 
     pub fn path(&self) -> &Path {
@@ -82,18 +80,13 @@ impl DataDir {
 /// `i-` and 17 lowercase hex digits, like an EC2 instance ID.
 pub fn generate_instance_id() -> String {
     let mut rng = rand::rng();
-    let digits: String = (0..17)
-        .map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0'))
-        .collect();
+    let digits: String = (0..17).map(|_| char::from_digit(rng.random_range(0..16), 16).unwrap_or('0')).collect();
     format!("i-{digits}")
 }
 
 fn is_instance_id(value: &str) -> bool {
     value.strip_prefix("i-").is_some_and(|digits| {
-        digits.len() == 17
-            && digits
-                .bytes()
-                .all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
+        digits.len() == 17 && digits.bytes().all(|byte| byte.is_ascii_digit() || (b'a'..=b'f').contains(&byte))
     })
 }
 
@@ -111,8 +104,7 @@ mod tests {
         assert_eq!(reopened.load_or_create_identity().unwrap(), identity);
 
         assert_eq!(data.load_instance_arn().unwrap(), None);
-        data.save_instance_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/default/abc")
-            .unwrap();
+        data.save_instance_arn("arn:aws:ecs:us-east-1:000000000000:container-instance/default/abc").unwrap();
         assert_eq!(
             reopened.load_instance_arn().unwrap().as_deref(),
             Some("arn:aws:ecs:us-east-1:000000000000:container-instance/default/abc")
@@ -126,14 +118,8 @@ mod tests {
     fn two_data_directories_are_two_identities() {
         let first = tempfile::tempdir().unwrap();
         let second = tempfile::tempdir().unwrap();
-        let first = DataDir::open(first.path())
-            .unwrap()
-            .load_or_create_identity()
-            .unwrap();
-        let second = DataDir::open(second.path())
-            .unwrap()
-            .load_or_create_identity()
-            .unwrap();
+        let first = DataDir::open(first.path()).unwrap().load_or_create_identity().unwrap();
+        let second = DataDir::open(second.path()).unwrap().load_or_create_identity().unwrap();
         assert_ne!(first, second);
     }
 }

@@ -34,7 +34,7 @@ mod test_support;
 pub use agent::run_agent;
 pub use config::{AgentConfig, AgentError};
 pub use runtime::{
-    ContainerInfo, ContainerRunState, ContainerRuntime, CreateContainerRequest,
-    CreateVolumeRequest, HealthCheck, HostInfo, MountRequest, MountSource, PortBindingRequest,
-    RuntimeError, RuntimeEvent, RuntimeEventKind, RuntimeEventStream, RuntimeHealth,
+    ContainerInfo, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HealthCheck,
+    HostInfo, MountRequest, MountSource, PortBindingRequest, RuntimeError, RuntimeEvent, RuntimeEventKind,
+    RuntimeEventStream, RuntimeHealth,
 };

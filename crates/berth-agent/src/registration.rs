@@ -54,6 +54,7 @@ fn identity_document(config: &AgentConfig, identity: &str) -> String {
         "region": REGION,
         "availabilityZone": config.availability_zone.clone().unwrap_or_default(),
         "instanceType": config.instance_type.clone().unwrap_or_default(),
+        "capacityProvider": config.capacity_provider.clone().unwrap_or_default(),
     })
     .to_string()
 }
@@ -61,10 +62,7 @@ fn identity_document(config: &AgentConfig, identity: &str) -> String {
 fn attributes(config: &AgentConfig, host: &HostInfo) -> Vec<Attribute> {
     let mut attributes = vec![
         attribute("ecs.os-type", Some("linux")),
-        attribute(
-            "ecs.cpu-architecture",
-            Some(ecs_architecture(&host.architecture)),
-        ),
+        attribute("ecs.cpu-architecture", Some(ecs_architecture(&host.architecture))),
     ];
     if let Some(zone) = &config.availability_zone {
         attributes.push(attribute("ecs.availability-zone", Some(zone)));
@@ -77,10 +75,7 @@ fn attributes(config: &AgentConfig, host: &HostInfo) -> Vec<Attribute> {
     }
     let newest_minor = api_minor_version(&host.api_version).unwrap_or(OLDEST_API_MINOR);
     for minor in OLDEST_API_MINOR..=newest_minor {
-        attributes.push(attribute(
-            &format!("com.amazonaws.ecs.capability.docker-remote-api.1.{minor}"),
-            None,
-        ));
+        attributes.push(attribute(&format!("com.amazonaws.ecs.capability.docker-remote-api.1.{minor}"), None));
     }
     for capability in [
         "ecs.capability.container-health-check",
@@ -111,11 +106,7 @@ fn api_minor_version(api_version: &str) -> Option<u32> {
 }
 
 fn attribute(name: &str, value: Option<&str>) -> Attribute {
-    Attribute {
-        name: Some(name.to_string()),
-        value: value.map(str::to_string),
-        ..Default::default()
-    }
+    Attribute { name: Some(name.to_string()), value: value.map(str::to_string), ..Default::default() }
 }
 
 fn integer_resource(name: &str, value: i64) -> Resource {
@@ -167,42 +158,22 @@ mod tests {
         );
         assert_eq!(resources[3].string_set_value, Some(vec![]));
         assert_eq!(request.container_instance_arn.as_deref(), Some("arn:saved"));
-        assert_eq!(
-            request.version_info.unwrap().docker_version.as_deref(),
-            Some("DockerVersion: 20.10.24")
-        );
+        assert_eq!(request.version_info.unwrap().docker_version.as_deref(), Some("DockerVersion: 20.10.24"));
 
-        let document: serde_json::Value =
-            serde_json::from_str(&request.instance_identity_document.unwrap()).unwrap();
+        let document: serde_json::Value = serde_json::from_str(&request.instance_identity_document.unwrap()).unwrap();
         assert_eq!(document["instanceId"], "i-0123456789abcdef0");
         assert_eq!(document["availabilityZone"], "us-east-1a");
 
         let attributes = request.attributes.unwrap();
-        let value_of = |name: &str| {
-            attributes
-                .iter()
-                .find(|a| a.name.as_deref() == Some(name))
-                .map(|a| a.value.clone())
-        };
+        let value_of =
+            |name: &str| attributes.iter().find(|a| a.name.as_deref() == Some(name)).map(|a| a.value.clone());
         assert_eq!(value_of("ecs.cpu-architecture"), Some(Some("arm64".into())));
         assert_eq!(value_of("ecs.os-type"), Some(Some("linux".into())));
         assert_eq!(value_of("stack"), Some(Some("blue".into())));
         assert_eq!(value_of("ecs.instance-type"), None);
-        assert_eq!(
-            value_of("com.amazonaws.ecs.capability.docker-remote-api.1.17"),
-            Some(None)
-        );
-        assert_eq!(
-            value_of("com.amazonaws.ecs.capability.docker-remote-api.1.41"),
-            Some(None)
-        );
-        assert_eq!(
-            value_of("com.amazonaws.ecs.capability.docker-remote-api.1.42"),
-            None
-        );
-        assert_eq!(
-            value_of("ecs.capability.container-health-check"),
-            Some(None)
-        );
+        assert_eq!(value_of("com.amazonaws.ecs.capability.docker-remote-api.1.17"), Some(None));
+        assert_eq!(value_of("com.amazonaws.ecs.capability.docker-remote-api.1.41"), Some(None));
+        assert_eq!(value_of("com.amazonaws.ecs.capability.docker-remote-api.1.42"), None);
+        assert_eq!(value_of("ecs.capability.container-health-check"), Some(None));
     }
 }

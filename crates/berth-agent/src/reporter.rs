@@ -42,15 +42,7 @@ impl Reporter {
         let mut entries = self.entries.lock();
         let arn = report.task_arn.clone();
         let sequence = entries.get(&arn).map_or(0, |entry| entry.sequence + 1);
-        entries.insert(
-            arn,
-            Entry {
-                report,
-                sequence,
-                acknowledged: false,
-                forget_when_acknowledged: false,
-            },
-        );
+        entries.insert(arn, Entry { report, sequence, acknowledged: false, forget_when_acknowledged: false });
         drop(entries);
         self.wake.notify_one();
     }
@@ -88,10 +80,7 @@ impl Reporter {
     /// Everything not yet acknowledged, or `None`.
     pub fn take_unacknowledged(&self) -> Option<Batch> {
         let entries = self.entries.lock();
-        let mut batch = Batch {
-            reports: Vec::new(),
-            sequences: Vec::new(),
-        };
+        let mut batch = Batch { reports: Vec::new(), sequences: Vec::new() };
         for (arn, entry) in entries.iter().filter(|(_, entry)| !entry.acknowledged) {
             batch.reports.push(entry.report.clone());
             batch.sequences.push((arn.clone(), entry.sequence));
@@ -121,10 +110,7 @@ impl Reporter {
 
     /// The latest report of a task, for tests and diagnostics.
     pub fn latest(&self, task_arn: &str) -> Option<TaskReport> {
-        self.entries
-            .lock()
-            .get(task_arn)
-            .map(|entry| entry.report.clone())
+        self.entries.lock().get(task_arn).map(|entry| entry.report.clone())
     }
 }
 

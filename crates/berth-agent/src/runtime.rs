@@ -160,16 +160,10 @@ pub enum RuntimeError {
     NameConflict { name: String },
     /// The runtime answered with an error; `message` is its text, verbatim.
     #[error("{operation} failed: {message}")]
-    Failed {
-        operation: &'static str,
-        message: String,
-    },
+    Failed { operation: &'static str, message: String },
     /// The runtime could not be reached at all.
     #[error("container runtime unavailable during {operation}: {message}")]
-    Unavailable {
-        operation: &'static str,
-        message: String,
-    },
+    Unavailable { operation: &'static str, message: String },
 }
 
 impl RuntimeError {
@@ -180,9 +174,7 @@ impl RuntimeError {
             RuntimeError::NameConflict { name } => {
                 format!("container name {name:?} is already in use")
             }
-            RuntimeError::Failed { message, .. } | RuntimeError::Unavailable { message, .. } => {
-                message.clone()
-            }
+            RuntimeError::Failed { message, .. } | RuntimeError::Unavailable { message, .. } => message.clone(),
         }
     }
 }
@@ -200,10 +192,7 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// Removing a volume that does not exist succeeds.
     async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError>;
     /// Returns the new container's ID, or [`RuntimeError::NameConflict`].
-    async fn create_container(
-        &self,
-        request: &CreateContainerRequest,
-    ) -> Result<String, RuntimeError>;
+    async fn create_container(&self, request: &CreateContainerRequest) -> Result<String, RuntimeError>;
     /// Starting a running container succeeds.
     async fn start_container(&self, id: &str) -> Result<(), RuntimeError>;
     /// SIGTERM (or the image's stop signal), then SIGKILL after `timeout`. Returns once the

@@ -17,8 +17,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, Notify};
 
-const TASK: &str =
-    "arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef";
+const TASK: &str = "arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef";
 const IMAGE: &str = "berth-test/busybox:latest";
 
 #[derive(Default)]
@@ -49,17 +48,12 @@ impl Server {
 
 async fn register(State(server): State<Arc<Server>>, body: String) -> Response {
     let body: serde_json::Value = serde_json::from_str(&body).unwrap();
-    let document: serde_json::Value =
-        serde_json::from_str(body["instanceIdentityDocument"].as_str().unwrap()).unwrap();
+    let document: serde_json::Value = serde_json::from_str(body["instanceIdentityDocument"].as_str().unwrap()).unwrap();
     let identity = document["instanceId"].as_str().unwrap().to_string();
     let mut state = server.state.lock().unwrap();
     state.registrations.push(body);
     let count = state.registrations.len();
-    let id = state
-        .instances
-        .entry(identity)
-        .or_insert_with(|| format!("{count:032x}"))
-        .clone();
+    let id = state.instances.entry(identity).or_insert_with(|| format!("{count:032x}")).clone();
     let arn = format!("arn:aws:ecs:us-east-1:000000000000:container-instance/default/{id}");
     Json(serde_json::json!({"containerInstance": {"containerInstanceArn": arn}})).into_response()
 }
@@ -80,11 +74,7 @@ async fn desired(
             }
             if state.generation > after || tokio::time::Instant::now() >= deadline {
                 let tasks = state.tasks.clone();
-                return Json(DesiredDocument {
-                    generation: state.generation,
-                    tasks,
-                })
-                .into_response();
+                return Json(DesiredDocument { generation: state.generation, tasks }).into_response();
             }
         }
         let _ = tokio::time::timeout_at(deadline, notified).await;
@@ -102,14 +92,8 @@ async fn report(
     }
     let mut unknown_tasks = Vec::new();
     for task in report.tasks {
-        if state
-            .tasks
-            .iter()
-            .any(|known| known.task_arn == task.task_arn)
-        {
-            state
-                .reports
-                .insert(task.task_arn.clone(), (id.clone(), task));
+        if state.tasks.iter().any(|known| known.task_arn == task.task_arn) {
+            state.reports.insert(task.task_arn.clone(), (id.clone(), task));
         } else {
             unknown_tasks.push(task.task_arn);
         }
@@ -121,14 +105,8 @@ async fn start_server() -> (Arc<Server>, String) {
     let server = Arc::new(Server::default());
     let app = Router::new()
         .route("/", post(register))
-        .route(
-            "/agent/v1/clusters/{cluster}/instances/{id}/desired",
-            get(desired),
-        )
-        .route(
-            "/agent/v1/clusters/{cluster}/instances/{id}/report",
-            post(report),
-        )
+        .route("/agent/v1/clusters/{cluster}/instances/{id}/desired", get(desired))
+        .route("/agent/v1/clusters/{cluster}/instances/{id}/report", post(report))
         .with_state(server.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -190,30 +168,19 @@ fn start_agent(url: &str, data_dir: &std::path::Path, runtime: Arc<FakeRuntime>)
     RunningAgent { stop, join }
 }
 
-async fn eventually<T>(
-    what: &str,
-    server: &Server,
-    check: impl Fn(&ServerState) -> Option<T>,
-) -> T {
+async fn eventually<T>(what: &str, server: &Server, check: impl Fn(&ServerState) -> Option<T>) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     loop {
         if let Some(value) = check(&server.state.lock().unwrap()) {
             return value;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
 }
 
 fn reported(state: &ServerState, status: TaskStatus) -> Option<(String, TaskReport)> {
-    state
-        .reports
-        .get(TASK)
-        .filter(|(_, report)| report.last_status == status)
-        .cloned()
+    state.reports.get(TASK).filter(|(_, report)| report.last_status == status).cloned()
 }
 
 #[tokio::test]
@@ -224,17 +191,11 @@ async fn register_run_restart_adopt_stop_and_reregister() {
     runtime.add_image(IMAGE);
 
     let agent = start_agent(&url, data_dir.path(), runtime.clone());
-    let first = eventually("a registration", &server, |state| {
-        state.registrations.first().cloned()
-    })
-    .await;
+    let first = eventually("a registration", &server, |state| state.registrations.first().cloned()).await;
     assert_eq!(first["cluster"], "default");
     assert!(first.get("containerInstanceArn").is_none());
     let ports = &first["totalResources"][2]["stringSetValue"];
-    assert_eq!(
-        ports,
-        &serde_json::json!(["22", "2375", "2376", "51678", "51679", "23784"])
-    );
+    assert_eq!(ports, &serde_json::json!(["22", "2375", "2376", "51678", "51679", "23784"]));
 
     server.update(|state| {
         state.generation = 1;
@@ -245,10 +206,7 @@ async fn register_run_restart_adopt_stop_and_reregister() {
             last_status: TaskStatus::Provisioning,
         }];
     });
-    let (_, running) = eventually("RUNNING", &server, |state| {
-        reported(state, TaskStatus::Running)
-    })
-    .await;
+    let (_, running) = eventually("RUNNING", &server, |state| reported(state, TaskStatus::Running)).await;
     let container_id = running.containers[0].runtime_id.clone().unwrap();
 
     // Restart the agent: same identity, the saved ARN, and the container adopted, not recreated.
@@ -257,60 +215,28 @@ async fn register_run_restart_adopt_stop_and_reregister() {
     server.update(|state| state.tasks[0].last_status = TaskStatus::Running);
     runtime.clear_calls();
     let agent = start_agent(&url, data_dir.path(), runtime.clone());
-    let second = eventually("a second registration", &server, |state| {
-        state.registrations.get(1).cloned()
-    })
-    .await;
-    assert_eq!(
-        second["instanceIdentityDocument"],
-        first["instanceIdentityDocument"]
-    );
-    assert!(second["containerInstanceArn"]
-        .as_str()
-        .unwrap()
-        .contains("container-instance/default/"));
+    let second = eventually("a second registration", &server, |state| state.registrations.get(1).cloned()).await;
+    assert_eq!(second["instanceIdentityDocument"], first["instanceIdentityDocument"]);
+    assert!(second["containerInstanceArn"].as_str().unwrap().contains("container-instance/default/"));
 
     // A user stop.
     server.update(|state| {
         state.generation = 2;
         state.tasks[0].desired_status = DesiredStatus::Stopped;
     });
-    let (_, stopped) = eventually("STOPPED", &server, |state| {
-        reported(state, TaskStatus::Stopped)
-    })
-    .await;
-    assert_eq!(
-        stopped.containers[0].runtime_id.as_deref(),
-        Some(container_id.as_str())
-    );
-    assert!(runtime
-        .calls()
-        .iter()
-        .all(|call| !matches!(call, Call::Create(_) | Call::Start(_))));
+    let (_, stopped) = eventually("STOPPED", &server, |state| reported(state, TaskStatus::Stopped)).await;
+    assert_eq!(stopped.containers[0].runtime_id.as_deref(), Some(container_id.as_str()));
+    assert!(runtime.calls().iter().all(|call| !matches!(call, Call::Create(_) | Call::Start(_))));
 
     // Deregistration: the agent registers afresh without the saved ARN.
-    let old_instance = server
-        .state
-        .lock()
-        .unwrap()
-        .instances
-        .values()
-        .next()
-        .unwrap()
-        .clone();
+    let old_instance = server.state.lock().unwrap().instances.values().next().unwrap().clone();
     server.update(|state| {
         state.gone.push(old_instance.clone());
         state.instances.clear();
     });
-    let third = eventually("a fresh registration", &server, |state| {
-        state.registrations.get(2).cloned()
-    })
-    .await;
+    let third = eventually("a fresh registration", &server, |state| state.registrations.get(2).cloned()).await;
     assert!(third.get("containerInstanceArn").is_none());
-    assert_eq!(
-        third["instanceIdentityDocument"],
-        first["instanceIdentityDocument"]
-    );
+    assert_eq!(third["instanceIdentityDocument"], first["instanceIdentityDocument"]);
     agent.stop.send(()).unwrap();
     agent.join.await.unwrap();
 }

@@ -20,22 +20,13 @@ pub struct PollQuery {
 
 fn refusal(refusal: AgentRefusal) -> Response {
     match refusal {
-        AgentRefusal::Unknown => (
-            StatusCode::NOT_FOUND,
-            "unknown cluster or container instance",
-        )
-            .into_response(),
-        AgentRefusal::Deregistered => {
-            (StatusCode::GONE, "container instance deregistered").into_response()
-        }
+        AgentRefusal::Unknown => (StatusCode::NOT_FOUND, "unknown cluster or container instance").into_response(),
+        AgentRefusal::Deregistered => (StatusCode::GONE, "container instance deregistered").into_response(),
     }
 }
 
 /// The path's cluster and instance; anything unparsable is simply an instance we don't know.
-fn parse_path(
-    cluster: &str,
-    instance: &str,
-) -> Result<(ClusterName, ContainerInstanceId), AgentRefusal> {
+fn parse_path(cluster: &str, instance: &str) -> Result<(ClusterName, ContainerInstanceId), AgentRefusal> {
     let cluster = ClusterName::parse(cluster).map_err(|_| AgentRefusal::Unknown)?;
     let instance = ContainerInstanceId::parse(instance).map_err(|_| AgentRefusal::Unknown)?;
     Ok((cluster, instance))
@@ -50,16 +41,7 @@ pub async fn poll_desired(
         Ok(parsed) => parsed,
         Err(reason) => return refusal(reason),
     };
-    match api
-        .control
-        .poll_desired(
-            &cluster,
-            &instance,
-            query.after,
-            Duration::from_secs(LONG_POLL_SECONDS),
-        )
-        .await
-    {
+    match api.control.poll_desired(&cluster, &instance, query.after, Duration::from_secs(LONG_POLL_SECONDS)).await {
         Ok(document) => Json(document).into_response(),
         Err(reason) => refusal(reason),
     }

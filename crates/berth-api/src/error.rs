@@ -18,12 +18,7 @@ pub struct ApiError {
 
 impl ApiError {
     fn client(error_type: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status: StatusCode::BAD_REQUEST,
-            error_type,
-            message: message.into(),
-            resource_ids: None,
-        }
+        ApiError { status: StatusCode::BAD_REQUEST, error_type, message: message.into(), resource_ids: None }
     }
 
     pub fn invalid_parameter(message: impl Into<String>) -> Self {
@@ -35,10 +30,7 @@ impl ApiError {
     }
 
     pub fn unknown_operation(target: &str) -> Self {
-        Self::client(
-            "UnknownOperationException",
-            format!("Unknown operation: {target}"),
-        )
+        Self::client("UnknownOperationException", format!("Unknown operation: {target}"))
     }
 
     pub fn serialization(message: impl Into<String>) -> Self {
@@ -56,25 +48,20 @@ impl From<ControlError> for ApiError {
             ControlError::ClusterContainsContainerInstances => {
                 Self::client("ClusterContainsContainerInstancesException", message)
             }
-            ControlError::ClusterContainsTasks => {
-                Self::client("ClusterContainsTasksException", message)
+            ControlError::ClusterContainsTasks => Self::client("ClusterContainsTasksException", message),
+            ControlError::Conflict { resource_ids, .. } => {
+                ApiError { resource_ids: Some(resource_ids), ..Self::client("ConflictException", message) }
             }
-            ControlError::Conflict { resource_ids, .. } => ApiError {
-                resource_ids: Some(resource_ids),
-                ..Self::client("ConflictException", message)
-            },
             ControlError::ResourceNotFound => Self::client("ResourceNotFoundException", message),
             ControlError::TargetNotFound(_) => Self::client("TargetNotFoundException", message),
-            ControlError::AttributeLimitExceeded(_) => {
-                Self::client("AttributeLimitExceededException", message)
-            }
+            ControlError::AttributeLimitExceeded(_) => Self::client("AttributeLimitExceededException", message),
+            ControlError::ResourceInUse(_) => Self::client("ResourceInUseException", message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     error_type: "ServerException",
-                    message: "The server could not complete the request; it was not applied."
-                        .to_string(),
+                    message: "The server could not complete the request; it was not applied.".to_string(),
                     resource_ids: None,
                 }
             }

@@ -47,36 +47,21 @@ impl Api {
 
 /// The whole HTTP surface of a Berth server.
 pub fn router(control: Arc<ControlPlane>) -> Router {
-    let api = Arc::new(Api {
-        control,
-        task_cache: task_cache::TaskCache::default(),
-    });
+    let api = Arc::new(Api { control, task_cache: task_cache::TaskCache::default() });
     Router::new()
         .route("/", post(ecs_endpoint))
-        .route(
-            "/agent/v1/clusters/{cluster}/instances/{instance}/desired",
-            get(agent_routes::poll_desired),
-        )
-        .route(
-            "/agent/v1/clusters/{cluster}/instances/{instance}/report",
-            post(agent_routes::report),
-        )
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(api)
 }
 
 async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes) -> Response {
-    let target = headers
-        .get("x-amz-target")
-        .and_then(|value| value.to_str().ok())
-        .unwrap_or_default()
-        .to_string();
+    let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default().to_string();
     let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
         return ApiError::unknown_operation(&target).into_response();
     };
-    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body))
-        .catch_unwind()
-        .await;
+    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body)).catch_unwind().await;
     let result = match outcome {
         Ok(result) => result,
         Err(_) => {
@@ -84,21 +69,13 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
             Err(ApiError {
                 status: StatusCode::INTERNAL_SERVER_ERROR,
                 error_type: "ServerException",
-                message: "The server hit an internal error; the request may not have been applied."
-                    .to_string(),
+                message: "The server hit an internal error; the request may not have been applied.".to_string(),
                 resource_ids: None,
             })
         }
     };
     match result {
-        Ok(body) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                "application/x-amz-json-1.1",
-            )],
-            body,
-        )
-            .into_response(),
+        Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response(),
         Err(error) => {
             tracing::debug!(operation, error_type = error.error_type, message = %error.message, "request refused");
             error.into_response()
@@ -107,7 +84,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
 }
 
 async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
-    use operations::{attributes, clusters, container_instances, tags, task_definitions, tasks};
+    use operations::{attributes, capacity_providers, clusters, container_instances, tags, task_definitions, tasks};
     macro_rules! serve {
         ($handler:path) => {{
             let request = decode_request(body)?;
@@ -140,6 +117,11 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>>
         "UpdateContainerInstancesState" => {
             serve!(container_instances::update_container_instances_state)
         }
+        "CreateCapacityProvider" => serve!(capacity_providers::create_capacity_provider),
+        "UpdateCapacityProvider" => serve!(capacity_providers::update_capacity_provider),
+        "DeleteCapacityProvider" => serve!(capacity_providers::delete_capacity_provider),
+        "DescribeCapacityProviders" => serve!(capacity_providers::describe_capacity_providers),
+        "PutClusterCapacityProviders" => serve!(capacity_providers::put_cluster_capacity_providers),
         "PutAttributes" => serve!(attributes::put_attributes),
         "DeleteAttributes" => serve!(attributes::delete_attributes),
         "ListAttributes" => serve!(attributes::list_attributes),

@@ -10,35 +10,26 @@ pub fn cluster(value: Option<&String>, context: &ArnContext) -> ApiResult<Cluste
         None | Some("") => Ok(ClusterName::default_cluster()),
         Some(text) if text.starts_with("arn:") => match Arn::parse(text, context)? {
             Arn::Cluster(name) => Ok(name),
-            _ => Err(ApiError::invalid_parameter(format!(
-                "cluster: {text} is not a cluster ARN"
-            ))),
+            _ => Err(ApiError::invalid_parameter(format!("cluster: {text} is not a cluster ARN"))),
         },
-        Some(text) => ClusterName::parse(text)
-            .map_err(|error| ApiError::invalid_parameter(format!("cluster: {error}"))),
+        Some(text) => {
+            ClusterName::parse(text).map_err(|error| ApiError::invalid_parameter(format!("cluster: {error}")))
+        }
     }
 }
 
 /// A task by ID or ARN; an ARN must name a task in `cluster`.
-pub fn task(
-    value: &str,
-    cluster: &ClusterName,
-    context: &ArnContext,
-    field: &str,
-) -> ApiResult<TaskId> {
+pub fn task(value: &str, cluster: &ClusterName, context: &ArnContext, field: &str) -> ApiResult<TaskId> {
     if value.starts_with("arn:") {
         match Arn::parse(value, context)? {
             Arn::Task(task_cluster, id) if &task_cluster == cluster => Ok(id),
-            Arn::Task(..) => Err(ApiError::invalid_parameter(format!(
-                "{field}: task {value} is not in cluster {cluster}"
-            ))),
-            _ => Err(ApiError::invalid_parameter(format!(
-                "{field}: {value} is not a task ARN"
-            ))),
+            Arn::Task(..) => {
+                Err(ApiError::invalid_parameter(format!("{field}: task {value} is not in cluster {cluster}")))
+            }
+            _ => Err(ApiError::invalid_parameter(format!("{field}: {value} is not a task ARN"))),
         }
     } else {
-        TaskId::parse(value)
-            .map_err(|error| ApiError::invalid_parameter(format!("{field}: {error}")))
+        TaskId::parse(value).map_err(|error| ApiError::invalid_parameter(format!("{field}: {error}")))
     }
 }
 
@@ -55,30 +46,19 @@ pub fn container_instance(
             Arn::ContainerInstance(..) => Err(ApiError::invalid_parameter(format!(
                 "{field}: container instance {value} is not in cluster {cluster}"
             ))),
-            _ => Err(ApiError::invalid_parameter(format!(
-                "{field}: {value} is not a container instance ARN"
-            ))),
+            _ => Err(ApiError::invalid_parameter(format!("{field}: {value} is not a container instance ARN"))),
         }
     } else {
-        ContainerInstanceId::parse(value)
-            .map_err(|error| ApiError::invalid_parameter(format!("{field}: {error}")))
+        ContainerInstanceId::parse(value).map_err(|error| ApiError::invalid_parameter(format!("{field}: {error}")))
     }
 }
 
 /// `family`, `family:revision` or a task definition ARN.
-pub fn task_definition(
-    value: &str,
-    context: &ArnContext,
-    field: &str,
-) -> ApiResult<(String, Option<u32>)> {
+pub fn task_definition(value: &str, context: &ArnContext, field: &str) -> ApiResult<(String, Option<u32>)> {
     if value.starts_with("arn:") {
         return match Arn::parse(value, context)? {
-            Arn::TaskDefinition(family, revision) => {
-                Ok((family.as_str().to_string(), Some(revision)))
-            }
-            _ => Err(ApiError::invalid_parameter(format!(
-                "{field}: {value} is not a task definition ARN"
-            ))),
+            Arn::TaskDefinition(family, revision) => Ok((family.as_str().to_string(), Some(revision))),
+            _ => Err(ApiError::invalid_parameter(format!("{field}: {value} is not a task definition ARN"))),
         };
     }
     let (family, revision) = match value.rsplit_once(':') {
@@ -87,9 +67,7 @@ pub fn task_definition(
                 .parse()
                 .ok()
                 .filter(|revision| *revision > 0)
-                .ok_or_else(|| {
-                    ApiError::invalid_parameter(format!("{field}: invalid revision in {value:?}"))
-                })?;
+                .ok_or_else(|| ApiError::invalid_parameter(format!("{field}: invalid revision in {value:?}")))?;
             (family, Some(revision))
         }
         None => (value, None),
@@ -100,12 +78,7 @@ pub fn task_definition(
 }
 
 /// A list of at most `limit` items, as ECS bounds its batch calls.
-pub fn bounded<'a, T>(
-    items: Option<&'a Vec<T>>,
-    limit: usize,
-    field: &str,
-    required: bool,
-) -> ApiResult<&'a [T]> {
+pub fn bounded<'a, T>(items: Option<&'a Vec<T>>, limit: usize, field: &str, required: bool) -> ApiResult<&'a [T]> {
     let items = items.map(Vec::as_slice).unwrap_or(&[]);
     if items.len() > limit {
         return Err(ApiError::invalid_parameter(format!(
@@ -114,9 +87,7 @@ pub fn bounded<'a, T>(
         )));
     }
     if required && items.is_empty() {
-        return Err(ApiError::invalid_parameter(format!(
-            "{field}: at least one item is required"
-        )));
+        return Err(ApiError::invalid_parameter(format!("{field}: at least one item is required")));
     }
     Ok(items)
 }
@@ -133,9 +104,7 @@ pub fn page<T: Clone>(
         None => default_size,
         Some(value) if value >= 1 && value as usize <= limit => value as usize,
         Some(value) => {
-            return Err(ApiError::invalid_parameter(format!(
-                "maxResults: must be between 1 and {limit}, got {value}"
-            )))
+            return Err(ApiError::invalid_parameter(format!("maxResults: must be between 1 and {limit}, got {value}")))
         }
     };
     let start = match next_token {
@@ -144,9 +113,7 @@ pub fn page<T: Clone>(
             .strip_prefix("berth-page-")
             .and_then(|offset| offset.parse::<usize>().ok())
             .filter(|offset| *offset <= items.len())
-            .ok_or_else(|| {
-                ApiError::invalid_parameter("nextToken: the token is not valid for this listing")
-            })?,
+            .ok_or_else(|| ApiError::invalid_parameter("nextToken: the token is not valid for this listing"))?,
     };
     let end = (start + size).min(items.len());
     let next = (end < items.len()).then(|| format!("berth-page-{end}"));
@@ -174,21 +141,10 @@ mod tests {
     #[test]
     fn task_definition_references() {
         let context = ArnContext::default();
+        assert_eq!(task_definition("web", &context, "f").unwrap(), ("web".to_string(), None));
+        assert_eq!(task_definition("web:3", &context, "f").unwrap(), ("web".to_string(), Some(3)));
         assert_eq!(
-            task_definition("web", &context, "f").unwrap(),
-            ("web".to_string(), None)
-        );
-        assert_eq!(
-            task_definition("web:3", &context, "f").unwrap(),
-            ("web".to_string(), Some(3))
-        );
-        assert_eq!(
-            task_definition(
-                "arn:aws:ecs:us-east-1:000000000000:task-definition/web:7",
-                &context,
-                "f"
-            )
-            .unwrap(),
+            task_definition("arn:aws:ecs:us-east-1:000000000000:task-definition/web:7", &context, "f").unwrap(),
             ("web".to_string(), Some(7))
         );
         assert!(task_definition("web:x", &context, "f").is_err());

@@ -4,16 +4,11 @@
 use berth_control::clusters::ClusterSummary;
 use berth_control::container_instances::InstanceSummary;
 use berth_ecs_wire as wire;
-use berth_types::records::TaskRecord;
+use berth_types::records::{CapacityProviderRecord, CapacityProviderStrategyItem, TaskRecord};
 use berth_types::{Arn, ArnContext, PortProtocol, Resources, Tag, TaskStatus};
 
 pub fn tags(tags: &[Tag]) -> Vec<wire::Tag> {
-    tags.iter()
-        .map(|tag| wire::Tag {
-            key: Some(tag.key.clone()),
-            value: Some(tag.value.clone()),
-        })
-        .collect()
+    tags.iter().map(|tag| wire::Tag { key: Some(tag.key.clone()), value: Some(tag.value.clone()) }).collect()
 }
 
 /// Which optional parts a describe call asked for with `include`.
@@ -34,16 +29,8 @@ pub fn cluster(summary: &ClusterSummary, context: &ArnContext, include: Include)
         running_tasks_count: Some(summary.running_tasks as i32),
         pending_tasks_count: Some(summary.pending_tasks as i32),
         active_services_count: Some(summary.active_services as i32),
-        statistics: Some(if include.statistics {
-            cluster_statistics(summary)
-        } else {
-            vec![]
-        }),
-        tags: Some(if include.tags {
-            tags(&record.tags)
-        } else {
-            vec![]
-        }),
+        statistics: Some(if include.statistics { cluster_statistics(summary) } else { vec![] }),
+        tags: Some(if include.tags { tags(&record.tags) } else { vec![] }),
         settings: include.settings.then(|| {
             record
                 .settings
@@ -54,18 +41,18 @@ pub fn cluster(summary: &ClusterSummary, context: &ArnContext, include: Include)
                 })
                 .collect()
         }),
-        capacity_providers: Some(vec![]),
-        default_capacity_provider_strategy: Some(vec![]),
+        capacity_providers: Some(record.capacity_providers.clone()),
+        default_capacity_provider_strategy: Some(capacity_provider_strategy(
+            &record.default_capacity_provider_strategy,
+        )),
         ..Default::default()
     }
 }
 
 /// The EC2 launch-type statistics ECS lists under `include: STATISTICS`.
 fn cluster_statistics(summary: &ClusterSummary) -> Vec<wire::KeyValuePair> {
-    let pair = |name: &str, value: usize| wire::KeyValuePair {
-        name: Some(name.to_string()),
-        value: Some(value.to_string()),
-    };
+    let pair =
+        |name: &str, value: usize| wire::KeyValuePair { name: Some(name.to_string()), value: Some(value.to_string()) };
     vec![
         pair("runningEC2TasksCount", summary.running_tasks),
         pair("runningFargateTasksCount", 0),
@@ -82,6 +69,40 @@ fn cluster_statistics(summary: &ClusterSummary) -> Vec<wire::KeyValuePair> {
     ]
 }
 
+pub fn capacity_provider_strategy(items: &[CapacityProviderStrategyItem]) -> Vec<wire::CapacityProviderStrategyItem> {
+    items
+        .iter()
+        .map(|item| wire::CapacityProviderStrategyItem {
+            capacity_provider: Some(item.capacity_provider.clone()),
+            weight: Some(item.weight as i32),
+            base: Some(item.base as i32),
+        })
+        .collect()
+}
+
+pub fn capacity_provider(
+    record: &CapacityProviderRecord,
+    context: &ArnContext,
+    include_tags: bool,
+) -> wire::CapacityProvider {
+    wire::CapacityProvider {
+        capacity_provider_arn: Some(Arn::CapacityProvider(record.name.clone()).render(context)),
+        name: Some(record.name.clone()),
+        status: Some(if record.active {
+            wire::CapacityProviderStatus::Active
+        } else {
+            wire::CapacityProviderStatus::Inactive
+        }),
+        auto_scaling_group_provider: record
+            .auto_scaling_group_provider
+            .clone()
+            .and_then(|document| serde_json::from_value(document).ok()),
+        update_status: wire::CapacityProviderUpdateStatus::parse(&record.update_status),
+        tags: Some(if include_tags { tags(&record.tags) } else { vec![] }),
+        ..Default::default()
+    }
+}
+
 pub fn resources(resources: &Resources) -> Vec<wire::Resource> {
     let integer = |name: &str, value: i64| wire::Resource {
         name: Some(name.to_string()),
@@ -94,13 +115,7 @@ pub fn resources(resources: &Resources) -> Vec<wire::Resource> {
     let ports = |name: &str, protocol: PortProtocol| wire::Resource {
         name: Some(name.to_string()),
         r#type: Some("STRINGSET".to_string()),
-        string_set_value: Some(
-            resources
-                .ports(protocol)
-                .iter()
-                .map(u16::to_string)
-                .collect(),
-        ),
+        string_set_value: Some(resources.ports(protocol).iter().map(u16::to_string).collect()),
         double_value: Some(0.0),
         long_value: Some(0),
         integer_value: Some(0),
@@ -120,10 +135,9 @@ pub fn container_instance(
 ) -> wire::ContainerInstance {
     let record = &summary.record;
     wire::ContainerInstance {
-        container_instance_arn: Some(
-            Arn::ContainerInstance(record.cluster.clone(), record.id.clone()).render(context),
-        ),
+        container_instance_arn: Some(Arn::ContainerInstance(record.cluster.clone(), record.id.clone()).render(context)),
         ec2_instance_id: Some(record.ec2_instance_id.clone()),
+        capacity_provider_name: record.capacity_provider.clone(),
         version: Some(record.version as i64),
         version_info: Some(wire::VersionInfo {
             agent_version: record.version_info.agent_version.clone(),
@@ -150,11 +164,7 @@ pub fn container_instance(
         ),
         registered_at: Some(record.registered_at.as_epoch_seconds()),
         attachments: Some(vec![]),
-        tags: Some(if include_tags {
-            tags(&record.tags)
-        } else {
-            vec![]
-        }),
+        tags: Some(if include_tags { tags(&record.tags) } else { vec![] }),
         ..Default::default()
     }
 }
@@ -173,11 +183,7 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         .containers
         .iter()
         .map(|state| {
-            let spec = task
-                .spec
-                .containers
-                .iter()
-                .find(|spec| spec.name == state.name);
+            let spec = task.spec.containers.iter().find(|spec| spec.name == state.name);
             wire::Container {
                 container_arn: Some(format!(
                     "arn:aws:ecs:{}:{}:container/{}/{}/{}",
@@ -210,12 +216,8 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
                 network_interfaces: Some(vec![]),
                 health_status: Some(health(state.health_status)),
                 cpu: spec.map(|spec| spec.cpu.to_string()),
-                memory: spec
-                    .and_then(|spec| spec.memory)
-                    .map(|memory| memory.to_string()),
-                memory_reservation: spec
-                    .and_then(|spec| spec.memory_reservation)
-                    .map(|memory| memory.to_string()),
+                memory: spec.and_then(|spec| spec.memory).map(|memory| memory.to_string()),
+                memory_reservation: spec.and_then(|spec| spec.memory_reservation).map(|memory| memory.to_string()),
                 ..Default::default()
             }
         })
@@ -225,13 +227,10 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         attachments: Some(vec![]),
         attributes: Some(vec![]),
         cluster_arn: Some(Arn::Cluster(task.cluster.clone()).render(context)),
-        connectivity: (task.last_status >= TaskStatus::Pending)
-            .then_some(wire::Connectivity::Connected),
-        connectivity_at: (task.last_status >= TaskStatus::Pending)
-            .then(|| task.created_at.as_epoch_seconds()),
+        connectivity: (task.last_status >= TaskStatus::Pending).then_some(wire::Connectivity::Connected),
+        connectivity_at: (task.last_status >= TaskStatus::Pending).then(|| task.created_at.as_epoch_seconds()),
         container_instance_arn: Some(
-            Arn::ContainerInstance(task.cluster.clone(), task.container_instance.clone())
-                .render(context),
+            Arn::ContainerInstance(task.cluster.clone(), task.container_instance.clone()).render(context),
         ),
         containers: Some(containers),
         cpu: task.spec.cpu.map(|cpu| cpu.to_string()),
@@ -245,6 +244,7 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         inference_accelerators: Some(vec![]),
         last_status: Some(task.last_status.as_str().to_string()),
         launch_type: wire::LaunchType::parse(&task.launch_type),
+        capacity_provider_name: task.capacity_provider.clone(),
         overrides,
         pull_started_at: task.pull_started_at.map(|at| at.as_epoch_seconds()),
         pull_stopped_at: task.pull_stopped_at.map(|at| at.as_epoch_seconds()),
@@ -254,24 +254,14 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         stopped_at: task.stopped_at.map(|at| at.as_epoch_seconds()),
         stopped_reason: task.stopped_reason.clone(),
         stopping_at: task.stopping_at.map(|at| at.as_epoch_seconds()),
-        tags: Some(if include_tags {
-            tags(&task.tags)
-        } else {
-            vec![]
-        }),
+        tags: Some(if include_tags { tags(&task.tags) } else { vec![] }),
         task_arn: Some(task_arn),
-        task_definition_arn: Some(
-            Arn::TaskDefinition(task.family.clone(), task.revision).render(context),
-        ),
+        task_definition_arn: Some(Arn::TaskDefinition(task.family.clone(), task.revision).render(context)),
         version: Some(task.version as i64),
         ..Default::default()
     }
 }
 
 pub fn failure(arn: Option<String>, reason: &str) -> wire::Failure {
-    wire::Failure {
-        arn,
-        reason: Some(reason.to_string()),
-        detail: None,
-    }
+    wire::Failure { arn, reason: Some(reason.to_string()), detail: None }
 }

@@ -29,9 +29,8 @@ impl TaskCache {
                 return Arc::clone(bytes);
             }
         }
-        let bytes: Arc<[u8]> = serde_json::to_vec(&render::task(task, context, false))
-            .expect("tasks always serialise")
-            .into();
+        let bytes: Arc<[u8]> =
+            serde_json::to_vec(&render::task(task, context, false)).expect("tasks always serialise").into();
         let mut entries = self.entries.write();
         if entries.len() >= MAX_ENTRIES {
             entries.clear();

@@ -23,14 +23,8 @@ const MAX_REQUESTS_PER_CLIENT: usize = 200_000;
 
 pub async fn run(options: ApiOptions) -> anyhow::Result<()> {
     let ecs = EcsClient::new(&options.endpoint)?;
-    ecs.call("CreateCluster", &json!({"clusterName": CLUSTER}))
-        .await?;
-    let agent = hollow::spawn(
-        &options.endpoint,
-        CLUSTER,
-        &format!("i-bench{}", std::process::id()),
-    )
-    .await?;
+    ecs.call("CreateCluster", &json!({"clusterName": CLUSTER})).await?;
+    let agent = hollow::spawn(&options.endpoint, CLUSTER, &format!("i-bench{}", std::process::id())).await?;
     ecs.call(
         "RegisterTaskDefinition",
         &json!({"family": "berth-bench-api", "containerDefinitions": [{"name": "app", "image": "none", "memory": 8}]}),
@@ -38,12 +32,8 @@ pub async fn run(options: ApiOptions) -> anyhow::Result<()> {
     .await?;
     let mut task_arns = Vec::new();
     for _ in 0..10 {
-        let response = ecs
-            .call(
-                "RunTask",
-                &json!({"cluster": CLUSTER, "taskDefinition": "berth-bench-api", "count": 10}),
-            )
-            .await?;
+        let response =
+            ecs.call("RunTask", &json!({"cluster": CLUSTER, "taskDefinition": "berth-bench-api", "count": 10})).await?;
         for task in response["tasks"].as_array().into_iter().flatten() {
             task_arns.push(task["taskArn"].as_str().unwrap_or_default().to_string());
         }
@@ -53,28 +43,16 @@ pub async fn run(options: ApiOptions) -> anyhow::Result<()> {
     }
     let describe = json!({"cluster": CLUSTER, "tasks": task_arns});
     let list = json!({"cluster": CLUSTER});
-    println!(
-        "api benchmark: {} concurrent clients, {:?} per phase, loopback",
-        options.clients, options.phase
-    );
+    println!("api benchmark: {} concurrent clients, {:?} per phase, loopback", options.clients, options.phase);
     // Cheap checks of each answer (decoding 150 KB of JSON per request would load the client
     // more than the server): every task carries one clusterArn, every listed ARN one prefix.
-    phase(
-        &ecs,
-        "DescribeTasks (100 tasks)",
-        "DescribeTasks",
-        &describe,
-        &options,
-        |body| occurrences(body, b"\"clusterArn\"") == 100,
-    )
-    .await?;
-    phase(&ecs, "ListTasks", "ListTasks", &list, &options, |body| {
-        occurrences(body, b"arn:aws:ecs:") == 100
+    phase(&ecs, "DescribeTasks (100 tasks)", "DescribeTasks", &describe, &options, |body| {
+        occurrences(body, b"\"clusterArn\"") == 100
     })
     .await?;
+    phase(&ecs, "ListTasks", "ListTasks", &list, &options, |body| occurrences(body, b"arn:aws:ecs:") == 100).await?;
     for task in &task_arns {
-        ecs.call("StopTask", &json!({"cluster": CLUSTER, "task": task}))
-            .await?;
+        ecs.call("StopTask", &json!({"cluster": CLUSTER, "task": task})).await?;
     }
     agent.abort();
     Ok(())
@@ -116,8 +94,7 @@ async fn phase(
         wrong += errors;
     }
     let elapsed = started.elapsed();
-    let summary =
-        summarise(&latencies).ok_or_else(|| anyhow::anyhow!("{label}: no request succeeded"))?;
+    let summary = summarise(&latencies).ok_or_else(|| anyhow::anyhow!("{label}: no request succeeded"))?;
     println!(
         "  {label:<28} {:8.0} requests/s   p50 {:6.2} ms   p99 {:6.2} ms   ({} ok, {} wrong or failed)",
         summary.count as f64 / elapsed.as_secs_f64(),

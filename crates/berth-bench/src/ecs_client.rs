@@ -11,15 +11,8 @@ pub struct EcsClient {
 
 impl EcsClient {
     pub fn new(endpoint: &str) -> anyhow::Result<Self> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .tcp_nodelay(true)
-            .pool_max_idle_per_host(256)
-            .build()?;
-        Ok(EcsClient {
-            http,
-            endpoint: format!("{}/", endpoint.trim_end_matches('/')),
-        })
+        let http = reqwest::Client::builder().no_proxy().tcp_nodelay(true).pool_max_idle_per_host(256).build()?;
+        Ok(EcsClient { http, endpoint: format!("{}/", endpoint.trim_end_matches('/')) })
     }
 
     /// Calls `operation` and returns the decoded response; an AWS error becomes an `Err`.
@@ -35,10 +28,7 @@ impl EcsClient {
             .http
             .post(&self.endpoint)
             .header("Content-Type", "application/x-amz-json-1.1")
-            .header(
-                "X-Amz-Target",
-                format!("{}{operation}", berth_ecs_wire::TARGET_PREFIX),
-            )
+            .header("X-Amz-Target", format!("{}{operation}", berth_ecs_wire::TARGET_PREFIX))
             .body(body)
             .send()
             .await
@@ -46,10 +36,7 @@ impl EcsClient {
         let status = response.status();
         let bytes = response.bytes().await?;
         if !status.is_success() {
-            bail!(
-                "{operation} failed ({status}): {}",
-                String::from_utf8_lossy(&bytes)
-            );
+            bail!("{operation} failed ({status}): {}", String::from_utf8_lossy(&bytes));
         }
         Ok(bytes)
     }

@@ -10,11 +10,7 @@ use berth_types::{DesiredStatus, HealthStatus, TaskStatus, Timestamp};
 use tokio::task::JoinHandle;
 
 /// Registers a hollow instance in `cluster` and serves it until the returned handle is aborted.
-pub async fn spawn(
-    endpoint: &str,
-    cluster: &str,
-    identity: &str,
-) -> anyhow::Result<JoinHandle<()>> {
+pub async fn spawn(endpoint: &str, cluster: &str, identity: &str) -> anyhow::Result<JoinHandle<()>> {
     let client = ServerClient::new(endpoint, cluster).map_err(anyhow::Error::msg)?;
     let integer = |name: &str, value: i32| Resource {
         name: Some(name.to_string()),
@@ -25,16 +21,10 @@ pub async fn spawn(
     let request = RegisterContainerInstanceRequest {
         cluster: Some(cluster.to_string()),
         instance_identity_document: Some(serde_json::json!({ "instanceId": identity }).to_string()),
-        total_resources: Some(vec![
-            integer("CPU", 1024 * 1024),
-            integer("MEMORY", 1024 * 1024),
-        ]),
+        total_resources: Some(vec![integer("CPU", 1024 * 1024), integer("MEMORY", 1024 * 1024)]),
         ..Default::default()
     };
-    let arn = client
-        .register(&request)
-        .await
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    let arn = client.register(&request).await.map_err(|error| anyhow::anyhow!("{error}"))?;
     let instance = instance_id_from_arn(&arn).to_string();
     Ok(tokio::spawn(async move {
         let mut generation = 0;
@@ -50,12 +40,8 @@ pub async fn spawn(
                 .iter()
                 .filter_map(|task| {
                     let status = match task.desired_status {
-                        DesiredStatus::Running if task.last_status < TaskStatus::Running => {
-                            TaskStatus::Running
-                        }
-                        DesiredStatus::Stopped if task.last_status < TaskStatus::Stopped => {
-                            TaskStatus::Stopped
-                        }
+                        DesiredStatus::Running if task.last_status < TaskStatus::Running => TaskStatus::Running,
+                        DesiredStatus::Stopped if task.last_status < TaskStatus::Stopped => TaskStatus::Stopped,
                         _ => return None,
                     };
                     Some(TaskReport {

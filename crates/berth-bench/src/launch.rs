@@ -28,8 +28,7 @@ const POLL_INTERVAL: Duration = Duration::from_millis(2);
 const BENCH_LABEL: &str = "dev.berth.bench";
 
 pub async fn run(options: LaunchOptions) -> anyhow::Result<()> {
-    let docker =
-        Docker::connect_with_local_defaults().context("connecting to the Docker Engine")?;
+    let docker = Docker::connect_with_local_defaults().context("connecting to the Docker Engine")?;
     let ecs = EcsClient::new(&options.endpoint)?;
     ecs.call(
         "RegisterTaskDefinition",
@@ -56,21 +55,14 @@ pub async fn run(options: LaunchOptions) -> anyhow::Result<()> {
         task_arns.push(task_arn);
     }
     for task in &task_arns {
-        ecs.call(
-            "StopTask",
-            &json!({"cluster": options.cluster, "task": task, "reason": "benchmark done"}),
-        )
-        .await?;
+        ecs.call("StopTask", &json!({"cluster": options.cluster, "task": task, "reason": "benchmark done"})).await?;
     }
     remove_docker_samples(&docker).await;
     let docker_summary = summarise(&docker_samples).expect("at least one sample");
     let berth_summary = summarise(&berth_samples).expect("at least one sample");
     let server_summary = summarise(&berth_server_samples).expect("at least one sample");
     let run_task_summary = summarise(&run_task_samples).expect("at least one sample");
-    println!(
-        "launch benchmark: {} samples of {}, alternating",
-        options.samples, options.image
-    );
+    println!("launch benchmark: {} samples of {}, alternating", options.samples, options.image);
     println!(
         "  docker create+start (Engine API)     median {:7.1} ms   p99 {:7.1} ms",
         millis(docker_summary.median),
@@ -86,10 +78,7 @@ pub async fn run(options: LaunchOptions) -> anyhow::Result<()> {
         millis(server_summary.median),
         millis(server_summary.p99)
     );
-    println!(
-        "  berth RunTask call alone              median {:7.1} ms",
-        millis(run_task_summary.median)
-    );
+    println!("  berth RunTask call alone              median {:7.1} ms", millis(run_task_summary.median));
     println!(
         "  overhead over docker (median, client-observed): {:+.1} ms",
         millis(berth_summary.median) - millis(docker_summary.median)
@@ -104,35 +93,20 @@ async fn docker_launch(docker: &Docker, image: &str, index: usize) -> anyhow::Re
         image: Some(image.to_string()),
         cmd: Some(vec!["sleep".to_string(), "3600".to_string()]),
         labels: Some(labels),
-        host_config: Some(HostConfig {
-            memory: Some(16 * 1024 * 1024),
-            ..Default::default()
-        }),
+        host_config: Some(HostConfig { memory: Some(16 * 1024 * 1024), ..Default::default() }),
         ..Default::default()
     };
     let options = CreateContainerOptionsBuilder::new().name(&name).build();
     let started = Instant::now();
     let created = docker.create_container(Some(options), body).await?;
-    docker
-        .start_container(
-            &created.id,
-            None::<bollard::query_parameters::StartContainerOptions>,
-        )
-        .await?;
+    docker.start_container(&created.id, None::<bollard::query_parameters::StartContainerOptions>).await?;
     Ok(started.elapsed())
 }
 
 async fn remove_docker_samples(docker: &Docker) {
     let filters = HashMap::from([("label", vec![format!("{BENCH_LABEL}=launch")])]);
-    let options = ListContainersOptionsBuilder::new()
-        .all(true)
-        .filters(&filters)
-        .build();
-    for container in docker
-        .list_containers(Some(options))
-        .await
-        .unwrap_or_default()
-    {
+    let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+    for container in docker.list_containers(Some(options)).await.unwrap_or_default() {
         if let Some(id) = container.id {
             let remove = RemoveContainerOptionsBuilder::new().force(true).build();
             let _ = docker.remove_container(&id, Some(remove)).await;
@@ -142,40 +116,22 @@ async fn remove_docker_samples(docker: &Docker) {
 
 /// One RunTask: the client-observed time to RUNNING, the RunTask call alone, the server's own
 /// createdAt → startedAt, and the task's ARN.
-async fn berth_launch(
-    ecs: &EcsClient,
-    cluster: &str,
-) -> anyhow::Result<(Duration, Duration, Duration, String)> {
+async fn berth_launch(ecs: &EcsClient, cluster: &str) -> anyhow::Result<(Duration, Duration, Duration, String)> {
     let started = Instant::now();
-    let response = ecs
-        .call(
-            "RunTask",
-            &json!({"cluster": cluster, "taskDefinition": "berth-bench-launch"}),
-        )
-        .await?;
+    let response = ecs.call("RunTask", &json!({"cluster": cluster, "taskDefinition": "berth-bench-launch"})).await?;
     let run_task = started.elapsed();
     let Some(task_arn) = response["tasks"][0]["taskArn"].as_str().map(str::to_string) else {
         bail!("RunTask placed nothing: {}", response["failures"]);
     };
     loop {
-        let described = ecs
-            .call(
-                "DescribeTasks",
-                &json!({"cluster": cluster, "tasks": [task_arn]}),
-            )
-            .await?;
+        let described = ecs.call("DescribeTasks", &json!({"cluster": cluster, "tasks": [task_arn]})).await?;
         let task: &Value = &described["tasks"][0];
         match task["lastStatus"].as_str() {
             Some("RUNNING") => {
                 let observed = started.elapsed();
-                let server_seconds = task["startedAt"].as_f64().unwrap_or(0.0)
-                    - task["createdAt"].as_f64().unwrap_or(0.0);
-                return Ok((
-                    observed,
-                    run_task,
-                    Duration::from_secs_f64(server_seconds.max(0.0)),
-                    task_arn,
-                ));
+                let server_seconds =
+                    task["startedAt"].as_f64().unwrap_or(0.0) - task["createdAt"].as_f64().unwrap_or(0.0);
+                return Ok((observed, run_task, Duration::from_secs_f64(server_seconds.max(0.0)), task_arn));
             }
             Some("STOPPED") => bail!("the benchmark task stopped: {}", task["stoppedReason"]),
             _ => {}

@@ -19,23 +19,14 @@ const READY_DEADLINE: Duration = Duration::from_secs(20);
 pub async fn run(options: StartupOptions) -> anyhow::Result<()> {
     let mut samples = Vec::new();
     for run in 0..options.runs {
-        let data_dir =
-            std::env::temp_dir().join(format!("berth-bench-startup-{}-{run}", std::process::id()));
+        let data_dir = std::env::temp_dir().join(format!("berth-bench-startup-{}-{run}", std::process::id()));
         let _ = std::fs::remove_dir_all(&data_dir);
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
         let endpoint = format!("http://127.0.0.1:{port}");
         let ecs = EcsClient::new(&endpoint)?;
         let started = Instant::now();
         let mut child = tokio::process::Command::new(&options.binary)
-            .args([
-                "up",
-                "--listen",
-                &format!("127.0.0.1:{port}"),
-                "--cluster",
-                "berth-bench-startup",
-            ])
+            .args(["up", "--listen", &format!("127.0.0.1:{port}"), "--cluster", "berth-bench-startup"])
             .arg("--data-dir")
             .arg(&data_dir)
             .stdout(Stdio::null())

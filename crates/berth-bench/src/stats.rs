@@ -18,9 +18,7 @@ pub fn summarise(samples: &[Duration]) -> Option<Summary> {
     }
     let mut sorted = samples.to_vec();
     sorted.sort();
-    let rank = |fraction: f64| {
-        sorted[((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1]
-    };
+    let rank = |fraction: f64| sorted[((fraction * sorted.len() as f64).ceil() as usize).clamp(1, sorted.len()) - 1];
     Some(Summary {
         count: sorted.len(),
         median: rank(0.5),

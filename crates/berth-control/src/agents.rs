@@ -5,14 +5,13 @@
 //! Invariant: a report never moves a task's `lastStatus` backwards and never changes a record
 //! when it says nothing new, so agents may resend reports freely.
 
-use crate::error::{ControlError, ControlResult};
+use crate::error::ControlResult;
 use crate::state::Change;
 use crate::ControlPlane;
 use berth_agent_protocol::{DesiredDocument, DesiredTask, ReportResponse, StateReport, TaskReport};
 use berth_types::records::TaskRecord;
 use berth_types::{
-    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus,
-    TaskStatus, Timestamp,
+    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskStatus, Timestamp,
 };
 use std::time::Duration;
 use tokio::sync::watch;
@@ -27,17 +26,10 @@ pub enum AgentRefusal {
 }
 
 impl ControlPlane {
-    fn instance_for_agent(
-        &self,
-        cluster: &ClusterName,
-        id: &ContainerInstanceId,
-    ) -> Result<u64, AgentRefusal> {
+    fn instance_for_agent(&self, cluster: &ClusterName, id: &ContainerInstanceId) -> Result<u64, AgentRefusal> {
         let state = self.read();
-        let instance = state
-            .instances
-            .get(id)
-            .filter(|instance| &instance.cluster == cluster)
-            .ok_or(AgentRefusal::Unknown)?;
+        let instance =
+            state.instances.get(id).filter(|instance| &instance.cluster == cluster).ok_or(AgentRefusal::Unknown)?;
         if instance.status == ContainerInstanceStatus::Inactive {
             return Err(AgentRefusal::Deregistered);
         }
@@ -65,15 +57,9 @@ impl ControlPlane {
         Ok(self.desired_document(id))
     }
 
-    fn generation_receiver(
-        &self,
-        id: &ContainerInstanceId,
-        generation: u64,
-    ) -> watch::Receiver<u64> {
+    fn generation_receiver(&self, id: &ContainerInstanceId, generation: u64) -> watch::Receiver<u64> {
         let mut generations = self.generations.lock();
-        let sender = generations
-            .entry(id.clone())
-            .or_insert_with(|| watch::channel(generation).0);
+        let sender = generations.entry(id.clone()).or_insert_with(|| watch::channel(generation).0);
         sender.send_if_modified(|current| {
             let newer = generation > *current;
             if newer {
@@ -89,18 +75,11 @@ impl ControlPlane {
     pub fn desired_document(&self, id: &ContainerInstanceId) -> DesiredDocument {
         let state = self.read();
         let context = self.arn_context();
-        let generation = state
-            .instances
-            .get(id)
-            .map(|instance| instance.desired_generation)
-            .unwrap_or(0);
+        let generation = state.instances.get(id).map(|instance| instance.desired_generation).unwrap_or(0);
         let tasks = state
             .tasks_on_instance(id)
             .map(|task| {
-                DesiredTask::from_record(
-                    Arn::Task(task.cluster.clone(), task.id.clone()).render(context),
-                    task,
-                )
+                DesiredTask::from_record(Arn::Task(task.cluster.clone(), task.id.clone()).render(context), task)
             })
             .collect();
         DesiredDocument { generation, tasks }
@@ -124,10 +103,9 @@ impl ControlPlane {
             let mut response = ReportResponse::default();
             for task_report in report.tasks {
                 let known = match Arn::parse(&task_report.task_arn, &context) {
-                    Ok(Arn::Task(task_cluster, task_id)) if &task_cluster == cluster => state
-                        .tasks
-                        .get(&task_id)
-                        .filter(|task| &task.container_instance == id),
+                    Ok(Arn::Task(task_cluster, task_id)) if &task_cluster == cluster => {
+                        state.tasks.get(&task_id).filter(|task| &task.container_instance == id)
+                    }
                     _ => None,
                 };
                 match known {
@@ -154,16 +132,8 @@ struct OpenPoll<'a> {
 
 impl<'a> OpenPoll<'a> {
     fn new(control: &'a ControlPlane, id: &ContainerInstanceId) -> Self {
-        control
-            .presence
-            .lock()
-            .entry(id.clone())
-            .or_default()
-            .open_polls += 1;
-        OpenPoll {
-            control,
-            id: id.clone(),
-        }
+        control.presence.lock().entry(id.clone()).or_default().open_polls += 1;
+        OpenPoll { control, id: id.clone() }
     }
 }
 
@@ -183,11 +153,7 @@ pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<Task
     let mut merged = task.clone();
     merged.last_status = report.last_status;
     for reported in report.containers {
-        match merged
-            .containers
-            .iter_mut()
-            .find(|container| container.name == reported.name)
-        {
+        match merged.containers.iter_mut().find(|container| container.name == reported.name) {
             Some(container) => {
                 if reported.last_status >= container.last_status {
                     *container = reported;
@@ -199,10 +165,7 @@ pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<Task
     fill(&mut merged.pull_started_at, report.pull_started_at);
     fill(&mut merged.pull_stopped_at, report.pull_stopped_at);
     fill(&mut merged.started_at, report.started_at);
-    fill(
-        &mut merged.execution_stopped_at,
-        report.execution_stopped_at,
-    );
+    fill(&mut merged.execution_stopped_at, report.execution_stopped_at);
     if merged.stop_code.is_none() {
         merged.stop_code = report.stop_code;
     }
@@ -215,9 +178,7 @@ pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<Task
     }
     if merged.last_status == TaskStatus::Stopped {
         merged.stopped_at.get_or_insert_with(Timestamp::now);
-        merged
-            .execution_stopped_at
-            .get_or_insert_with(Timestamp::now);
+        merged.execution_stopped_at.get_or_insert_with(Timestamp::now);
     }
     merged.health_status = task_health(&merged);
     merged.version = task.version;
@@ -252,25 +213,10 @@ fn task_health(task: &TaskRecord) -> HealthStatus {
         .collect();
     if checked.contains(&HealthStatus::Unhealthy) {
         HealthStatus::Unhealthy
-    } else if !checked.is_empty()
-        && checked
-            .iter()
-            .all(|status| *status == HealthStatus::Healthy)
-    {
+    } else if !checked.is_empty() && checked.iter().all(|status| *status == HealthStatus::Healthy) {
         HealthStatus::Healthy
     } else {
         HealthStatus::Unknown
-    }
-}
-
-impl From<AgentRefusal> for ControlError {
-    fn from(refusal: AgentRefusal) -> Self {
-        match refusal {
-            AgentRefusal::Unknown => ControlError::ResourceNotFound,
-            AgentRefusal::Deregistered => {
-                ControlError::Client("Container instance is deregistered.".to_string())
-            }
-        }
     }
 }
 
@@ -300,10 +246,8 @@ mod tests {
             pull_stopped_at: None,
             started_at: (status >= TaskStatus::Running).then(Timestamp::now),
             execution_stopped_at: None,
-            stop_code: (status == TaskStatus::Stopped)
-                .then_some(TaskStopCode::EssentialContainerExited),
-            stopped_reason: (status == TaskStatus::Stopped)
-                .then(|| "Essential container in task exited".to_string()),
+            stop_code: (status == TaskStatus::Stopped).then_some(TaskStopCode::EssentialContainerExited),
+            stopped_reason: (status == TaskStatus::Stopped).then(|| "Essential container in task exited".to_string()),
         }
     }
 
@@ -312,69 +256,35 @@ mod tests {
         let control = control_plane();
         let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
         let id = instance.record.id.clone();
-        let task = control
-            .launch_tasks(run_web("prod", 1, None))
-            .await
-            .unwrap()
-            .tasks
-            .remove(0);
+        let task = control.launch_tasks(run_web("prod", 1, None)).await.unwrap().tasks.remove(0);
         let arn = Arn::Task(name("prod"), task.id.clone()).render(control.arn_context());
-        let send = |status, exit_code| StateReport {
-            tasks: vec![report(&arn, status, exit_code)],
-        };
+        let send = |status, exit_code| StateReport { tasks: vec![report(&arn, status, exit_code)] };
 
-        control
-            .apply_report(&name("prod"), &id, send(TaskStatus::Running, None))
-            .await
-            .unwrap()
-            .unwrap();
+        control.apply_report(&name("prod"), &id, send(TaskStatus::Running, None)).await.unwrap().unwrap();
         let running = control.desired_document(&id).tasks[0].clone();
         assert_eq!(running.last_status, TaskStatus::Running);
         let version_running = control
-            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| {
-                found[0].version
-            })
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| found[0].version)
             .unwrap();
 
         // The same report again, and an older one, change nothing.
-        control
-            .apply_report(&name("prod"), &id, send(TaskStatus::Running, None))
-            .await
-            .unwrap()
-            .unwrap();
-        control
-            .apply_report(&name("prod"), &id, send(TaskStatus::Pending, None))
-            .await
-            .unwrap()
-            .unwrap();
+        control.apply_report(&name("prod"), &id, send(TaskStatus::Running, None)).await.unwrap().unwrap();
+        control.apply_report(&name("prod"), &id, send(TaskStatus::Pending, None)).await.unwrap().unwrap();
         let version_after = control
-            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| {
-                found[0].version
-            })
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| found[0].version)
             .unwrap();
         assert_eq!(version_running, version_after);
 
-        control
-            .apply_report(&name("prod"), &id, send(TaskStatus::Stopped, Some(3)))
-            .await
-            .unwrap()
-            .unwrap();
+        control.apply_report(&name("prod"), &id, send(TaskStatus::Stopped, Some(3))).await.unwrap().unwrap();
         let stopped = control
-            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| {
-                found[0].clone()
-            })
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| found[0].clone())
             .unwrap();
         assert_eq!(stopped.last_status, TaskStatus::Stopped);
         assert_eq!(stopped.desired_status, DesiredStatus::Stopped);
-        assert_eq!(
-            stopped.stop_code,
-            Some(TaskStopCode::EssentialContainerExited)
-        );
+        assert_eq!(stopped.stop_code, Some(TaskStopCode::EssentialContainerExited));
         assert_eq!(stopped.containers[0].exit_code, Some(3));
         assert!(stopped.stopped_at.is_some() && stopped.version > version_after);
-        let (described, _) = control
-            .describe_container_instances(&name("prod"), std::slice::from_ref(&id))
-            .unwrap();
+        let (described, _) = control.describe_container_instances(&name("prod"), std::slice::from_ref(&id)).unwrap();
         assert_eq!(
             (described[0].remaining.cpu, described[0].remaining.memory),
             (1024, 1024),
@@ -386,15 +296,12 @@ mod tests {
     async fn unknown_tasks_are_named_back_to_the_agent() {
         let control = control_plane();
         let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
-        let stranger =
-            Arn::Task(name("prod"), berth_types::TaskId::generate()).render(control.arn_context());
+        let stranger = Arn::Task(name("prod"), berth_types::TaskId::generate()).render(control.arn_context());
         let response = control
             .apply_report(
                 &name("prod"),
                 &instance.record.id,
-                StateReport {
-                    tasks: vec![report(&stranger, TaskStatus::Running, None)],
-                },
+                StateReport { tasks: vec![report(&stranger, TaskStatus::Running, None)] },
             )
             .await
             .unwrap()
@@ -412,20 +319,10 @@ mod tests {
             let control = std::sync::Arc::clone(&control);
             let id = id.clone();
             tokio::spawn(async move {
-                control
-                    .poll_desired(
-                        &name("prod"),
-                        &id,
-                        current,
-                        std::time::Duration::from_secs(600),
-                    )
-                    .await
+                control.poll_desired(&name("prod"), &id, current, std::time::Duration::from_secs(600)).await
             })
         };
-        control
-            .launch_tasks(run_web("prod", 1, None))
-            .await
-            .unwrap();
+        control.launch_tasks(run_web("prod", 1, None)).await.unwrap();
         let document = poller.await.unwrap().unwrap();
         assert!(document.generation > current);
         assert_eq!(document.tasks.len(), 1);

@@ -20,11 +20,7 @@ pub struct TargetedAttribute {
 
 impl ControlPlane {
     /// Sets the attributes, all or none: an unknown instance or a full one refuses the batch.
-    pub async fn put_attributes(
-        &self,
-        cluster: &ClusterName,
-        attributes: Vec<TargetedAttribute>,
-    ) -> ControlResult<()> {
+    pub async fn put_attributes(&self, cluster: &ClusterName, attributes: Vec<TargetedAttribute>) -> ControlResult<()> {
         self.mutate(|state| {
             active_cluster(state, cluster)?;
             let mut updated = BTreeMap::new();
@@ -34,7 +30,9 @@ impl ControlPlane {
                     None => state
                         .instances
                         .get(&instance)
-                        .filter(|record| &record.cluster == cluster && record.status != ContainerInstanceStatus::Inactive)
+                        .filter(|record| {
+                            &record.cluster == cluster && record.status != ContainerInstanceStatus::Inactive
+                        })
                         .cloned()
                         .ok_or_else(|| ControlError::TargetNotFound(format!("Could not find {instance}.")))?,
                 };
@@ -69,11 +67,7 @@ impl ControlPlane {
         self.mutate(|state| {
             active_cluster(state, cluster)?;
             let mut updated = BTreeMap::new();
-            for TargetedAttribute {
-                instance,
-                attribute,
-            } in attributes
-            {
+            for TargetedAttribute { instance, attribute } in attributes {
                 let mut record = match updated.remove(&instance) {
                     Some(record) => record,
                     None => state
@@ -81,13 +75,9 @@ impl ControlPlane {
                         .get(&instance)
                         .filter(|record| &record.cluster == cluster)
                         .cloned()
-                        .ok_or_else(|| {
-                            ControlError::TargetNotFound(format!("Could not find {instance}."))
-                        })?,
+                        .ok_or_else(|| ControlError::TargetNotFound(format!("Could not find {instance}.")))?,
                 };
-                record
-                    .custom_attributes
-                    .retain(|existing| existing.name != attribute.name);
+                record.custom_attributes.retain(|existing| existing.name != attribute.name);
                 updated.insert(instance, record);
             }
             let changes = updated
@@ -112,18 +102,16 @@ impl ControlPlane {
         let state = self.read();
         active_cluster(&state, cluster)?;
         let mut found = Vec::new();
-        for record in state.instances.values().filter(|record| {
-            &record.cluster == cluster && record.status != ContainerInstanceStatus::Inactive
-        }) {
+        for record in state
+            .instances
+            .values()
+            .filter(|record| &record.cluster == cluster && record.status != ContainerInstanceStatus::Inactive)
+        {
             for attribute in record.effective_attributes() {
                 let name_matches = name.is_none_or(|wanted| wanted == attribute.name);
-                let value_matches =
-                    value.is_none_or(|wanted| attribute.value.as_deref() == Some(wanted));
+                let value_matches = value.is_none_or(|wanted| attribute.value.as_deref() == Some(wanted));
                 if name_matches && value_matches {
-                    found.push(TargetedAttribute {
-                        instance: record.id.clone(),
-                        attribute,
-                    });
+                    found.push(TargetedAttribute { instance: record.id.clone(), attribute });
                 }
             }
         }
@@ -137,64 +125,33 @@ mod tests {
     use crate::testing::{cluster_with_instance, control_plane, name};
 
     fn attribute(name: &str, value: &str) -> Attribute {
-        Attribute {
-            name: name.into(),
-            value: Some(value.into()),
-        }
+        Attribute { name: name.into(), value: Some(value.into()) }
     }
 
     #[tokio::test]
     async fn put_list_delete_and_the_limit() {
         let control = control_plane();
-        let instance = cluster_with_instance(&control, "prod", 1024, 1024)
-            .await
-            .record
-            .id;
+        let instance = cluster_with_instance(&control, "prod", 1024, 1024).await.record.id;
         let put = |name: &str, value: &str| TargetedAttribute {
             instance: instance.clone(),
             attribute: attribute(name, value),
         };
-        control
-            .put_attributes(
-                &name("prod"),
-                vec![put("stack", "blue"), put("stack", "green")],
-            )
-            .await
-            .unwrap();
-        let listed = control
-            .list_attributes(&name("prod"), Some("stack"), None)
-            .unwrap();
-        assert_eq!(
-            listed,
-            vec![put("stack", "green")],
-            "the last value of a name wins"
-        );
-        let too_many: Vec<_> = (0..11)
-            .map(|index| put(&format!("a{index}"), "x"))
-            .collect();
+        control.put_attributes(&name("prod"), vec![put("stack", "blue"), put("stack", "green")]).await.unwrap();
+        let listed = control.list_attributes(&name("prod"), Some("stack"), None).unwrap();
+        assert_eq!(listed, vec![put("stack", "green")], "the last value of a name wins");
+        let too_many: Vec<_> = (0..11).map(|index| put(&format!("a{index}"), "x")).collect();
         assert!(matches!(
             control.put_attributes(&name("prod"), too_many).await,
             Err(ControlError::AttributeLimitExceeded(_))
         ));
         assert_eq!(
-            control
-                .list_attributes(&name("prod"), None, Some("x"))
-                .unwrap(),
+            control.list_attributes(&name("prod"), None, Some("x")).unwrap(),
             vec![],
             "a refused batch sets nothing"
         );
-        control
-            .delete_attributes(&name("prod"), vec![put("stack", "")])
-            .await
-            .unwrap();
-        assert!(control
-            .list_attributes(&name("prod"), Some("stack"), None)
-            .unwrap()
-            .is_empty());
-        let stranger = TargetedAttribute {
-            instance: ContainerInstanceId::generate(),
-            attribute: attribute("a", "b"),
-        };
+        control.delete_attributes(&name("prod"), vec![put("stack", "")]).await.unwrap();
+        assert!(control.list_attributes(&name("prod"), Some("stack"), None).unwrap().is_empty());
+        let stranger = TargetedAttribute { instance: ContainerInstanceId::generate(), attribute: attribute("a", "b") };
         assert!(matches!(
             control.put_attributes(&name("prod"), vec![stranger]).await,
             Err(ControlError::TargetNotFound(_))

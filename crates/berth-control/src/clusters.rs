@@ -4,9 +4,7 @@ use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, State};
 use crate::ControlPlane;
 use berth_types::records::ClusterRecord;
-use berth_types::{
-    ClusterName, ClusterStatus, ContainerInstanceStatus, Tag, TaskStatus, Timestamp,
-};
+use berth_types::{ClusterName, ClusterStatus, ContainerInstanceStatus, Tag, TaskStatus, Timestamp};
 use std::collections::BTreeMap;
 
 /// A cluster with the counts DescribeClusters reports.
@@ -30,10 +28,7 @@ impl ControlPlane {
     ) -> ControlResult<ClusterSummary> {
         let record = self
             .mutate(|state| {
-                if let Some(existing) = state
-                    .cluster(&name)
-                    .filter(|record| record.status == ClusterStatus::Active)
-                {
+                if let Some(existing) = state.cluster(&name).filter(|record| record.status == ClusterStatus::Active) {
                     return Ok((vec![], existing.clone()));
                 }
                 let record = ClusterRecord {
@@ -42,6 +37,8 @@ impl ControlPlane {
                     tags,
                     settings,
                     created_at: Timestamp::now(),
+                    capacity_providers: vec![],
+                    default_capacity_provider_strategy: vec![],
                 };
                 Ok((vec![Change::PutCluster(record.clone())], record))
             })
@@ -50,10 +47,7 @@ impl ControlPlane {
     }
 
     /// Describes the named clusters; names that match nothing come back as `MISSING`.
-    pub fn describe_clusters(
-        &self,
-        names: &[ClusterName],
-    ) -> (Vec<ClusterSummary>, Vec<ClusterName>) {
+    pub fn describe_clusters(&self, names: &[ClusterName]) -> (Vec<ClusterSummary>, Vec<ClusterName>) {
         let state = self.read();
         let mut found = Vec::new();
         let mut missing = Vec::new();
@@ -109,11 +103,7 @@ impl ControlPlane {
                 if has_instances {
                     return Err(ControlError::ClusterContainsContainerInstances);
                 }
-                if state
-                    .tasks
-                    .values()
-                    .any(|task| &task.cluster == name && task.last_status != TaskStatus::Stopped)
-                {
+                if state.tasks.values().any(|task| &task.cluster == name && task.last_status != TaskStatus::Stopped) {
                     return Err(ControlError::ClusterContainsTasks);
                 }
                 record.status = ClusterStatus::Inactive;
@@ -129,44 +119,25 @@ impl ControlPlane {
             .values()
             .filter(|instance| {
                 instance.cluster == record.name
-                    && matches!(
-                        instance.status,
-                        ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining
-                    )
+                    && matches!(instance.status, ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining)
             })
             .count();
         let (mut running_tasks, mut pending_tasks) = (0, 0);
-        for task in state
-            .tasks
-            .values()
-            .filter(|task| task.cluster == record.name)
-        {
+        for task in state.tasks.values().filter(|task| task.cluster == record.name) {
             if task.last_status == TaskStatus::Running {
                 running_tasks += 1;
             } else if task.last_status.is_pending() {
                 pending_tasks += 1;
             }
         }
-        ClusterSummary {
-            record,
-            registered_container_instances,
-            running_tasks,
-            pending_tasks,
-            active_services: 0,
-        }
+        ClusterSummary { record, registered_container_instances, running_tasks, pending_tasks, active_services: 0 }
     }
 }
 
 /// The cluster if it exists and is ACTIVE; `ClusterNotFoundException` otherwise, as ECS answers
 /// for deleted clusters too.
-pub(crate) fn active_cluster<'a>(
-    state: &'a State,
-    name: &ClusterName,
-) -> ControlResult<&'a ClusterRecord> {
-    state
-        .cluster(name)
-        .filter(|record| record.status == ClusterStatus::Active)
-        .ok_or(ControlError::ClusterNotFound)
+pub(crate) fn active_cluster<'a>(state: &'a State, name: &ClusterName) -> ControlResult<&'a ClusterRecord> {
+    state.cluster(name).filter(|record| record.status == ClusterStatus::Active).ok_or(ControlError::ClusterNotFound)
 }
 
 #[cfg(test)]
@@ -178,23 +149,14 @@ mod tests {
     #[tokio::test]
     async fn create_is_idempotent_and_delete_marks_inactive() {
         let control = control_plane();
-        let first = control
-            .create_cluster(name("prod"), vec![], Default::default())
-            .await
-            .unwrap();
-        let again = control
-            .create_cluster(name("prod"), vec![], Default::default())
-            .await
-            .unwrap();
+        let first = control.create_cluster(name("prod"), vec![], Default::default()).await.unwrap();
+        let again = control.create_cluster(name("prod"), vec![], Default::default()).await.unwrap();
         assert_eq!(first.record.created_at, again.record.created_at);
         assert_eq!(control.list_clusters(), vec![name("prod")]);
         let deleted = control.delete_cluster(&name("prod")).await.unwrap();
         assert_eq!(deleted.record.status, ClusterStatus::Inactive);
         assert!(control.list_clusters().is_empty());
-        assert!(matches!(
-            control.delete_cluster(&name("prod")).await,
-            Err(ControlError::ClusterNotFound)
-        ));
+        assert!(matches!(control.delete_cluster(&name("prod")).await, Err(ControlError::ClusterNotFound)));
         let (found, missing) = control.describe_clusters(&[name("prod"), name("nope")]);
         assert_eq!(found[0].record.status, ClusterStatus::Inactive);
         assert_eq!(missing, vec![name("nope")]);

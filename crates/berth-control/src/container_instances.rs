@@ -7,8 +7,8 @@ use crate::state::{Change, State};
 use crate::ControlPlane;
 use berth_types::records::{ContainerInstanceRecord, VersionInfo};
 use berth_types::{
-    Attribute, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, Resources,
-    Tag, TaskStatus, Timestamp,
+    Attribute, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, Resources, Tag, TaskStatus,
+    Timestamp,
 };
 use std::time::Instant;
 
@@ -24,6 +24,8 @@ pub struct RegisterInstance {
     pub attributes: Vec<Attribute>,
     pub version_info: VersionInfo,
     pub tags: Vec<Tag>,
+    /// The capacity provider the agent is configured to join.
+    pub capacity_provider: Option<String>,
 }
 
 /// An instance with what DescribeContainerInstances derives.
@@ -39,10 +41,7 @@ pub struct InstanceSummary {
 impl ControlPlane {
     /// Registers a host. The same host (same identity, or the ARN it registered under before)
     /// gets its existing container instance back, with resources and attributes refreshed.
-    pub async fn register_container_instance(
-        &self,
-        request: RegisterInstance,
-    ) -> ControlResult<InstanceSummary> {
+    pub async fn register_container_instance(&self, request: RegisterInstance) -> ControlResult<InstanceSummary> {
         let record = self
             .mutate(|state| {
                 active_cluster(state, &request.cluster)?;
@@ -59,6 +58,7 @@ impl ControlPlane {
                         record.attributes = request.attributes;
                         record.version_info = request.version_info;
                         record.ec2_instance_id = request.ec2_instance_id;
+                        record.capacity_provider = request.capacity_provider;
                         if !request.tags.is_empty() {
                             record.tags = request.tags;
                         }
@@ -74,6 +74,7 @@ impl ControlPlane {
                         registered: request.registered,
                         attributes: request.attributes,
                         custom_attributes: vec![],
+                        capacity_provider: request.capacity_provider.clone(),
                         version_info: request.version_info,
                         registered_at: Timestamp::now(),
                         tags: request.tags,
@@ -98,11 +99,7 @@ impl ControlPlane {
         let mut found = Vec::new();
         let mut missing = Vec::new();
         for id in ids {
-            match state
-                .instances
-                .get(id)
-                .filter(|instance| &instance.cluster == cluster)
-            {
+            match state.instances.get(id).filter(|instance| &instance.cluster == cluster) {
                 Some(record) => found.push(self.summarise_instance(&state, record.clone())),
                 None => missing.push(id.clone()),
             }
@@ -138,13 +135,9 @@ impl ControlPlane {
         ids: &[ContainerInstanceId],
         status: ContainerInstanceStatus,
     ) -> ControlResult<(Vec<InstanceSummary>, Vec<(ContainerInstanceId, String)>)> {
-        if !matches!(
-            status,
-            ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining
-        ) {
+        if !matches!(status, ContainerInstanceStatus::Active | ContainerInstanceStatus::Draining) {
             return Err(ControlError::InvalidParameter(
-                "status: Container instance status can only be set to ACTIVE or DRAINING."
-                    .to_string(),
+                "status: Container instance status can only be set to ACTIVE or DRAINING.".to_string(),
             ));
         }
         let (records, failures) = self
@@ -154,11 +147,7 @@ impl ControlPlane {
                 let mut records = Vec::new();
                 let mut failures = Vec::new();
                 for id in ids {
-                    match state
-                        .instances
-                        .get(id)
-                        .filter(|instance| &instance.cluster == cluster)
-                    {
+                    match state.instances.get(id).filter(|instance| &instance.cluster == cluster) {
                         None => failures.push((id.clone(), "MISSING".to_string())),
                         Some(instance)
                             if !matches!(
@@ -183,13 +172,7 @@ impl ControlPlane {
             })
             .await?;
         let state = self.read();
-        Ok((
-            records
-                .into_iter()
-                .map(|record| self.summarise_instance(&state, record))
-                .collect(),
-            failures,
-        ))
+        Ok((records.into_iter().map(|record| self.summarise_instance(&state, record)).collect(), failures))
     }
 
     /// Removes the instance from the cluster. With tasks still running, only `force` does it,
@@ -240,17 +223,9 @@ impl ControlPlane {
         Ok(self.summarise_instance(&self.read(), record))
     }
 
-    pub async fn set_container_instance_tags(
-        &self,
-        id: &ContainerInstanceId,
-        tags: Vec<Tag>,
-    ) -> ControlResult<()> {
+    pub async fn set_container_instance_tags(&self, id: &ContainerInstanceId, tags: Vec<Tag>) -> ControlResult<()> {
         self.mutate(|state| {
-            let mut record = state
-                .instances
-                .get(id)
-                .ok_or(ControlError::ResourceNotFound)?
-                .clone();
+            let mut record = state.instances.get(id).ok_or(ControlError::ResourceNotFound)?.clone();
             record.tags = tags;
             Ok((vec![Change::PutContainerInstance(record)], ()))
         })
@@ -258,18 +233,10 @@ impl ControlPlane {
     }
 
     pub(crate) fn record_agent_contact(&self, id: &ContainerInstanceId) {
-        self.presence
-            .lock()
-            .entry(id.clone())
-            .or_default()
-            .last_contact = Some(Instant::now());
+        self.presence.lock().entry(id.clone()).or_default().last_contact = Some(Instant::now());
     }
 
-    pub(crate) fn summarise_instance(
-        &self,
-        state: &State,
-        record: ContainerInstanceRecord,
-    ) -> InstanceSummary {
+    pub(crate) fn summarise_instance(&self, state: &State, record: ContainerInstanceRecord) -> InstanceSummary {
         let (mut running_tasks, mut pending_tasks) = (0, 0);
         for task in state.tasks_on_instance(&record.id) {
             if task.last_status == TaskStatus::Running {
@@ -280,8 +247,7 @@ impl ControlPlane {
         }
         InstanceSummary {
             remaining: state.remaining_on_instance(&record),
-            agent_connected: record.status != ContainerInstanceStatus::Inactive
-                && self.agent_connected(&record.id),
+            agent_connected: record.status != ContainerInstanceStatus::Inactive && self.agent_connected(&record.id),
             running_tasks,
             pending_tasks,
             record,

@@ -16,16 +16,15 @@ pub enum ControlError {
     #[error("The cluster cannot be deleted while tasks are active.")]
     ClusterContainsTasks,
     #[error("{message}")]
-    Conflict {
-        message: String,
-        resource_ids: Vec<String>,
-    },
+    Conflict { message: String, resource_ids: Vec<String> },
     #[error("The specified resource could not be found.")]
     ResourceNotFound,
     #[error("{0}")]
     TargetNotFound(String),
     #[error("{0}")]
     AttributeLimitExceeded(String),
+    #[error("{0}")]
+    ResourceInUse(String),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

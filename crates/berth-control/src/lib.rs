@@ -14,6 +14,7 @@
 
 pub mod agents;
 pub mod attributes;
+pub mod capacity_providers;
 pub mod clusters;
 pub mod container_instances;
 pub mod error;
@@ -112,9 +113,7 @@ impl ControlPlane {
         let woken: Vec<(ContainerInstanceId, u64)> = changes
             .iter()
             .filter_map(|change| match change {
-                Change::PutContainerInstance(record) => {
-                    Some((record.id.clone(), record.desired_generation))
-                }
+                Change::PutContainerInstance(record) => Some((record.id.clone(), record.desired_generation)),
                 _ => None,
             })
             .collect();
@@ -144,10 +143,7 @@ impl ControlPlane {
         let presence = self.presence.lock();
         match presence.get(instance) {
             Some(presence) if presence.open_polls > 0 => true,
-            Some(AgentPresence {
-                last_contact: Some(at),
-                ..
-            }) => at.elapsed() < self.config.agent_timeout,
+            Some(AgentPresence { last_contact: Some(at), .. }) => at.elapsed() < self.config.agent_timeout,
             _ => false,
         }
     }
@@ -167,56 +163,26 @@ mod durability_tests {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("berth.redb");
         let (task_id, instance_id) = {
-            let control = ControlPlane::open(
-                ControlConfig::default(),
-                Arc::new(EmbeddedStore::open(&path).unwrap()),
-            )
-            .unwrap();
+            let control =
+                ControlPlane::open(ControlConfig::default(), Arc::new(EmbeddedStore::open(&path).unwrap())).unwrap();
             let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
-            let task = control
-                .launch_tasks(run_web("prod", 1, Some(("t", "f"))))
-                .await
-                .unwrap()
-                .tasks
-                .remove(0);
+            let task = control.launch_tasks(run_web("prod", 1, Some(("t", "f")))).await.unwrap().tasks.remove(0);
             (task.id, instance.record.id)
         };
-        let reopened = ControlPlane::open(
-            ControlConfig::default(),
-            Arc::new(EmbeddedStore::open(&path).unwrap()),
-        )
-        .unwrap();
+        let reopened =
+            ControlPlane::open(ControlConfig::default(), Arc::new(EmbeddedStore::open(&path).unwrap())).unwrap();
         assert_eq!(reopened.list_clusters(), vec![name("prod")]);
-        assert_eq!(
-            reopened
-                .describe_task_definition("web", None)
-                .unwrap()
-                .revision,
-            1
-        );
-        let (instances, _) = reopened
-            .describe_container_instances(&name("prod"), std::slice::from_ref(&instance_id))
-            .unwrap();
-        assert_eq!(
-            instances[0].remaining.memory,
-            1024 - 64,
-            "the task still holds its memory after a restart"
-        );
+        assert_eq!(reopened.describe_task_definition("web", None).unwrap().revision, 1);
+        let (instances, _) =
+            reopened.describe_container_instances(&name("prod"), std::slice::from_ref(&instance_id)).unwrap();
+        assert_eq!(instances[0].remaining.memory, 1024 - 64, "the task still holds its memory after a restart");
         let found = reopened
-            .with_described_tasks(&name("prod"), std::slice::from_ref(&task_id), |found, _| {
-                found.len()
-            })
+            .with_described_tasks(&name("prod"), std::slice::from_ref(&task_id), |found, _| found.len())
             .unwrap();
         assert_eq!(found, 1);
         // The client token survived too: a retry creates nothing new.
-        let replay = reopened
-            .launch_tasks(run_web("prod", 1, Some(("t", "f"))))
-            .await
-            .unwrap();
+        let replay = reopened.launch_tasks(run_web("prod", 1, Some(("t", "f")))).await.unwrap();
         assert_eq!(replay.tasks[0].id, task_id);
-        assert!(
-            reopened.desired_document(&instance_id).generation >= 2,
-            "generations keep growing across restarts"
-        );
+        assert!(reopened.desired_document(&instance_id).generation >= 2, "generations keep growing across restarts");
     }
 }

@@ -25,9 +25,7 @@ impl ControlPlane {
             let mut pass = RetentionPass::default();
             for task in state.tasks.values() {
                 let expired = task.last_status == TaskStatus::Stopped
-                    && task
-                        .stopped_at
-                        .is_some_and(|stopped_at| now.since(stopped_at) >= retention);
+                    && task.stopped_at.is_some_and(|stopped_at| now.since(stopped_at) >= retention);
                 if expired {
                     changes.push(Change::DeleteTask(task.id.clone()));
                     pass.tasks_forgotten += 1;

@@ -7,7 +7,7 @@
 use crate::error::ControlResult;
 use berth_store::{Store, Table, WriteBatch};
 use berth_types::records::{
-    ClusterRecord, ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord,
+    CapacityProviderRecord, ClusterRecord, ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord,
 };
 use berth_types::{ClusterName, ContainerInstanceId, Resources, TaskId, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -44,6 +44,7 @@ pub enum Change {
     PutContainerInstance(ContainerInstanceRecord),
     PutIdempotency(IdempotencyRecord),
     DeleteIdempotency(String),
+    PutCapacityProvider(CapacityProviderRecord),
 }
 
 #[derive(Default)]
@@ -54,6 +55,7 @@ pub struct State {
     pub tasks: BTreeMap<TaskId, TaskRecord>,
     pub instances: BTreeMap<ContainerInstanceId, ContainerInstanceRecord>,
     pub idempotency: HashMap<String, IdempotencyRecord>,
+    pub capacity_providers: BTreeMap<String, CapacityProviderRecord>,
     pub tasks_by_instance: HashMap<ContainerInstanceId, BTreeSet<TaskId>>,
     /// Resources held on each instance by its tasks that are not STOPPED.
     pub used_by_instance: HashMap<ContainerInstanceId, Resources>,
@@ -69,11 +71,7 @@ fn encode<T: Serialize>(value: &T) -> Vec<u8> {
 
 fn decode<T: for<'de> Deserialize<'de>>(table: Table, key: &str, bytes: &[u8]) -> ControlResult<T> {
     serde_json::from_slice(bytes).map_err(|error| {
-        berth_store::StoreError::Read(format!(
-            "{}/{key} holds an unreadable record: {error}",
-            table.name()
-        ))
-        .into()
+        berth_store::StoreError::Read(format!("{}/{key} holds an unreadable record: {error}", table.name())).into()
     })
 }
 
@@ -85,28 +83,19 @@ impl State {
             changes.push(Change::PutCluster(decode(Table::Clusters, &key, &bytes)?));
         }
         for (key, bytes) in store.load(Table::TaskDefinitions)? {
-            changes.push(Change::PutTaskDefinition(decode(
-                Table::TaskDefinitions,
-                &key,
-                &bytes,
-            )?));
+            changes.push(Change::PutTaskDefinition(decode(Table::TaskDefinitions, &key, &bytes)?));
         }
         for (key, bytes) in store.load(Table::ContainerInstances)? {
-            changes.push(Change::PutContainerInstance(decode(
-                Table::ContainerInstances,
-                &key,
-                &bytes,
-            )?));
+            changes.push(Change::PutContainerInstance(decode(Table::ContainerInstances, &key, &bytes)?));
         }
         for (key, bytes) in store.load(Table::Tasks)? {
             changes.push(Change::PutTask(decode(Table::Tasks, &key, &bytes)?));
         }
+        for (key, bytes) in store.load(Table::CapacityProviders)? {
+            changes.push(Change::PutCapacityProvider(decode(Table::CapacityProviders, &key, &bytes)?));
+        }
         for (key, bytes) in store.load(Table::IdempotencyTokens)? {
-            changes.push(Change::PutIdempotency(decode(
-                Table::IdempotencyTokens,
-                &key,
-                &bytes,
-            )?));
+            changes.push(Change::PutIdempotency(decode(Table::IdempotencyTokens, &key, &bytes)?));
         }
         let mut state = State::default();
         state.apply(changes);
@@ -118,34 +107,28 @@ impl State {
         let mut batch = WriteBatch::default();
         for change in changes {
             match change {
-                Change::PutCluster(record) => {
-                    batch.put(Table::Clusters, record.name.as_str(), encode(record))
-                }
+                Change::PutCluster(record) => batch.put(Table::Clusters, record.name.as_str(), encode(record)),
                 Change::PutTaskDefinition(record) => batch.put(
                     Table::TaskDefinitions,
                     task_definition_key(record.family.as_str(), record.revision),
                     encode(record),
                 ),
-                Change::DeleteTaskDefinition(family, revision) => batch.delete(
-                    Table::TaskDefinitions,
-                    task_definition_key(family, *revision),
-                ),
-                Change::PutTask(record) => {
-                    batch.put(Table::Tasks, record.id.as_str(), encode(record))
+                Change::DeleteTaskDefinition(family, revision) => {
+                    batch.delete(Table::TaskDefinitions, task_definition_key(family, *revision))
                 }
+                Change::PutTask(record) => batch.put(Table::Tasks, record.id.as_str(), encode(record)),
                 Change::DeleteTask(id) => batch.delete(Table::Tasks, id.as_str()),
-                Change::PutContainerInstance(record) => batch.put(
-                    Table::ContainerInstances,
-                    record.id.as_str(),
-                    encode(record),
-                ),
+                Change::PutContainerInstance(record) => {
+                    batch.put(Table::ContainerInstances, record.id.as_str(), encode(record))
+                }
                 Change::PutIdempotency(record) => batch.put(
                     Table::IdempotencyTokens,
                     IdempotencyRecord::key(&record.cluster, &record.token),
                     encode(record),
                 ),
-                Change::DeleteIdempotency(key) => {
-                    batch.delete(Table::IdempotencyTokens, key.clone())
+                Change::DeleteIdempotency(key) => batch.delete(Table::IdempotencyTokens, key.clone()),
+                Change::PutCapacityProvider(record) => {
+                    batch.put(Table::CapacityProviders, record.name.as_str(), encode(record))
                 }
             }
         }
@@ -174,9 +157,7 @@ impl State {
                 Change::PutTask(record) => {
                     if let Some(previous) = self.tasks.get(&record.id) {
                         if previous.container_instance != record.container_instance {
-                            if let Some(ids) =
-                                self.tasks_by_instance.get_mut(&previous.container_instance)
-                            {
+                            if let Some(ids) = self.tasks_by_instance.get_mut(&previous.container_instance) {
                                 ids.remove(&record.id);
                             }
                             touched_instances.insert(previous.container_instance.clone());
@@ -191,9 +172,7 @@ impl State {
                 }
                 Change::DeleteTask(id) => {
                     if let Some(previous) = self.tasks.remove(&id) {
-                        if let Some(ids) =
-                            self.tasks_by_instance.get_mut(&previous.container_instance)
-                        {
+                        if let Some(ids) = self.tasks_by_instance.get_mut(&previous.container_instance) {
                             ids.remove(&id);
                         }
                         touched_instances.insert(previous.container_instance);
@@ -204,24 +183,20 @@ impl State {
                     self.instances.insert(record.id.clone(), record);
                 }
                 Change::PutIdempotency(record) => {
-                    self.idempotency.insert(
-                        IdempotencyRecord::key(&record.cluster, &record.token),
-                        record,
-                    );
+                    self.idempotency.insert(IdempotencyRecord::key(&record.cluster, &record.token), record);
                 }
                 Change::DeleteIdempotency(key) => {
                     self.idempotency.remove(&key);
+                }
+                Change::PutCapacityProvider(record) => {
+                    self.capacity_providers.insert(record.name.clone(), record);
                 }
             }
         }
         for instance in touched_instances {
             let mut used = Resources::default();
             for task_id in self.tasks_by_instance.get(&instance).into_iter().flatten() {
-                if let Some(task) = self
-                    .tasks
-                    .get(task_id)
-                    .filter(|task| task.holds_resources())
-                {
+                if let Some(task) = self.tasks.get(task_id).filter(|task| task.holds_resources()) {
                     used.add(&task.demand);
                 }
             }
@@ -241,15 +216,8 @@ impl State {
             .find(|record| record.status == berth_types::TaskDefinitionStatus::Active)
     }
 
-    pub fn tasks_on_instance(
-        &self,
-        instance: &ContainerInstanceId,
-    ) -> impl Iterator<Item = &TaskRecord> {
-        self.tasks_by_instance
-            .get(instance)
-            .into_iter()
-            .flatten()
-            .filter_map(|id| self.tasks.get(id))
+    pub fn tasks_on_instance(&self, instance: &ContainerInstanceId) -> impl Iterator<Item = &TaskRecord> {
+        self.tasks_by_instance.get(instance).into_iter().flatten().filter_map(|id| self.tasks.get(id))
     }
 
     pub fn remaining_on_instance(&self, instance: &ContainerInstanceRecord) -> Resources {

@@ -40,25 +40,18 @@ impl ControlPlane {
         match arn {
             Arn::Cluster(name) => self.set_cluster_tags(name, tags).await,
             Arn::TaskDefinition(family, revision) => {
-                self.set_task_definition_tags(family.as_str(), *revision, tags)
-                    .await
+                self.set_task_definition_tags(family.as_str(), *revision, tags).await
             }
             Arn::Task(_, id) => self.set_task_tags(id, tags).await,
             Arn::ContainerInstance(_, id) => self.set_container_instance_tags(id, tags).await,
-            Arn::Service(..) | Arn::CapacityProvider(_) => Err(ControlError::ResourceNotFound),
+            Arn::CapacityProvider(name) => self.set_capacity_provider_tags(name, tags).await,
+            Arn::Service(..) => Err(missing(arn)),
         }
     }
 
-    async fn set_cluster_tags(
-        &self,
-        name: &berth_types::ClusterName,
-        tags: Vec<Tag>,
-    ) -> ControlResult<()> {
+    async fn set_cluster_tags(&self, name: &berth_types::ClusterName, tags: Vec<Tag>) -> ControlResult<()> {
         self.mutate(|state| {
-            let mut record = state
-                .cluster(name)
-                .ok_or(ControlError::ResourceNotFound)?
-                .clone();
+            let mut record = state.cluster(name).ok_or(ControlError::ResourceNotFound)?.clone();
             record.tags = tags;
             Ok((vec![crate::state::Change::PutCluster(record)], ()))
         })
@@ -74,17 +67,25 @@ fn current_tags(state: &State, arn: &Arn) -> ControlResult<Vec<Tag>> {
             .get(family.as_str())
             .and_then(|revisions| revisions.get(revision))
             .map(|record| record.tags.clone()),
-        Arn::Task(cluster, id) => state
-            .tasks
-            .get(id)
-            .filter(|task| &task.cluster == cluster)
-            .map(|task| task.tags.clone()),
+        Arn::Task(cluster, id) => {
+            state.tasks.get(id).filter(|task| &task.cluster == cluster).map(|task| task.tags.clone())
+        }
         Arn::ContainerInstance(cluster, id) => state
             .instances
             .get(id)
             .filter(|instance| &instance.cluster == cluster)
             .map(|instance| instance.tags.clone()),
-        Arn::Service(..) | Arn::CapacityProvider(_) => None,
+        Arn::CapacityProvider(name) => state.capacity_providers.get(name).map(|record| record.tags.clone()),
+        Arn::Service(..) => None,
     };
-    tags.ok_or(ControlError::ResourceNotFound)
+    tags.ok_or_else(|| missing(arn))
+}
+
+/// ECS's tagging operations answer ClusterNotFoundException for a cluster and
+/// InvalidParameterException for anything else they cannot find.
+fn missing(arn: &Arn) -> ControlError {
+    match arn {
+        Arn::Cluster(_) => ControlError::ClusterNotFound,
+        _ => ControlError::InvalidParameter("resourceArn: the specified resource was not found.".to_string()),
+    }
 }

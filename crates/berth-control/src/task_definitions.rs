@@ -47,20 +47,12 @@ impl ControlPlane {
     }
 
     /// `family` alone means its latest ACTIVE revision; `family:revision` any revision.
-    pub fn describe_task_definition(
-        &self,
-        family: &str,
-        revision: Option<u32>,
-    ) -> ControlResult<TaskDefinitionRecord> {
+    pub fn describe_task_definition(&self, family: &str, revision: Option<u32>) -> ControlResult<TaskDefinitionRecord> {
         find_task_definition(&self.read(), family, revision).cloned()
     }
 
     /// Marks a revision INACTIVE: no new tasks may use it; running ones are untouched.
-    pub async fn deregister_task_definition(
-        &self,
-        family: &str,
-        revision: u32,
-    ) -> ControlResult<TaskDefinitionRecord> {
+    pub async fn deregister_task_definition(&self, family: &str, revision: u32) -> ControlResult<TaskDefinitionRecord> {
         self.mutate(|state| {
             let mut record = find_task_definition(state, family, Some(revision))?.clone();
             if record.status == TaskDefinitionStatus::Active {
@@ -105,40 +97,28 @@ impl ControlPlane {
     }
 
     /// `(family, revision)` of every revision matching, in family then revision order.
-    pub fn list_task_definitions(
-        &self,
-        family: Option<&str>,
-        status: StatusFilter,
-    ) -> Vec<(String, u32)> {
+    pub fn list_task_definitions(&self, family: Option<&str>, status: StatusFilter) -> Vec<(String, u32)> {
         let state = self.read();
         state
             .task_definitions
             .iter()
             .filter(|(name, _)| family.is_none_or(|wanted| wanted == name.as_str()))
             .flat_map(|(_, revisions)| revisions.values())
-            .filter(|record| {
-                matches!(status, StatusFilter::All) || StatusFilter::Only(record.status) == status
-            })
+            .filter(|record| matches!(status, StatusFilter::All) || StatusFilter::Only(record.status) == status)
             .map(|record| (record.family.as_str().to_string(), record.revision))
             .collect()
     }
 
     /// Family names starting with `prefix`. ACTIVE: families with an ACTIVE revision; INACTIVE:
     /// families whose revisions are all inactive; All: every family.
-    pub fn list_task_definition_families(
-        &self,
-        prefix: Option<&str>,
-        status: StatusFilter,
-    ) -> Vec<String> {
+    pub fn list_task_definition_families(&self, prefix: Option<&str>, status: StatusFilter) -> Vec<String> {
         let state = self.read();
         state
             .task_definitions
             .iter()
             .filter(|(name, _)| prefix.is_none_or(|prefix| name.starts_with(prefix)))
             .filter(|(_, revisions)| {
-                let any_active = revisions
-                    .values()
-                    .any(|record| record.status == TaskDefinitionStatus::Active);
+                let any_active = revisions.values().any(|record| record.status == TaskDefinitionStatus::Active);
                 match status {
                     StatusFilter::All => true,
                     StatusFilter::Only(TaskDefinitionStatus::Active) => any_active,
@@ -149,12 +129,7 @@ impl ControlPlane {
             .collect()
     }
 
-    pub async fn set_task_definition_tags(
-        &self,
-        family: &str,
-        revision: u32,
-        tags: Vec<Tag>,
-    ) -> ControlResult<()> {
+    pub async fn set_task_definition_tags(&self, family: &str, revision: u32, tags: Vec<Tag>) -> ControlResult<()> {
         self.mutate(|state| {
             let mut record = find_task_definition(state, family, Some(revision))?.clone();
             record.tags = tags;
@@ -170,10 +145,7 @@ pub(crate) fn find_task_definition<'a>(
     revision: Option<u32>,
 ) -> ControlResult<&'a TaskDefinitionRecord> {
     let found = match revision {
-        Some(revision) => state
-            .task_definitions
-            .get(family)
-            .and_then(|revisions| revisions.get(&revision)),
+        Some(revision) => state.task_definitions.get(family).and_then(|revisions| revisions.get(&revision)),
         None => state.latest_active_revision(family),
     };
     found.ok_or_else(|| ControlError::Client("Unable to describe task definition.".to_string()))
@@ -190,54 +162,25 @@ mod tests {
         let family = TaskDefinitionFamily::parse("web").unwrap();
         for expected in 1..=3 {
             let record = control
-                .register_task_definition(
-                    family.clone(),
-                    task_spec(),
-                    serde_json::json!({}),
-                    vec![],
-                )
+                .register_task_definition(family.clone(), task_spec(), serde_json::json!({}), vec![])
                 .await
                 .unwrap();
             assert_eq!(record.revision, expected);
             assert_eq!(record.spec.revision, expected);
         }
         control.deregister_task_definition("web", 3).await.unwrap();
-        assert_eq!(
-            control
-                .describe_task_definition("web", None)
-                .unwrap()
-                .revision,
-            2
-        );
-        let (deleted, failures) = control
-            .delete_task_definitions(&[("web".into(), 3), ("web".into(), 1)])
-            .await
-            .unwrap();
+        assert_eq!(control.describe_task_definition("web", None).unwrap().revision, 2);
+        let (deleted, failures) =
+            control.delete_task_definitions(&[("web".into(), 3), ("web".into(), 1)]).await.unwrap();
         assert_eq!(deleted[0].status, TaskDefinitionStatus::DeleteInProgress);
         assert!(failures[0].1.contains("ACTIVE"));
-        let next = control
-            .register_task_definition(family, task_spec(), serde_json::json!({}), vec![])
-            .await
-            .unwrap();
+        let next = control.register_task_definition(family, task_spec(), serde_json::json!({}), vec![]).await.unwrap();
+        assert_eq!(next.revision, 4, "a deleted revision number is never reused");
         assert_eq!(
-            next.revision, 4,
-            "a deleted revision number is never reused"
+            control.list_task_definitions(Some("web"), StatusFilter::Only(TaskDefinitionStatus::Active)),
+            vec![("web".to_string(), 1), ("web".to_string(), 2), ("web".to_string(), 4)]
         );
-        assert_eq!(
-            control.list_task_definitions(
-                Some("web"),
-                StatusFilter::Only(TaskDefinitionStatus::Active)
-            ),
-            vec![
-                ("web".to_string(), 1),
-                ("web".to_string(), 2),
-                ("web".to_string(), 4)
-            ]
-        );
-        assert_eq!(
-            control.list_task_definition_families(Some("w"), StatusFilter::All),
-            vec!["web".to_string()]
-        );
+        assert_eq!(control.list_task_definition_families(Some("w"), StatusFilter::All), vec!["web".to_string()]);
         assert!(control
             .list_task_definition_families(None, StatusFilter::Only(TaskDefinitionStatus::Inactive))
             .is_empty());

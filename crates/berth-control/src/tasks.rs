@@ -10,8 +10,8 @@ use berth_scheduler::{place_tasks, Candidate, Placement};
 use berth_types::records::{ContainerState, TaskRecord};
 use berth_types::spec::TaskSpec;
 use berth_types::{
-    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus,
-    Tag, TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
+    Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, Tag,
+    TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -74,8 +74,7 @@ impl ControlPlane {
         let seed: u64 = rand::random();
         let context = self.arn_context().clone();
         let connected = |id: &ContainerInstanceId| self.agent_connected(id);
-        self.mutate(|state| plan_launch(state, request, seed, &context, &connected))
-            .await
+        self.mutate(|state| plan_launch(state, request, seed, &context, &connected)).await
     }
 
     /// Asks the task's agent to stop it. Stopping a stopped task changes nothing.
@@ -106,11 +105,7 @@ impl ControlPlane {
         .await
     }
 
-    pub fn list_tasks(
-        &self,
-        cluster: &ClusterName,
-        filter: &TaskFilter,
-    ) -> ControlResult<Vec<TaskId>> {
+    pub fn list_tasks(&self, cluster: &ClusterName, filter: &TaskFilter) -> ControlResult<Vec<TaskId>> {
         let state = self.read();
         active_cluster(&state, cluster)?;
         let desired = filter.desired_status.unwrap_or(DesiredStatus::Running);
@@ -120,41 +115,17 @@ impl ControlPlane {
         };
         Ok(candidates
             .filter(|task| &task.cluster == cluster && task.desired_status == desired)
-            .filter(|task| {
-                filter
-                    .family
-                    .as_deref()
-                    .is_none_or(|family| task.family.as_str() == family)
-            })
-            .filter(|task| {
-                filter
-                    .started_by
-                    .as_deref()
-                    .is_none_or(|by| task.started_by.as_deref() == Some(by))
-            })
-            .filter(|task| {
-                filter
-                    .group
-                    .as_deref()
-                    .is_none_or(|group| task.group == group)
-            })
-            .filter(|task| {
-                filter
-                    .launch_type
-                    .as_deref()
-                    .is_none_or(|launch_type| task.launch_type == launch_type)
-            })
+            .filter(|task| filter.family.as_deref().is_none_or(|family| task.family.as_str() == family))
+            .filter(|task| filter.started_by.as_deref().is_none_or(|by| task.started_by.as_deref() == Some(by)))
+            .filter(|task| filter.group.as_deref().is_none_or(|group| task.group == group))
+            .filter(|task| filter.launch_type.as_deref().is_none_or(|launch_type| task.launch_type == launch_type))
             .map(|task| task.id.clone())
             .collect())
     }
 
     pub async fn set_task_tags(&self, id: &TaskId, tags: Vec<Tag>) -> ControlResult<()> {
         self.mutate(|state| {
-            let mut record = state
-                .tasks
-                .get(id)
-                .ok_or(ControlError::ResourceNotFound)?
-                .clone();
+            let mut record = state.tasks.get(id).ok_or(ControlError::ResourceNotFound)?.clone();
             record.tags = tags;
             Ok((vec![Change::PutTask(record)], ()))
         })
@@ -162,28 +133,17 @@ impl ControlPlane {
     }
 }
 
-fn find_task<'a>(
-    state: &'a State,
-    cluster: &ClusterName,
-    id: &TaskId,
-) -> ControlResult<&'a TaskRecord> {
+fn find_task<'a>(state: &'a State, cluster: &ClusterName, id: &TaskId) -> ControlResult<&'a TaskRecord> {
     state
         .tasks
         .get(id)
         .filter(|task| &task.cluster == cluster)
-        .ok_or_else(|| {
-            ControlError::InvalidParameter("The referenced task was not found.".to_string())
-        })
+        .ok_or_else(|| ControlError::InvalidParameter("The referenced task was not found.".to_string()))
 }
 
 /// The changes that ask a task to stop: the task itself first, then its instance with a new
 /// desired generation so the agent hears of it at once.
-pub(crate) fn stop_changes(
-    state: &State,
-    task: &TaskRecord,
-    code: TaskStopCode,
-    reason: String,
-) -> Vec<Change> {
+pub(crate) fn stop_changes(state: &State, task: &TaskRecord, code: TaskStopCode, reason: String) -> Vec<Change> {
     let now = Timestamp::now();
     let mut record = task.clone();
     record.desired_status = DesiredStatus::Stopped;
@@ -215,10 +175,7 @@ fn plan_launch(
 ) -> ControlResult<(Vec<Change>, LaunchOutcome)> {
     active_cluster(state, &request.cluster)?;
     if let Some((token, fingerprint)) = &request.idempotency {
-        if let Some(previous) = state
-            .idempotency
-            .get(&IdempotencyRecord::key(&request.cluster, token))
-        {
+        if let Some(previous) = state.idempotency.get(&IdempotencyRecord::key(&request.cluster, token)) {
             let fresh = Timestamp::now().since(previous.created_at) < CLIENT_TOKEN_LIFETIME;
             if fresh {
                 let task_arns: Vec<String> = previous
@@ -232,11 +189,7 @@ fn plan_launch(
                         resource_ids: task_arns,
                     });
                 }
-                let tasks = previous
-                    .task_ids
-                    .iter()
-                    .filter_map(|id| state.tasks.get(id).cloned())
-                    .collect();
+                let tasks = previous.task_ids.iter().filter_map(|id| state.tasks.get(id).cloned()).collect();
                 let failures = previous
                     .failures
                     .iter()
@@ -259,33 +212,25 @@ fn plan_launch(
     let cluster_instances: Vec<_> = state
         .instances
         .values()
-        .filter(|instance| {
-            instance.cluster == request.cluster
-                && instance.status != ContainerInstanceStatus::Inactive
-        })
+        .filter(|instance| instance.cluster == request.cluster && instance.status != ContainerInstanceStatus::Inactive)
         .collect();
     let instances: Vec<_> = match &request.target {
         Target::Placement { .. } => cluster_instances,
         Target::Instances(ids) => {
             let mut chosen = Vec::new();
             for id in ids {
-                let instance = cluster_instances
-                    .iter()
-                    .find(|instance| &instance.id == id)
-                    .ok_or_else(|| {
-                        ControlError::InvalidParameter(format!(
-                            "containerInstances: {id} is not a container instance of this cluster."
-                        ))
-                    })?;
+                let instance = cluster_instances.iter().find(|instance| &instance.id == id).ok_or_else(|| {
+                    ControlError::InvalidParameter(format!(
+                        "containerInstances: {id} is not a container instance of this cluster."
+                    ))
+                })?;
                 chosen.push(*instance);
             }
             chosen
         }
     };
     if instances.is_empty() {
-        return Err(ControlError::InvalidParameter(
-            "No Container Instances were found in your cluster.".to_string(),
-        ));
+        return Err(ControlError::InvalidParameter("No Container Instances were found in your cluster.".to_string()));
     }
     let demand = request.spec.resource_demand();
     let mut placements = Vec::new();
@@ -338,11 +283,9 @@ fn plan_launch(
                     last_status: TaskStatus::Provisioning,
                     desired_status: DesiredStatus::Running,
                     started_by: request.started_by.clone(),
-                    group: request
-                        .group
-                        .clone()
-                        .unwrap_or_else(|| format!("family:{}", definition.family)),
+                    group: request.group.clone().unwrap_or_else(|| format!("family:{}", definition.family)),
                     launch_type: "EC2".to_string(),
+                    capacity_provider: None,
                     containers: request
                         .spec
                         .containers
@@ -381,11 +324,7 @@ fn plan_launch(
                     if rejected_instances.insert(instance.id.clone()) {
                         failures.push(LaunchFailure {
                             arn: Some(
-                                Arn::ContainerInstance(
-                                    request.cluster.clone(),
-                                    instance.id.clone(),
-                                )
-                                .render(context),
+                                Arn::ContainerInstance(request.cluster.clone(), instance.id.clone()).render(context),
                             ),
                             reason: rejection.reason().to_string(),
                         });
@@ -407,12 +346,7 @@ fn plan_launch(
             task_ids: tasks.iter().map(|task| task.id.clone()).collect(),
             failures: failures
                 .iter()
-                .map(|failure| {
-                    (
-                        failure.arn.clone().unwrap_or_default(),
-                        failure.reason.clone(),
-                    )
-                })
+                .map(|failure| (failure.arn.clone().unwrap_or_default(), failure.reason.clone()))
                 .collect(),
             created_at: now,
         }));
@@ -453,24 +387,16 @@ mod tests {
     async fn run_task_places_until_memory_runs_out_and_says_why() {
         let control = control_plane();
         let instance = cluster_with_instance(&control, "prod", 4096, 200).await;
-        let outcome = control
-            .launch_tasks(run_web("prod", 4, None))
-            .await
-            .unwrap();
-        assert_eq!(
-            outcome.tasks.len(),
-            3,
-            "64 MiB each fits three times in 200 MiB"
-        );
+        let outcome = control.launch_tasks(run_web("prod", 4, None)).await.unwrap();
+        assert_eq!(outcome.tasks.len(), 3, "64 MiB each fits three times in 200 MiB");
         assert_eq!(outcome.failures.len(), 1);
         assert_eq!(outcome.failures[0].reason, "RESOURCE:MEMORY");
         let task = &outcome.tasks[0];
         assert_eq!(task.last_status, TaskStatus::Provisioning);
         assert_eq!(task.desired_status, DesiredStatus::Running);
         assert_eq!(task.group, "family:web");
-        let (described, _) = control
-            .describe_container_instances(&name("prod"), std::slice::from_ref(&instance.record.id))
-            .unwrap();
+        let (described, _) =
+            control.describe_container_instances(&name("prod"), std::slice::from_ref(&instance.record.id)).unwrap();
         assert_eq!(described[0].remaining.memory, 200 - 3 * 64);
         assert_eq!(described[0].remaining.cpu, 4096 - 3 * 128);
         assert_eq!(described[0].pending_tasks, 3);
@@ -480,37 +406,12 @@ mod tests {
     async fn client_token_replays_and_conflicts() {
         let control = control_plane();
         cluster_with_instance(&control, "prod", 4096, 4096).await;
-        let first = control
-            .launch_tasks(run_web("prod", 2, Some(("token-1", "a"))))
-            .await
-            .unwrap();
-        let replay = control
-            .launch_tasks(run_web("prod", 2, Some(("token-1", "a"))))
-            .await
-            .unwrap();
-        let ids = |outcome: &LaunchOutcome| {
-            outcome
-                .tasks
-                .iter()
-                .map(|task| task.id.clone())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(
-            ids(&first),
-            ids(&replay),
-            "same token and parameters: the same tasks, none new"
-        );
-        assert_eq!(
-            control
-                .list_tasks(&name("prod"), &TaskFilter::default())
-                .unwrap()
-                .len(),
-            2
-        );
-        match control
-            .launch_tasks(run_web("prod", 2, Some(("token-1", "b"))))
-            .await
-        {
+        let first = control.launch_tasks(run_web("prod", 2, Some(("token-1", "a")))).await.unwrap();
+        let replay = control.launch_tasks(run_web("prod", 2, Some(("token-1", "a")))).await.unwrap();
+        let ids = |outcome: &LaunchOutcome| outcome.tasks.iter().map(|task| task.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&first), ids(&replay), "same token and parameters: the same tasks, none new");
+        assert_eq!(control.list_tasks(&name("prod"), &TaskFilter::default()).unwrap().len(), 2);
+        match control.launch_tasks(run_web("prod", 2, Some(("token-1", "b")))).await {
             Err(ControlError::Conflict { resource_ids, .. }) => assert_eq!(resource_ids.len(), 2),
             other => panic!("expected a conflict, got {other:?}"),
         }
@@ -520,33 +421,16 @@ mod tests {
     async fn stop_task_records_the_user_and_wakes_the_agent() {
         let control = control_plane();
         let instance = cluster_with_instance(&control, "prod", 4096, 4096).await;
-        let task = control
-            .launch_tasks(run_web("prod", 1, None))
-            .await
-            .unwrap()
-            .tasks
-            .remove(0);
+        let task = control.launch_tasks(run_web("prod", 1, None)).await.unwrap().tasks.remove(0);
         let before = control.desired_document(&instance.record.id).generation;
-        let stopped = control
-            .stop_task(&name("prod"), &task.id, None)
-            .await
-            .unwrap();
+        let stopped = control.stop_task(&name("prod"), &task.id, None).await.unwrap();
         assert_eq!(stopped.desired_status, DesiredStatus::Stopped);
         assert_eq!(stopped.stop_code, Some(TaskStopCode::UserInitiated));
-        assert_eq!(
-            stopped.stopped_reason.as_deref(),
-            Some("Task stopped by user")
-        );
+        assert_eq!(stopped.stopped_reason.as_deref(), Some("Task stopped by user"));
         assert!(stopped.version > task.version);
         assert!(control.desired_document(&instance.record.id).generation > before);
-        let filter = TaskFilter {
-            desired_status: Some(DesiredStatus::Stopped),
-            ..Default::default()
-        };
-        assert_eq!(
-            control.list_tasks(&name("prod"), &filter).unwrap(),
-            vec![task.id]
-        );
+        let filter = TaskFilter { desired_status: Some(DesiredStatus::Stopped), ..Default::default() };
+        assert_eq!(control.list_tasks(&name("prod"), &filter).unwrap(), vec![task.id]);
     }
 
     #[tokio::test]
@@ -561,10 +445,7 @@ mod tests {
             )
             .await
             .unwrap();
-        let outcome = control
-            .launch_tasks(run_web("prod", 1, None))
-            .await
-            .unwrap();
+        let outcome = control.launch_tasks(run_web("prod", 1, None)).await.unwrap();
         assert!(outcome.tasks.is_empty());
         assert_eq!(outcome.failures[0].reason, "INACTIVE");
     }

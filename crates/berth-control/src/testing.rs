@@ -49,12 +49,7 @@ pub fn task_spec() -> berth_types::spec::TaskSpec {
 }
 
 pub fn resources(cpu: i64, memory: i64) -> berth_types::Resources {
-    berth_types::Resources {
-        cpu,
-        memory,
-        ports_tcp: [22].into(),
-        ports_udp: Default::default(),
-    }
+    berth_types::Resources { cpu, memory, ports_tcp: [22].into(), ports_udp: Default::default() }
 }
 
 /// Creates `cluster` with one connected instance of the given size and registers the `web`
@@ -65,15 +60,9 @@ pub async fn cluster_with_instance(
     cpu: i64,
     memory: i64,
 ) -> crate::container_instances::InstanceSummary {
-    control
-        .create_cluster(name(cluster), vec![], Default::default())
-        .await
-        .unwrap();
+    control.create_cluster(name(cluster), vec![], Default::default()).await.unwrap();
     let family = berth_types::TaskDefinitionFamily::parse("web").unwrap();
-    control
-        .register_task_definition(family, task_spec(), serde_json::json!({}), vec![])
-        .await
-        .unwrap();
+    control.register_task_definition(family, task_spec(), serde_json::json!({}), vec![]).await.unwrap();
     control
         .register_container_instance(crate::container_instances::RegisterInstance {
             cluster: name(cluster),
@@ -83,16 +72,13 @@ pub async fn cluster_with_instance(
             attributes: vec![],
             version_info: Default::default(),
             tags: vec![],
+            capacity_provider: None,
         })
         .await
         .unwrap()
 }
 
-pub fn run_web(
-    cluster: &str,
-    count: usize,
-    token: Option<(&str, &str)>,
-) -> crate::tasks::LaunchRequest {
+pub fn run_web(cluster: &str, count: usize, token: Option<(&str, &str)>) -> crate::tasks::LaunchRequest {
     let mut spec = task_spec();
     spec.revision = 1;
     crate::tasks::LaunchRequest {

@@ -35,17 +35,11 @@ pub struct ValidationError {
 
 impl ValidationError {
     pub(crate) fn client(field: impl Display, detail: impl Display) -> Self {
-        Self {
-            kind: ValidationErrorKind::Client,
-            message: format!("{field}: {detail}"),
-        }
+        Self { kind: ValidationErrorKind::Client, message: format!("{field}: {detail}") }
     }
 
     pub(crate) fn invalid_parameter(field: impl Display, detail: impl Display) -> Self {
-        Self {
-            kind: ValidationErrorKind::InvalidParameter,
-            message: format!("{field}: {detail}"),
-        }
+        Self { kind: ValidationErrorKind::InvalidParameter, message: format!("{field}: {detail}") }
     }
 
     /// The `__type` of the AWS JSON error body for this error.
@@ -60,19 +54,11 @@ mod tests {
 
     #[test]
     fn message_leads_with_the_field_and_kind_picks_the_aws_type() {
-        let error = ValidationError::client(
-            "containerDefinitions[1].memory",
-            "Invalid 'memory' setting for container 'web'.",
-        );
-        assert_eq!(
-            error.message,
-            "containerDefinitions[1].memory: Invalid 'memory' setting for container 'web'."
-        );
+        let error =
+            ValidationError::client("containerDefinitions[1].memory", "Invalid 'memory' setting for container 'web'.");
+        assert_eq!(error.message, "containerDefinitions[1].memory: Invalid 'memory' setting for container 'web'.");
         assert_eq!(error.aws_error_type(), "ClientException");
-        assert_eq!(
-            ValidationError::invalid_parameter("tags", "x").aws_error_type(),
-            "InvalidParameterException"
-        );
+        assert_eq!(ValidationError::invalid_parameter("tags", "x").aws_error_type(), "InvalidParameterException");
         assert_eq!(error.to_string(), error.message);
     }
 }

@@ -21,9 +21,7 @@ pub use error::{ValidationError, ValidationErrorKind};
 pub use overrides::{apply_overrides, ParsedOverrides, MAX_CONTAINER_OVERRIDES_CHARACTERS};
 pub use tags::{parse_tags, MAX_TAGS_PER_RESOURCE};
 pub use task_definition::{
-    document_to_value, parse_register_task_definition, render_task_definition,
-    ParsedTaskDefinition, MAX_CONTAINERS_PER_TASK_DEFINITION, MAX_TASK_DEFINITION_BYTES,
+    document_to_value, parse_register_task_definition, render_task_definition, ParsedTaskDefinition,
+    MAX_CONTAINERS_PER_TASK_DEFINITION, MAX_TASK_DEFINITION_BYTES,
 };
-pub use units::{
-    parse_task_cpu, parse_task_memory, MAX_TASK_CPU_UNITS, MIN_MEMORY_MIB, MIN_TASK_CPU_UNITS,
-};
+pub use units::{parse_task_cpu, parse_task_memory, MAX_TASK_CPU_UNITS, MIN_MEMORY_MIB, MIN_TASK_CPU_UNITS};

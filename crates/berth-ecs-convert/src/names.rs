@@ -6,9 +6,7 @@ pub(crate) const MAX_NAME_LENGTH: usize = 255;
 pub(crate) fn is_ecs_name(value: &str) -> bool {
     !value.is_empty()
         && value.len() <= MAX_NAME_LENGTH
-        && value
-            .bytes()
-            .all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
+        && value.bytes().all(|byte| byte.is_ascii_alphanumeric() || byte == b'-' || byte == b'_')
 }
 
 #[cfg(test)]

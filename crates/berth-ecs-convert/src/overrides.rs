@@ -37,11 +37,7 @@ pub fn apply_overrides(
         return Ok((applied, echo_document(spec, None)));
     };
     check_container_overrides_length(overrides.container_overrides.as_deref())?;
-    if overrides
-        .inference_accelerator_overrides
-        .as_ref()
-        .is_some_and(|accelerators| !accelerators.is_empty())
-    {
+    if overrides.inference_accelerator_overrides.as_ref().is_some_and(|accelerators| !accelerators.is_empty()) {
         return Err(ValidationError::invalid_parameter(
             "overrides.inferenceAcceleratorOverrides",
             "'inferenceAcceleratorOverrides' is not supported by Berth yet.",
@@ -58,16 +54,10 @@ pub fn apply_overrides(
     for (index, container_override) in overrides.container_overrides.iter().flatten().enumerate() {
         let prefix = format!("overrides.containerOverrides[{index}]");
         let name = container_override.name.as_deref().unwrap_or_default();
-        let Some(container) = applied
-            .containers
-            .iter_mut()
-            .find(|container| container.name == name)
-        else {
+        let Some(container) = applied.containers.iter_mut().find(|container| container.name == name) else {
             return Err(ValidationError::invalid_parameter(
                 format!("{prefix}.name"),
-                format!(
-                    "Override for container named {name} is not a container in the TaskDefinition."
-                ),
+                format!("Override for container named {name} is not a container in the TaskDefinition."),
             ));
         };
         if !overridden.insert(name.to_string()) {
@@ -86,11 +76,7 @@ pub fn apply_overrides(
         )?;
     }
     // A new task-level memory can invalidate containers that were not overridden themselves.
-    for container in applied
-        .containers
-        .iter()
-        .filter(|container| !overridden.contains(&container.name))
-    {
+    for container in applied.containers.iter().filter(|container| !overridden.contains(&container.name)) {
         resource_rules::check_container_memory(
             "overrides",
             &container.name,
@@ -99,12 +85,7 @@ pub fn apply_overrides(
             applied.memory,
         )?;
     }
-    resource_rules::check_task_totals(
-        "overrides.",
-        &applied.containers,
-        applied.cpu,
-        applied.memory,
-    )?;
+    resource_rules::check_task_totals("overrides.", &applied.containers, applied.cpu, applied.memory)?;
     Ok((applied, echo_document(spec, Some(overrides))))
 }
 
@@ -130,19 +111,10 @@ fn apply_container_override(
     container_override: &wire::ContainerOverride,
 ) -> Result<(), ValidationError> {
     let unsupported = [
-        (
-            "environmentFiles",
-            container_override
-                .environment_files
-                .as_ref()
-                .is_some_and(|files| !files.is_empty()),
-        ),
+        ("environmentFiles", container_override.environment_files.as_ref().is_some_and(|files| !files.is_empty())),
         (
             "resourceRequirements",
-            container_override
-                .resource_requirements
-                .as_ref()
-                .is_some_and(|requirements| !requirements.is_empty()),
+            container_override.resource_requirements.as_ref().is_some_and(|requirements| !requirements.is_empty()),
         ),
     ];
     if let Some((member, _)) = unsupported.into_iter().find(|(_, present)| *present) {
@@ -155,56 +127,35 @@ fn apply_container_override(
         container.command = Some(command.clone());
     }
     for (position, variable) in container_override.environment.iter().flatten().enumerate() {
-        let (name, value) = parse_environment_variable(
-            &format!("{prefix}.environment[{position}].name"),
-            variable,
-        )?;
-        match container
-            .environment
-            .iter_mut()
-            .find(|(existing, _)| *existing == name)
-        {
+        let (name, value) = parse_environment_variable(&format!("{prefix}.environment[{position}].name"), variable)?;
+        match container.environment.iter_mut().find(|(existing, _)| *existing == name) {
             Some(existing) => existing.1 = value,
             None => container.environment.push((name, value)),
         }
     }
     if container_override.cpu.is_some() {
-        container.cpu =
-            resource_rules::container_cpu(prefix, &container.name, container_override.cpu)?;
+        container.cpu = resource_rules::container_cpu(prefix, &container.name, container_override.cpu)?;
     }
     if let Some(memory) = container_override.memory {
-        container.memory = Some(resource_rules::container_memory_amount(
-            prefix,
-            "memory",
-            &container.name,
-            memory,
-        )?);
+        container.memory = Some(resource_rules::container_memory_amount(prefix, "memory", &container.name, memory)?);
     }
     if let Some(reservation) = container_override.memory_reservation {
-        container.memory_reservation = Some(resource_rules::container_memory_amount(
-            prefix,
-            "memoryReservation",
-            &container.name,
-            reservation,
-        )?);
+        container.memory_reservation =
+            Some(resource_rules::container_memory_amount(prefix, "memoryReservation", &container.name, reservation)?);
     }
     Ok(())
 }
 
 /// `Task.overrides` as ECS shows it, in the definition's container order.
 fn echo_document(spec: &TaskSpec, overrides: Option<&wire::TaskOverride>) -> Value {
-    let given = overrides
-        .and_then(|overrides| overrides.container_overrides.as_deref())
-        .unwrap_or_default();
+    let given = overrides.and_then(|overrides| overrides.container_overrides.as_deref()).unwrap_or_default();
     let container_overrides: Vec<Value> = spec
         .containers
         .iter()
         .map(|container| {
             given
                 .iter()
-                .find(|container_override| {
-                    container_override.name.as_deref() == Some(container.name.as_str())
-                })
+                .find(|container_override| container_override.name.as_deref() == Some(container.name.as_str()))
                 .and_then(|container_override| serde_json::to_value(container_override).ok())
                 .unwrap_or_else(|| json!({ "name": container.name }))
         })

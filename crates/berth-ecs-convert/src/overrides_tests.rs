@@ -25,11 +25,7 @@ fn overrides(body: Value) -> wire::TaskOverride {
 fn rejected(body: Value, kind: ValidationErrorKind, field: &str) -> String {
     let error = apply_overrides(&spec(), Some(&overrides(body))).expect_err("should be rejected");
     assert_eq!(error.kind, kind, "{}", error.message);
-    assert!(
-        error.message.starts_with(&format!("{field}: ")),
-        "expected {field}, got {}",
-        error.message
-    );
+    assert!(error.message.starts_with(&format!("{field}: ")), "expected {field}, got {}", error.message);
     error.message
 }
 
@@ -54,28 +50,15 @@ fn container_overrides_replace_and_merge() {
     let (applied, document) = apply_overrides(&spec(), Some(&given)).unwrap();
     let web = &applied.containers[0];
     assert_eq!(web.command.as_deref(), Some(&["migrate".to_string()][..]));
-    assert_eq!(
-        (web.cpu, web.memory, web.memory_reservation),
-        (64, Some(512), Some(128))
-    );
+    assert_eq!((web.cpu, web.memory, web.memory_reservation), (64, Some(512), Some(128)));
     assert_eq!(
         web.environment,
-        [
-            ("MODE".into(), "prod".into()),
-            ("LEVEL".into(), "debug".into()),
-            ("EXTRA".into(), "1".into())
-        ]
+        [("MODE".into(), "prod".into()), ("LEVEL".into(), "debug".into()), ("EXTRA".into(), "1".into())]
     );
     assert_eq!(applied.containers[1], spec().containers[1]);
-    assert_eq!(
-        document["containerOverrides"][0]["command"],
-        json!(["migrate"])
-    );
+    assert_eq!(document["containerOverrides"][0]["command"], json!(["migrate"]));
     assert_eq!(document["containerOverrides"][0]["cpu"], 64);
-    assert_eq!(
-        document["containerOverrides"][1],
-        json!({ "name": "sidecar" })
-    );
+    assert_eq!(document["containerOverrides"][1], json!({ "name": "sidecar" }));
     assert_eq!(document["inferenceAcceleratorOverrides"], json!([]));
 }
 
@@ -86,16 +69,8 @@ fn task_level_cpu_and_memory_use_ecs_units() {
     assert_eq!((applied.cpu, applied.memory), (Some(512), Some(1024)));
     assert_eq!(document["cpu"], "0.5 vcpu");
     assert_eq!(document["memory"], "1GB");
-    rejected(
-        json!({ "cpu": "one" }),
-        ValidationErrorKind::Client,
-        "overrides.cpu",
-    );
-    rejected(
-        json!({ "memory": "0" }),
-        ValidationErrorKind::Client,
-        "overrides.memory",
-    );
+    rejected(json!({ "cpu": "one" }), ValidationErrorKind::Client, "overrides.cpu");
+    rejected(json!({ "memory": "0" }), ValidationErrorKind::Client, "overrides.memory");
 }
 
 #[test]
@@ -105,8 +80,7 @@ fn unknown_or_repeated_container_names_are_refused() {
         ValidationErrorKind::InvalidParameter,
         "overrides.containerOverrides[0].name",
     );
-    assert!(message
-        .contains("Override for container named db is not a container in the TaskDefinition."));
+    assert!(message.contains("Override for container named db is not a container in the TaskDefinition."));
     rejected(
         json!({ "containerOverrides": [{ "name": "web" }, { "name": "web" }] }),
         ValidationErrorKind::InvalidParameter,
@@ -133,11 +107,7 @@ fn overridden_resources_are_checked_like_a_registration() {
         "overrides.containerOverrides[0].cpu",
     );
     // A smaller task memory than a container's hard limit, on a container that was not overridden.
-    let message = rejected(
-        json!({ "memory": "128" }),
-        ValidationErrorKind::Client,
-        "overrides.memory",
-    );
+    let message = rejected(json!({ "memory": "128" }), ValidationErrorKind::Client, "overrides.memory");
     assert!(message.contains("container 'web' is greater than for the task"));
     let message = rejected(
         json!({ "cpu": "128", "containerOverrides": [{ "name": "sidecar", "cpu": 64 }] }),
@@ -169,9 +139,7 @@ fn container_overrides_are_limited_to_8192_characters() {
     let fits: Vec<String> = (0..80).map(|_| "x".repeat(90)).collect();
     assert!(apply_overrides(
         &spec(),
-        Some(&overrides(
-            json!({ "containerOverrides": [{ "name": "web", "command": fits }] })
-        ))
+        Some(&overrides(json!({ "containerOverrides": [{ "name": "web", "command": fits }] })))
     )
     .is_ok());
 }

@@ -10,11 +10,7 @@ use crate::units::MIN_MEMORY_MIB;
 use berth_types::spec::ContainerSpec;
 
 /// Container CPU units: absent is 0 ("no reservation"); negative is invalid.
-pub(crate) fn container_cpu(
-    prefix: &str,
-    container_name: &str,
-    cpu: Option<i32>,
-) -> Result<u32, ValidationError> {
+pub(crate) fn container_cpu(prefix: &str, container_name: &str, cpu: Option<i32>) -> Result<u32, ValidationError> {
     let cpu = cpu.unwrap_or(0);
     u32::try_from(cpu).map_err(|_| {
         ValidationError::client(
@@ -94,7 +90,9 @@ pub(crate) fn check_container_memory(
         if reservation > task_memory {
             return Err(ValidationError::client(
                 format!("{prefix}.memoryReservation"),
-                format!("The 'memoryReservation' setting for container '{container_name}' is greater than for the task."),
+                format!(
+                    "The 'memoryReservation' setting for container '{container_name}' is greater than for the task."
+                ),
             ));
         }
     }
@@ -111,10 +109,7 @@ pub(crate) fn check_task_totals(
     task_memory: Option<u32>,
 ) -> Result<(), ValidationError> {
     if let Some(task_cpu) = task_cpu {
-        let container_cpu: u64 = containers
-            .iter()
-            .map(|container| u64::from(container.cpu))
-            .sum();
+        let container_cpu: u64 = containers.iter().map(|container| u64::from(container.cpu)).sum();
         if container_cpu > u64::from(task_cpu) {
             return Err(ValidationError::client(
                 format!("{task_prefix}cpu"),
@@ -128,14 +123,7 @@ pub(crate) fn check_task_totals(
     if let Some(task_memory) = task_memory {
         let reserved: u64 = containers
             .iter()
-            .map(|container| {
-                u64::from(
-                    container
-                        .memory_reservation
-                        .or(container.memory)
-                        .unwrap_or(0),
-                )
-            })
+            .map(|container| u64::from(container.memory_reservation.or(container.memory).unwrap_or(0)))
             .sum();
         if reserved > u64::from(task_memory) {
             return Err(ValidationError::client(

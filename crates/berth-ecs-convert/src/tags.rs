@@ -20,10 +20,7 @@ pub fn parse_tags(tags: Option<&Vec<wire::Tag>>) -> Result<Vec<Tag>, ValidationE
     if tags.len() > MAX_TAGS_PER_RESOURCE {
         return Err(ValidationError::invalid_parameter(
             "tags",
-            format!(
-                "A resource can have at most {MAX_TAGS_PER_RESOURCE} tags; the request has {}.",
-                tags.len()
-            ),
+            format!("A resource can have at most {MAX_TAGS_PER_RESOURCE} tags; the request has {}.", tags.len()),
         ));
     }
     let mut seen_keys = BTreeSet::new();
@@ -39,10 +36,7 @@ pub fn parse_tags(tags: Option<&Vec<wire::Tag>>) -> Result<Vec<Tag>, ValidationE
                 format!("Duplicate tag key '{key}'; tag keys must be unique."),
             ));
         }
-        parsed.push(Tag {
-            key: key.to_string(),
-            value: value.to_string(),
-        });
+        parsed.push(Tag { key: key.to_string(), value: value.to_string() });
     }
     Ok(parsed)
 }
@@ -56,15 +50,11 @@ fn check_key(field: &str, key: &str) -> Result<(), ValidationError> {
         ));
     }
     if !has_only_tag_characters(key) {
-        return Err(ValidationError::invalid_parameter(
-            field,
-            format!("Tag key '{key}' contains invalid characters."),
-        ));
+        return Err(ValidationError::invalid_parameter(field, format!("Tag key '{key}' contains invalid characters.")));
     }
     // AWS reserves the prefix in any letter case.
-    let is_reserved = key
-        .get(..RESERVED_TAG_PREFIX.len())
-        .is_some_and(|prefix| prefix.eq_ignore_ascii_case(RESERVED_TAG_PREFIX));
+    let is_reserved =
+        key.get(..RESERVED_TAG_PREFIX.len()).is_some_and(|prefix| prefix.eq_ignore_ascii_case(RESERVED_TAG_PREFIX));
     if is_reserved {
         return Err(ValidationError::invalid_parameter(
             field,
@@ -93,9 +83,7 @@ fn check_value(field: &str, value: &str) -> Result<(), ValidationError> {
 
 /// Letters and digits of any script, spaces, and `_ . : / = + - @`, as AWS tagging allows.
 fn has_only_tag_characters(text: &str) -> bool {
-    text.chars().all(|character| {
-        character.is_alphanumeric() || character == ' ' || "_.:/=+-@".contains(character)
-    })
+    text.chars().all(|character| character.is_alphanumeric() || character == ' ' || "_.:/=+-@".contains(character))
 }
 
 #[cfg(test)]
@@ -104,10 +92,7 @@ mod tests {
     use crate::error::ValidationErrorKind;
 
     fn wire_tag(key: &str, value: Option<&str>) -> wire::Tag {
-        wire::Tag {
-            key: Some(key.into()),
-            value: value.map(Into::into),
-        }
+        wire::Tag { key: Some(key.into()), value: value.map(Into::into) }
     }
 
     fn error_for(tags: Vec<wire::Tag>) -> String {
@@ -118,19 +103,10 @@ mod tests {
 
     #[test]
     fn parses_tags_in_order_and_defaults_missing_values() {
-        let tags = vec![
-            wire_tag("team", Some("core")),
-            wire_tag("empty", None),
-            wire_tag("ünï côdé", Some("a:b/c=d+e-f@g")),
-        ];
+        let tags =
+            vec![wire_tag("team", Some("core")), wire_tag("empty", None), wire_tag("ünï côdé", Some("a:b/c=d+e-f@g"))];
         let parsed = parse_tags(Some(&tags)).unwrap();
-        assert_eq!(
-            parsed[0],
-            Tag {
-                key: "team".into(),
-                value: "core".into()
-            }
-        );
+        assert_eq!(parsed[0], Tag { key: "team".into(), value: "core".into() });
         assert_eq!(parsed[1].value, "");
         assert_eq!(parsed.len(), 3);
         assert!(parse_tags(None).unwrap().is_empty());
@@ -138,32 +114,23 @@ mod tests {
 
     #[test]
     fn limits_count_and_lengths() {
-        let fifty: Vec<_> = (0..50)
-            .map(|number| wire_tag(&format!("k{number}"), Some("v")))
-            .collect();
+        let fifty: Vec<_> = (0..50).map(|number| wire_tag(&format!("k{number}"), Some("v"))).collect();
         assert_eq!(parse_tags(Some(&fifty)).unwrap().len(), 50);
-        let fifty_one: Vec<_> = (0..51)
-            .map(|number| wire_tag(&format!("k{number}"), Some("v")))
-            .collect();
+        let fifty_one: Vec<_> = (0..51).map(|number| wire_tag(&format!("k{number}"), Some("v"))).collect();
         assert!(error_for(fifty_one).starts_with("tags: A resource can have at most 50 tags"));
         assert!(error_for(vec![wire_tag("", Some("v"))]).starts_with("tags[0].key:"));
-        assert!(parse_tags(Some(&vec![wire_tag(
-            &"k".repeat(128),
-            Some(&"v".repeat(256))
-        )]))
-        .is_ok());
+        assert!(parse_tags(Some(&vec![wire_tag(&"k".repeat(128), Some(&"v".repeat(256)))])).is_ok());
         assert!(error_for(vec![wire_tag(&"k".repeat(129), None)]).starts_with("tags[0].key:"));
-        assert!(error_for(vec![
-            wire_tag("a", None),
-            wire_tag("k", Some(&"v".repeat(257)))
-        ])
-        .starts_with("tags[1].value:"));
+        assert!(
+            error_for(vec![wire_tag("a", None), wire_tag("k", Some(&"v".repeat(257)))]).starts_with("tags[1].value:")
+        );
     }
 
     #[test]
     fn rejects_duplicates_reserved_prefix_and_odd_characters() {
-        assert!(error_for(vec![wire_tag("a", None), wire_tag("a", None)])
-            .contains("tags[1].key: Duplicate tag key 'a'"));
+        assert!(
+            error_for(vec![wire_tag("a", None), wire_tag("a", None)]).contains("tags[1].key: Duplicate tag key 'a'")
+        );
         for reserved in ["aws:name", "AWS:name", "Aws:x"] {
             assert!(error_for(vec![wire_tag(reserved, None)]).contains("reserved for internal use"));
         }

@@ -101,27 +101,15 @@ mod tests {
         assert_eq!(parse_task_cpu("cpu", "1 vcpu").unwrap(), 1024);
         assert_eq!(parse_task_cpu("cpu", "2VCPU").unwrap(), 2048);
         assert_eq!(parse_task_cpu("cpu", ".5 vCPU").unwrap(), 512);
-        assert_eq!(
-            parse_task_cpu("cpu", "192 vCPU").unwrap(),
-            MAX_TASK_CPU_UNITS
-        );
+        assert_eq!(parse_task_cpu("cpu", "192 vCPU").unwrap(), MAX_TASK_CPU_UNITS);
         assert_eq!(parse_task_cpu("cpu", "128").unwrap(), MIN_TASK_CPU_UNITS);
     }
 
     #[test]
     fn cpu_rejects_garbage_fractions_and_out_of_range() {
-        for bad in [
-            "", "abc", "-256", "1.5", "0.3 vcpu", "127", "196609", "193 vCPU", "1 cpu", "vcpu",
-            "1e3", "é",
-        ] {
+        for bad in ["", "abc", "-256", "1.5", "0.3 vcpu", "127", "196609", "193 vCPU", "1 cpu", "vcpu", "1e3", "é"] {
             let error = parse_task_cpu("cpu", bad).unwrap_err();
-            assert!(
-                error
-                    .message
-                    .starts_with("cpu: Invalid 'cpu' setting for task."),
-                "{bad}: {}",
-                error.message
-            );
+            assert!(error.message.starts_with("cpu: Invalid 'cpu' setting for task."), "{bad}: {}", error.message);
         }
     }
 
@@ -136,23 +124,9 @@ mod tests {
 
     #[test]
     fn memory_rejects_garbage_and_tiny_values() {
-        for bad in [
-            "",
-            "lots",
-            "5",
-            "0",
-            "0.001 GB",
-            "1 MB",
-            "-1",
-            "99999999999",
-        ] {
+        for bad in ["", "lots", "5", "0", "0.001 GB", "1 MB", "-1", "99999999999"] {
             let error = parse_task_memory("overrides.memory", bad).unwrap_err();
-            assert!(
-                error
-                    .message
-                    .starts_with("overrides.memory: Invalid 'memory' setting for task."),
-                "{bad}"
-            );
+            assert!(error.message.starts_with("overrides.memory: Invalid 'memory' setting for task."), "{bad}");
         }
     }
 }

@@ -25,11 +25,7 @@ pub struct ErrorBody {
     pub error_type: String,
     pub message: String,
     /// Only `ConflictException` carries it: the resources already bound to a client token.
-    #[serde(
-        rename = "resourceIds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceIds", default, skip_serializing_if = "Option::is_none")]
     pub resource_ids: Option<Vec<String>>,
 }
 
@@ -43,11 +39,12 @@ pub struct DecodeError {
 ///
 /// An empty body is treated as `{}`, as AWS does for operations whose members are all optional.
 pub fn decode_request<T: DeserializeOwned + CheckRequired>(body: &[u8]) -> Result<T, DecodeError> {
-    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) {
-        b"{}"
-    } else {
-        body
-    };
+    let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
+    // serde's derived struct visitor also accepts a JSON array (fields by position); AWS JSON
+    // 1.1 bodies are objects, so anything else is refused before decoding.
+    if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(DecodeError { message: "Request body is not valid JSON: expected a JSON object".to_string() });
+    }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
@@ -57,19 +54,14 @@ pub fn decode_request<T: DeserializeOwned + CheckRequired>(body: &[u8]) -> Resul
         } else if path.is_empty() || path == "." {
             format!("Invalid request: {inner}")
         } else {
-            format!(
-                "Invalid value for parameter {path}: {}",
-                strip_position(&inner.to_string())
-            )
+            format!("Invalid value for parameter {path}: {}", strip_position(&inner.to_string()))
         };
         DecodeError { message }
     })?;
-    deserializer.end().map_err(|error| DecodeError {
-        message: format!("Request body is not valid JSON: {error}"),
-    })?;
-    value.check_required("").map_err(|field| DecodeError {
-        message: format!("Missing required parameter: {field}"),
-    })?;
+    deserializer.end().map_err(|error| DecodeError { message: format!("Request body is not valid JSON: {error}") })?;
+    value
+        .check_required("")
+        .map_err(|field| DecodeError { message: format!("Missing required parameter: {field}") })?;
     Ok(value)
 }
 
@@ -88,27 +80,16 @@ mod tests {
     fn wrong_type_names_the_nested_field() {
         let body = br#"{"family":"web","containerDefinitions":[{"name":"a","memory":"lots"}]}"#;
         let error = decode_request::<RegisterTaskDefinitionRequest>(body).unwrap_err();
-        assert!(
-            error.message.contains("containerDefinitions[0].memory"),
-            "{}",
-            error.message
-        );
+        assert!(error.message.contains("containerDefinitions[0].memory"), "{}", error.message);
     }
 
     #[test]
     fn missing_required_member_is_named() {
-        let error =
-            decode_request::<RegisterTaskDefinitionRequest>(br#"{"family":"web"}"#).unwrap_err();
-        assert_eq!(
-            error.message,
-            "Missing required parameter: containerDefinitions"
-        );
+        let error = decode_request::<RegisterTaskDefinitionRequest>(br#"{"family":"web"}"#).unwrap_err();
+        assert_eq!(error.message, "Missing required parameter: containerDefinitions");
         let body = br#"{"family":"w","containerDefinitions":[{"ulimits":[{"name":"nofile","softLimit":1}]}]}"#;
         let error = decode_request::<RegisterTaskDefinitionRequest>(body).unwrap_err();
-        assert_eq!(
-            error.message,
-            "Missing required parameter: containerDefinitions[0].ulimits[0].hardLimit"
-        );
+        assert_eq!(error.message, "Missing required parameter: containerDefinitions[0].ulimits[0].hardLimit");
     }
 
     #[test]
@@ -120,23 +101,16 @@ mod tests {
 
     #[test]
     fn malformed_json_and_empty_bodies() {
-        assert!(decode_request::<ListClustersRequest>(b"{nope")
-            .unwrap_err()
-            .message
-            .contains("not valid JSON"));
+        assert!(decode_request::<ListClustersRequest>(b"{nope").unwrap_err().message.contains("not valid JSON"));
         assert!(decode_request::<ListClustersRequest>(b"").is_ok());
         assert!(decode_request::<ListClustersRequest>(b"{} trailing").is_err());
+        assert!(decode_request::<ListClustersRequest>(b"[]").is_err(), "arrays are not request bodies");
+        assert!(decode_request::<DescribeClustersRequest>(br#"[["x"]]"#).is_err());
     }
 
     #[test]
     fn responses_skip_absent_members() {
-        let cluster = Cluster {
-            cluster_name: Some("default".into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            serde_json::to_string(&cluster).unwrap(),
-            r#"{"clusterName":"default"}"#
-        );
+        let cluster = Cluster { cluster_name: Some("default".into()), ..Default::default() };
+        assert_eq!(serde_json::to_string(&cluster).unwrap(), r#"{"clusterName":"default"}"#);
     }
 }

@@ -129,10 +129,7 @@ impl AcceleratorManufacturer {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for AcceleratorManufacturer {
@@ -200,10 +197,7 @@ impl AcceleratorName {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for AcceleratorName {
@@ -235,11 +229,8 @@ pub enum AcceleratorType {
     Inference,
 }
 impl AcceleratorType {
-    pub const ALL: &'static [AcceleratorType] = &[
-        AcceleratorType::Gpu,
-        AcceleratorType::Fpga,
-        AcceleratorType::Inference,
-    ];
+    pub const ALL: &'static [AcceleratorType] =
+        &[AcceleratorType::Gpu, AcceleratorType::Fpga, AcceleratorType::Inference];
     pub fn as_str(&self) -> &'static str {
         match self {
             AcceleratorType::Gpu => "gpu",
@@ -248,10 +239,7 @@ impl AcceleratorType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for AcceleratorType {
@@ -262,23 +250,11 @@ impl std::fmt::Display for AcceleratorType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AdvancedConfiguration {
-    #[serde(
-        rename = "alternateTargetGroupArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "alternateTargetGroupArn", default, skip_serializing_if = "Option::is_none")]
     pub alternate_target_group_arn: Option<String>,
-    #[serde(
-        rename = "productionListenerRule",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "productionListenerRule", default, skip_serializing_if = "Option::is_none")]
     pub production_listener_rule: Option<String>,
-    #[serde(
-        rename = "testListenerRule",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "testListenerRule", default, skip_serializing_if = "Option::is_none")]
     pub test_listener_rule: Option<String>,
     #[serde(rename = "roleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
@@ -324,10 +300,7 @@ impl AgentUpdateStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for AgentUpdateStatus {
@@ -346,11 +319,8 @@ pub enum ApplicationProtocol {
     Grpc,
 }
 impl ApplicationProtocol {
-    pub const ALL: &'static [ApplicationProtocol] = &[
-        ApplicationProtocol::Http,
-        ApplicationProtocol::Http2,
-        ApplicationProtocol::Grpc,
-    ];
+    pub const ALL: &'static [ApplicationProtocol] =
+        &[ApplicationProtocol::Http, ApplicationProtocol::Http2, ApplicationProtocol::Grpc];
     pub fn as_str(&self) -> &'static str {
         match self {
             ApplicationProtocol::Http => "http",
@@ -359,10 +329,7 @@ impl ApplicationProtocol {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ApplicationProtocol {
@@ -387,10 +354,7 @@ impl AssignPublicIp {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for AssignPublicIp {
@@ -421,11 +385,7 @@ impl CheckRequired for Attachment {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AttachmentStateChange {
-    #[serde(
-        rename = "attachmentArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attachmentArn", default, skip_serializing_if = "Option::is_none")]
     pub attachment_arn: Option<String>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -448,11 +408,7 @@ pub struct Attribute {
     pub name: Option<String>,
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(
-        rename = "targetType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetType", default, skip_serializing_if = "Option::is_none")]
     pub target_type: Option<TargetType>,
     #[serde(rename = "targetId", default, skip_serializing_if = "Option::is_none")]
     pub target_id: Option<String>,
@@ -474,10 +430,8 @@ pub enum AutoRepairActionsStatus {
     Disabled,
 }
 impl AutoRepairActionsStatus {
-    pub const ALL: &'static [AutoRepairActionsStatus] = &[
-        AutoRepairActionsStatus::Enabled,
-        AutoRepairActionsStatus::Disabled,
-    ];
+    pub const ALL: &'static [AutoRepairActionsStatus] =
+        &[AutoRepairActionsStatus::Enabled, AutoRepairActionsStatus::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             AutoRepairActionsStatus::Enabled => "ENABLED",
@@ -485,10 +439,7 @@ impl AutoRepairActionsStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for AutoRepairActionsStatus {
@@ -499,11 +450,7 @@ impl std::fmt::Display for AutoRepairActionsStatus {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AutoRepairConfiguration {
-    #[serde(
-        rename = "actionsStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "actionsStatus", default, skip_serializing_if = "Option::is_none")]
     pub actions_status: Option<AutoRepairActionsStatus>,
 }
 impl CheckRequired for AutoRepairConfiguration {
@@ -514,29 +461,13 @@ impl CheckRequired for AutoRepairConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AutoScalingGroupProvider {
-    #[serde(
-        rename = "autoScalingGroupArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoScalingGroupArn", default, skip_serializing_if = "Option::is_none")]
     pub auto_scaling_group_arn: Option<String>,
-    #[serde(
-        rename = "managedScaling",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedScaling", default, skip_serializing_if = "Option::is_none")]
     pub managed_scaling: Option<ManagedScaling>,
-    #[serde(
-        rename = "managedTerminationProtection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedTerminationProtection", default, skip_serializing_if = "Option::is_none")]
     pub managed_termination_protection: Option<ManagedTerminationProtection>,
-    #[serde(
-        rename = "managedDraining",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedDraining", default, skip_serializing_if = "Option::is_none")]
     pub managed_draining: Option<ManagedDraining>,
 }
 impl CheckRequired for AutoScalingGroupProvider {
@@ -553,23 +484,11 @@ impl CheckRequired for AutoScalingGroupProvider {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct AutoScalingGroupProviderUpdate {
-    #[serde(
-        rename = "managedScaling",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedScaling", default, skip_serializing_if = "Option::is_none")]
     pub managed_scaling: Option<ManagedScaling>,
-    #[serde(
-        rename = "managedTerminationProtection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedTerminationProtection", default, skip_serializing_if = "Option::is_none")]
     pub managed_termination_protection: Option<ManagedTerminationProtection>,
-    #[serde(
-        rename = "managedDraining",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedDraining", default, skip_serializing_if = "Option::is_none")]
     pub managed_draining: Option<ManagedDraining>,
 }
 impl CheckRequired for AutoScalingGroupProviderUpdate {
@@ -589,10 +508,8 @@ pub enum AvailabilityZoneRebalancing {
     Disabled,
 }
 impl AvailabilityZoneRebalancing {
-    pub const ALL: &'static [AvailabilityZoneRebalancing] = &[
-        AvailabilityZoneRebalancing::Enabled,
-        AvailabilityZoneRebalancing::Disabled,
-    ];
+    pub const ALL: &'static [AvailabilityZoneRebalancing] =
+        &[AvailabilityZoneRebalancing::Enabled, AvailabilityZoneRebalancing::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             AvailabilityZoneRebalancing::Enabled => "ENABLED",
@@ -600,10 +517,7 @@ impl AvailabilityZoneRebalancing {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for AvailabilityZoneRebalancing {
@@ -616,17 +530,9 @@ impl std::fmt::Display for AvailabilityZoneRebalancing {
 pub struct AwsVpcConfiguration {
     #[serde(rename = "subnets", default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
-    #[serde(
-        rename = "securityGroups",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "securityGroups", default, skip_serializing_if = "Option::is_none")]
     pub security_groups: Option<Vec<String>>,
-    #[serde(
-        rename = "assignPublicIp",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "assignPublicIp", default, skip_serializing_if = "Option::is_none")]
     pub assign_public_ip: Option<AssignPublicIp>,
 }
 impl CheckRequired for AwsVpcConfiguration {
@@ -648,11 +554,7 @@ pub enum BareMetal {
     Excluded,
 }
 impl BareMetal {
-    pub const ALL: &'static [BareMetal] = &[
-        BareMetal::Included,
-        BareMetal::Required,
-        BareMetal::Excluded,
-    ];
+    pub const ALL: &'static [BareMetal] = &[BareMetal::Included, BareMetal::Required, BareMetal::Excluded];
     pub fn as_str(&self) -> &'static str {
         match self {
             BareMetal::Included => "included",
@@ -661,10 +563,7 @@ impl BareMetal {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for BareMetal {
@@ -696,11 +595,8 @@ pub enum BurstablePerformance {
     Excluded,
 }
 impl BurstablePerformance {
-    pub const ALL: &'static [BurstablePerformance] = &[
-        BurstablePerformance::Included,
-        BurstablePerformance::Required,
-        BurstablePerformance::Excluded,
-    ];
+    pub const ALL: &'static [BurstablePerformance] =
+        &[BurstablePerformance::Included, BurstablePerformance::Required, BurstablePerformance::Excluded];
     pub fn as_str(&self) -> &'static str {
         match self {
             BurstablePerformance::Included => "included",
@@ -709,10 +605,7 @@ impl BurstablePerformance {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for BurstablePerformance {
@@ -737,10 +630,7 @@ impl CPUArchitecture {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CPUArchitecture {
@@ -751,17 +641,9 @@ impl std::fmt::Display for CPUArchitecture {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CanaryConfiguration {
-    #[serde(
-        rename = "canaryPercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "canaryPercent", default, skip_serializing_if = "Option::is_none")]
     pub canary_percent: Option<f64>,
-    #[serde(
-        rename = "canaryBakeTimeInMinutes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "canaryBakeTimeInMinutes", default, skip_serializing_if = "Option::is_none")]
     pub canary_bake_time_in_minutes: Option<i32>,
 }
 impl CheckRequired for CanaryConfiguration {
@@ -780,11 +662,8 @@ pub enum CapacityOptionType {
     Reserved,
 }
 impl CapacityOptionType {
-    pub const ALL: &'static [CapacityOptionType] = &[
-        CapacityOptionType::OnDemand,
-        CapacityOptionType::Spot,
-        CapacityOptionType::Reserved,
-    ];
+    pub const ALL: &'static [CapacityOptionType] =
+        &[CapacityOptionType::OnDemand, CapacityOptionType::Spot, CapacityOptionType::Reserved];
     pub fn as_str(&self) -> &'static str {
         match self {
             CapacityOptionType::OnDemand => "ON_DEMAND",
@@ -793,10 +672,7 @@ impl CapacityOptionType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CapacityOptionType {
@@ -807,11 +683,7 @@ impl std::fmt::Display for CapacityOptionType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityProvider {
-    #[serde(
-        rename = "capacityProviderArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderArn", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_arn: Option<String>,
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -819,29 +691,13 @@ pub struct CapacityProvider {
     pub cluster: Option<String>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<CapacityProviderStatus>,
-    #[serde(
-        rename = "autoScalingGroupProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
     pub auto_scaling_group_provider: Option<AutoScalingGroupProvider>,
-    #[serde(
-        rename = "managedInstancesProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
     pub managed_instances_provider: Option<ManagedInstancesProvider>,
-    #[serde(
-        rename = "updateStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "updateStatus", default, skip_serializing_if = "Option::is_none")]
     pub update_status: Option<CapacityProviderUpdateStatus>,
-    #[serde(
-        rename = "updateStatusReason",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "updateStatusReason", default, skip_serializing_if = "Option::is_none")]
     pub update_status_reason: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -876,10 +732,7 @@ impl CapacityProviderField {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CapacityProviderField {
@@ -915,10 +768,7 @@ impl CapacityProviderStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CapacityProviderStatus {
@@ -929,11 +779,7 @@ impl std::fmt::Display for CapacityProviderStatus {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityProviderStrategyItem {
-    #[serde(
-        rename = "capacityProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider: Option<String>,
     #[serde(rename = "weight", default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<i32>,
@@ -976,10 +822,7 @@ impl CapacityProviderType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CapacityProviderType {
@@ -1035,10 +878,7 @@ impl CapacityProviderUpdateStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CapacityProviderUpdateStatus {
@@ -1070,10 +910,7 @@ impl CapacityReservationPreference {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CapacityReservationPreference {
@@ -1084,17 +921,9 @@ impl std::fmt::Display for CapacityReservationPreference {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CapacityReservationRequest {
-    #[serde(
-        rename = "reservationGroupArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "reservationGroupArn", default, skip_serializing_if = "Option::is_none")]
     pub reservation_group_arn: Option<String>,
-    #[serde(
-        rename = "reservationPreference",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "reservationPreference", default, skip_serializing_if = "Option::is_none")]
     pub reservation_preference: Option<CapacityReservationPreference>,
 }
 impl CheckRequired for CapacityReservationRequest {
@@ -1105,89 +934,37 @@ impl CheckRequired for CapacityReservationRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cluster {
-    #[serde(
-        rename = "clusterArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
-    #[serde(
-        rename = "clusterName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterName", default, skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
-    #[serde(
-        rename = "configuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "configuration", default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<ClusterConfiguration>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "registeredContainerInstancesCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "registeredContainerInstancesCount", default, skip_serializing_if = "Option::is_none")]
     pub registered_container_instances_count: Option<i32>,
-    #[serde(
-        rename = "runningTasksCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runningTasksCount", default, skip_serializing_if = "Option::is_none")]
     pub running_tasks_count: Option<i32>,
-    #[serde(
-        rename = "pendingTasksCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pendingTasksCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_tasks_count: Option<i32>,
-    #[serde(
-        rename = "activeServicesCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "activeServicesCount", default, skip_serializing_if = "Option::is_none")]
     pub active_services_count: Option<i32>,
-    #[serde(
-        rename = "statistics",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "statistics", default, skip_serializing_if = "Option::is_none")]
     pub statistics: Option<Vec<KeyValuePair>>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
     #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Vec<ClusterSetting>>,
-    #[serde(
-        rename = "capacityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
     pub capacity_providers: Option<Vec<String>>,
-    #[serde(
-        rename = "defaultCapacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "defaultCapacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    #[serde(
-        rename = "attachments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attachments", default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
-    #[serde(
-        rename = "attachmentsStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attachmentsStatus", default, skip_serializing_if = "Option::is_none")]
     pub attachments_status: Option<String>,
-    #[serde(
-        rename = "serviceConnectDefaults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectDefaults", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_defaults: Option<ClusterServiceConnectDefaults>,
 }
 impl CheckRequired for Cluster {
@@ -1205,10 +982,7 @@ impl CheckRequired for Cluster {
             value.check_required(&crate::required::join(path, "settings"))?;
         }
         if let Some(value) = &self.default_capacity_provider_strategy {
-            value.check_required(&crate::required::join(
-                path,
-                "defaultCapacityProviderStrategy",
-            ))?;
+            value.check_required(&crate::required::join(path, "defaultCapacityProviderStrategy"))?;
         }
         if let Some(value) = &self.attachments {
             value.check_required(&crate::required::join(path, "attachments"))?;
@@ -1222,17 +996,9 @@ impl CheckRequired for Cluster {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ClusterConfiguration {
-    #[serde(
-        rename = "executeCommandConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "executeCommandConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub execute_command_configuration: Option<ExecuteCommandConfiguration>,
-    #[serde(
-        rename = "managedStorageConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedStorageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub managed_storage_configuration: Option<ManagedStorageConfiguration>,
 }
 impl CheckRequired for ClusterConfiguration {
@@ -1278,10 +1044,7 @@ impl ClusterField {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ClusterField {
@@ -1341,10 +1104,7 @@ impl ClusterSettingName {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ClusterSettingName {
@@ -1365,12 +1125,8 @@ pub enum Compatibility {
     ManagedInstances,
 }
 impl Compatibility {
-    pub const ALL: &'static [Compatibility] = &[
-        Compatibility::Ec2,
-        Compatibility::Fargate,
-        Compatibility::External,
-        Compatibility::ManagedInstances,
-    ];
+    pub const ALL: &'static [Compatibility] =
+        &[Compatibility::Ec2, Compatibility::Fargate, Compatibility::External, Compatibility::ManagedInstances];
     pub fn as_str(&self) -> &'static str {
         match self {
             Compatibility::Ec2 => "EC2",
@@ -1380,10 +1136,7 @@ impl Compatibility {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for Compatibility {
@@ -1408,10 +1161,7 @@ impl Connectivity {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for Connectivity {
@@ -1422,11 +1172,7 @@ impl std::fmt::Display for Connectivity {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Container {
-    #[serde(
-        rename = "containerArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerArn", default, skip_serializing_if = "Option::is_none")]
     pub container_arn: Option<String>,
     #[serde(rename = "taskArn", default, skip_serializing_if = "Option::is_none")]
     pub task_arn: Option<String>,
@@ -1434,57 +1180,29 @@ pub struct Container {
     pub name: Option<String>,
     #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    #[serde(
-        rename = "imageDigest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageDigest", default, skip_serializing_if = "Option::is_none")]
     pub image_digest: Option<String>,
     #[serde(rename = "runtimeId", default, skip_serializing_if = "Option::is_none")]
     pub runtime_id: Option<String>,
-    #[serde(
-        rename = "lastStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastStatus", default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
     #[serde(rename = "exitCode", default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(
-        rename = "networkBindings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkBindings", default, skip_serializing_if = "Option::is_none")]
     pub network_bindings: Option<Vec<NetworkBinding>>,
-    #[serde(
-        rename = "networkInterfaces",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkInterfaces", default, skip_serializing_if = "Option::is_none")]
     pub network_interfaces: Option<Vec<NetworkInterface>>,
-    #[serde(
-        rename = "healthStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "healthStatus", default, skip_serializing_if = "Option::is_none")]
     pub health_status: Option<HealthStatus>,
-    #[serde(
-        rename = "managedAgents",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedAgents", default, skip_serializing_if = "Option::is_none")]
     pub managed_agents: Option<Vec<ManagedAgent>>,
     #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
     #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
-    #[serde(
-        rename = "memoryReservation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "memoryReservation", default, skip_serializing_if = "Option::is_none")]
     pub memory_reservation: Option<String>,
     #[serde(rename = "gpuIds", default, skip_serializing_if = "Option::is_none")]
     pub gpu_ids: Option<Vec<String>>,
@@ -1531,10 +1249,7 @@ impl ContainerCondition {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ContainerCondition {
@@ -1549,205 +1264,85 @@ pub struct ContainerDefinition {
     pub name: Option<String>,
     #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
-    #[serde(
-        rename = "repositoryCredentials",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "repositoryCredentials", default, skip_serializing_if = "Option::is_none")]
     pub repository_credentials: Option<RepositoryCredentials>,
     #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<i32>,
     #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<i32>,
-    #[serde(
-        rename = "memoryReservation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "memoryReservation", default, skip_serializing_if = "Option::is_none")]
     pub memory_reservation: Option<i32>,
     #[serde(rename = "links", default, skip_serializing_if = "Option::is_none")]
     pub links: Option<Vec<String>>,
-    #[serde(
-        rename = "portMappings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "portMappings", default, skip_serializing_if = "Option::is_none")]
     pub port_mappings: Option<Vec<PortMapping>>,
     #[serde(rename = "essential", default, skip_serializing_if = "Option::is_none")]
     pub essential: Option<bool>,
-    #[serde(
-        rename = "restartPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
     pub restart_policy: Option<ContainerRestartPolicy>,
-    #[serde(
-        rename = "entryPoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "entryPoint", default, skip_serializing_if = "Option::is_none")]
     pub entry_point: Option<Vec<String>>,
     #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
-    #[serde(
-        rename = "environment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "environment", default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Vec<KeyValuePair>>,
-    #[serde(
-        rename = "environmentFiles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "environmentFiles", default, skip_serializing_if = "Option::is_none")]
     pub environment_files: Option<Vec<EnvironmentFile>>,
-    #[serde(
-        rename = "mountPoints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "mountPoints", default, skip_serializing_if = "Option::is_none")]
     pub mount_points: Option<Vec<MountPoint>>,
-    #[serde(
-        rename = "volumesFrom",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumesFrom", default, skip_serializing_if = "Option::is_none")]
     pub volumes_from: Option<Vec<VolumeFrom>>,
-    #[serde(
-        rename = "linuxParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "linuxParameters", default, skip_serializing_if = "Option::is_none")]
     pub linux_parameters: Option<LinuxParameters>,
     #[serde(rename = "secrets", default, skip_serializing_if = "Option::is_none")]
     pub secrets: Option<Vec<Secret>>,
     #[serde(rename = "dependsOn", default, skip_serializing_if = "Option::is_none")]
     pub depends_on: Option<Vec<ContainerDependency>>,
-    #[serde(
-        rename = "startTimeout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "startTimeout", default, skip_serializing_if = "Option::is_none")]
     pub start_timeout: Option<i32>,
-    #[serde(
-        rename = "stopTimeout",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stopTimeout", default, skip_serializing_if = "Option::is_none")]
     pub stop_timeout: Option<i32>,
-    #[serde(
-        rename = "versionConsistency",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "versionConsistency", default, skip_serializing_if = "Option::is_none")]
     pub version_consistency: Option<VersionConsistency>,
     #[serde(rename = "hostname", default, skip_serializing_if = "Option::is_none")]
     pub hostname: Option<String>,
     #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
-    #[serde(
-        rename = "workingDirectory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "workingDirectory", default, skip_serializing_if = "Option::is_none")]
     pub working_directory: Option<String>,
-    #[serde(
-        rename = "disableNetworking",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "disableNetworking", default, skip_serializing_if = "Option::is_none")]
     pub disable_networking: Option<bool>,
-    #[serde(
-        rename = "privileged",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "privileged", default, skip_serializing_if = "Option::is_none")]
     pub privileged: Option<bool>,
-    #[serde(
-        rename = "readonlyRootFilesystem",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "readonlyRootFilesystem", default, skip_serializing_if = "Option::is_none")]
     pub readonly_root_filesystem: Option<bool>,
-    #[serde(
-        rename = "dnsServers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "dnsServers", default, skip_serializing_if = "Option::is_none")]
     pub dns_servers: Option<Vec<String>>,
-    #[serde(
-        rename = "dnsSearchDomains",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "dnsSearchDomains", default, skip_serializing_if = "Option::is_none")]
     pub dns_search_domains: Option<Vec<String>>,
-    #[serde(
-        rename = "extraHosts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "extraHosts", default, skip_serializing_if = "Option::is_none")]
     pub extra_hosts: Option<Vec<HostEntry>>,
-    #[serde(
-        rename = "dockerSecurityOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "dockerSecurityOptions", default, skip_serializing_if = "Option::is_none")]
     pub docker_security_options: Option<Vec<String>>,
-    #[serde(
-        rename = "interactive",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "interactive", default, skip_serializing_if = "Option::is_none")]
     pub interactive: Option<bool>,
-    #[serde(
-        rename = "pseudoTerminal",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pseudoTerminal", default, skip_serializing_if = "Option::is_none")]
     pub pseudo_terminal: Option<bool>,
-    #[serde(
-        rename = "dockerLabels",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "dockerLabels", default, skip_serializing_if = "Option::is_none")]
     pub docker_labels: Option<BTreeMap<String, String>>,
     #[serde(rename = "ulimits", default, skip_serializing_if = "Option::is_none")]
     pub ulimits: Option<Vec<Ulimit>>,
-    #[serde(
-        rename = "logConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "logConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub log_configuration: Option<LogConfiguration>,
-    #[serde(
-        rename = "healthCheck",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "healthCheck", default, skip_serializing_if = "Option::is_none")]
     pub health_check: Option<HealthCheck>,
-    #[serde(
-        rename = "systemControls",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "systemControls", default, skip_serializing_if = "Option::is_none")]
     pub system_controls: Option<Vec<SystemControl>>,
-    #[serde(
-        rename = "resourceRequirements",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceRequirements", default, skip_serializing_if = "Option::is_none")]
     pub resource_requirements: Option<Vec<ResourceRequirement>>,
-    #[serde(
-        rename = "firelensConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "firelensConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub firelens_configuration: Option<FirelensConfiguration>,
-    #[serde(
-        rename = "credentialSpecs",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "credentialSpecs", default, skip_serializing_if = "Option::is_none")]
     pub credential_specs: Option<Vec<String>>,
 }
 impl CheckRequired for ContainerDefinition {
@@ -1809,11 +1404,7 @@ impl CheckRequired for ContainerDefinition {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContainerDependency {
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
     #[serde(rename = "condition", default, skip_serializing_if = "Option::is_none")]
     pub condition: Option<ContainerCondition>,
@@ -1832,101 +1423,41 @@ impl CheckRequired for ContainerDependency {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContainerInstance {
-    #[serde(
-        rename = "containerInstanceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstanceArn", default, skip_serializing_if = "Option::is_none")]
     pub container_instance_arn: Option<String>,
-    #[serde(
-        rename = "ec2InstanceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2InstanceId", default, skip_serializing_if = "Option::is_none")]
     pub ec2_instance_id: Option<String>,
-    #[serde(
-        rename = "capacityProviderName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderName", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_name: Option<String>,
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
-    #[serde(
-        rename = "versionInfo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "versionInfo", default, skip_serializing_if = "Option::is_none")]
     pub version_info: Option<VersionInfo>,
-    #[serde(
-        rename = "remainingResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "remainingResources", default, skip_serializing_if = "Option::is_none")]
     pub remaining_resources: Option<Vec<Resource>>,
-    #[serde(
-        rename = "registeredResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "registeredResources", default, skip_serializing_if = "Option::is_none")]
     pub registered_resources: Option<Vec<Resource>>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "statusReason",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
-    #[serde(
-        rename = "agentConnected",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "agentConnected", default, skip_serializing_if = "Option::is_none")]
     pub agent_connected: Option<bool>,
-    #[serde(
-        rename = "runningTasksCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runningTasksCount", default, skip_serializing_if = "Option::is_none")]
     pub running_tasks_count: Option<i32>,
-    #[serde(
-        rename = "pendingTasksCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pendingTasksCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_tasks_count: Option<i32>,
-    #[serde(
-        rename = "agentUpdateStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "agentUpdateStatus", default, skip_serializing_if = "Option::is_none")]
     pub agent_update_status: Option<AgentUpdateStatus>,
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
-    #[serde(
-        rename = "registeredAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "registeredAt", default, skip_serializing_if = "Option::is_none")]
     pub registered_at: Option<f64>,
-    #[serde(
-        rename = "attachments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attachments", default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    #[serde(
-        rename = "healthStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "healthStatus", default, skip_serializing_if = "Option::is_none")]
     pub health_status: Option<ContainerInstanceHealthStatus>,
 }
 impl CheckRequired for ContainerInstance {
@@ -1964,10 +1495,8 @@ pub enum ContainerInstanceField {
     ContainerInstanceHealth,
 }
 impl ContainerInstanceField {
-    pub const ALL: &'static [ContainerInstanceField] = &[
-        ContainerInstanceField::Tags,
-        ContainerInstanceField::ContainerInstanceHealth,
-    ];
+    pub const ALL: &'static [ContainerInstanceField] =
+        &[ContainerInstanceField::Tags, ContainerInstanceField::ContainerInstanceHealth];
     pub fn as_str(&self) -> &'static str {
         match self {
             ContainerInstanceField::Tags => "TAGS",
@@ -1975,10 +1504,7 @@ impl ContainerInstanceField {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ContainerInstanceField {
@@ -1989,11 +1515,7 @@ impl std::fmt::Display for ContainerInstanceField {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContainerInstanceHealthStatus {
-    #[serde(
-        rename = "overallStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "overallStatus", default, skip_serializing_if = "Option::is_none")]
     pub overall_status: Option<InstanceHealthCheckState>,
     #[serde(rename = "details", default, skip_serializing_if = "Option::is_none")]
     pub details: Option<Vec<InstanceHealthCheckResult>>,
@@ -2038,10 +1560,7 @@ impl ContainerInstanceStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ContainerInstanceStatus {
@@ -2056,33 +1575,17 @@ pub struct ContainerOverride {
     pub name: Option<String>,
     #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
     pub command: Option<Vec<String>>,
-    #[serde(
-        rename = "environment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "environment", default, skip_serializing_if = "Option::is_none")]
     pub environment: Option<Vec<KeyValuePair>>,
-    #[serde(
-        rename = "environmentFiles",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "environmentFiles", default, skip_serializing_if = "Option::is_none")]
     pub environment_files: Option<Vec<EnvironmentFile>>,
     #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<i32>,
     #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<i32>,
-    #[serde(
-        rename = "memoryReservation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "memoryReservation", default, skip_serializing_if = "Option::is_none")]
     pub memory_reservation: Option<i32>,
-    #[serde(
-        rename = "resourceRequirements",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceRequirements", default, skip_serializing_if = "Option::is_none")]
     pub resource_requirements: Option<Vec<ResourceRequirement>>,
 }
 impl CheckRequired for ContainerOverride {
@@ -2104,17 +1607,9 @@ impl CheckRequired for ContainerOverride {
 pub struct ContainerRestartPolicy {
     #[serde(rename = "enabled", default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
-    #[serde(
-        rename = "ignoredExitCodes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ignoredExitCodes", default, skip_serializing_if = "Option::is_none")]
     pub ignored_exit_codes: Option<Vec<i32>>,
-    #[serde(
-        rename = "restartAttemptPeriod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "restartAttemptPeriod", default, skip_serializing_if = "Option::is_none")]
     pub restart_attempt_period: Option<i32>,
 }
 impl CheckRequired for ContainerRestartPolicy {
@@ -2128,27 +1623,15 @@ impl CheckRequired for ContainerRestartPolicy {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContainerStateChange {
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
-    #[serde(
-        rename = "imageDigest",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "imageDigest", default, skip_serializing_if = "Option::is_none")]
     pub image_digest: Option<String>,
     #[serde(rename = "runtimeId", default, skip_serializing_if = "Option::is_none")]
     pub runtime_id: Option<String>,
     #[serde(rename = "exitCode", default, skip_serializing_if = "Option::is_none")]
     pub exit_code: Option<i32>,
-    #[serde(
-        rename = "networkBindings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkBindings", default, skip_serializing_if = "Option::is_none")]
     pub network_bindings: Option<Vec<NetworkBinding>>,
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
@@ -2174,11 +1657,8 @@ pub enum CpuManufacturer {
     AmazonWebServices,
 }
 impl CpuManufacturer {
-    pub const ALL: &'static [CpuManufacturer] = &[
-        CpuManufacturer::Intel,
-        CpuManufacturer::Amd,
-        CpuManufacturer::AmazonWebServices,
-    ];
+    pub const ALL: &'static [CpuManufacturer] =
+        &[CpuManufacturer::Intel, CpuManufacturer::Amd, CpuManufacturer::AmazonWebServices];
     pub fn as_str(&self) -> &'static str {
         match self {
             CpuManufacturer::Intel => "intel",
@@ -2187,10 +1667,7 @@ impl CpuManufacturer {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for CpuManufacturer {
@@ -2205,17 +1682,9 @@ pub struct CreateCapacityProviderRequest {
     pub name: Option<String>,
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "autoScalingGroupProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
     pub auto_scaling_group_provider: Option<AutoScalingGroupProvider>,
-    #[serde(
-        rename = "managedInstancesProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
     pub managed_instances_provider: Option<CreateManagedInstancesProviderConfiguration>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -2240,11 +1709,7 @@ impl CheckRequired for CreateCapacityProviderRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateCapacityProviderResponse {
-    #[serde(
-        rename = "capacityProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider: Option<CapacityProvider>,
 }
 impl CheckRequired for CreateCapacityProviderResponse {
@@ -2258,39 +1723,19 @@ impl CheckRequired for CreateCapacityProviderResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateClusterRequest {
-    #[serde(
-        rename = "clusterName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterName", default, skip_serializing_if = "Option::is_none")]
     pub cluster_name: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
     #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Vec<ClusterSetting>>,
-    #[serde(
-        rename = "configuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "configuration", default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<ClusterConfiguration>,
-    #[serde(
-        rename = "capacityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
     pub capacity_providers: Option<Vec<String>>,
-    #[serde(
-        rename = "defaultCapacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "defaultCapacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    #[serde(
-        rename = "serviceConnectDefaults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectDefaults", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_defaults: Option<ClusterServiceConnectDefaultsRequest>,
 }
 impl CheckRequired for CreateClusterRequest {
@@ -2305,10 +1750,7 @@ impl CheckRequired for CreateClusterRequest {
             value.check_required(&crate::required::join(path, "configuration"))?;
         }
         if let Some(value) = &self.default_capacity_provider_strategy {
-            value.check_required(&crate::required::join(
-                path,
-                "defaultCapacityProviderStrategy",
-            ))?;
+            value.check_required(&crate::required::join(path, "defaultCapacityProviderStrategy"))?;
         }
         if let Some(value) = &self.service_connect_defaults {
             value.check_required(&crate::required::join(path, "serviceConnectDefaults"))?;
@@ -2333,35 +1775,15 @@ impl CheckRequired for CreateClusterResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CreateManagedInstancesProviderConfiguration {
-    #[serde(
-        rename = "infrastructureRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "infrastructureRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_role_arn: Option<String>,
-    #[serde(
-        rename = "instanceLaunchTemplate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceLaunchTemplate", default, skip_serializing_if = "Option::is_none")]
     pub instance_launch_template: Option<InstanceLaunchTemplate>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateMITags>,
-    #[serde(
-        rename = "infrastructureOptimization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_optimization: Option<InfrastructureOptimization>,
-    #[serde(
-        rename = "autoRepairConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub auto_repair_configuration: Option<AutoRepairConfiguration>,
 }
 impl CheckRequired for CreateManagedInstancesProviderConfiguration {
@@ -2389,147 +1811,55 @@ impl CheckRequired for CreateManagedInstancesProviderConfiguration {
 pub struct CreateServiceRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "serviceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceName", default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    #[serde(
-        rename = "availabilityZoneRebalancing",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "availabilityZoneRebalancing", default, skip_serializing_if = "Option::is_none")]
     pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
-    #[serde(
-        rename = "loadBalancers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "loadBalancers", default, skip_serializing_if = "Option::is_none")]
     pub load_balancers: Option<Vec<LoadBalancer>>,
-    #[serde(
-        rename = "serviceRegistries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceRegistries", default, skip_serializing_if = "Option::is_none")]
     pub service_registries: Option<Vec<ServiceRegistry>>,
-    #[serde(
-        rename = "desiredCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "desiredCount", default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<i32>,
-    #[serde(
-        rename = "clientToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    #[serde(
-        rename = "capacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    #[serde(
-        rename = "platformVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
     #[serde(rename = "role", default, skip_serializing_if = "Option::is_none")]
     pub role: Option<String>,
-    #[serde(
-        rename = "deploymentConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub deployment_configuration: Option<DeploymentConfiguration>,
-    #[serde(
-        rename = "placementConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementConstraints", default, skip_serializing_if = "Option::is_none")]
     pub placement_constraints: Option<Vec<PlacementConstraint>>,
-    #[serde(
-        rename = "placementStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementStrategy", default, skip_serializing_if = "Option::is_none")]
     pub placement_strategy: Option<Vec<PlacementStrategy>>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
-    #[serde(
-        rename = "healthCheckGracePeriodSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "healthCheckGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
     pub health_check_grace_period_seconds: Option<i32>,
-    #[serde(
-        rename = "schedulingStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "schedulingStrategy", default, skip_serializing_if = "Option::is_none")]
     pub scheduling_strategy: Option<SchedulingStrategy>,
-    #[serde(
-        rename = "deploymentController",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentController", default, skip_serializing_if = "Option::is_none")]
     pub deployment_controller: Option<DeploymentController>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    #[serde(
-        rename = "enableECSManagedTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
     pub enable_ecs_managed_tags: Option<bool>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateTags>,
-    #[serde(
-        rename = "enableExecuteCommand",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
-    #[serde(
-        rename = "serviceConnectConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
-    #[serde(
-        rename = "volumeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
-    #[serde(
-        rename = "vpcLatticeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "vpcLatticeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
 }
 impl CheckRequired for CreateServiceRequest {
@@ -2595,11 +1925,7 @@ impl CheckRequired for CreateServiceResponse {
 pub struct DeleteAccountSettingRequest {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<SettingName>,
-    #[serde(
-        rename = "principalArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
     pub principal_arn: Option<String>,
 }
 impl CheckRequired for DeleteAccountSettingRequest {
@@ -2629,11 +1955,7 @@ impl CheckRequired for DeleteAccountSettingResponse {
 pub struct DeleteAttributesRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
 }
 impl CheckRequired for DeleteAttributesRequest {
@@ -2650,11 +1972,7 @@ impl CheckRequired for DeleteAttributesRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteAttributesResponse {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
 }
 impl CheckRequired for DeleteAttributesResponse {
@@ -2668,11 +1986,7 @@ impl CheckRequired for DeleteAttributesResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteCapacityProviderRequest {
-    #[serde(
-        rename = "capacityProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider: Option<String>,
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -2688,11 +2002,7 @@ impl CheckRequired for DeleteCapacityProviderRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteCapacityProviderResponse {
-    #[serde(
-        rename = "capacityProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider: Option<CapacityProvider>,
 }
 impl CheckRequired for DeleteCapacityProviderResponse {
@@ -2766,11 +2076,7 @@ impl CheckRequired for DeleteServiceResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteTaskDefinitionsRequest {
-    #[serde(
-        rename = "taskDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinitions", default, skip_serializing_if = "Option::is_none")]
     pub task_definitions: Option<Vec<String>>,
 }
 impl CheckRequired for DeleteTaskDefinitionsRequest {
@@ -2784,11 +2090,7 @@ impl CheckRequired for DeleteTaskDefinitionsRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteTaskDefinitionsResponse {
-    #[serde(
-        rename = "taskDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinitions", default, skip_serializing_if = "Option::is_none")]
     pub task_definitions: Option<Vec<TaskDefinition>>,
     #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<Failure>>,
@@ -2811,111 +2113,43 @@ pub struct Deployment {
     pub id: Option<String>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    #[serde(
-        rename = "desiredCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "desiredCount", default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<i32>,
-    #[serde(
-        rename = "pendingCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pendingCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<i32>,
-    #[serde(
-        rename = "runningCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runningCount", default, skip_serializing_if = "Option::is_none")]
     pub running_count: Option<i32>,
-    #[serde(
-        rename = "failedTasks",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "failedTasks", default, skip_serializing_if = "Option::is_none")]
     pub failed_tasks: Option<i32>,
     #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<f64>,
     #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<f64>,
-    #[serde(
-        rename = "capacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    #[serde(
-        rename = "platformVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
-    #[serde(
-        rename = "platformFamily",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformFamily", default, skip_serializing_if = "Option::is_none")]
     pub platform_family: Option<String>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
-    #[serde(
-        rename = "rolloutState",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "rolloutState", default, skip_serializing_if = "Option::is_none")]
     pub rollout_state: Option<DeploymentRolloutState>,
-    #[serde(
-        rename = "rolloutStateReason",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "rolloutStateReason", default, skip_serializing_if = "Option::is_none")]
     pub rollout_state_reason: Option<String>,
-    #[serde(
-        rename = "serviceConnectConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
-    #[serde(
-        rename = "serviceConnectResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectResources", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_resources: Option<Vec<ServiceConnectServiceResource>>,
-    #[serde(
-        rename = "volumeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
-    #[serde(
-        rename = "fargateEphemeralStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fargateEphemeralStorage", default, skip_serializing_if = "Option::is_none")]
     pub fargate_ephemeral_storage: Option<DeploymentEphemeralStorage>,
-    #[serde(
-        rename = "vpcLatticeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "vpcLatticeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
 }
 impl CheckRequired for Deployment {
@@ -2947,11 +2181,7 @@ impl CheckRequired for Deployment {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentAlarms {
-    #[serde(
-        rename = "alarmNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "alarmNames", default, skip_serializing_if = "Option::is_none")]
     pub alarm_names: Option<Vec<String>>,
     #[serde(rename = "rollback", default, skip_serializing_if = "Option::is_none")]
     pub rollback: Option<bool>,
@@ -2994,51 +2224,23 @@ impl CheckRequired for DeploymentCircuitBreaker {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentConfiguration {
-    #[serde(
-        rename = "deploymentCircuitBreaker",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentCircuitBreaker", default, skip_serializing_if = "Option::is_none")]
     pub deployment_circuit_breaker: Option<DeploymentCircuitBreaker>,
-    #[serde(
-        rename = "maximumPercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maximumPercent", default, skip_serializing_if = "Option::is_none")]
     pub maximum_percent: Option<i32>,
-    #[serde(
-        rename = "minimumHealthyPercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "minimumHealthyPercent", default, skip_serializing_if = "Option::is_none")]
     pub minimum_healthy_percent: Option<i32>,
     #[serde(rename = "alarms", default, skip_serializing_if = "Option::is_none")]
     pub alarms: Option<DeploymentAlarms>,
     #[serde(rename = "strategy", default, skip_serializing_if = "Option::is_none")]
     pub strategy: Option<DeploymentStrategy>,
-    #[serde(
-        rename = "bakeTimeInMinutes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "bakeTimeInMinutes", default, skip_serializing_if = "Option::is_none")]
     pub bake_time_in_minutes: Option<i32>,
-    #[serde(
-        rename = "lifecycleHooks",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lifecycleHooks", default, skip_serializing_if = "Option::is_none")]
     pub lifecycle_hooks: Option<Vec<DeploymentLifecycleHook>>,
-    #[serde(
-        rename = "linearConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "linearConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub linear_configuration: Option<LinearConfiguration>,
-    #[serde(
-        rename = "canaryConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "canaryConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub canary_configuration: Option<CanaryConfiguration>,
 }
 impl CheckRequired for DeploymentConfiguration {
@@ -3086,11 +2288,8 @@ pub enum DeploymentControllerType {
     External,
 }
 impl DeploymentControllerType {
-    pub const ALL: &'static [DeploymentControllerType] = &[
-        DeploymentControllerType::Ecs,
-        DeploymentControllerType::CodeDeploy,
-        DeploymentControllerType::External,
-    ];
+    pub const ALL: &'static [DeploymentControllerType] =
+        &[DeploymentControllerType::Ecs, DeploymentControllerType::CodeDeploy, DeploymentControllerType::External];
     pub fn as_str(&self) -> &'static str {
         match self {
             DeploymentControllerType::Ecs => "ECS",
@@ -3099,10 +2298,7 @@ impl DeploymentControllerType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DeploymentControllerType {
@@ -3124,37 +2320,17 @@ impl CheckRequired for DeploymentEphemeralStorage {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentLifecycleHook {
-    #[serde(
-        rename = "targetType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetType", default, skip_serializing_if = "Option::is_none")]
     pub target_type: Option<DeploymentLifecycleHookTargetType>,
-    #[serde(
-        rename = "hookTargetArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "hookTargetArn", default, skip_serializing_if = "Option::is_none")]
     pub hook_target_arn: Option<String>,
     #[serde(rename = "roleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    #[serde(
-        rename = "lifecycleStages",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lifecycleStages", default, skip_serializing_if = "Option::is_none")]
     pub lifecycle_stages: Option<Vec<DeploymentLifecycleHookStage>>,
-    #[serde(
-        rename = "hookDetails",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "hookDetails", default, skip_serializing_if = "Option::is_none")]
     pub hook_details: Option<HookDetails>,
-    #[serde(
-        rename = "timeoutConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "timeoutConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub timeout_configuration: Option<DeploymentLifecycleHookTimeoutConfiguration>,
 }
 impl CheckRequired for DeploymentLifecycleHook {
@@ -3177,10 +2353,8 @@ pub enum DeploymentLifecycleHookAction {
     Continue,
 }
 impl DeploymentLifecycleHookAction {
-    pub const ALL: &'static [DeploymentLifecycleHookAction] = &[
-        DeploymentLifecycleHookAction::Rollback,
-        DeploymentLifecycleHookAction::Continue,
-    ];
+    pub const ALL: &'static [DeploymentLifecycleHookAction] =
+        &[DeploymentLifecycleHookAction::Rollback, DeploymentLifecycleHookAction::Continue];
     pub fn as_str(&self) -> &'static str {
         match self {
             DeploymentLifecycleHookAction::Rollback => "ROLLBACK",
@@ -3188,10 +2362,7 @@ impl DeploymentLifecycleHookAction {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DeploymentLifecycleHookAction {
@@ -3237,20 +2408,13 @@ impl DeploymentLifecycleHookStage {
             DeploymentLifecycleHookStage::PostScaleUp => "POST_SCALE_UP",
             DeploymentLifecycleHookStage::TestTrafficShift => "TEST_TRAFFIC_SHIFT",
             DeploymentLifecycleHookStage::PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
-            DeploymentLifecycleHookStage::PreProductionTrafficShift => {
-                "PRE_PRODUCTION_TRAFFIC_SHIFT"
-            }
+            DeploymentLifecycleHookStage::PreProductionTrafficShift => "PRE_PRODUCTION_TRAFFIC_SHIFT",
             DeploymentLifecycleHookStage::ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
-            DeploymentLifecycleHookStage::PostProductionTrafficShift => {
-                "POST_PRODUCTION_TRAFFIC_SHIFT"
-            }
+            DeploymentLifecycleHookStage::PostProductionTrafficShift => "POST_PRODUCTION_TRAFFIC_SHIFT",
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DeploymentLifecycleHookStage {
@@ -3267,10 +2431,8 @@ pub enum DeploymentLifecycleHookTargetType {
     Pause,
 }
 impl DeploymentLifecycleHookTargetType {
-    pub const ALL: &'static [DeploymentLifecycleHookTargetType] = &[
-        DeploymentLifecycleHookTargetType::AwsLambda,
-        DeploymentLifecycleHookTargetType::Pause,
-    ];
+    pub const ALL: &'static [DeploymentLifecycleHookTargetType] =
+        &[DeploymentLifecycleHookTargetType::AwsLambda, DeploymentLifecycleHookTargetType::Pause];
     pub fn as_str(&self) -> &'static str {
         match self {
             DeploymentLifecycleHookTargetType::AwsLambda => "AWS_LAMBDA",
@@ -3278,10 +2440,7 @@ impl DeploymentLifecycleHookTargetType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DeploymentLifecycleHookTargetType {
@@ -3292,11 +2451,7 @@ impl std::fmt::Display for DeploymentLifecycleHookTargetType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeploymentLifecycleHookTimeoutConfiguration {
-    #[serde(
-        rename = "timeoutInMinutes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "timeoutInMinutes", default, skip_serializing_if = "Option::is_none")]
     pub timeout_in_minutes: Option<i32>,
     #[serde(rename = "action", default, skip_serializing_if = "Option::is_none")]
     pub action: Option<DeploymentLifecycleHookAction>,
@@ -3317,11 +2472,8 @@ pub enum DeploymentRolloutState {
     InProgress,
 }
 impl DeploymentRolloutState {
-    pub const ALL: &'static [DeploymentRolloutState] = &[
-        DeploymentRolloutState::Completed,
-        DeploymentRolloutState::Failed,
-        DeploymentRolloutState::InProgress,
-    ];
+    pub const ALL: &'static [DeploymentRolloutState] =
+        &[DeploymentRolloutState::Completed, DeploymentRolloutState::Failed, DeploymentRolloutState::InProgress];
     pub fn as_str(&self) -> &'static str {
         match self {
             DeploymentRolloutState::Completed => "COMPLETED",
@@ -3330,10 +2482,7 @@ impl DeploymentRolloutState {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DeploymentRolloutState {
@@ -3369,10 +2518,7 @@ impl DeploymentStrategy {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DeploymentStrategy {
@@ -3385,11 +2531,7 @@ impl std::fmt::Display for DeploymentStrategy {
 pub struct DeregisterContainerInstanceRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "containerInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstance", default, skip_serializing_if = "Option::is_none")]
     pub container_instance: Option<String>,
     #[serde(rename = "force", default, skip_serializing_if = "Option::is_none")]
     pub force: Option<bool>,
@@ -3405,11 +2547,7 @@ impl CheckRequired for DeregisterContainerInstanceRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeregisterContainerInstanceResponse {
-    #[serde(
-        rename = "containerInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstance", default, skip_serializing_if = "Option::is_none")]
     pub container_instance: Option<ContainerInstance>,
 }
 impl CheckRequired for DeregisterContainerInstanceResponse {
@@ -3423,11 +2561,7 @@ impl CheckRequired for DeregisterContainerInstanceResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeregisterTaskDefinitionRequest {
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
 }
 impl CheckRequired for DeregisterTaskDefinitionRequest {
@@ -3441,11 +2575,7 @@ impl CheckRequired for DeregisterTaskDefinitionRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeregisterTaskDefinitionResponse {
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<TaskDefinition>,
 }
 impl CheckRequired for DeregisterTaskDefinitionResponse {
@@ -3459,21 +2589,13 @@ impl CheckRequired for DeregisterTaskDefinitionResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeCapacityProvidersRequest {
-    #[serde(
-        rename = "capacityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
     pub capacity_providers: Option<Vec<String>>,
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
     #[serde(rename = "include", default, skip_serializing_if = "Option::is_none")]
     pub include: Option<Vec<CapacityProviderField>>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -3486,11 +2608,7 @@ impl CheckRequired for DescribeCapacityProvidersRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeCapacityProvidersResponse {
-    #[serde(
-        rename = "capacityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
     pub capacity_providers: Option<Vec<CapacityProvider>>,
     #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<Failure>>,
@@ -3545,11 +2663,7 @@ impl CheckRequired for DescribeClustersResponse {
 pub struct DescribeContainerInstancesRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "containerInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstances", default, skip_serializing_if = "Option::is_none")]
     pub container_instances: Option<Vec<String>>,
     #[serde(rename = "include", default, skip_serializing_if = "Option::is_none")]
     pub include: Option<Vec<ContainerInstanceField>>,
@@ -3565,11 +2679,7 @@ impl CheckRequired for DescribeContainerInstancesRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeContainerInstancesResponse {
-    #[serde(
-        rename = "containerInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstances", default, skip_serializing_if = "Option::is_none")]
     pub container_instances: Option<Vec<ContainerInstance>>,
     #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<Failure>>,
@@ -3625,11 +2735,7 @@ impl CheckRequired for DescribeServicesResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeTaskDefinitionRequest {
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
     #[serde(rename = "include", default, skip_serializing_if = "Option::is_none")]
     pub include: Option<Vec<TaskDefinitionField>>,
@@ -3645,11 +2751,7 @@ impl CheckRequired for DescribeTaskDefinitionRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeTaskDefinitionResponse {
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<TaskDefinition>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -3713,11 +2815,7 @@ pub enum DesiredStatus {
     Stopped,
 }
 impl DesiredStatus {
-    pub const ALL: &'static [DesiredStatus] = &[
-        DesiredStatus::Running,
-        DesiredStatus::Pending,
-        DesiredStatus::Stopped,
-    ];
+    pub const ALL: &'static [DesiredStatus] = &[DesiredStatus::Running, DesiredStatus::Pending, DesiredStatus::Stopped];
     pub fn as_str(&self) -> &'static str {
         match self {
             DesiredStatus::Running => "RUNNING",
@@ -3726,10 +2824,7 @@ impl DesiredStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DesiredStatus {
@@ -3742,17 +2837,9 @@ impl std::fmt::Display for DesiredStatus {
 pub struct Device {
     #[serde(rename = "hostPath", default, skip_serializing_if = "Option::is_none")]
     pub host_path: Option<String>,
-    #[serde(
-        rename = "containerPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPath", default, skip_serializing_if = "Option::is_none")]
     pub container_path: Option<String>,
-    #[serde(
-        rename = "permissions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "permissions", default, skip_serializing_if = "Option::is_none")]
     pub permissions: Option<Vec<DeviceCgroupPermission>>,
 }
 impl CheckRequired for Device {
@@ -3774,11 +2861,8 @@ pub enum DeviceCgroupPermission {
     Mknod,
 }
 impl DeviceCgroupPermission {
-    pub const ALL: &'static [DeviceCgroupPermission] = &[
-        DeviceCgroupPermission::Read,
-        DeviceCgroupPermission::Write,
-        DeviceCgroupPermission::Mknod,
-    ];
+    pub const ALL: &'static [DeviceCgroupPermission] =
+        &[DeviceCgroupPermission::Read, DeviceCgroupPermission::Write, DeviceCgroupPermission::Mknod];
     pub fn as_str(&self) -> &'static str {
         match self {
             DeviceCgroupPermission::Read => "read",
@@ -3787,10 +2871,7 @@ impl DeviceCgroupPermission {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for DeviceCgroupPermission {
@@ -3801,11 +2882,7 @@ impl std::fmt::Display for DeviceCgroupPermission {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DiscoverPollEndpointRequest {
-    #[serde(
-        rename = "containerInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstance", default, skip_serializing_if = "Option::is_none")]
     pub container_instance: Option<String>,
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -3820,17 +2897,9 @@ impl CheckRequired for DiscoverPollEndpointRequest {
 pub struct DiscoverPollEndpointResponse {
     #[serde(rename = "endpoint", default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
-    #[serde(
-        rename = "telemetryEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "telemetryEndpoint", default, skip_serializing_if = "Option::is_none")]
     pub telemetry_endpoint: Option<String>,
-    #[serde(
-        rename = "serviceConnectEndpoint",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectEndpoint", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_endpoint: Option<String>,
 }
 impl CheckRequired for DiscoverPollEndpointResponse {
@@ -3843,19 +2912,11 @@ impl CheckRequired for DiscoverPollEndpointResponse {
 pub struct DockerVolumeConfiguration {
     #[serde(rename = "scope", default, skip_serializing_if = "Option::is_none")]
     pub scope: Option<Scope>,
-    #[serde(
-        rename = "autoprovision",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoprovision", default, skip_serializing_if = "Option::is_none")]
     pub autoprovision: Option<bool>,
     #[serde(rename = "driver", default, skip_serializing_if = "Option::is_none")]
     pub driver: Option<String>,
-    #[serde(
-        rename = "driverOpts",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "driverOpts", default, skip_serializing_if = "Option::is_none")]
     pub driver_opts: Option<BTreeMap<String, String>>,
     #[serde(rename = "labels", default, skip_serializing_if = "Option::is_none")]
     pub labels: Option<BTreeMap<String, String>>,
@@ -3879,10 +2940,7 @@ impl EBSResourceType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for EBSResourceType {
@@ -3893,19 +2951,11 @@ impl std::fmt::Display for EBSResourceType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EBSTagSpecification {
-    #[serde(
-        rename = "resourceType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceType", default, skip_serializing_if = "Option::is_none")]
     pub resource_type: Option<EBSResourceType>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateTags>,
 }
 impl CheckRequired for EBSTagSpecification {
@@ -3922,11 +2972,7 @@ impl CheckRequired for EBSTagSpecification {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EFSAuthorizationConfig {
-    #[serde(
-        rename = "accessPointId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "accessPointId", default, skip_serializing_if = "Option::is_none")]
     pub access_point_id: Option<String>,
     #[serde(rename = "iam", default, skip_serializing_if = "Option::is_none")]
     pub iam: Option<EFSAuthorizationConfigIAM>,
@@ -3945,10 +2991,8 @@ pub enum EFSAuthorizationConfigIAM {
     Disabled,
 }
 impl EFSAuthorizationConfigIAM {
-    pub const ALL: &'static [EFSAuthorizationConfigIAM] = &[
-        EFSAuthorizationConfigIAM::Enabled,
-        EFSAuthorizationConfigIAM::Disabled,
-    ];
+    pub const ALL: &'static [EFSAuthorizationConfigIAM] =
+        &[EFSAuthorizationConfigIAM::Enabled, EFSAuthorizationConfigIAM::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             EFSAuthorizationConfigIAM::Enabled => "ENABLED",
@@ -3956,10 +3000,7 @@ impl EFSAuthorizationConfigIAM {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for EFSAuthorizationConfigIAM {
@@ -3976,10 +3017,7 @@ pub enum EFSTransitEncryption {
     Disabled,
 }
 impl EFSTransitEncryption {
-    pub const ALL: &'static [EFSTransitEncryption] = &[
-        EFSTransitEncryption::Enabled,
-        EFSTransitEncryption::Disabled,
-    ];
+    pub const ALL: &'static [EFSTransitEncryption] = &[EFSTransitEncryption::Enabled, EFSTransitEncryption::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             EFSTransitEncryption::Enabled => "ENABLED",
@@ -3987,10 +3025,7 @@ impl EFSTransitEncryption {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for EFSTransitEncryption {
@@ -4001,35 +3036,15 @@ impl std::fmt::Display for EFSTransitEncryption {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct EFSVolumeConfiguration {
-    #[serde(
-        rename = "fileSystemId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fileSystemId", default, skip_serializing_if = "Option::is_none")]
     pub file_system_id: Option<String>,
-    #[serde(
-        rename = "rootDirectory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "rootDirectory", default, skip_serializing_if = "Option::is_none")]
     pub root_directory: Option<String>,
-    #[serde(
-        rename = "transitEncryption",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "transitEncryption", default, skip_serializing_if = "Option::is_none")]
     pub transit_encryption: Option<EFSTransitEncryption>,
-    #[serde(
-        rename = "transitEncryptionPort",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "transitEncryptionPort", default, skip_serializing_if = "Option::is_none")]
     pub transit_encryption_port: Option<i32>,
-    #[serde(
-        rename = "authorizationConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "authorizationConfig", default, skip_serializing_if = "Option::is_none")]
     pub authorization_config: Option<EFSAuthorizationConfig>,
 }
 impl CheckRequired for EFSVolumeConfiguration {
@@ -4076,10 +3091,7 @@ impl EnvironmentFileType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for EnvironmentFileType {
@@ -4108,11 +3120,7 @@ pub struct ExecuteCommandConfiguration {
     pub kms_key_id: Option<String>,
     #[serde(rename = "logging", default, skip_serializing_if = "Option::is_none")]
     pub logging: Option<ExecuteCommandLogging>,
-    #[serde(
-        rename = "logConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "logConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub log_configuration: Option<ExecuteCommandLogConfiguration>,
 }
 impl CheckRequired for ExecuteCommandConfiguration {
@@ -4126,35 +3134,15 @@ impl CheckRequired for ExecuteCommandConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ExecuteCommandLogConfiguration {
-    #[serde(
-        rename = "cloudWatchLogGroupName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cloudWatchLogGroupName", default, skip_serializing_if = "Option::is_none")]
     pub cloud_watch_log_group_name: Option<String>,
-    #[serde(
-        rename = "cloudWatchEncryptionEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cloudWatchEncryptionEnabled", default, skip_serializing_if = "Option::is_none")]
     pub cloud_watch_encryption_enabled: Option<bool>,
-    #[serde(
-        rename = "s3BucketName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "s3BucketName", default, skip_serializing_if = "Option::is_none")]
     pub s3_bucket_name: Option<String>,
-    #[serde(
-        rename = "s3EncryptionEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "s3EncryptionEnabled", default, skip_serializing_if = "Option::is_none")]
     pub s3_encryption_enabled: Option<bool>,
-    #[serde(
-        rename = "s3KeyPrefix",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "s3KeyPrefix", default, skip_serializing_if = "Option::is_none")]
     pub s3_key_prefix: Option<String>,
 }
 impl CheckRequired for ExecuteCommandLogConfiguration {
@@ -4173,11 +3161,8 @@ pub enum ExecuteCommandLogging {
     Override,
 }
 impl ExecuteCommandLogging {
-    pub const ALL: &'static [ExecuteCommandLogging] = &[
-        ExecuteCommandLogging::None,
-        ExecuteCommandLogging::Default,
-        ExecuteCommandLogging::Override,
-    ];
+    pub const ALL: &'static [ExecuteCommandLogging] =
+        &[ExecuteCommandLogging::None, ExecuteCommandLogging::Default, ExecuteCommandLogging::Override];
     pub fn as_str(&self) -> &'static str {
         match self {
             ExecuteCommandLogging::None => "NONE",
@@ -4186,10 +3171,7 @@ impl ExecuteCommandLogging {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ExecuteCommandLogging {
@@ -4200,11 +3182,7 @@ impl std::fmt::Display for ExecuteCommandLogging {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FSxWindowsFileServerAuthorizationConfig {
-    #[serde(
-        rename = "credentialsParameter",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "credentialsParameter", default, skip_serializing_if = "Option::is_none")]
     pub credentials_parameter: Option<String>,
     #[serde(rename = "domain", default, skip_serializing_if = "Option::is_none")]
     pub domain: Option<String>,
@@ -4223,23 +3201,11 @@ impl CheckRequired for FSxWindowsFileServerAuthorizationConfig {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FSxWindowsFileServerVolumeConfiguration {
-    #[serde(
-        rename = "fileSystemId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fileSystemId", default, skip_serializing_if = "Option::is_none")]
     pub file_system_id: Option<String>,
-    #[serde(
-        rename = "rootDirectory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "rootDirectory", default, skip_serializing_if = "Option::is_none")]
     pub root_directory: Option<String>,
-    #[serde(
-        rename = "authorizationConfig",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "authorizationConfig", default, skip_serializing_if = "Option::is_none")]
     pub authorization_config: Option<FSxWindowsFileServerAuthorizationConfig>,
 }
 impl CheckRequired for FSxWindowsFileServerVolumeConfiguration {
@@ -4299,10 +3265,8 @@ pub enum FirelensConfigurationType {
     Fluentbit,
 }
 impl FirelensConfigurationType {
-    pub const ALL: &'static [FirelensConfigurationType] = &[
-        FirelensConfigurationType::Fluentd,
-        FirelensConfigurationType::Fluentbit,
-    ];
+    pub const ALL: &'static [FirelensConfigurationType] =
+        &[FirelensConfigurationType::Fluentd, FirelensConfigurationType::Fluentbit];
     pub fn as_str(&self) -> &'static str {
         match self {
             FirelensConfigurationType::Fluentd => "fluentd",
@@ -4310,10 +3274,7 @@ impl FirelensConfigurationType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for FirelensConfigurationType {
@@ -4332,11 +3293,7 @@ pub struct HealthCheck {
     pub timeout: Option<i32>,
     #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
     pub retries: Option<i32>,
-    #[serde(
-        rename = "startPeriod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "startPeriod", default, skip_serializing_if = "Option::is_none")]
     pub start_period: Option<i32>,
 }
 impl CheckRequired for HealthCheck {
@@ -4358,11 +3315,7 @@ pub enum HealthStatus {
     Unknown,
 }
 impl HealthStatus {
-    pub const ALL: &'static [HealthStatus] = &[
-        HealthStatus::Healthy,
-        HealthStatus::Unhealthy,
-        HealthStatus::Unknown,
-    ];
+    pub const ALL: &'static [HealthStatus] = &[HealthStatus::Healthy, HealthStatus::Unhealthy, HealthStatus::Unknown];
     pub fn as_str(&self) -> &'static str {
         match self {
             HealthStatus::Healthy => "HEALTHY",
@@ -4371,10 +3324,7 @@ impl HealthStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for HealthStatus {
@@ -4412,11 +3362,7 @@ impl CheckRequired for HostEntry {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct HostVolumeProperties {
-    #[serde(
-        rename = "sourcePath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourcePath", default, skip_serializing_if = "Option::is_none")]
     pub source_path: Option<String>,
 }
 impl CheckRequired for HostVolumeProperties {
@@ -4427,17 +3373,9 @@ impl CheckRequired for HostVolumeProperties {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InferenceAccelerator {
-    #[serde(
-        rename = "deviceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deviceName", default, skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
-    #[serde(
-        rename = "deviceType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deviceType", default, skip_serializing_if = "Option::is_none")]
     pub device_type: Option<String>,
 }
 impl CheckRequired for InferenceAccelerator {
@@ -4454,17 +3392,9 @@ impl CheckRequired for InferenceAccelerator {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InferenceAcceleratorOverride {
-    #[serde(
-        rename = "deviceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deviceName", default, skip_serializing_if = "Option::is_none")]
     pub device_name: Option<String>,
-    #[serde(
-        rename = "deviceType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deviceType", default, skip_serializing_if = "Option::is_none")]
     pub device_type: Option<String>,
 }
 impl CheckRequired for InferenceAcceleratorOverride {
@@ -4475,11 +3405,7 @@ impl CheckRequired for InferenceAcceleratorOverride {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InfrastructureOptimization {
-    #[serde(
-        rename = "scaleInAfter",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "scaleInAfter", default, skip_serializing_if = "Option::is_none")]
     pub scale_in_after: Option<i32>,
 }
 impl CheckRequired for InfrastructureOptimization {
@@ -4496,8 +3422,7 @@ pub enum InstanceGeneration {
     Previous,
 }
 impl InstanceGeneration {
-    pub const ALL: &'static [InstanceGeneration] =
-        &[InstanceGeneration::Current, InstanceGeneration::Previous];
+    pub const ALL: &'static [InstanceGeneration] = &[InstanceGeneration::Current, InstanceGeneration::Previous];
     pub fn as_str(&self) -> &'static str {
         match self {
             InstanceGeneration::Current => "current",
@@ -4505,10 +3430,7 @@ impl InstanceGeneration {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for InstanceGeneration {
@@ -4523,23 +3445,11 @@ pub struct InstanceHealthCheckResult {
     pub r#type: Option<InstanceHealthCheckType>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<InstanceHealthCheckState>,
-    #[serde(
-        rename = "statusReason",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
     pub status_reason: Option<String>,
-    #[serde(
-        rename = "lastUpdated",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastUpdated", default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<f64>,
-    #[serde(
-        rename = "lastStatusChange",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastStatusChange", default, skip_serializing_if = "Option::is_none")]
     pub last_status_change: Option<f64>,
 }
 impl CheckRequired for InstanceHealthCheckResult {
@@ -4575,10 +3485,7 @@ impl InstanceHealthCheckState {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for InstanceHealthCheckState {
@@ -4610,10 +3517,7 @@ impl InstanceHealthCheckType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for InstanceHealthCheckType {
@@ -4624,65 +3528,25 @@ impl std::fmt::Display for InstanceHealthCheckType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstanceLaunchTemplate {
-    #[serde(
-        rename = "ec2InstanceProfileArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2InstanceProfileArn", default, skip_serializing_if = "Option::is_none")]
     pub ec2_instance_profile_arn: Option<String>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<ManagedInstancesNetworkConfiguration>,
-    #[serde(
-        rename = "storageConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub storage_configuration: Option<ManagedInstancesStorageConfiguration>,
-    #[serde(
-        rename = "localStorageConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "localStorageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub local_storage_configuration: Option<ManagedInstancesLocalStorageConfiguration>,
-    #[serde(
-        rename = "monitoring",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "monitoring", default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<ManagedInstancesMonitoringOptions>,
-    #[serde(
-        rename = "capacityOptionType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityOptionType", default, skip_serializing_if = "Option::is_none")]
     pub capacity_option_type: Option<CapacityOptionType>,
-    #[serde(
-        rename = "instanceMetadataTagsPropagation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceMetadataTagsPropagation", default, skip_serializing_if = "Option::is_none")]
     pub instance_metadata_tags_propagation: Option<bool>,
-    #[serde(
-        rename = "instanceRequirements",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceRequirements", default, skip_serializing_if = "Option::is_none")]
     pub instance_requirements: Option<InstanceRequirementsRequest>,
-    #[serde(
-        rename = "fipsEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fipsEnabled", default, skip_serializing_if = "Option::is_none")]
     pub fips_enabled: Option<bool>,
-    #[serde(
-        rename = "capacityReservations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityReservations", default, skip_serializing_if = "Option::is_none")]
     pub capacity_reservations: Option<CapacityReservationRequest>,
 }
 impl CheckRequired for InstanceLaunchTemplate {
@@ -4714,53 +3578,21 @@ impl CheckRequired for InstanceLaunchTemplate {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InstanceLaunchTemplateUpdate {
-    #[serde(
-        rename = "ec2InstanceProfileArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ec2InstanceProfileArn", default, skip_serializing_if = "Option::is_none")]
     pub ec2_instance_profile_arn: Option<String>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<ManagedInstancesNetworkConfiguration>,
-    #[serde(
-        rename = "storageConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "storageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub storage_configuration: Option<ManagedInstancesStorageConfiguration>,
-    #[serde(
-        rename = "instanceMetadataTagsPropagation",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceMetadataTagsPropagation", default, skip_serializing_if = "Option::is_none")]
     pub instance_metadata_tags_propagation: Option<bool>,
-    #[serde(
-        rename = "localStorageConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "localStorageConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub local_storage_configuration: Option<ManagedInstancesLocalStorageConfiguration>,
-    #[serde(
-        rename = "monitoring",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "monitoring", default, skip_serializing_if = "Option::is_none")]
     pub monitoring: Option<ManagedInstancesMonitoringOptions>,
-    #[serde(
-        rename = "instanceRequirements",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceRequirements", default, skip_serializing_if = "Option::is_none")]
     pub instance_requirements: Option<InstanceRequirementsRequest>,
-    #[serde(
-        rename = "capacityReservations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityReservations", default, skip_serializing_if = "Option::is_none")]
     pub capacity_reservations: Option<CapacityReservationRequest>,
 }
 impl CheckRequired for InstanceLaunchTemplateUpdate {
@@ -4790,127 +3622,47 @@ pub struct InstanceRequirementsRequest {
     pub v_cpu_count: Option<VCpuCountRangeRequest>,
     #[serde(rename = "memoryMiB", default, skip_serializing_if = "Option::is_none")]
     pub memory_mi_b: Option<MemoryMiBRequest>,
-    #[serde(
-        rename = "cpuManufacturers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cpuManufacturers", default, skip_serializing_if = "Option::is_none")]
     pub cpu_manufacturers: Option<Vec<CpuManufacturer>>,
-    #[serde(
-        rename = "memoryGiBPerVCpu",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "memoryGiBPerVCpu", default, skip_serializing_if = "Option::is_none")]
     pub memory_gi_b_per_v_cpu: Option<MemoryGiBPerVCpuRequest>,
-    #[serde(
-        rename = "excludedInstanceTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "excludedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
     pub excluded_instance_types: Option<Vec<String>>,
-    #[serde(
-        rename = "instanceGenerations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceGenerations", default, skip_serializing_if = "Option::is_none")]
     pub instance_generations: Option<Vec<InstanceGeneration>>,
-    #[serde(
-        rename = "spotMaxPricePercentageOverLowestPrice",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "spotMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
     pub spot_max_price_percentage_over_lowest_price: Option<i32>,
-    #[serde(
-        rename = "onDemandMaxPricePercentageOverLowestPrice",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "onDemandMaxPricePercentageOverLowestPrice", default, skip_serializing_if = "Option::is_none")]
     pub on_demand_max_price_percentage_over_lowest_price: Option<i32>,
     #[serde(rename = "bareMetal", default, skip_serializing_if = "Option::is_none")]
     pub bare_metal: Option<BareMetal>,
-    #[serde(
-        rename = "burstablePerformance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "burstablePerformance", default, skip_serializing_if = "Option::is_none")]
     pub burstable_performance: Option<BurstablePerformance>,
-    #[serde(
-        rename = "requireHibernateSupport",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "requireHibernateSupport", default, skip_serializing_if = "Option::is_none")]
     pub require_hibernate_support: Option<bool>,
-    #[serde(
-        rename = "networkInterfaceCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkInterfaceCount", default, skip_serializing_if = "Option::is_none")]
     pub network_interface_count: Option<NetworkInterfaceCountRequest>,
-    #[serde(
-        rename = "localStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "localStorage", default, skip_serializing_if = "Option::is_none")]
     pub local_storage: Option<LocalStorage>,
-    #[serde(
-        rename = "localStorageTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "localStorageTypes", default, skip_serializing_if = "Option::is_none")]
     pub local_storage_types: Option<Vec<LocalStorageType>>,
-    #[serde(
-        rename = "totalLocalStorageGB",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "totalLocalStorageGB", default, skip_serializing_if = "Option::is_none")]
     pub total_local_storage_gb: Option<TotalLocalStorageGBRequest>,
-    #[serde(
-        rename = "baselineEbsBandwidthMbps",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "baselineEbsBandwidthMbps", default, skip_serializing_if = "Option::is_none")]
     pub baseline_ebs_bandwidth_mbps: Option<BaselineEbsBandwidthMbpsRequest>,
-    #[serde(
-        rename = "acceleratorTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "acceleratorTypes", default, skip_serializing_if = "Option::is_none")]
     pub accelerator_types: Option<Vec<AcceleratorType>>,
-    #[serde(
-        rename = "acceleratorCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "acceleratorCount", default, skip_serializing_if = "Option::is_none")]
     pub accelerator_count: Option<AcceleratorCountRequest>,
-    #[serde(
-        rename = "acceleratorManufacturers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "acceleratorManufacturers", default, skip_serializing_if = "Option::is_none")]
     pub accelerator_manufacturers: Option<Vec<AcceleratorManufacturer>>,
-    #[serde(
-        rename = "acceleratorNames",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "acceleratorNames", default, skip_serializing_if = "Option::is_none")]
     pub accelerator_names: Option<Vec<AcceleratorName>>,
-    #[serde(
-        rename = "acceleratorTotalMemoryMiB",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "acceleratorTotalMemoryMiB", default, skip_serializing_if = "Option::is_none")]
     pub accelerator_total_memory_mi_b: Option<AcceleratorTotalMemoryMiBRequest>,
-    #[serde(
-        rename = "networkBandwidthGbps",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkBandwidthGbps", default, skip_serializing_if = "Option::is_none")]
     pub network_bandwidth_gbps: Option<NetworkBandwidthGbpsRequest>,
-    #[serde(
-        rename = "allowedInstanceTypes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "allowedInstanceTypes", default, skip_serializing_if = "Option::is_none")]
     pub allowed_instance_types: Option<Vec<String>>,
     #[serde(
         rename = "maxSpotPriceAsPercentageOfOptimalOnDemandPrice",
@@ -4977,10 +3729,7 @@ impl IpcMode {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for IpcMode {
@@ -5027,12 +3776,8 @@ pub enum LaunchType {
     ManagedInstances,
 }
 impl LaunchType {
-    pub const ALL: &'static [LaunchType] = &[
-        LaunchType::Ec2,
-        LaunchType::Fargate,
-        LaunchType::External,
-        LaunchType::ManagedInstances,
-    ];
+    pub const ALL: &'static [LaunchType] =
+        &[LaunchType::Ec2, LaunchType::Fargate, LaunchType::External, LaunchType::ManagedInstances];
     pub fn as_str(&self) -> &'static str {
         match self {
             LaunchType::Ec2 => "EC2",
@@ -5042,10 +3787,7 @@ impl LaunchType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for LaunchType {
@@ -5056,17 +3798,9 @@ impl std::fmt::Display for LaunchType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinearConfiguration {
-    #[serde(
-        rename = "stepPercent",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stepPercent", default, skip_serializing_if = "Option::is_none")]
     pub step_percent: Option<f64>,
-    #[serde(
-        rename = "stepBakeTimeInMinutes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stepBakeTimeInMinutes", default, skip_serializing_if = "Option::is_none")]
     pub step_bake_time_in_minutes: Option<i32>,
 }
 impl CheckRequired for LinearConfiguration {
@@ -5077,35 +3811,19 @@ impl CheckRequired for LinearConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LinuxParameters {
-    #[serde(
-        rename = "capabilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capabilities", default, skip_serializing_if = "Option::is_none")]
     pub capabilities: Option<KernelCapabilities>,
     #[serde(rename = "devices", default, skip_serializing_if = "Option::is_none")]
     pub devices: Option<Vec<Device>>,
-    #[serde(
-        rename = "initProcessEnabled",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "initProcessEnabled", default, skip_serializing_if = "Option::is_none")]
     pub init_process_enabled: Option<bool>,
-    #[serde(
-        rename = "sharedMemorySize",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sharedMemorySize", default, skip_serializing_if = "Option::is_none")]
     pub shared_memory_size: Option<i32>,
     #[serde(rename = "tmpfs", default, skip_serializing_if = "Option::is_none")]
     pub tmpfs: Option<Vec<Tmpfs>>,
     #[serde(rename = "maxSwap", default, skip_serializing_if = "Option::is_none")]
     pub max_swap: Option<i32>,
-    #[serde(
-        rename = "swappiness",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "swappiness", default, skip_serializing_if = "Option::is_none")]
     pub swappiness: Option<i32>,
 }
 impl CheckRequired for LinuxParameters {
@@ -5129,25 +3847,13 @@ pub struct ListAccountSettingsRequest {
     pub name: Option<SettingName>,
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(
-        rename = "principalArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
     pub principal_arn: Option<String>,
-    #[serde(
-        rename = "effectiveSettings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "effectiveSettings", default, skip_serializing_if = "Option::is_none")]
     pub effective_settings: Option<bool>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
 }
 impl CheckRequired for ListAccountSettingsRequest {
@@ -5176,31 +3882,15 @@ impl CheckRequired for ListAccountSettingsResponse {
 pub struct ListAttributesRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "targetType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetType", default, skip_serializing_if = "Option::is_none")]
     pub target_type: Option<TargetType>,
-    #[serde(
-        rename = "attributeName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributeName", default, skip_serializing_if = "Option::is_none")]
     pub attribute_name: Option<String>,
-    #[serde(
-        rename = "attributeValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributeValue", default, skip_serializing_if = "Option::is_none")]
     pub attribute_value: Option<String>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
 }
 impl CheckRequired for ListAttributesRequest {
@@ -5214,11 +3904,7 @@ impl CheckRequired for ListAttributesRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListAttributesResponse {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -5236,11 +3922,7 @@ impl CheckRequired for ListAttributesResponse {
 pub struct ListClustersRequest {
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
 }
 impl CheckRequired for ListClustersRequest {
@@ -5251,11 +3933,7 @@ impl CheckRequired for ListClustersRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListClustersResponse {
-    #[serde(
-        rename = "clusterArns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterArns", default, skip_serializing_if = "Option::is_none")]
     pub cluster_arns: Option<Vec<String>>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -5274,11 +3952,7 @@ pub struct ListContainerInstancesRequest {
     pub filter: Option<String>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ContainerInstanceStatus>,
@@ -5291,11 +3965,7 @@ impl CheckRequired for ListContainerInstancesRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListContainerInstancesResponse {
-    #[serde(
-        rename = "containerInstanceArns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstanceArns", default, skip_serializing_if = "Option::is_none")]
     pub container_instance_arns: Option<Vec<String>>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -5312,29 +3982,13 @@ pub struct ListServicesRequest {
     pub cluster: Option<String>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    #[serde(
-        rename = "schedulingStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "schedulingStrategy", default, skip_serializing_if = "Option::is_none")]
     pub scheduling_strategy: Option<SchedulingStrategy>,
-    #[serde(
-        rename = "resourceManagementType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceManagementType", default, skip_serializing_if = "Option::is_none")]
     pub resource_management_type: Option<ResourceManagementType>,
 }
 impl CheckRequired for ListServicesRequest {
@@ -5345,11 +3999,7 @@ impl CheckRequired for ListServicesRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListServicesResponse {
-    #[serde(
-        rename = "serviceArns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceArns", default, skip_serializing_if = "Option::is_none")]
     pub service_arns: Option<Vec<String>>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -5362,11 +4012,7 @@ impl CheckRequired for ListServicesResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListTagsForResourceRequest {
-    #[serde(
-        rename = "resourceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
 }
 impl CheckRequired for ListTagsForResourceRequest {
@@ -5394,21 +4040,13 @@ impl CheckRequired for ListTagsForResourceResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListTaskDefinitionFamiliesRequest {
-    #[serde(
-        rename = "familyPrefix",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "familyPrefix", default, skip_serializing_if = "Option::is_none")]
     pub family_prefix: Option<String>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TaskDefinitionFamilyStatus>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
 }
 impl CheckRequired for ListTaskDefinitionFamiliesRequest {
@@ -5432,11 +4070,7 @@ impl CheckRequired for ListTaskDefinitionFamiliesResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListTaskDefinitionsRequest {
-    #[serde(
-        rename = "familyPrefix",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "familyPrefix", default, skip_serializing_if = "Option::is_none")]
     pub family_prefix: Option<String>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TaskDefinitionStatus>,
@@ -5444,11 +4078,7 @@ pub struct ListTaskDefinitionsRequest {
     pub sort: Option<SortOrder>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
 }
 impl CheckRequired for ListTaskDefinitionsRequest {
@@ -5459,11 +4089,7 @@ impl CheckRequired for ListTaskDefinitionsRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListTaskDefinitionsResponse {
-    #[serde(
-        rename = "taskDefinitionArns",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinitionArns", default, skip_serializing_if = "Option::is_none")]
     pub task_definition_arns: Option<Vec<String>>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
@@ -5478,47 +4104,23 @@ impl CheckRequired for ListTaskDefinitionsResponse {
 pub struct ListTasksRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "containerInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstance", default, skip_serializing_if = "Option::is_none")]
     pub container_instance: Option<String>,
     #[serde(rename = "family", default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
     #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
     pub next_token: Option<String>,
-    #[serde(
-        rename = "maxResults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
     pub max_results: Option<i32>,
     #[serde(rename = "startedBy", default, skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
-    #[serde(
-        rename = "serviceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceName", default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
-    #[serde(
-        rename = "desiredStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "desiredStatus", default, skip_serializing_if = "Option::is_none")]
     pub desired_status: Option<DesiredStatus>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    #[serde(
-        rename = "daemonName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "daemonName", default, skip_serializing_if = "Option::is_none")]
     pub daemon_name: Option<String>,
 }
 impl CheckRequired for ListTasksRequest {
@@ -5542,35 +4144,15 @@ impl CheckRequired for ListTasksResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LoadBalancer {
-    #[serde(
-        rename = "targetGroupArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetGroupArn", default, skip_serializing_if = "Option::is_none")]
     pub target_group_arn: Option<String>,
-    #[serde(
-        rename = "loadBalancerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "loadBalancerName", default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_name: Option<String>,
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
-    #[serde(
-        rename = "containerPort",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPort", default, skip_serializing_if = "Option::is_none")]
     pub container_port: Option<i32>,
-    #[serde(
-        rename = "advancedConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "advancedConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub advanced_configuration: Option<AdvancedConfiguration>,
 }
 impl CheckRequired for LoadBalancer {
@@ -5592,11 +4174,7 @@ pub enum LocalStorage {
     Excluded,
 }
 impl LocalStorage {
-    pub const ALL: &'static [LocalStorage] = &[
-        LocalStorage::Included,
-        LocalStorage::Required,
-        LocalStorage::Excluded,
-    ];
+    pub const ALL: &'static [LocalStorage] = &[LocalStorage::Included, LocalStorage::Required, LocalStorage::Excluded];
     pub fn as_str(&self) -> &'static str {
         match self {
             LocalStorage::Included => "included",
@@ -5605,10 +4183,7 @@ impl LocalStorage {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for LocalStorage {
@@ -5633,10 +4208,7 @@ impl LocalStorageType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for LocalStorageType {
@@ -5651,11 +4223,7 @@ pub struct LogConfiguration {
     pub log_driver: Option<LogDriver>,
     #[serde(rename = "options", default, skip_serializing_if = "Option::is_none")]
     pub options: Option<BTreeMap<String, String>>,
-    #[serde(
-        rename = "secretOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "secretOptions", default, skip_serializing_if = "Option::is_none")]
     pub secret_options: Option<Vec<Secret>>,
 }
 impl CheckRequired for LogConfiguration {
@@ -5713,10 +4281,7 @@ impl LogDriver {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for LogDriver {
@@ -5727,21 +4292,13 @@ impl std::fmt::Display for LogDriver {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedAgent {
-    #[serde(
-        rename = "lastStartedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastStartedAt", default, skip_serializing_if = "Option::is_none")]
     pub last_started_at: Option<f64>,
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<ManagedAgentName>,
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(
-        rename = "lastStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastStatus", default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
 }
 impl CheckRequired for ManagedAgent {
@@ -5763,10 +4320,7 @@ impl ManagedAgentName {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ManagedAgentName {
@@ -5777,17 +4331,9 @@ impl std::fmt::Display for ManagedAgentName {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedAgentStateChange {
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
-    #[serde(
-        rename = "managedAgentName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedAgentName", default, skip_serializing_if = "Option::is_none")]
     pub managed_agent_name: Option<ManagedAgentName>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
@@ -5817,8 +4363,7 @@ pub enum ManagedDraining {
     Disabled,
 }
 impl ManagedDraining {
-    pub const ALL: &'static [ManagedDraining] =
-        &[ManagedDraining::Enabled, ManagedDraining::Disabled];
+    pub const ALL: &'static [ManagedDraining] = &[ManagedDraining::Enabled, ManagedDraining::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             ManagedDraining::Enabled => "ENABLED",
@@ -5826,10 +4371,7 @@ impl ManagedDraining {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ManagedDraining {
@@ -5840,11 +4382,7 @@ impl std::fmt::Display for ManagedDraining {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedInstancesLocalStorageConfiguration {
-    #[serde(
-        rename = "useLocalStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "useLocalStorage", default, skip_serializing_if = "Option::is_none")]
     pub use_local_storage: Option<bool>,
 }
 impl CheckRequired for ManagedInstancesLocalStorageConfiguration {
@@ -5861,10 +4399,8 @@ pub enum ManagedInstancesMonitoringOptions {
     Detailed,
 }
 impl ManagedInstancesMonitoringOptions {
-    pub const ALL: &'static [ManagedInstancesMonitoringOptions] = &[
-        ManagedInstancesMonitoringOptions::Basic,
-        ManagedInstancesMonitoringOptions::Detailed,
-    ];
+    pub const ALL: &'static [ManagedInstancesMonitoringOptions] =
+        &[ManagedInstancesMonitoringOptions::Basic, ManagedInstancesMonitoringOptions::Detailed];
     pub fn as_str(&self) -> &'static str {
         match self {
             ManagedInstancesMonitoringOptions::Basic => "BASIC",
@@ -5872,10 +4408,7 @@ impl ManagedInstancesMonitoringOptions {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ManagedInstancesMonitoringOptions {
@@ -5888,11 +4421,7 @@ impl std::fmt::Display for ManagedInstancesMonitoringOptions {
 pub struct ManagedInstancesNetworkConfiguration {
     #[serde(rename = "subnets", default, skip_serializing_if = "Option::is_none")]
     pub subnets: Option<Vec<String>>,
-    #[serde(
-        rename = "securityGroups",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "securityGroups", default, skip_serializing_if = "Option::is_none")]
     pub security_groups: Option<Vec<String>>,
 }
 impl CheckRequired for ManagedInstancesNetworkConfiguration {
@@ -5903,35 +4432,15 @@ impl CheckRequired for ManagedInstancesNetworkConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedInstancesProvider {
-    #[serde(
-        rename = "infrastructureRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "infrastructureRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_role_arn: Option<String>,
-    #[serde(
-        rename = "instanceLaunchTemplate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceLaunchTemplate", default, skip_serializing_if = "Option::is_none")]
     pub instance_launch_template: Option<InstanceLaunchTemplate>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateMITags>,
-    #[serde(
-        rename = "infrastructureOptimization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_optimization: Option<InfrastructureOptimization>,
-    #[serde(
-        rename = "autoRepairConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub auto_repair_configuration: Option<AutoRepairConfiguration>,
 }
 impl CheckRequired for ManagedInstancesProvider {
@@ -5951,11 +4460,7 @@ impl CheckRequired for ManagedInstancesProvider {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedInstancesStorageConfiguration {
-    #[serde(
-        rename = "storageSizeGiB",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "storageSizeGiB", default, skip_serializing_if = "Option::is_none")]
     pub storage_size_gi_b: Option<i32>,
 }
 impl CheckRequired for ManagedInstancesStorageConfiguration {
@@ -5968,29 +4473,13 @@ impl CheckRequired for ManagedInstancesStorageConfiguration {
 pub struct ManagedScaling {
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ManagedScalingStatus>,
-    #[serde(
-        rename = "targetCapacity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetCapacity", default, skip_serializing_if = "Option::is_none")]
     pub target_capacity: Option<i32>,
-    #[serde(
-        rename = "minimumScalingStepSize",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "minimumScalingStepSize", default, skip_serializing_if = "Option::is_none")]
     pub minimum_scaling_step_size: Option<i32>,
-    #[serde(
-        rename = "maximumScalingStepSize",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "maximumScalingStepSize", default, skip_serializing_if = "Option::is_none")]
     pub maximum_scaling_step_size: Option<i32>,
-    #[serde(
-        rename = "instanceWarmupPeriod",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceWarmupPeriod", default, skip_serializing_if = "Option::is_none")]
     pub instance_warmup_period: Option<i32>,
 }
 impl CheckRequired for ManagedScaling {
@@ -6007,10 +4496,7 @@ pub enum ManagedScalingStatus {
     Disabled,
 }
 impl ManagedScalingStatus {
-    pub const ALL: &'static [ManagedScalingStatus] = &[
-        ManagedScalingStatus::Enabled,
-        ManagedScalingStatus::Disabled,
-    ];
+    pub const ALL: &'static [ManagedScalingStatus] = &[ManagedScalingStatus::Enabled, ManagedScalingStatus::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             ManagedScalingStatus::Enabled => "ENABLED",
@@ -6018,10 +4504,7 @@ impl ManagedScalingStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ManagedScalingStatus {
@@ -6034,11 +4517,7 @@ impl std::fmt::Display for ManagedScalingStatus {
 pub struct ManagedStorageConfiguration {
     #[serde(rename = "kmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(
-        rename = "fargateEphemeralStorageKmsKeyId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fargateEphemeralStorageKmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub fargate_ephemeral_storage_kms_key_id: Option<String>,
 }
 impl CheckRequired for ManagedStorageConfiguration {
@@ -6055,10 +4534,8 @@ pub enum ManagedTerminationProtection {
     Disabled,
 }
 impl ManagedTerminationProtection {
-    pub const ALL: &'static [ManagedTerminationProtection] = &[
-        ManagedTerminationProtection::Enabled,
-        ManagedTerminationProtection::Disabled,
-    ];
+    pub const ALL: &'static [ManagedTerminationProtection] =
+        &[ManagedTerminationProtection::Enabled, ManagedTerminationProtection::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             ManagedTerminationProtection::Enabled => "ENABLED",
@@ -6066,10 +4543,7 @@ impl ManagedTerminationProtection {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ManagedTerminationProtection {
@@ -6109,17 +4583,9 @@ impl CheckRequired for MemoryMiBRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct MountPoint {
-    #[serde(
-        rename = "sourceVolume",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourceVolume", default, skip_serializing_if = "Option::is_none")]
     pub source_volume: Option<String>,
-    #[serde(
-        rename = "containerPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPath", default, skip_serializing_if = "Option::is_none")]
     pub container_path: Option<String>,
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -6147,27 +4613,15 @@ impl CheckRequired for NetworkBandwidthGbpsRequest {
 pub struct NetworkBinding {
     #[serde(rename = "bindIP", default, skip_serializing_if = "Option::is_none")]
     pub bind_ip: Option<String>,
-    #[serde(
-        rename = "containerPort",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPort", default, skip_serializing_if = "Option::is_none")]
     pub container_port: Option<i32>,
     #[serde(rename = "hostPort", default, skip_serializing_if = "Option::is_none")]
     pub host_port: Option<i32>,
     #[serde(rename = "protocol", default, skip_serializing_if = "Option::is_none")]
     pub protocol: Option<TransportProtocol>,
-    #[serde(
-        rename = "containerPortRange",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPortRange", default, skip_serializing_if = "Option::is_none")]
     pub container_port_range: Option<String>,
-    #[serde(
-        rename = "hostPortRange",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "hostPortRange", default, skip_serializing_if = "Option::is_none")]
     pub host_port_range: Option<String>,
 }
 impl CheckRequired for NetworkBinding {
@@ -6178,11 +4632,7 @@ impl CheckRequired for NetworkBinding {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetworkConfiguration {
-    #[serde(
-        rename = "awsvpcConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "awsvpcConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub awsvpc_configuration: Option<AwsVpcConfiguration>,
 }
 impl CheckRequired for NetworkConfiguration {
@@ -6196,23 +4646,11 @@ impl CheckRequired for NetworkConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct NetworkInterface {
-    #[serde(
-        rename = "attachmentId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attachmentId", default, skip_serializing_if = "Option::is_none")]
     pub attachment_id: Option<String>,
-    #[serde(
-        rename = "privateIpv4Address",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "privateIpv4Address", default, skip_serializing_if = "Option::is_none")]
     pub private_ipv4_address: Option<String>,
-    #[serde(
-        rename = "ipv6Address",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ipv6Address", default, skip_serializing_if = "Option::is_none")]
     pub ipv6_address: Option<String>,
 }
 impl CheckRequired for NetworkInterface {
@@ -6246,12 +4684,8 @@ pub enum NetworkMode {
     None,
 }
 impl NetworkMode {
-    pub const ALL: &'static [NetworkMode] = &[
-        NetworkMode::Bridge,
-        NetworkMode::Host,
-        NetworkMode::Awsvpc,
-        NetworkMode::None,
-    ];
+    pub const ALL: &'static [NetworkMode] =
+        &[NetworkMode::Bridge, NetworkMode::Host, NetworkMode::Awsvpc, NetworkMode::None];
     pub fn as_str(&self) -> &'static str {
         match self {
             NetworkMode::Bridge => "bridge",
@@ -6261,10 +4695,7 @@ impl NetworkMode {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for NetworkMode {
@@ -6324,10 +4755,7 @@ impl OSFamily {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for OSFamily {
@@ -6352,10 +4780,7 @@ impl PidMode {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for PidMode {
@@ -6368,11 +4793,7 @@ impl std::fmt::Display for PidMode {
 pub struct PlacementConstraint {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<PlacementConstraintType>,
-    #[serde(
-        rename = "expression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "expression", default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
 }
 impl CheckRequired for PlacementConstraint {
@@ -6389,10 +4810,8 @@ pub enum PlacementConstraintType {
     MemberOf,
 }
 impl PlacementConstraintType {
-    pub const ALL: &'static [PlacementConstraintType] = &[
-        PlacementConstraintType::DistinctInstance,
-        PlacementConstraintType::MemberOf,
-    ];
+    pub const ALL: &'static [PlacementConstraintType] =
+        &[PlacementConstraintType::DistinctInstance, PlacementConstraintType::MemberOf];
     pub fn as_str(&self) -> &'static str {
         match self {
             PlacementConstraintType::DistinctInstance => "distinctInstance",
@@ -6400,10 +4819,7 @@ impl PlacementConstraintType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for PlacementConstraintType {
@@ -6435,11 +4851,8 @@ pub enum PlacementStrategyType {
     Binpack,
 }
 impl PlacementStrategyType {
-    pub const ALL: &'static [PlacementStrategyType] = &[
-        PlacementStrategyType::Random,
-        PlacementStrategyType::Spread,
-        PlacementStrategyType::Binpack,
-    ];
+    pub const ALL: &'static [PlacementStrategyType] =
+        &[PlacementStrategyType::Random, PlacementStrategyType::Spread, PlacementStrategyType::Binpack];
     pub fn as_str(&self) -> &'static str {
         match self {
             PlacementStrategyType::Random => "random",
@@ -6448,10 +4861,7 @@ impl PlacementStrategyType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for PlacementStrategyType {
@@ -6492,10 +4902,7 @@ impl PlatformDeviceType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for PlatformDeviceType {
@@ -6506,11 +4913,7 @@ impl std::fmt::Display for PlatformDeviceType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PortMapping {
-    #[serde(
-        rename = "containerPort",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPort", default, skip_serializing_if = "Option::is_none")]
     pub container_port: Option<i32>,
     #[serde(rename = "hostPort", default, skip_serializing_if = "Option::is_none")]
     pub host_port: Option<i32>,
@@ -6518,17 +4921,9 @@ pub struct PortMapping {
     pub protocol: Option<TransportProtocol>,
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(
-        rename = "appProtocol",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "appProtocol", default, skip_serializing_if = "Option::is_none")]
     pub app_protocol: Option<ApplicationProtocol>,
-    #[serde(
-        rename = "containerPortRange",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPortRange", default, skip_serializing_if = "Option::is_none")]
     pub container_port_range: Option<String>,
 }
 impl CheckRequired for PortMapping {
@@ -6545,8 +4940,7 @@ pub enum PropagateMITags {
     None,
 }
 impl PropagateMITags {
-    pub const ALL: &'static [PropagateMITags] =
-        &[PropagateMITags::CapacityProvider, PropagateMITags::None];
+    pub const ALL: &'static [PropagateMITags] = &[PropagateMITags::CapacityProvider, PropagateMITags::None];
     pub fn as_str(&self) -> &'static str {
         match self {
             PropagateMITags::CapacityProvider => "CAPACITY_PROVIDER",
@@ -6554,10 +4948,7 @@ impl PropagateMITags {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for PropagateMITags {
@@ -6576,11 +4967,8 @@ pub enum PropagateTags {
     None,
 }
 impl PropagateTags {
-    pub const ALL: &'static [PropagateTags] = &[
-        PropagateTags::TaskDefinition,
-        PropagateTags::Service,
-        PropagateTags::None,
-    ];
+    pub const ALL: &'static [PropagateTags] =
+        &[PropagateTags::TaskDefinition, PropagateTags::Service, PropagateTags::None];
     pub fn as_str(&self) -> &'static str {
         match self {
             PropagateTags::TaskDefinition => "TASK_DEFINITION",
@@ -6589,10 +4977,7 @@ impl PropagateTags {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for PropagateTags {
@@ -6605,17 +4990,9 @@ impl std::fmt::Display for PropagateTags {
 pub struct ProxyConfiguration {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<ProxyConfigurationType>,
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
-    #[serde(
-        rename = "properties",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "properties", default, skip_serializing_if = "Option::is_none")]
     pub properties: Option<Vec<KeyValuePair>>,
 }
 impl CheckRequired for ProxyConfiguration {
@@ -6643,10 +5020,7 @@ impl ProxyConfigurationType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ProxyConfigurationType {
@@ -6694,11 +5068,7 @@ pub struct PutAccountSettingRequest {
     pub name: Option<SettingName>,
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(
-        rename = "principalArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
     pub principal_arn: Option<String>,
 }
 impl CheckRequired for PutAccountSettingRequest {
@@ -6731,11 +5101,7 @@ impl CheckRequired for PutAccountSettingResponse {
 pub struct PutAttributesRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
 }
 impl CheckRequired for PutAttributesRequest {
@@ -6752,11 +5118,7 @@ impl CheckRequired for PutAttributesRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct PutAttributesResponse {
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
 }
 impl CheckRequired for PutAttributesResponse {
@@ -6772,17 +5134,9 @@ impl CheckRequired for PutAttributesResponse {
 pub struct PutClusterCapacityProvidersRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "capacityProviders",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
     pub capacity_providers: Option<Vec<String>>,
-    #[serde(
-        rename = "defaultCapacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "defaultCapacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub default_capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
 }
 impl CheckRequired for PutClusterCapacityProvidersRequest {
@@ -6794,16 +5148,10 @@ impl CheckRequired for PutClusterCapacityProvidersRequest {
             return Err(crate::required::join(path, "capacityProviders"));
         }
         if self.default_capacity_provider_strategy.is_none() {
-            return Err(crate::required::join(
-                path,
-                "defaultCapacityProviderStrategy",
-            ));
+            return Err(crate::required::join(path, "defaultCapacityProviderStrategy"));
         }
         if let Some(value) = &self.default_capacity_provider_strategy {
-            value.check_required(&crate::required::join(
-                path,
-                "defaultCapacityProviderStrategy",
-            ))?;
+            value.check_required(&crate::required::join(path, "defaultCapacityProviderStrategy"))?;
         }
         Ok(())
     }
@@ -6827,47 +5175,19 @@ impl CheckRequired for PutClusterCapacityProvidersResponse {
 pub struct RegisterContainerInstanceRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "instanceIdentityDocument",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceIdentityDocument", default, skip_serializing_if = "Option::is_none")]
     pub instance_identity_document: Option<String>,
-    #[serde(
-        rename = "instanceIdentityDocumentSignature",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceIdentityDocumentSignature", default, skip_serializing_if = "Option::is_none")]
     pub instance_identity_document_signature: Option<String>,
-    #[serde(
-        rename = "totalResources",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "totalResources", default, skip_serializing_if = "Option::is_none")]
     pub total_resources: Option<Vec<Resource>>,
-    #[serde(
-        rename = "versionInfo",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "versionInfo", default, skip_serializing_if = "Option::is_none")]
     pub version_info: Option<VersionInfo>,
-    #[serde(
-        rename = "containerInstanceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstanceArn", default, skip_serializing_if = "Option::is_none")]
     pub container_instance_arn: Option<String>,
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
-    #[serde(
-        rename = "platformDevices",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformDevices", default, skip_serializing_if = "Option::is_none")]
     pub platform_devices: Option<Vec<PlatformDevice>>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -6895,11 +5215,7 @@ impl CheckRequired for RegisterContainerInstanceRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegisterContainerInstanceResponse {
-    #[serde(
-        rename = "containerInstance",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstance", default, skip_serializing_if = "Option::is_none")]
     pub container_instance: Option<ContainerInstance>,
 }
 impl CheckRequired for RegisterContainerInstanceResponse {
@@ -6915,43 +5231,19 @@ impl CheckRequired for RegisterContainerInstanceResponse {
 pub struct RegisterTaskDefinitionRequest {
     #[serde(rename = "family", default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
-    #[serde(
-        rename = "taskRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub task_role_arn: Option<String>,
-    #[serde(
-        rename = "executionRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "executionRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub execution_role_arn: Option<String>,
-    #[serde(
-        rename = "networkMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkMode", default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<NetworkMode>,
-    #[serde(
-        rename = "containerDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerDefinitions", default, skip_serializing_if = "Option::is_none")]
     pub container_definitions: Option<Vec<ContainerDefinition>>,
     #[serde(rename = "volumes", default, skip_serializing_if = "Option::is_none")]
     pub volumes: Option<Vec<Volume>>,
-    #[serde(
-        rename = "placementConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementConstraints", default, skip_serializing_if = "Option::is_none")]
     pub placement_constraints: Option<Vec<TaskDefinitionPlacementConstraint>>,
-    #[serde(
-        rename = "requiresCompatibilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "requiresCompatibilities", default, skip_serializing_if = "Option::is_none")]
     pub requires_compatibilities: Option<Vec<Compatibility>>,
     #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
@@ -6963,35 +5255,15 @@ pub struct RegisterTaskDefinitionRequest {
     pub pid_mode: Option<PidMode>,
     #[serde(rename = "ipcMode", default, skip_serializing_if = "Option::is_none")]
     pub ipc_mode: Option<IpcMode>,
-    #[serde(
-        rename = "proxyConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "proxyConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub proxy_configuration: Option<ProxyConfiguration>,
-    #[serde(
-        rename = "inferenceAccelerators",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "inferenceAccelerators", default, skip_serializing_if = "Option::is_none")]
     pub inference_accelerators: Option<Vec<InferenceAccelerator>>,
-    #[serde(
-        rename = "ephemeralStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ephemeralStorage", default, skip_serializing_if = "Option::is_none")]
     pub ephemeral_storage: Option<EphemeralStorage>,
-    #[serde(
-        rename = "runtimePlatform",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runtimePlatform", default, skip_serializing_if = "Option::is_none")]
     pub runtime_platform: Option<RuntimePlatform>,
-    #[serde(
-        rename = "enableFaultInjection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableFaultInjection", default, skip_serializing_if = "Option::is_none")]
     pub enable_fault_injection: Option<bool>,
 }
 impl CheckRequired for RegisterTaskDefinitionRequest {
@@ -7032,11 +5304,7 @@ impl CheckRequired for RegisterTaskDefinitionRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegisterTaskDefinitionResponse {
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<TaskDefinition>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -7055,11 +5323,7 @@ impl CheckRequired for RegisterTaskDefinitionResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RepositoryCredentials {
-    #[serde(
-        rename = "credentialsParameter",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "credentialsParameter", default, skip_serializing_if = "Option::is_none")]
     pub credentials_parameter: Option<String>,
 }
 impl CheckRequired for RepositoryCredentials {
@@ -7077,25 +5341,13 @@ pub struct Resource {
     pub name: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<String>,
-    #[serde(
-        rename = "doubleValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "doubleValue", default, skip_serializing_if = "Option::is_none")]
     pub double_value: Option<f64>,
     #[serde(rename = "longValue", default, skip_serializing_if = "Option::is_none")]
     pub long_value: Option<i64>,
-    #[serde(
-        rename = "integerValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "integerValue", default, skip_serializing_if = "Option::is_none")]
     pub integer_value: Option<i32>,
-    #[serde(
-        rename = "stringSetValue",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stringSetValue", default, skip_serializing_if = "Option::is_none")]
     pub string_set_value: Option<Vec<String>>,
 }
 impl CheckRequired for Resource {
@@ -7112,10 +5364,7 @@ pub enum ResourceManagementType {
     Ecs,
 }
 impl ResourceManagementType {
-    pub const ALL: &'static [ResourceManagementType] = &[
-        ResourceManagementType::Customer,
-        ResourceManagementType::Ecs,
-    ];
+    pub const ALL: &'static [ResourceManagementType] = &[ResourceManagementType::Customer, ResourceManagementType::Ecs];
     pub fn as_str(&self) -> &'static str {
         match self {
             ResourceManagementType::Customer => "CUSTOMER",
@@ -7123,10 +5372,7 @@ impl ResourceManagementType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ResourceManagementType {
@@ -7162,8 +5408,7 @@ pub enum ResourceType {
     InferenceAccelerator,
 }
 impl ResourceType {
-    pub const ALL: &'static [ResourceType] =
-        &[ResourceType::Gpu, ResourceType::InferenceAccelerator];
+    pub const ALL: &'static [ResourceType] = &[ResourceType::Gpu, ResourceType::InferenceAccelerator];
     pub fn as_str(&self) -> &'static str {
         match self {
             ResourceType::Gpu => "GPU",
@@ -7171,10 +5416,7 @@ impl ResourceType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ResourceType {
@@ -7185,95 +5427,43 @@ impl std::fmt::Display for ResourceType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RunTaskRequest {
-    #[serde(
-        rename = "capacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
     #[serde(rename = "count", default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i32>,
-    #[serde(
-        rename = "enableECSManagedTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
     pub enable_ecs_managed_tags: Option<bool>,
-    #[serde(
-        rename = "enableExecuteCommand",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
     #[serde(rename = "overrides", default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<TaskOverride>,
-    #[serde(
-        rename = "placementConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementConstraints", default, skip_serializing_if = "Option::is_none")]
     pub placement_constraints: Option<Vec<PlacementConstraint>>,
-    #[serde(
-        rename = "placementStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementStrategy", default, skip_serializing_if = "Option::is_none")]
     pub placement_strategy: Option<Vec<PlacementStrategy>>,
-    #[serde(
-        rename = "platformVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateTags>,
-    #[serde(
-        rename = "referenceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "referenceId", default, skip_serializing_if = "Option::is_none")]
     pub reference_id: Option<String>,
     #[serde(rename = "startedBy", default, skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    #[serde(
-        rename = "clientToken",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
     pub client_token: Option<String>,
-    #[serde(
-        rename = "volumeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub volume_configurations: Option<Vec<TaskVolumeConfiguration>>,
 }
 impl CheckRequired for RunTaskRequest {
@@ -7327,17 +5517,9 @@ impl CheckRequired for RunTaskResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RuntimePlatform {
-    #[serde(
-        rename = "cpuArchitecture",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "cpuArchitecture", default, skip_serializing_if = "Option::is_none")]
     pub cpu_architecture: Option<CPUArchitecture>,
-    #[serde(
-        rename = "operatingSystemFamily",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "operatingSystemFamily", default, skip_serializing_if = "Option::is_none")]
     pub operating_system_family: Option<OSFamily>,
 }
 impl CheckRequired for RuntimePlatform {
@@ -7348,29 +5530,13 @@ impl CheckRequired for RuntimePlatform {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct S3FilesVolumeConfiguration {
-    #[serde(
-        rename = "fileSystemArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fileSystemArn", default, skip_serializing_if = "Option::is_none")]
     pub file_system_arn: Option<String>,
-    #[serde(
-        rename = "rootDirectory",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "rootDirectory", default, skip_serializing_if = "Option::is_none")]
     pub root_directory: Option<String>,
-    #[serde(
-        rename = "transitEncryptionPort",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "transitEncryptionPort", default, skip_serializing_if = "Option::is_none")]
     pub transit_encryption_port: Option<i32>,
-    #[serde(
-        rename = "accessPointArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "accessPointArn", default, skip_serializing_if = "Option::is_none")]
     pub access_point_arn: Option<String>,
 }
 impl CheckRequired for S3FilesVolumeConfiguration {
@@ -7408,10 +5574,7 @@ impl ScaleUnit {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ScaleUnit {
@@ -7428,8 +5591,7 @@ pub enum SchedulingStrategy {
     Daemon,
 }
 impl SchedulingStrategy {
-    pub const ALL: &'static [SchedulingStrategy] =
-        &[SchedulingStrategy::Replica, SchedulingStrategy::Daemon];
+    pub const ALL: &'static [SchedulingStrategy] = &[SchedulingStrategy::Replica, SchedulingStrategy::Daemon];
     pub fn as_str(&self) -> &'static str {
         match self {
             SchedulingStrategy::Replica => "REPLICA",
@@ -7437,10 +5599,7 @@ impl SchedulingStrategy {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for SchedulingStrategy {
@@ -7465,10 +5624,7 @@ impl Scope {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for Scope {
@@ -7498,99 +5654,39 @@ impl CheckRequired for Secret {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Service {
-    #[serde(
-        rename = "serviceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceArn", default, skip_serializing_if = "Option::is_none")]
     pub service_arn: Option<String>,
-    #[serde(
-        rename = "serviceName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceName", default, skip_serializing_if = "Option::is_none")]
     pub service_name: Option<String>,
-    #[serde(
-        rename = "clusterArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
-    #[serde(
-        rename = "loadBalancers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "loadBalancers", default, skip_serializing_if = "Option::is_none")]
     pub load_balancers: Option<Vec<LoadBalancer>>,
-    #[serde(
-        rename = "serviceRegistries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceRegistries", default, skip_serializing_if = "Option::is_none")]
     pub service_registries: Option<Vec<ServiceRegistry>>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "desiredCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "desiredCount", default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<i32>,
-    #[serde(
-        rename = "runningCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runningCount", default, skip_serializing_if = "Option::is_none")]
     pub running_count: Option<i32>,
-    #[serde(
-        rename = "pendingCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pendingCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<i32>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    #[serde(
-        rename = "capacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    #[serde(
-        rename = "platformVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
-    #[serde(
-        rename = "platformFamily",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformFamily", default, skip_serializing_if = "Option::is_none")]
     pub platform_family: Option<String>,
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    #[serde(
-        rename = "deploymentConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub deployment_configuration: Option<DeploymentConfiguration>,
     #[serde(rename = "taskSets", default, skip_serializing_if = "Option::is_none")]
     pub task_sets: Option<Vec<TaskSet>>,
-    #[serde(
-        rename = "deployments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deployments", default, skip_serializing_if = "Option::is_none")]
     pub deployments: Option<Vec<Deployment>>,
     #[serde(rename = "roleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
@@ -7598,87 +5694,35 @@ pub struct Service {
     pub events: Option<Vec<ServiceEvent>>,
     #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<f64>,
-    #[serde(
-        rename = "currentServiceDeployment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "currentServiceDeployment", default, skip_serializing_if = "Option::is_none")]
     pub current_service_deployment: Option<String>,
-    #[serde(
-        rename = "currentServiceRevisions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "currentServiceRevisions", default, skip_serializing_if = "Option::is_none")]
     pub current_service_revisions: Option<Vec<ServiceCurrentRevisionSummary>>,
-    #[serde(
-        rename = "placementConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementConstraints", default, skip_serializing_if = "Option::is_none")]
     pub placement_constraints: Option<Vec<PlacementConstraint>>,
-    #[serde(
-        rename = "placementStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementStrategy", default, skip_serializing_if = "Option::is_none")]
     pub placement_strategy: Option<Vec<PlacementStrategy>>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
-    #[serde(
-        rename = "healthCheckGracePeriodSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "healthCheckGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
     pub health_check_grace_period_seconds: Option<i32>,
-    #[serde(
-        rename = "schedulingStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "schedulingStrategy", default, skip_serializing_if = "Option::is_none")]
     pub scheduling_strategy: Option<SchedulingStrategy>,
-    #[serde(
-        rename = "deploymentController",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentController", default, skip_serializing_if = "Option::is_none")]
     pub deployment_controller: Option<DeploymentController>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
     #[serde(rename = "createdBy", default, skip_serializing_if = "Option::is_none")]
     pub created_by: Option<String>,
-    #[serde(
-        rename = "enableECSManagedTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
     pub enable_ecs_managed_tags: Option<bool>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateTags>,
-    #[serde(
-        rename = "enableExecuteCommand",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
-    #[serde(
-        rename = "availabilityZoneRebalancing",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "availabilityZoneRebalancing", default, skip_serializing_if = "Option::is_none")]
     pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
-    #[serde(
-        rename = "resourceManagementType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceManagementType", default, skip_serializing_if = "Option::is_none")]
     pub resource_management_type: Option<ResourceManagementType>,
 }
 impl CheckRequired for Service {
@@ -7730,11 +5774,7 @@ impl CheckRequired for Service {
 pub struct ServiceConnectAccessLogConfiguration {
     #[serde(rename = "format", default, skip_serializing_if = "Option::is_none")]
     pub format: Option<ServiceConnectAccessLoggingFormat>,
-    #[serde(
-        rename = "includeQueryParameters",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "includeQueryParameters", default, skip_serializing_if = "Option::is_none")]
     pub include_query_parameters: Option<ServiceConnectIncludeQueryParameters>,
 }
 impl CheckRequired for ServiceConnectAccessLogConfiguration {
@@ -7754,10 +5794,8 @@ pub enum ServiceConnectAccessLoggingFormat {
     Json,
 }
 impl ServiceConnectAccessLoggingFormat {
-    pub const ALL: &'static [ServiceConnectAccessLoggingFormat] = &[
-        ServiceConnectAccessLoggingFormat::Text,
-        ServiceConnectAccessLoggingFormat::Json,
-    ];
+    pub const ALL: &'static [ServiceConnectAccessLoggingFormat] =
+        &[ServiceConnectAccessLoggingFormat::Text, ServiceConnectAccessLoggingFormat::Json];
     pub fn as_str(&self) -> &'static str {
         match self {
             ServiceConnectAccessLoggingFormat::Text => "TEXT",
@@ -7765,10 +5803,7 @@ impl ServiceConnectAccessLoggingFormat {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ServiceConnectAccessLoggingFormat {
@@ -7783,11 +5818,7 @@ pub struct ServiceConnectClientAlias {
     pub port: Option<i32>,
     #[serde(rename = "dnsName", default, skip_serializing_if = "Option::is_none")]
     pub dns_name: Option<String>,
-    #[serde(
-        rename = "testTrafficRules",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "testTrafficRules", default, skip_serializing_if = "Option::is_none")]
     pub test_traffic_rules: Option<ServiceConnectTestTrafficRules>,
 }
 impl CheckRequired for ServiceConnectClientAlias {
@@ -7810,17 +5841,9 @@ pub struct ServiceConnectConfiguration {
     pub namespace: Option<String>,
     #[serde(rename = "services", default, skip_serializing_if = "Option::is_none")]
     pub services: Option<Vec<ServiceConnectService>>,
-    #[serde(
-        rename = "logConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "logConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub log_configuration: Option<LogConfiguration>,
-    #[serde(
-        rename = "accessLogConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "accessLogConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub access_log_configuration: Option<ServiceConnectAccessLogConfiguration>,
 }
 impl CheckRequired for ServiceConnectConfiguration {
@@ -7849,10 +5872,8 @@ pub enum ServiceConnectIncludeQueryParameters {
     Enabled,
 }
 impl ServiceConnectIncludeQueryParameters {
-    pub const ALL: &'static [ServiceConnectIncludeQueryParameters] = &[
-        ServiceConnectIncludeQueryParameters::Disabled,
-        ServiceConnectIncludeQueryParameters::Enabled,
-    ];
+    pub const ALL: &'static [ServiceConnectIncludeQueryParameters] =
+        &[ServiceConnectIncludeQueryParameters::Disabled, ServiceConnectIncludeQueryParameters::Enabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             ServiceConnectIncludeQueryParameters::Disabled => "DISABLED",
@@ -7860,10 +5881,7 @@ impl ServiceConnectIncludeQueryParameters {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ServiceConnectIncludeQueryParameters {
@@ -7876,23 +5894,11 @@ impl std::fmt::Display for ServiceConnectIncludeQueryParameters {
 pub struct ServiceConnectService {
     #[serde(rename = "portName", default, skip_serializing_if = "Option::is_none")]
     pub port_name: Option<String>,
-    #[serde(
-        rename = "discoveryName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "discoveryName", default, skip_serializing_if = "Option::is_none")]
     pub discovery_name: Option<String>,
-    #[serde(
-        rename = "clientAliases",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clientAliases", default, skip_serializing_if = "Option::is_none")]
     pub client_aliases: Option<Vec<ServiceConnectClientAlias>>,
-    #[serde(
-        rename = "ingressPortOverride",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ingressPortOverride", default, skip_serializing_if = "Option::is_none")]
     pub ingress_port_override: Option<i32>,
     #[serde(rename = "timeout", default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<TimeoutConfiguration>,
@@ -7919,17 +5925,9 @@ impl CheckRequired for ServiceConnectService {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceConnectServiceResource {
-    #[serde(
-        rename = "discoveryName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "discoveryName", default, skip_serializing_if = "Option::is_none")]
     pub discovery_name: Option<String>,
-    #[serde(
-        rename = "discoveryArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "discoveryArn", default, skip_serializing_if = "Option::is_none")]
     pub discovery_arn: Option<String>,
 }
 impl CheckRequired for ServiceConnectServiceResource {
@@ -7990,11 +5988,7 @@ impl CheckRequired for ServiceConnectTestTrafficRules {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceConnectTlsCertificateAuthority {
-    #[serde(
-        rename = "awsPcaAuthorityArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "awsPcaAuthorityArn", default, skip_serializing_if = "Option::is_none")]
     pub aws_pca_authority_arn: Option<String>,
 }
 impl CheckRequired for ServiceConnectTlsCertificateAuthority {
@@ -8005,11 +5999,7 @@ impl CheckRequired for ServiceConnectTlsCertificateAuthority {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceConnectTlsConfiguration {
-    #[serde(
-        rename = "issuerCertificateAuthority",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "issuerCertificateAuthority", default, skip_serializing_if = "Option::is_none")]
     pub issuer_certificate_authority: Option<ServiceConnectTlsCertificateAuthority>,
     #[serde(rename = "kmsKey", default, skip_serializing_if = "Option::is_none")]
     pub kms_key: Option<String>,
@@ -8032,23 +6022,11 @@ impl CheckRequired for ServiceConnectTlsConfiguration {
 pub struct ServiceCurrentRevisionSummary {
     #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
     pub arn: Option<String>,
-    #[serde(
-        rename = "requestedTaskCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "requestedTaskCount", default, skip_serializing_if = "Option::is_none")]
     pub requested_task_count: Option<i32>,
-    #[serde(
-        rename = "runningTaskCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runningTaskCount", default, skip_serializing_if = "Option::is_none")]
     pub running_task_count: Option<i32>,
-    #[serde(
-        rename = "pendingTaskCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pendingTaskCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_task_count: Option<i32>,
 }
 impl CheckRequired for ServiceCurrentRevisionSummary {
@@ -8085,10 +6063,7 @@ impl ServiceField {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for ServiceField {
@@ -8103,47 +6078,23 @@ pub struct ServiceManagedEBSVolumeConfiguration {
     pub encrypted: Option<bool>,
     #[serde(rename = "kmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(
-        rename = "volumeType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeType", default, skip_serializing_if = "Option::is_none")]
     pub volume_type: Option<String>,
     #[serde(rename = "sizeInGiB", default, skip_serializing_if = "Option::is_none")]
     pub size_in_gi_b: Option<i32>,
-    #[serde(
-        rename = "snapshotId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "snapshotId", default, skip_serializing_if = "Option::is_none")]
     pub snapshot_id: Option<String>,
-    #[serde(
-        rename = "volumeInitializationRate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeInitializationRate", default, skip_serializing_if = "Option::is_none")]
     pub volume_initialization_rate: Option<i32>,
     #[serde(rename = "iops", default, skip_serializing_if = "Option::is_none")]
     pub iops: Option<i32>,
-    #[serde(
-        rename = "throughput",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "throughput", default, skip_serializing_if = "Option::is_none")]
     pub throughput: Option<i32>,
-    #[serde(
-        rename = "tagSpecifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "tagSpecifications", default, skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<EBSTagSpecification>>,
     #[serde(rename = "roleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    #[serde(
-        rename = "filesystemType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filesystemType", default, skip_serializing_if = "Option::is_none")]
     pub filesystem_type: Option<TaskFilesystemType>,
 }
 impl CheckRequired for ServiceManagedEBSVolumeConfiguration {
@@ -8160,25 +6111,13 @@ impl CheckRequired for ServiceManagedEBSVolumeConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceRegistry {
-    #[serde(
-        rename = "registryArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "registryArn", default, skip_serializing_if = "Option::is_none")]
     pub registry_arn: Option<String>,
     #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
     pub port: Option<i32>,
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
-    #[serde(
-        rename = "containerPort",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPort", default, skip_serializing_if = "Option::is_none")]
     pub container_port: Option<i32>,
 }
 impl CheckRequired for ServiceRegistry {
@@ -8191,11 +6130,7 @@ impl CheckRequired for ServiceRegistry {
 pub struct ServiceVolumeConfiguration {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(
-        rename = "managedEBSVolume",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedEBSVolume", default, skip_serializing_if = "Option::is_none")]
     pub managed_ebs_volume: Option<ServiceManagedEBSVolumeConfiguration>,
 }
 impl CheckRequired for ServiceVolumeConfiguration {
@@ -8216,11 +6151,7 @@ pub struct Setting {
     pub name: Option<SettingName>,
     #[serde(rename = "value", default, skip_serializing_if = "Option::is_none")]
     pub value: Option<String>,
-    #[serde(
-        rename = "principalArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "principalArn", default, skip_serializing_if = "Option::is_none")]
     pub principal_arn: Option<String>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<SettingType>,
@@ -8286,10 +6217,7 @@ impl SettingName {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for SettingName {
@@ -8314,10 +6242,7 @@ impl SettingType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for SettingType {
@@ -8342,10 +6267,7 @@ impl SortOrder {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for SortOrder {
@@ -8362,8 +6284,7 @@ pub enum StabilityStatus {
     Stabilizing,
 }
 impl StabilityStatus {
-    pub const ALL: &'static [StabilityStatus] =
-        &[StabilityStatus::SteadyState, StabilityStatus::Stabilizing];
+    pub const ALL: &'static [StabilityStatus] = &[StabilityStatus::SteadyState, StabilityStatus::Stabilizing];
     pub fn as_str(&self) -> &'static str {
         match self {
             StabilityStatus::SteadyState => "STEADY_STATE",
@@ -8371,10 +6292,7 @@ impl StabilityStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for StabilityStatus {
@@ -8387,61 +6305,29 @@ impl std::fmt::Display for StabilityStatus {
 pub struct StartTaskRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "containerInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstances", default, skip_serializing_if = "Option::is_none")]
     pub container_instances: Option<Vec<String>>,
-    #[serde(
-        rename = "enableECSManagedTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
     pub enable_ecs_managed_tags: Option<bool>,
-    #[serde(
-        rename = "enableExecuteCommand",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
     #[serde(rename = "overrides", default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<TaskOverride>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateTags>,
-    #[serde(
-        rename = "referenceId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "referenceId", default, skip_serializing_if = "Option::is_none")]
     pub reference_id: Option<String>,
     #[serde(rename = "startedBy", default, skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    #[serde(
-        rename = "volumeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub volume_configurations: Option<Vec<TaskVolumeConfiguration>>,
 }
 impl CheckRequired for StartTaskRequest {
@@ -8525,11 +6411,7 @@ pub struct SubmitContainerStateChangeRequest {
     pub cluster: Option<String>,
     #[serde(rename = "task", default, skip_serializing_if = "Option::is_none")]
     pub task: Option<String>,
-    #[serde(
-        rename = "containerName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
     pub container_name: Option<String>,
     #[serde(rename = "runtimeId", default, skip_serializing_if = "Option::is_none")]
     pub runtime_id: Option<String>,
@@ -8539,11 +6421,7 @@ pub struct SubmitContainerStateChangeRequest {
     pub exit_code: Option<i32>,
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(
-        rename = "networkBindings",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkBindings", default, skip_serializing_if = "Option::is_none")]
     pub network_bindings: Option<Vec<NetworkBinding>>,
 }
 impl CheckRequired for SubmitContainerStateChangeRequest {
@@ -8557,11 +6435,7 @@ impl CheckRequired for SubmitContainerStateChangeRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubmitContainerStateChangeResponse {
-    #[serde(
-        rename = "acknowledgment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "acknowledgment", default, skip_serializing_if = "Option::is_none")]
     pub acknowledgment: Option<String>,
 }
 impl CheckRequired for SubmitContainerStateChangeResponse {
@@ -8580,41 +6454,17 @@ pub struct SubmitTaskStateChangeRequest {
     pub status: Option<String>,
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    #[serde(
-        rename = "containers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containers", default, skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<ContainerStateChange>>,
-    #[serde(
-        rename = "attachments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attachments", default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<AttachmentStateChange>>,
-    #[serde(
-        rename = "managedAgents",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedAgents", default, skip_serializing_if = "Option::is_none")]
     pub managed_agents: Option<Vec<ManagedAgentStateChange>>,
-    #[serde(
-        rename = "pullStartedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pullStartedAt", default, skip_serializing_if = "Option::is_none")]
     pub pull_started_at: Option<f64>,
-    #[serde(
-        rename = "pullStoppedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pullStoppedAt", default, skip_serializing_if = "Option::is_none")]
     pub pull_stopped_at: Option<f64>,
-    #[serde(
-        rename = "executionStoppedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "executionStoppedAt", default, skip_serializing_if = "Option::is_none")]
     pub execution_stopped_at: Option<f64>,
 }
 impl CheckRequired for SubmitTaskStateChangeRequest {
@@ -8634,11 +6484,7 @@ impl CheckRequired for SubmitTaskStateChangeRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct SubmitTaskStateChangeResponse {
-    #[serde(
-        rename = "acknowledgment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "acknowledgment", default, skip_serializing_if = "Option::is_none")]
     pub acknowledgment: Option<String>,
 }
 impl CheckRequired for SubmitTaskStateChangeResponse {
@@ -8675,11 +6521,7 @@ impl CheckRequired for Tag {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TagResourceRequest {
-    #[serde(
-        rename = "resourceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
@@ -8720,10 +6562,7 @@ impl TargetType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TargetType {
@@ -8734,135 +6573,55 @@ impl std::fmt::Display for TargetType {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Task {
-    #[serde(
-        rename = "attachments",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attachments", default, skip_serializing_if = "Option::is_none")]
     pub attachments: Option<Vec<Attachment>>,
-    #[serde(
-        rename = "attributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "attributes", default, skip_serializing_if = "Option::is_none")]
     pub attributes: Option<Vec<Attribute>>,
-    #[serde(
-        rename = "availabilityZone",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "availabilityZone", default, skip_serializing_if = "Option::is_none")]
     pub availability_zone: Option<String>,
-    #[serde(
-        rename = "capacityProviderName",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderName", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_name: Option<String>,
-    #[serde(
-        rename = "clusterArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
-    #[serde(
-        rename = "connectivity",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "connectivity", default, skip_serializing_if = "Option::is_none")]
     pub connectivity: Option<Connectivity>,
-    #[serde(
-        rename = "connectivityAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "connectivityAt", default, skip_serializing_if = "Option::is_none")]
     pub connectivity_at: Option<f64>,
-    #[serde(
-        rename = "containerInstanceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstanceArn", default, skip_serializing_if = "Option::is_none")]
     pub container_instance_arn: Option<String>,
-    #[serde(
-        rename = "containers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containers", default, skip_serializing_if = "Option::is_none")]
     pub containers: Option<Vec<Container>>,
     #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
     #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<f64>,
-    #[serde(
-        rename = "desiredStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "desiredStatus", default, skip_serializing_if = "Option::is_none")]
     pub desired_status: Option<String>,
-    #[serde(
-        rename = "enableExecuteCommand",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
-    #[serde(
-        rename = "executionStoppedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "executionStoppedAt", default, skip_serializing_if = "Option::is_none")]
     pub execution_stopped_at: Option<f64>,
     #[serde(rename = "group", default, skip_serializing_if = "Option::is_none")]
     pub group: Option<String>,
-    #[serde(
-        rename = "healthStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "healthStatus", default, skip_serializing_if = "Option::is_none")]
     pub health_status: Option<HealthStatus>,
-    #[serde(
-        rename = "inferenceAccelerators",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "inferenceAccelerators", default, skip_serializing_if = "Option::is_none")]
     pub inference_accelerators: Option<Vec<InferenceAccelerator>>,
-    #[serde(
-        rename = "lastStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "lastStatus", default, skip_serializing_if = "Option::is_none")]
     pub last_status: Option<String>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
     #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
     #[serde(rename = "overrides", default, skip_serializing_if = "Option::is_none")]
     pub overrides: Option<TaskOverride>,
-    #[serde(
-        rename = "platformVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
-    #[serde(
-        rename = "platformFamily",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformFamily", default, skip_serializing_if = "Option::is_none")]
     pub platform_family: Option<String>,
-    #[serde(
-        rename = "pullStartedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pullStartedAt", default, skip_serializing_if = "Option::is_none")]
     pub pull_started_at: Option<f64>,
-    #[serde(
-        rename = "pullStoppedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pullStoppedAt", default, skip_serializing_if = "Option::is_none")]
     pub pull_stopped_at: Option<f64>,
     #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
     pub started_at: Option<f64>,
@@ -8872,41 +6631,21 @@ pub struct Task {
     pub stop_code: Option<TaskStopCode>,
     #[serde(rename = "stoppedAt", default, skip_serializing_if = "Option::is_none")]
     pub stopped_at: Option<f64>,
-    #[serde(
-        rename = "stoppedReason",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stoppedReason", default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<String>,
-    #[serde(
-        rename = "stoppingAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stoppingAt", default, skip_serializing_if = "Option::is_none")]
     pub stopping_at: Option<f64>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
     #[serde(rename = "taskArn", default, skip_serializing_if = "Option::is_none")]
     pub task_arn: Option<String>,
-    #[serde(
-        rename = "taskDefinitionArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
     pub task_definition_arn: Option<String>,
     #[serde(rename = "version", default, skip_serializing_if = "Option::is_none")]
     pub version: Option<i64>,
-    #[serde(
-        rename = "ephemeralStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ephemeralStorage", default, skip_serializing_if = "Option::is_none")]
     pub ephemeral_storage: Option<EphemeralStorage>,
-    #[serde(
-        rename = "fargateEphemeralStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fargateEphemeralStorage", default, skip_serializing_if = "Option::is_none")]
     pub fargate_ephemeral_storage: Option<TaskEphemeralStorage>,
 }
 impl CheckRequired for Task {
@@ -8941,37 +6680,17 @@ impl CheckRequired for Task {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskDefinition {
-    #[serde(
-        rename = "taskDefinitionArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
     pub task_definition_arn: Option<String>,
-    #[serde(
-        rename = "containerDefinitions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerDefinitions", default, skip_serializing_if = "Option::is_none")]
     pub container_definitions: Option<Vec<ContainerDefinition>>,
     #[serde(rename = "family", default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
-    #[serde(
-        rename = "taskRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub task_role_arn: Option<String>,
-    #[serde(
-        rename = "executionRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "executionRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub execution_role_arn: Option<String>,
-    #[serde(
-        rename = "networkMode",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkMode", default, skip_serializing_if = "Option::is_none")]
     pub network_mode: Option<NetworkMode>,
     #[serde(rename = "revision", default, skip_serializing_if = "Option::is_none")]
     pub revision: Option<i32>,
@@ -8979,91 +6698,39 @@ pub struct TaskDefinition {
     pub volumes: Option<Vec<Volume>>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<TaskDefinitionStatus>,
-    #[serde(
-        rename = "requiresAttributes",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "requiresAttributes", default, skip_serializing_if = "Option::is_none")]
     pub requires_attributes: Option<Vec<Attribute>>,
-    #[serde(
-        rename = "placementConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementConstraints", default, skip_serializing_if = "Option::is_none")]
     pub placement_constraints: Option<Vec<TaskDefinitionPlacementConstraint>>,
-    #[serde(
-        rename = "compatibilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "compatibilities", default, skip_serializing_if = "Option::is_none")]
     pub compatibilities: Option<Vec<Compatibility>>,
-    #[serde(
-        rename = "runtimePlatform",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runtimePlatform", default, skip_serializing_if = "Option::is_none")]
     pub runtime_platform: Option<RuntimePlatform>,
-    #[serde(
-        rename = "requiresCompatibilities",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "requiresCompatibilities", default, skip_serializing_if = "Option::is_none")]
     pub requires_compatibilities: Option<Vec<Compatibility>>,
     #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
     #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
-    #[serde(
-        rename = "inferenceAccelerators",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "inferenceAccelerators", default, skip_serializing_if = "Option::is_none")]
     pub inference_accelerators: Option<Vec<InferenceAccelerator>>,
     #[serde(rename = "pidMode", default, skip_serializing_if = "Option::is_none")]
     pub pid_mode: Option<PidMode>,
     #[serde(rename = "ipcMode", default, skip_serializing_if = "Option::is_none")]
     pub ipc_mode: Option<IpcMode>,
-    #[serde(
-        rename = "proxyConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "proxyConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub proxy_configuration: Option<ProxyConfiguration>,
-    #[serde(
-        rename = "registeredAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "registeredAt", default, skip_serializing_if = "Option::is_none")]
     pub registered_at: Option<f64>,
-    #[serde(
-        rename = "deregisteredAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deregisteredAt", default, skip_serializing_if = "Option::is_none")]
     pub deregistered_at: Option<f64>,
-    #[serde(
-        rename = "deleteRequestedAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deleteRequestedAt", default, skip_serializing_if = "Option::is_none")]
     pub delete_requested_at: Option<f64>,
-    #[serde(
-        rename = "registeredBy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "registeredBy", default, skip_serializing_if = "Option::is_none")]
     pub registered_by: Option<String>,
-    #[serde(
-        rename = "ephemeralStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ephemeralStorage", default, skip_serializing_if = "Option::is_none")]
     pub ephemeral_storage: Option<EphemeralStorage>,
-    #[serde(
-        rename = "enableFaultInjection",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableFaultInjection", default, skip_serializing_if = "Option::is_none")]
     pub enable_fault_injection: Option<bool>,
 }
 impl CheckRequired for TaskDefinition {
@@ -9106,11 +6773,8 @@ pub enum TaskDefinitionFamilyStatus {
     All,
 }
 impl TaskDefinitionFamilyStatus {
-    pub const ALL: &'static [TaskDefinitionFamilyStatus] = &[
-        TaskDefinitionFamilyStatus::Active,
-        TaskDefinitionFamilyStatus::Inactive,
-        TaskDefinitionFamilyStatus::All,
-    ];
+    pub const ALL: &'static [TaskDefinitionFamilyStatus] =
+        &[TaskDefinitionFamilyStatus::Active, TaskDefinitionFamilyStatus::Inactive, TaskDefinitionFamilyStatus::All];
     pub fn as_str(&self) -> &'static str {
         match self {
             TaskDefinitionFamilyStatus::Active => "ACTIVE",
@@ -9119,10 +6783,7 @@ impl TaskDefinitionFamilyStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TaskDefinitionFamilyStatus {
@@ -9144,10 +6805,7 @@ impl TaskDefinitionField {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TaskDefinitionField {
@@ -9160,11 +6818,7 @@ impl std::fmt::Display for TaskDefinitionField {
 pub struct TaskDefinitionPlacementConstraint {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<TaskDefinitionPlacementConstraintType>,
-    #[serde(
-        rename = "expression",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "expression", default, skip_serializing_if = "Option::is_none")]
     pub expression: Option<String>,
 }
 impl CheckRequired for TaskDefinitionPlacementConstraint {
@@ -9187,10 +6841,7 @@ impl TaskDefinitionPlacementConstraintType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TaskDefinitionPlacementConstraintType {
@@ -9209,11 +6860,8 @@ pub enum TaskDefinitionStatus {
     DeleteInProgress,
 }
 impl TaskDefinitionStatus {
-    pub const ALL: &'static [TaskDefinitionStatus] = &[
-        TaskDefinitionStatus::Active,
-        TaskDefinitionStatus::Inactive,
-        TaskDefinitionStatus::DeleteInProgress,
-    ];
+    pub const ALL: &'static [TaskDefinitionStatus] =
+        &[TaskDefinitionStatus::Active, TaskDefinitionStatus::Inactive, TaskDefinitionStatus::DeleteInProgress];
     pub fn as_str(&self) -> &'static str {
         match self {
             TaskDefinitionStatus::Active => "ACTIVE",
@@ -9222,10 +6870,7 @@ impl TaskDefinitionStatus {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TaskDefinitionStatus {
@@ -9260,10 +6905,7 @@ impl TaskField {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TaskField {
@@ -9284,12 +6926,8 @@ pub enum TaskFilesystemType {
     Ntfs,
 }
 impl TaskFilesystemType {
-    pub const ALL: &'static [TaskFilesystemType] = &[
-        TaskFilesystemType::Ext3,
-        TaskFilesystemType::Ext4,
-        TaskFilesystemType::Xfs,
-        TaskFilesystemType::Ntfs,
-    ];
+    pub const ALL: &'static [TaskFilesystemType] =
+        &[TaskFilesystemType::Ext3, TaskFilesystemType::Ext4, TaskFilesystemType::Xfs, TaskFilesystemType::Ntfs];
     pub fn as_str(&self) -> &'static str {
         match self {
             TaskFilesystemType::Ext3 => "ext3",
@@ -9299,10 +6937,7 @@ impl TaskFilesystemType {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TaskFilesystemType {
@@ -9317,53 +6952,25 @@ pub struct TaskManagedEBSVolumeConfiguration {
     pub encrypted: Option<bool>,
     #[serde(rename = "kmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
-    #[serde(
-        rename = "volumeType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeType", default, skip_serializing_if = "Option::is_none")]
     pub volume_type: Option<String>,
     #[serde(rename = "sizeInGiB", default, skip_serializing_if = "Option::is_none")]
     pub size_in_gi_b: Option<i32>,
-    #[serde(
-        rename = "snapshotId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "snapshotId", default, skip_serializing_if = "Option::is_none")]
     pub snapshot_id: Option<String>,
-    #[serde(
-        rename = "volumeInitializationRate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeInitializationRate", default, skip_serializing_if = "Option::is_none")]
     pub volume_initialization_rate: Option<i32>,
     #[serde(rename = "iops", default, skip_serializing_if = "Option::is_none")]
     pub iops: Option<i32>,
-    #[serde(
-        rename = "throughput",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "throughput", default, skip_serializing_if = "Option::is_none")]
     pub throughput: Option<i32>,
-    #[serde(
-        rename = "tagSpecifications",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "tagSpecifications", default, skip_serializing_if = "Option::is_none")]
     pub tag_specifications: Option<Vec<EBSTagSpecification>>,
     #[serde(rename = "roleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    #[serde(
-        rename = "terminationPolicy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "terminationPolicy", default, skip_serializing_if = "Option::is_none")]
     pub termination_policy: Option<TaskManagedEBSVolumeTerminationPolicy>,
-    #[serde(
-        rename = "filesystemType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "filesystemType", default, skip_serializing_if = "Option::is_none")]
     pub filesystem_type: Option<TaskFilesystemType>,
 }
 impl CheckRequired for TaskManagedEBSVolumeConfiguration {
@@ -9383,11 +6990,7 @@ impl CheckRequired for TaskManagedEBSVolumeConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskManagedEBSVolumeTerminationPolicy {
-    #[serde(
-        rename = "deleteOnTermination",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deleteOnTermination", default, skip_serializing_if = "Option::is_none")]
     pub delete_on_termination: Option<bool>,
 }
 impl CheckRequired for TaskManagedEBSVolumeTerminationPolicy {
@@ -9401,39 +7004,19 @@ impl CheckRequired for TaskManagedEBSVolumeTerminationPolicy {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TaskOverride {
-    #[serde(
-        rename = "containerOverrides",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerOverrides", default, skip_serializing_if = "Option::is_none")]
     pub container_overrides: Option<Vec<ContainerOverride>>,
     #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
     pub cpu: Option<String>,
-    #[serde(
-        rename = "inferenceAcceleratorOverrides",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "inferenceAcceleratorOverrides", default, skip_serializing_if = "Option::is_none")]
     pub inference_accelerator_overrides: Option<Vec<InferenceAcceleratorOverride>>,
-    #[serde(
-        rename = "executionRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "executionRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub execution_role_arn: Option<String>,
     #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
     pub memory: Option<String>,
-    #[serde(
-        rename = "taskRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub task_role_arn: Option<String>,
-    #[serde(
-        rename = "ephemeralStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "ephemeralStorage", default, skip_serializing_if = "Option::is_none")]
     pub ephemeral_storage: Option<EphemeralStorage>,
 }
 impl CheckRequired for TaskOverride {
@@ -9442,10 +7025,7 @@ impl CheckRequired for TaskOverride {
             value.check_required(&crate::required::join(path, "containerOverrides"))?;
         }
         if let Some(value) = &self.inference_accelerator_overrides {
-            value.check_required(&crate::required::join(
-                path,
-                "inferenceAcceleratorOverrides",
-            ))?;
+            value.check_required(&crate::required::join(path, "inferenceAcceleratorOverrides"))?;
         }
         if let Some(value) = &self.ephemeral_storage {
             value.check_required(&crate::required::join(path, "ephemeralStorage"))?;
@@ -9458,125 +7038,53 @@ impl CheckRequired for TaskOverride {
 pub struct TaskSet {
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
-    #[serde(
-        rename = "taskSetArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskSetArn", default, skip_serializing_if = "Option::is_none")]
     pub task_set_arn: Option<String>,
-    #[serde(
-        rename = "serviceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceArn", default, skip_serializing_if = "Option::is_none")]
     pub service_arn: Option<String>,
-    #[serde(
-        rename = "clusterArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
     pub cluster_arn: Option<String>,
     #[serde(rename = "startedBy", default, skip_serializing_if = "Option::is_none")]
     pub started_by: Option<String>,
-    #[serde(
-        rename = "externalId",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "externalId", default, skip_serializing_if = "Option::is_none")]
     pub external_id: Option<String>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<String>,
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    #[serde(
-        rename = "computedDesiredCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "computedDesiredCount", default, skip_serializing_if = "Option::is_none")]
     pub computed_desired_count: Option<i32>,
-    #[serde(
-        rename = "pendingCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "pendingCount", default, skip_serializing_if = "Option::is_none")]
     pub pending_count: Option<i32>,
-    #[serde(
-        rename = "runningCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "runningCount", default, skip_serializing_if = "Option::is_none")]
     pub running_count: Option<i32>,
     #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
     pub created_at: Option<f64>,
     #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
     pub updated_at: Option<f64>,
-    #[serde(
-        rename = "launchType",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
     pub launch_type: Option<LaunchType>,
-    #[serde(
-        rename = "capacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    #[serde(
-        rename = "platformVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
-    #[serde(
-        rename = "platformFamily",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformFamily", default, skip_serializing_if = "Option::is_none")]
     pub platform_family: Option<String>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
-    #[serde(
-        rename = "loadBalancers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "loadBalancers", default, skip_serializing_if = "Option::is_none")]
     pub load_balancers: Option<Vec<LoadBalancer>>,
-    #[serde(
-        rename = "serviceRegistries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceRegistries", default, skip_serializing_if = "Option::is_none")]
     pub service_registries: Option<Vec<ServiceRegistry>>,
     #[serde(rename = "scale", default, skip_serializing_if = "Option::is_none")]
     pub scale: Option<Scale>,
-    #[serde(
-        rename = "stabilityStatus",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stabilityStatus", default, skip_serializing_if = "Option::is_none")]
     pub stability_status: Option<StabilityStatus>,
-    #[serde(
-        rename = "stabilityStatusAt",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "stabilityStatusAt", default, skip_serializing_if = "Option::is_none")]
     pub stability_status_at: Option<f64>,
     #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
     pub tags: Option<Vec<Tag>>,
-    #[serde(
-        rename = "fargateEphemeralStorage",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fargateEphemeralStorage", default, skip_serializing_if = "Option::is_none")]
     pub fargate_ephemeral_storage: Option<DeploymentEphemeralStorage>,
 }
 impl CheckRequired for TaskSet {
@@ -9641,10 +7149,7 @@ impl TaskStopCode {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TaskStopCode {
@@ -9657,11 +7162,7 @@ impl std::fmt::Display for TaskStopCode {
 pub struct TaskVolumeConfiguration {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(
-        rename = "managedEBSVolume",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedEBSVolume", default, skip_serializing_if = "Option::is_none")]
     pub managed_ebs_volume: Option<TaskManagedEBSVolumeConfiguration>,
 }
 impl CheckRequired for TaskVolumeConfiguration {
@@ -9678,17 +7179,9 @@ impl CheckRequired for TaskVolumeConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct TimeoutConfiguration {
-    #[serde(
-        rename = "idleTimeoutSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "idleTimeoutSeconds", default, skip_serializing_if = "Option::is_none")]
     pub idle_timeout_seconds: Option<i32>,
-    #[serde(
-        rename = "perRequestTimeoutSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "perRequestTimeoutSeconds", default, skip_serializing_if = "Option::is_none")]
     pub per_request_timeout_seconds: Option<i32>,
 }
 impl CheckRequired for TimeoutConfiguration {
@@ -9699,19 +7192,11 @@ impl CheckRequired for TimeoutConfiguration {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Tmpfs {
-    #[serde(
-        rename = "containerPath",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerPath", default, skip_serializing_if = "Option::is_none")]
     pub container_path: Option<String>,
     #[serde(rename = "size", default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i32>,
-    #[serde(
-        rename = "mountOptions",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "mountOptions", default, skip_serializing_if = "Option::is_none")]
     pub mount_options: Option<Vec<String>>,
 }
 impl CheckRequired for Tmpfs {
@@ -9755,10 +7240,7 @@ impl TransportProtocol {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for TransportProtocol {
@@ -9862,10 +7344,7 @@ impl UlimitName {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for UlimitName {
@@ -9876,11 +7355,7 @@ impl std::fmt::Display for UlimitName {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UntagResourceRequest {
-    #[serde(
-        rename = "resourceArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "resourceArn", default, skip_serializing_if = "Option::is_none")]
     pub resource_arn: Option<String>,
     #[serde(rename = "tagKeys", default, skip_serializing_if = "Option::is_none")]
     pub tag_keys: Option<Vec<String>>,
@@ -9911,17 +7386,9 @@ pub struct UpdateCapacityProviderRequest {
     pub name: Option<String>,
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "autoScalingGroupProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoScalingGroupProvider", default, skip_serializing_if = "Option::is_none")]
     pub auto_scaling_group_provider: Option<AutoScalingGroupProviderUpdate>,
-    #[serde(
-        rename = "managedInstancesProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "managedInstancesProvider", default, skip_serializing_if = "Option::is_none")]
     pub managed_instances_provider: Option<UpdateManagedInstancesProviderConfiguration>,
 }
 impl CheckRequired for UpdateCapacityProviderRequest {
@@ -9941,11 +7408,7 @@ impl CheckRequired for UpdateCapacityProviderRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateCapacityProviderResponse {
-    #[serde(
-        rename = "capacityProvider",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProvider", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider: Option<CapacityProvider>,
 }
 impl CheckRequired for UpdateCapacityProviderResponse {
@@ -9963,17 +7426,9 @@ pub struct UpdateClusterRequest {
     pub cluster: Option<String>,
     #[serde(rename = "settings", default, skip_serializing_if = "Option::is_none")]
     pub settings: Option<Vec<ClusterSetting>>,
-    #[serde(
-        rename = "configuration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "configuration", default, skip_serializing_if = "Option::is_none")]
     pub configuration: Option<ClusterConfiguration>,
-    #[serde(
-        rename = "serviceConnectDefaults",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectDefaults", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_defaults: Option<ClusterServiceConnectDefaultsRequest>,
 }
 impl CheckRequired for UpdateClusterRequest {
@@ -10048,11 +7503,7 @@ impl CheckRequired for UpdateClusterSettingsResponse {
 pub struct UpdateContainerInstancesStateRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
-    #[serde(
-        rename = "containerInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstances", default, skip_serializing_if = "Option::is_none")]
     pub container_instances: Option<Vec<String>>,
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ContainerInstanceStatus>,
@@ -10071,11 +7522,7 @@ impl CheckRequired for UpdateContainerInstancesStateRequest {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateContainerInstancesStateResponse {
-    #[serde(
-        rename = "containerInstances",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "containerInstances", default, skip_serializing_if = "Option::is_none")]
     pub container_instances: Option<Vec<ContainerInstance>>,
     #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
     pub failures: Option<Vec<Failure>>,
@@ -10094,35 +7541,15 @@ impl CheckRequired for UpdateContainerInstancesStateResponse {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateManagedInstancesProviderConfiguration {
-    #[serde(
-        rename = "infrastructureRoleArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "infrastructureRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_role_arn: Option<String>,
-    #[serde(
-        rename = "instanceLaunchTemplate",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "instanceLaunchTemplate", default, skip_serializing_if = "Option::is_none")]
     pub instance_launch_template: Option<InstanceLaunchTemplateUpdate>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateMITags>,
-    #[serde(
-        rename = "infrastructureOptimization",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "infrastructureOptimization", default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_optimization: Option<InfrastructureOptimization>,
-    #[serde(
-        rename = "autoRepairConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "autoRepairConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub auto_repair_configuration: Option<AutoRepairConfiguration>,
 }
 impl CheckRequired for UpdateManagedInstancesProviderConfiguration {
@@ -10152,125 +7579,45 @@ pub struct UpdateServiceRequest {
     pub cluster: Option<String>,
     #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
     pub service: Option<String>,
-    #[serde(
-        rename = "desiredCount",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "desiredCount", default, skip_serializing_if = "Option::is_none")]
     pub desired_count: Option<i32>,
-    #[serde(
-        rename = "taskDefinition",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
     pub task_definition: Option<String>,
-    #[serde(
-        rename = "capacityProviderStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
-    #[serde(
-        rename = "deploymentConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub deployment_configuration: Option<DeploymentConfiguration>,
-    #[serde(
-        rename = "availabilityZoneRebalancing",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "availabilityZoneRebalancing", default, skip_serializing_if = "Option::is_none")]
     pub availability_zone_rebalancing: Option<AvailabilityZoneRebalancing>,
-    #[serde(
-        rename = "networkConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub network_configuration: Option<NetworkConfiguration>,
-    #[serde(
-        rename = "placementConstraints",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementConstraints", default, skip_serializing_if = "Option::is_none")]
     pub placement_constraints: Option<Vec<PlacementConstraint>>,
-    #[serde(
-        rename = "placementStrategy",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "placementStrategy", default, skip_serializing_if = "Option::is_none")]
     pub placement_strategy: Option<Vec<PlacementStrategy>>,
-    #[serde(
-        rename = "platformVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
     pub platform_version: Option<String>,
-    #[serde(
-        rename = "forceNewDeployment",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "forceNewDeployment", default, skip_serializing_if = "Option::is_none")]
     pub force_new_deployment: Option<bool>,
-    #[serde(
-        rename = "healthCheckGracePeriodSeconds",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "healthCheckGracePeriodSeconds", default, skip_serializing_if = "Option::is_none")]
     pub health_check_grace_period_seconds: Option<i32>,
-    #[serde(
-        rename = "deploymentController",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "deploymentController", default, skip_serializing_if = "Option::is_none")]
     pub deployment_controller: Option<DeploymentController>,
-    #[serde(
-        rename = "enableExecuteCommand",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
     pub enable_execute_command: Option<bool>,
-    #[serde(
-        rename = "enableECSManagedTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
     pub enable_ecs_managed_tags: Option<bool>,
-    #[serde(
-        rename = "loadBalancers",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "loadBalancers", default, skip_serializing_if = "Option::is_none")]
     pub load_balancers: Option<Vec<LoadBalancer>>,
-    #[serde(
-        rename = "propagateTags",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
     pub propagate_tags: Option<PropagateTags>,
-    #[serde(
-        rename = "serviceRegistries",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceRegistries", default, skip_serializing_if = "Option::is_none")]
     pub service_registries: Option<Vec<ServiceRegistry>>,
-    #[serde(
-        rename = "serviceConnectConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "serviceConnectConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub service_connect_configuration: Option<ServiceConnectConfiguration>,
-    #[serde(
-        rename = "volumeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "volumeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
-    #[serde(
-        rename = "vpcLatticeConfigurations",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "vpcLatticeConfigurations", default, skip_serializing_if = "Option::is_none")]
     pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
 }
 impl CheckRequired for UpdateServiceRequest {
@@ -10353,8 +7700,7 @@ pub enum VersionConsistency {
     Disabled,
 }
 impl VersionConsistency {
-    pub const ALL: &'static [VersionConsistency] =
-        &[VersionConsistency::Enabled, VersionConsistency::Disabled];
+    pub const ALL: &'static [VersionConsistency] = &[VersionConsistency::Enabled, VersionConsistency::Disabled];
     pub fn as_str(&self) -> &'static str {
         match self {
             VersionConsistency::Enabled => "enabled",
@@ -10362,10 +7708,7 @@ impl VersionConsistency {
         }
     }
     pub fn parse(value: &str) -> Option<Self> {
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|candidate| candidate.as_str() == value)
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
     }
 }
 impl std::fmt::Display for VersionConsistency {
@@ -10376,19 +7719,11 @@ impl std::fmt::Display for VersionConsistency {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VersionInfo {
-    #[serde(
-        rename = "agentVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "agentVersion", default, skip_serializing_if = "Option::is_none")]
     pub agent_version: Option<String>,
     #[serde(rename = "agentHash", default, skip_serializing_if = "Option::is_none")]
     pub agent_hash: Option<String>,
-    #[serde(
-        rename = "dockerVersion",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "dockerVersion", default, skip_serializing_if = "Option::is_none")]
     pub docker_version: Option<String>,
 }
 impl CheckRequired for VersionInfo {
@@ -10403,36 +7738,15 @@ pub struct Volume {
     pub name: Option<String>,
     #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
     pub host: Option<HostVolumeProperties>,
-    #[serde(
-        rename = "dockerVolumeConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "dockerVolumeConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub docker_volume_configuration: Option<DockerVolumeConfiguration>,
-    #[serde(
-        rename = "efsVolumeConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "efsVolumeConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub efs_volume_configuration: Option<EFSVolumeConfiguration>,
-    #[serde(
-        rename = "s3filesVolumeConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "s3filesVolumeConfiguration", default, skip_serializing_if = "Option::is_none")]
     pub s3files_volume_configuration: Option<S3FilesVolumeConfiguration>,
-    #[serde(
-        rename = "fsxWindowsFileServerVolumeConfiguration",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub fsx_windows_file_server_volume_configuration:
-        Option<FSxWindowsFileServerVolumeConfiguration>,
-    #[serde(
-        rename = "configuredAtLaunch",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "fsxWindowsFileServerVolumeConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub fsx_windows_file_server_volume_configuration: Option<FSxWindowsFileServerVolumeConfiguration>,
+    #[serde(rename = "configuredAtLaunch", default, skip_serializing_if = "Option::is_none")]
     pub configured_at_launch: Option<bool>,
 }
 impl CheckRequired for Volume {
@@ -10450,10 +7764,7 @@ impl CheckRequired for Volume {
             value.check_required(&crate::required::join(path, "s3filesVolumeConfiguration"))?;
         }
         if let Some(value) = &self.fsx_windows_file_server_volume_configuration {
-            value.check_required(&crate::required::join(
-                path,
-                "fsxWindowsFileServerVolumeConfiguration",
-            ))?;
+            value.check_required(&crate::required::join(path, "fsxWindowsFileServerVolumeConfiguration"))?;
         }
         Ok(())
     }
@@ -10461,11 +7772,7 @@ impl CheckRequired for Volume {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct VolumeFrom {
-    #[serde(
-        rename = "sourceContainer",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "sourceContainer", default, skip_serializing_if = "Option::is_none")]
     pub source_container: Option<String>,
     #[serde(rename = "readOnly", default, skip_serializing_if = "Option::is_none")]
     pub read_only: Option<bool>,
@@ -10480,11 +7787,7 @@ impl CheckRequired for VolumeFrom {
 pub struct VpcLatticeConfiguration {
     #[serde(rename = "roleArn", default, skip_serializing_if = "Option::is_none")]
     pub role_arn: Option<String>,
-    #[serde(
-        rename = "targetGroupArn",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
+    #[serde(rename = "targetGroupArn", default, skip_serializing_if = "Option::is_none")]
     pub target_group_arn: Option<String>,
     #[serde(rename = "portName", default, skip_serializing_if = "Option::is_none")]
     pub port_name: Option<String>,

@@ -3,8 +3,7 @@
 use berth_agent::runtime::{CreateContainerRequest, HealthCheck, MountSource};
 use berth_types::spec::NetworkMode;
 use bollard::models::{
-    ContainerCreateBody, HealthConfig, HostConfig, HostConfigLogConfig, PortBinding,
-    ResourcesUlimits,
+    ContainerCreateBody, HealthConfig, HostConfig, HostConfigLogConfig, PortBinding, ResourcesUlimits,
 };
 use std::collections::HashMap;
 use std::time::Duration;
@@ -13,28 +12,18 @@ pub fn create_body(request: &CreateContainerRequest) -> ContainerCreateBody {
     let mut exposed_ports = HashMap::new();
     let mut port_bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     // Only a bridge network publishes ports; in host mode the container ports are host ports.
-    let published = if request.network_mode == NetworkMode::Bridge {
-        request.port_bindings.as_slice()
-    } else {
-        &[]
-    };
+    let published = if request.network_mode == NetworkMode::Bridge { request.port_bindings.as_slice() } else { &[] };
     for binding in published {
         let key = format!("{}/{}", binding.container_port, binding.protocol.as_str());
         exposed_ports.insert(key.clone(), HashMap::new());
         // An empty host port asks Docker to allocate one; its allocator keeps two agents on
         // one host apart.
-        let host_port = binding
-            .host_port
-            .map(|port| port.to_string())
-            .unwrap_or_default();
+        let host_port = binding.host_port.map(|port| port.to_string()).unwrap_or_default();
         port_bindings
             .entry(key)
             .or_insert_with(|| Some(Vec::new()))
             .get_or_insert_with(Vec::new)
-            .push(PortBinding {
-                host_ip: None,
-                host_port: Some(host_port),
-            });
+            .push(PortBinding { host_ip: None, host_port: Some(host_port) });
     }
     let binds = request
         .mounts
@@ -67,14 +56,7 @@ pub fn create_body(request: &CreateContainerRequest) -> ContainerCreateBody {
         init: request.init.then_some(true),
         log_config: Some(HostConfigLogConfig {
             typ: Some(request.log_configuration.driver.clone()),
-            config: Some(
-                request
-                    .log_configuration
-                    .options
-                    .clone()
-                    .into_iter()
-                    .collect(),
-            ),
+            config: Some(request.log_configuration.options.clone().into_iter().collect()),
         }),
         binds: (!binds.is_empty()).then_some(binds),
         network_mode: Some(request.network_mode.as_str().to_string()),
@@ -84,13 +66,7 @@ pub fn create_body(request: &CreateContainerRequest) -> ContainerCreateBody {
     ContainerCreateBody {
         image: Some(request.image.clone()),
         labels: Some(request.labels.clone().into_iter().collect()),
-        env: Some(
-            request
-                .environment
-                .iter()
-                .map(|(name, value)| format!("{name}={value}"))
-                .collect(),
-        ),
+        env: Some(request.environment.iter().map(|(name, value)| format!("{name}={value}")).collect()),
         cmd: request.command.clone(),
         entrypoint: request.entry_point.clone(),
         user: request.user.clone(),

@@ -11,24 +11,12 @@ pub fn map_error(operation: &'static str, error: Error) -> RuntimeError {
 /// Like [`map_error`], naming what a 404 did not find.
 pub fn map_error_as(operation: &'static str, what: &str, error: Error) -> RuntimeError {
     match error {
-        Error::DockerResponseServerError {
-            status_code: 404,
-            message,
-        } => RuntimeError::NotFound {
-            what: what.to_string(),
-            message,
-        },
-        Error::DockerResponseServerError { message, .. } => {
-            RuntimeError::Failed { operation, message }
+        Error::DockerResponseServerError { status_code: 404, message } => {
+            RuntimeError::NotFound { what: what.to_string(), message }
         }
-        Error::DockerStreamError { error } => RuntimeError::Failed {
-            operation,
-            message: error,
-        },
+        Error::DockerResponseServerError { message, .. } => RuntimeError::Failed { operation, message },
+        Error::DockerStreamError { error } => RuntimeError::Failed { operation, message: error },
         Error::JsonDataError { message, .. } => RuntimeError::Failed { operation, message },
-        other => RuntimeError::Unavailable {
-            operation,
-            message: other.to_string(),
-        },
+        other => RuntimeError::Unavailable { operation, message: other.to_string() },
     }
 }

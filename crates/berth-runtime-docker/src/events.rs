@@ -10,37 +10,19 @@ use futures_util::StreamExt;
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-pub async fn subscribe(
-    docker: &Docker,
-    label: &str,
-    value: &str,
-) -> Result<RuntimeEventStream, RuntimeError> {
+pub async fn subscribe(docker: &Docker, label: &str, value: &str) -> Result<RuntimeEventStream, RuntimeError> {
     let filters = HashMap::from([
         ("type", vec!["container".to_string()]),
         ("label", vec![format!("{label}={value}")]),
-        (
-            "event",
-            ["start", "die", "oom", "destroy", "health_status"]
-                .map(String::from)
-                .to_vec(),
-        ),
+        ("event", ["start", "die", "oom", "destroy", "health_status"].map(String::from).to_vec()),
     ]);
     // Fail now, not on first poll, when the daemon is away.
-    docker
-        .ping()
-        .await
-        .map_err(|error| map_error("events", error))?;
+    docker.ping().await.map_err(|error| map_error("events", error))?;
     // The request goes out when the stream is first polled; asking for events since a moment
     // ago closes that gap (a duplicate event only costs the agent an inspect).
-    let since = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap_or_default()
-        .saturating_sub(Duration::from_secs(1));
+    let since = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().saturating_sub(Duration::from_secs(1));
     let since = format!("{}.{:09}", since.as_secs(), since.subsec_nanos());
-    let options = EventsOptionsBuilder::new()
-        .since(&since)
-        .filters(&filters)
-        .build();
+    let options = EventsOptionsBuilder::new().since(&since).filters(&filters).build();
     let mapped = docker.events(Some(options)).filter_map(|item| async move {
         match item {
             Ok(message) => to_event(message).map(Ok),

@@ -3,9 +3,7 @@
 use berth_agent::runtime::{ContainerInfo, ContainerRunState, RuntimeHealth};
 use berth_types::records::NetworkBinding;
 use berth_types::PortProtocol;
-use bollard::models::{
-    ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum, PortMap,
-};
+use bollard::models::{ContainerInspectResponse, ContainerStateStatusEnum, HealthStatusEnum, PortMap};
 
 pub fn container_info(response: ContainerInspectResponse) -> ContainerInfo {
     let state = response.state.unwrap_or_default();
@@ -14,9 +12,7 @@ pub fn container_info(response: ContainerInspectResponse) -> ContainerInfo {
             ContainerRunState::Created
         }
         Some(
-            ContainerStateStatusEnum::RUNNING
-            | ContainerStateStatusEnum::PAUSED
-            | ContainerStateStatusEnum::RESTARTING,
+            ContainerStateStatusEnum::RUNNING | ContainerStateStatusEnum::PAUSED | ContainerStateStatusEnum::RESTARTING,
         ) => ContainerRunState::Running,
         Some(_) => ContainerRunState::Exited,
     };
@@ -26,29 +22,16 @@ pub fn container_info(response: ContainerInspectResponse) -> ContainerInfo {
         Some(HealthStatusEnum::STARTING) => RuntimeHealth::Starting,
         _ => RuntimeHealth::None,
     };
-    let name = response
-        .name
-        .unwrap_or_default()
-        .trim_start_matches('/')
-        .to_string();
-    let labels = response
-        .config
-        .and_then(|config| config.labels)
-        .unwrap_or_default()
-        .into_iter()
-        .collect();
-    let network_bindings = response
-        .network_settings
-        .and_then(|settings| settings.ports)
-        .map(bindings)
-        .unwrap_or_default();
+    let name = response.name.unwrap_or_default().trim_start_matches('/').to_string();
+    let labels = response.config.and_then(|config| config.labels).unwrap_or_default().into_iter().collect();
+    let network_bindings =
+        response.network_settings.and_then(|settings| settings.ports).map(bindings).unwrap_or_default();
     ContainerInfo {
         id: response.id.unwrap_or_default(),
         name,
         labels,
         state: run_state,
-        exit_code: (run_state == ContainerRunState::Exited)
-            .then(|| state.exit_code.unwrap_or(0) as i32),
+        exit_code: (run_state == ContainerRunState::Exited).then(|| state.exit_code.unwrap_or(0) as i32),
         oom_killed: state.oom_killed.unwrap_or(false),
         error: state.error.filter(|error| !error.is_empty()),
         health,
@@ -68,26 +51,16 @@ fn bindings(ports: PortMap) -> Vec<NetworkBinding> {
         let Ok(container_port) = port.parse::<u16>() else {
             continue;
         };
-        let protocol = if protocol == "udp" {
-            PortProtocol::Udp
-        } else {
-            PortProtocol::Tcp
-        };
+        let protocol = if protocol == "udp" { PortProtocol::Udp } else { PortProtocol::Tcp };
         for binding in host_bindings.unwrap_or_default() {
-            let Some(host_port) = binding.host_port.and_then(|port| port.parse::<u16>().ok())
-            else {
+            let Some(host_port) = binding.host_port.and_then(|port| port.parse::<u16>().ok()) else {
                 continue;
             };
-            let exists = result.iter().any(|existing| {
-                existing.container_port == container_port && existing.protocol == protocol
-            });
+            let exists = result
+                .iter()
+                .any(|existing| existing.container_port == container_port && existing.protocol == protocol);
             if !exists {
-                result.push(NetworkBinding {
-                    bind_ip: "0.0.0.0".to_string(),
-                    container_port,
-                    host_port,
-                    protocol,
-                });
+                result.push(NetworkBinding { bind_ip: "0.0.0.0".to_string(), container_port, host_port, protocol });
             }
         }
     }

@@ -16,8 +16,8 @@ mod inspect;
 
 use async_trait::async_trait;
 use berth_agent::runtime::{
-    ContainerInfo, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HostInfo,
-    RuntimeError, RuntimeEventStream,
+    ContainerInfo, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HostInfo, RuntimeError,
+    RuntimeEventStream,
 };
 use bollard::query_parameters::{
     CreateContainerOptionsBuilder, CreateImageOptionsBuilder, ListContainersOptionsBuilder,
@@ -42,8 +42,7 @@ impl DockerRuntime {
     /// Connects to the local daemon (`DOCKER_HOST` or `/var/run/docker.sock`) and negotiates
     /// the API version. Fails if the daemon cannot be reached.
     pub async fn connect() -> Result<Self, RuntimeError> {
-        let docker =
-            Docker::connect_with_local_defaults().map_err(|error| map_error("connect", error))?;
+        let docker = Docker::connect_with_local_defaults().map_err(|error| map_error("connect", error))?;
         Self::from_client(docker).await
     }
 
@@ -66,16 +65,8 @@ impl DockerRuntime {
 #[async_trait]
 impl ContainerRuntime for DockerRuntime {
     async fn host_info(&self) -> Result<HostInfo, RuntimeError> {
-        let info = self
-            .docker
-            .info()
-            .await
-            .map_err(|error| map_error("info", error))?;
-        let version = self
-            .docker
-            .version()
-            .await
-            .map_err(|error| map_error("version", error))?;
+        let info = self.docker.info().await.map_err(|error| map_error("info", error))?;
+        let version = self.docker.version().await.map_err(|error| map_error("version", error))?;
         Ok(HostInfo {
             cpu_count: info.ncpu.unwrap_or(1),
             memory_bytes: info.mem_total.unwrap_or(0),
@@ -97,10 +88,7 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn pull_image(&self, image: &str) -> Result<(), RuntimeError> {
         let (repository, tag) = split_reference(image);
-        let options = CreateImageOptionsBuilder::new()
-            .from_image(repository)
-            .tag(tag)
-            .build();
+        let options = CreateImageOptionsBuilder::new().from_image(repository).tag(tag).build();
         self.docker
             .create_image(Some(options), None, None)
             .try_for_each(|_progress| async { Ok(()) })
@@ -116,11 +104,7 @@ impl ContainerRuntime for DockerRuntime {
             labels: Some(request.labels.clone().into_iter().collect()),
             ..Default::default()
         };
-        self.docker
-            .create_volume(options)
-            .await
-            .map(|_| ())
-            .map_err(|error| map_error("create volume", error))
+        self.docker.create_volume(options).await.map(|_| ()).map_err(|error| map_error("create volume", error))
     }
 
     async fn remove_volume(&self, name: &str) -> Result<(), RuntimeError> {
@@ -134,21 +118,14 @@ impl ContainerRuntime for DockerRuntime {
         }
     }
 
-    async fn create_container(
-        &self,
-        request: &CreateContainerRequest,
-    ) -> Result<String, RuntimeError> {
-        let options = CreateContainerOptionsBuilder::new()
-            .name(&request.name)
-            .build();
+    async fn create_container(&self, request: &CreateContainerRequest) -> Result<String, RuntimeError> {
+        let options = CreateContainerOptionsBuilder::new().name(&request.name).build();
         let body = create::create_body(request);
         match self.docker.create_container(Some(options), body).await {
             Ok(response) => Ok(response.id),
             Err(error) => match map_error("create", error) {
                 RuntimeError::Failed { message, .. } if message.contains("is already in use") => {
-                    Err(RuntimeError::NameConflict {
-                        name: request.name.clone(),
-                    })
+                    Err(RuntimeError::NameConflict { name: request.name.clone() })
                 }
                 other => Err(other),
             },
@@ -166,19 +143,13 @@ impl ContainerRuntime for DockerRuntime {
         let seconds = i32::try_from(timeout.as_secs()).unwrap_or(i32::MAX);
         let options = StopContainerOptionsBuilder::new().t(seconds).build();
         // Docker answers 304 Not Modified for a container that is not running: success here.
-        self.docker
-            .stop_container(id, Some(options))
-            .await
-            .map_err(|error| map_error("stop", error))
+        self.docker.stop_container(id, Some(options)).await.map_err(|error| map_error("stop", error))
     }
 
     async fn inspect_container(&self, id_or_name: &str) -> Result<ContainerInfo, RuntimeError> {
         let response = self
             .docker
-            .inspect_container(
-                id_or_name,
-                None::<bollard::query_parameters::InspectContainerOptions>,
-            )
+            .inspect_container(id_or_name, None::<bollard::query_parameters::InspectContainerOptions>)
             .await
             .map_err(|error| map_error_as("inspect", "container", error))?;
         Ok(inspect::container_info(response))
@@ -186,34 +157,19 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn list_containers(&self, label: &str, value: &str) -> Result<Vec<String>, RuntimeError> {
         let filters = HashMap::from([("label", vec![format!("{label}={value}")])]);
-        let options = ListContainersOptionsBuilder::new()
-            .all(true)
-            .filters(&filters)
-            .build();
-        let containers = self
-            .docker
-            .list_containers(Some(options))
-            .await
-            .map_err(|error| map_error("list", error))?;
-        Ok(containers
-            .into_iter()
-            .filter_map(|container| container.id)
-            .collect())
+        let options = ListContainersOptionsBuilder::new().all(true).filters(&filters).build();
+        let containers = self.docker.list_containers(Some(options)).await.map_err(|error| map_error("list", error))?;
+        Ok(containers.into_iter().filter_map(|container| container.id).collect())
     }
 
     async fn remove_container(&self, id: &str) -> Result<(), RuntimeError> {
-        let options = RemoveContainerOptionsBuilder::new()
-            .v(true)
-            .force(false)
-            .build();
+        let options = RemoveContainerOptionsBuilder::new().v(true).force(false).build();
         match self.docker.remove_container(id, Some(options)).await {
             Ok(()) => Ok(()),
             Err(error) => match map_error_as("remove", "container", error) {
                 RuntimeError::NotFound { .. } => Ok(()),
                 // A removal already under way (Docker answers 409 "is already in progress").
-                RuntimeError::Failed { message, .. } if message.contains("already in progress") => {
-                    Ok(())
-                }
+                RuntimeError::Failed { message, .. } if message.contains("already in progress") => Ok(()),
                 other => Err(other),
             },
         }
@@ -247,18 +203,9 @@ mod tests {
     #[test]
     fn references_split_like_docker_pull() {
         assert_eq!(split_reference("busybox"), ("busybox", "latest"));
-        assert_eq!(
-            split_reference("berth-test/busybox:1.36"),
-            ("berth-test/busybox", "1.36")
-        );
-        assert_eq!(
-            split_reference("registry:5000/team/app"),
-            ("registry:5000/team/app", "latest")
-        );
-        assert_eq!(
-            split_reference("registry:5000/app:v2"),
-            ("registry:5000/app", "v2")
-        );
+        assert_eq!(split_reference("berth-test/busybox:1.36"), ("berth-test/busybox", "1.36"));
+        assert_eq!(split_reference("registry:5000/team/app"), ("registry:5000/team/app", "latest"));
+        assert_eq!(split_reference("registry:5000/app:v2"), ("registry:5000/app", "v2"));
         assert_eq!(split_reference("app@sha256:abc"), ("app", "sha256:abc"));
     }
 }

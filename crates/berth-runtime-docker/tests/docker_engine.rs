@@ -5,16 +5,13 @@
 use berth_agent::container_config::{container_name, Ownership};
 use berth_agent::reporter::Reporter;
 use berth_agent::runtime::{
-    ContainerRunState, ContainerRuntime, CreateContainerRequest, PortBindingRequest, RuntimeError,
-    RuntimeEventKind,
+    ContainerRunState, ContainerRuntime, CreateContainerRequest, PortBindingRequest, RuntimeError, RuntimeEventKind,
 };
 use berth_agent::task::runner::{RunnerContext, RunnerSignal, TaskRunner};
 use berth_agent::task::state::{TaskState, OUT_OF_MEMORY_REASON};
 use berth_agent_protocol::{labels, TaskReport};
 use berth_runtime_docker::DockerRuntime;
-use berth_types::spec::{
-    ContainerSpec, LogConfigurationSpec, NetworkMode, PortMappingSpec, TaskSpec,
-};
+use berth_types::spec::{ContainerSpec, LogConfigurationSpec, NetworkMode, PortMappingSpec, TaskSpec};
 use berth_types::{DesiredStatus, PortProtocol, TaskStatus, TaskStopCode};
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
@@ -32,42 +29,25 @@ struct Cleanup {
 impl Drop for Cleanup {
     fn drop(&mut self) {
         let filter = format!("label={}={}", labels::CONTAINER_INSTANCE, self.instance);
-        let listed = std::process::Command::new("docker")
-            .args(["ps", "-aq", "--filter", &filter])
-            .output();
+        let listed = std::process::Command::new("docker").args(["ps", "-aq", "--filter", &filter]).output();
         if let Ok(output) = listed {
-            let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
-                .split_whitespace()
-                .map(String::from)
-                .collect();
+            let ids: Vec<String> =
+                String::from_utf8_lossy(&output.stdout).split_whitespace().map(String::from).collect();
             if !ids.is_empty() {
-                let _ = std::process::Command::new("docker")
-                    .args(["rm", "-fv"])
-                    .args(&ids)
-                    .output();
+                let _ = std::process::Command::new("docker").args(["rm", "-fv"]).args(&ids).output();
             }
         }
         let _ = std::process::Command::new("docker")
-            .args([
-                "volume",
-                "rm",
-                "-f",
-                &format!("berth-{}-scratch", self.instance),
-            ])
+            .args(["volume", "rm", "-f", &format!("berth-{}-scratch", self.instance)])
             .output();
     }
 }
 
 async fn setup() -> (Arc<DockerRuntime>, String, Cleanup) {
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../../tests/images/build.sh");
-    let status = std::process::Command::new("bash")
-        .arg(script)
-        .status()
-        .expect("cannot run tests/images/build.sh");
+    let status = std::process::Command::new("bash").arg(script).status().expect("cannot run tests/images/build.sh");
     assert!(status.success(), "building the test image failed");
-    let runtime = DockerRuntime::connect()
-        .await
-        .expect("the Docker daemon must be reachable for these tests");
+    let runtime = DockerRuntime::connect().await.expect("the Docker daemon must be reachable for these tests");
     let instance = berth_agent::identity::generate_instance_id();
     (Arc::new(runtime), instance.clone(), Cleanup { instance })
 }
@@ -88,10 +68,7 @@ fn request(instance: &str, name: &str, command: &[&str]) -> CreateContainerReque
         ulimits: vec![],
         readonly_root_filesystem: false,
         init: false,
-        log_configuration: LogConfigurationSpec {
-            driver: "json-file".into(),
-            options: BTreeMap::new(),
-        },
+        log_configuration: LogConfigurationSpec { driver: "json-file".into(), options: BTreeMap::new() },
         health_check: None,
         mounts: vec![],
         network_mode: NetworkMode::Bridge,
@@ -101,19 +78,13 @@ fn request(instance: &str, name: &str, command: &[&str]) -> CreateContainerReque
 }
 
 /// Polls `check` until it yields a value or the deadline passes.
-async fn eventually<T, F: std::future::Future<Output = Option<T>>>(
-    what: &str,
-    mut check: impl FnMut() -> F,
-) -> T {
+async fn eventually<T, F: std::future::Future<Output = Option<T>>>(what: &str, mut check: impl FnMut() -> F) -> T {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(value) = check().await {
             return value;
         }
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "timed out waiting for {what}"
-        );
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
 }
@@ -130,64 +101,29 @@ async fn runtime_calls_and_events_against_docker() {
     let pull = runtime.pull_image("berth-test/absent:1").await.unwrap_err();
     assert!(!pull.message().is_empty());
 
-    let mut events = runtime
-        .events(labels::CONTAINER_INSTANCE, &instance)
-        .await
-        .unwrap();
+    let mut events = runtime.events(labels::CONTAINER_INSTANCE, &instance).await.unwrap();
     let mut web = request(&instance, "web", &["httpd", "-f", "-p", "8080"]);
-    web.port_bindings = vec![PortBindingRequest {
-        container_port: 8080,
-        host_port: None,
-        protocol: PortProtocol::Tcp,
-    }];
+    web.port_bindings = vec![PortBindingRequest { container_port: 8080, host_port: None, protocol: PortProtocol::Tcp }];
     let id = runtime.create_container(&web).await.unwrap();
-    assert!(matches!(
-        runtime.create_container(&web).await,
-        Err(RuntimeError::NameConflict { .. })
-    ));
-    assert_eq!(
-        runtime
-            .list_containers(labels::CONTAINER_INSTANCE, &instance)
-            .await
-            .unwrap(),
-        vec![id.clone()]
-    );
-    assert_eq!(
-        runtime.inspect_container(&web.name).await.unwrap().state,
-        ContainerRunState::Created
-    );
+    assert!(matches!(runtime.create_container(&web).await, Err(RuntimeError::NameConflict { .. })));
+    assert_eq!(runtime.list_containers(labels::CONTAINER_INSTANCE, &instance).await.unwrap(), vec![id.clone()]);
+    assert_eq!(runtime.inspect_container(&web.name).await.unwrap().state, ContainerRunState::Created);
 
     runtime.start_container(&id).await.unwrap();
     let info = runtime.inspect_container(&id).await.unwrap();
     assert_eq!(info.state, ContainerRunState::Running);
     assert_eq!(info.labels[labels::CONTAINER_INSTANCE], instance);
     let binding = &info.network_bindings[0];
-    assert_eq!(
-        (binding.container_port, binding.bind_ip.as_str()),
-        (8080, "0.0.0.0")
-    );
+    assert_eq!((binding.container_port, binding.bind_ip.as_str()), (8080, "0.0.0.0"));
     assert_ne!(binding.host_port, 0);
     let started = events.next().await.unwrap().unwrap();
-    assert_eq!(
-        (started.container_id.as_str(), started.kind),
-        (id.as_str(), RuntimeEventKind::Started)
-    );
+    assert_eq!((started.container_id.as_str(), started.kind), (id.as_str(), RuntimeEventKind::Started));
 
-    runtime
-        .stop_container(&id, Duration::from_secs(1))
-        .await
-        .unwrap();
-    runtime
-        .stop_container(&id, Duration::from_secs(1))
-        .await
-        .unwrap();
+    runtime.stop_container(&id, Duration::from_secs(1)).await.unwrap();
+    runtime.stop_container(&id, Duration::from_secs(1)).await.unwrap();
     let died = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
-            let event = events
-                .next()
-                .await
-                .expect("the event stream ended")
-                .expect("the event stream failed");
+            let event = events.next().await.expect("the event stream ended").expect("the event stream failed");
             if event.kind == RuntimeEventKind::Died {
                 return event;
             }
@@ -202,10 +138,7 @@ async fn runtime_calls_and_events_against_docker() {
 
     runtime.remove_container(&id).await.unwrap();
     runtime.remove_container(&id).await.unwrap();
-    assert!(matches!(
-        runtime.inspect_container(&id).await,
-        Err(RuntimeError::NotFound { .. })
-    ));
+    assert!(matches!(runtime.inspect_container(&id).await, Err(RuntimeError::NotFound { .. })));
 }
 
 fn container(name: &str, command: &[&str]) -> ContainerSpec {
@@ -244,24 +177,15 @@ async fn run_task(
     let context = Arc::new(RunnerContext {
         runtime: runtime.clone(),
         reporter: reporter.clone(),
-        owner: Ownership {
-            cluster: "default".into(),
-            instance: instance.into(),
-        },
+        owner: Ownership { cluster: "default".into(), instance: instance.into() },
         cleanup_wait: Duration::from_secs(3600),
     });
     let (desired, desired_receiver) = watch::channel(DesiredStatus::Running);
     let (signals, signal_receiver) = mpsc::unbounded_channel();
-    let mut events = runtime
-        .events(labels::CONTAINER_INSTANCE, instance)
-        .await
-        .unwrap();
+    let mut events = runtime.events(labels::CONTAINER_INSTANCE, instance).await.unwrap();
     tokio::spawn(async move {
         while let Some(Ok(event)) = events.next().await {
-            if signals
-                .send(RunnerSignal::ContainerEvent(event.container_id))
-                .is_err()
-            {
+            if signals.send(RunnerSignal::ContainerEvent(event.container_id)).is_err() {
                 return;
             }
         }
@@ -271,11 +195,7 @@ async fn run_task(
     (reporter, desired)
 }
 
-async fn report_where(
-    reporter: &Reporter,
-    task_arn: &str,
-    condition: impl Fn(&TaskReport) -> bool,
-) -> TaskReport {
+async fn report_where(reporter: &Reporter, task_arn: &str, condition: impl Fn(&TaskReport) -> bool) -> TaskReport {
     eventually("a task report", || {
         let report = reporter.latest(task_arn).filter(|report| condition(report));
         async move { report }
@@ -284,10 +204,7 @@ async fn report_where(
 }
 
 fn task_arn() -> String {
-    format!(
-        "arn:aws:ecs:us-east-1:000000000000:task/default/{}",
-        berth_types::TaskId::generate()
-    )
+    format!("arn:aws:ecs:us-east-1:000000000000:task/default/{}", berth_types::TaskId::generate())
 }
 
 #[tokio::test]
@@ -295,11 +212,7 @@ async fn the_runner_runs_serves_and_stops_a_task_on_docker() {
     let (runtime, instance, _cleanup) = setup().await;
     let arn = task_arn();
     let mut web = container("web", &["httpd", "-f", "-p", "80", "-h", "/www"]);
-    web.port_mappings = vec![PortMappingSpec {
-        container_port: 80,
-        host_port: None,
-        protocol: PortProtocol::Tcp,
-    }];
+    web.port_mappings = vec![PortMappingSpec { container_port: 80, host_port: None, protocol: PortProtocol::Tcp }];
     let spec = TaskSpec {
         family: "web".into(),
         revision: 1,
@@ -310,27 +223,15 @@ async fn the_runner_runs_serves_and_stops_a_task_on_docker() {
         volumes: vec![],
     };
     let (reporter, desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
-    let running = report_where(&reporter, &arn, |report| {
-        report.last_status == TaskStatus::Running
-    })
-    .await;
+    let running = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Running).await;
     let host_port = running.containers[0].network_bindings[0].host_port;
     let docker_id = running.containers[0].runtime_id.clone().unwrap();
-    assert_eq!(
-        runtime
-            .inspect_container(&container_name(&arn, "web"))
-            .await
-            .unwrap()
-            .id,
-        docker_id
-    );
+    assert_eq!(runtime.inspect_container(&container_name(&arn, "web")).await.unwrap().id, docker_id);
 
     // The container answers on the port Docker chose.
     let body = eventually("httpd to answer", || async move {
         use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", host_port))
-            .await
-            .ok()?;
+        let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", host_port)).await.ok()?;
         stream.write_all(b"GET / HTTP/1.0\r\n\r\n").await.ok()?;
         let mut response = String::new();
         stream.read_to_string(&mut response).await.ok()?;
@@ -340,10 +241,7 @@ async fn the_runner_runs_serves_and_stops_a_task_on_docker() {
     assert!(body.contains("berth"), "{body}");
 
     desired.send_replace(DesiredStatus::Stopped);
-    let stopped = report_where(&reporter, &arn, |report| {
-        report.last_status == TaskStatus::Stopped
-    })
-    .await;
+    let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;
     assert!(stopped.containers[0].exit_code.is_some());
     assert_eq!(stopped.stop_code, None);
 }
@@ -358,21 +256,12 @@ async fn essential_exit_and_oom_kill_on_docker() {
         network_mode: NetworkMode::Bridge,
         cpu: None,
         memory: None,
-        containers: vec![
-            container("main", &["sh", "-c", "exit 3"]),
-            container("idle", &["sleep", "600"]),
-        ],
+        containers: vec![container("main", &["sh", "-c", "exit 3"]), container("idle", &["sleep", "600"])],
         volumes: vec![],
     };
     let (reporter, _desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
-    let stopped = report_where(&reporter, &arn, |report| {
-        report.last_status == TaskStatus::Stopped
-    })
-    .await;
-    assert_eq!(
-        stopped.stop_code,
-        Some(TaskStopCode::EssentialContainerExited)
-    );
+    let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;
+    assert_eq!(stopped.stop_code, Some(TaskStopCode::EssentialContainerExited));
     assert_eq!(stopped.containers[0].exit_code, Some(3));
     // `sleep` as PID 1 ignores SIGTERM: Docker kills it after the stop timeout.
     assert_eq!(stopped.containers[1].exit_code, Some(137));
@@ -390,13 +279,7 @@ async fn essential_exit_and_oom_kill_on_docker() {
         volumes: vec![],
     };
     let (reporter, _desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
-    let stopped = report_where(&reporter, &arn, |report| {
-        report.last_status == TaskStatus::Stopped
-    })
-    .await;
+    let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;
     assert_eq!(stopped.containers[0].exit_code, Some(137));
-    assert_eq!(
-        stopped.containers[0].reason.as_deref(),
-        Some(OUT_OF_MEMORY_REASON)
-    );
+    assert_eq!(stopped.containers[0].reason.as_deref(), Some(OUT_OF_MEMORY_REASON));
 }

@@ -16,37 +16,22 @@ pub struct EmbeddedStore {
 impl EmbeddedStore {
     /// Opens (or creates) the store file `path`, creating every table so reads never miss one.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let open_error = |message: String| StoreError::Open {
-            path: path.display().to_string(),
-            message,
-        };
+        let open_error = |message: String| StoreError::Open { path: path.display().to_string(), message };
         let database = Database::create(path).map_err(|error| open_error(error.to_string()))?;
-        let transaction = database
-            .begin_write()
-            .map_err(|error| open_error(error.to_string()))?;
+        let transaction = database.begin_write().map_err(|error| open_error(error.to_string()))?;
         for table in Table::ALL {
-            transaction
-                .open_table(definition(table))
-                .map_err(|error| open_error(error.to_string()))?;
+            transaction.open_table(definition(table)).map_err(|error| open_error(error.to_string()))?;
         }
-        transaction
-            .commit()
-            .map_err(|error| open_error(error.to_string()))?;
+        transaction.commit().map_err(|error| open_error(error.to_string()))?;
         Ok(EmbeddedStore { database })
     }
 }
 
 impl Store for EmbeddedStore {
     fn load(&self, table: Table) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
-        let read_error =
-            |error: &dyn std::fmt::Display| StoreError::Read(format!("{}: {error}", table.name()));
-        let transaction = self
-            .database
-            .begin_read()
-            .map_err(|error| read_error(&error))?;
-        let rows = transaction
-            .open_table(definition(table))
-            .map_err(|error| read_error(&error))?;
+        let read_error = |error: &dyn std::fmt::Display| StoreError::Read(format!("{}: {error}", table.name()));
+        let transaction = self.database.begin_read().map_err(|error| read_error(&error))?;
+        let rows = transaction.open_table(definition(table)).map_err(|error| read_error(&error))?;
         let mut loaded = Vec::new();
         for row in rows.iter().map_err(|error| read_error(&error))? {
             let (key, value) = row.map_err(|error| read_error(&error))?;
@@ -60,25 +45,16 @@ impl Store for EmbeddedStore {
             return Ok(());
         }
         let commit_error = |error: &dyn std::fmt::Display| StoreError::Commit(error.to_string());
-        let transaction = self
-            .database
-            .begin_write()
-            .map_err(|error| commit_error(&error))?;
+        let transaction = self.database.begin_write().map_err(|error| commit_error(&error))?;
         for operation in &batch.operations {
             match operation {
                 WriteOperation::Put { table, key, value } => {
-                    let mut rows = transaction
-                        .open_table(definition(*table))
-                        .map_err(|error| commit_error(&error))?;
-                    rows.insert(key.as_str(), value.as_slice())
-                        .map_err(|error| commit_error(&error))?;
+                    let mut rows = transaction.open_table(definition(*table)).map_err(|error| commit_error(&error))?;
+                    rows.insert(key.as_str(), value.as_slice()).map_err(|error| commit_error(&error))?;
                 }
                 WriteOperation::Delete { table, key } => {
-                    let mut rows = transaction
-                        .open_table(definition(*table))
-                        .map_err(|error| commit_error(&error))?;
-                    rows.remove(key.as_str())
-                        .map_err(|error| commit_error(&error))?;
+                    let mut rows = transaction.open_table(definition(*table)).map_err(|error| commit_error(&error))?;
+                    rows.remove(key.as_str()).map_err(|error| commit_error(&error))?;
                 }
             }
         }
@@ -99,10 +75,7 @@ mod tests {
             crate::tests::exercise(&store);
         }
         let reopened = EmbeddedStore::open(&path).unwrap();
-        assert_eq!(
-            reopened.load(Table::Tasks).unwrap(),
-            vec![("b".to_string(), b"3".to_vec())]
-        );
+        assert_eq!(reopened.load(Table::Tasks).unwrap(), vec![("b".to_string(), b"3".to_vec())]);
         assert_eq!(reopened.load(Table::Clusters).unwrap().len(), 1);
     }
 }

@@ -24,15 +24,17 @@ pub enum Table {
     Tasks,
     ContainerInstances,
     IdempotencyTokens,
+    CapacityProviders,
 }
 
 impl Table {
-    pub const ALL: [Table; 5] = [
+    pub const ALL: [Table; 6] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
         Table::ContainerInstances,
         Table::IdempotencyTokens,
+        Table::CapacityProviders,
     ];
 
     pub fn name(self) -> &'static str {
@@ -42,6 +44,7 @@ impl Table {
             Table::Tasks => "tasks",
             Table::ContainerInstances => "container_instances",
             Table::IdempotencyTokens => "idempotency_tokens",
+            Table::CapacityProviders => "capacity_providers",
         }
     }
 }
@@ -54,31 +57,17 @@ pub struct WriteBatch {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WriteOperation {
-    Put {
-        table: Table,
-        key: String,
-        value: Vec<u8>,
-    },
-    Delete {
-        table: Table,
-        key: String,
-    },
+    Put { table: Table, key: String, value: Vec<u8> },
+    Delete { table: Table, key: String },
 }
 
 impl WriteBatch {
     pub fn put(&mut self, table: Table, key: impl Into<String>, value: Vec<u8>) {
-        self.operations.push(WriteOperation::Put {
-            table,
-            key: key.into(),
-            value,
-        });
+        self.operations.push(WriteOperation::Put { table, key: key.into(), value });
     }
 
     pub fn delete(&mut self, table: Table, key: impl Into<String>) {
-        self.operations.push(WriteOperation::Delete {
-            table,
-            key: key.into(),
-        });
+        self.operations.push(WriteOperation::Delete { table, key: key.into() });
     }
 
     pub fn is_empty(&self) -> bool {
@@ -117,19 +106,13 @@ mod tests {
         store.commit(batch).unwrap();
         assert_eq!(
             store.load(Table::Tasks).unwrap(),
-            vec![
-                ("a".to_string(), b"1".to_vec()),
-                ("b".to_string(), b"2".to_vec())
-            ]
+            vec![("a".to_string(), b"1".to_vec()), ("b".to_string(), b"2".to_vec())]
         );
         let mut batch = WriteBatch::default();
         batch.delete(Table::Tasks, "a");
         batch.put(Table::Tasks, "b", b"3".to_vec());
         store.commit(batch).unwrap();
-        assert_eq!(
-            store.load(Table::Tasks).unwrap(),
-            vec![("b".to_string(), b"3".to_vec())]
-        );
+        assert_eq!(store.load(Table::Tasks).unwrap(), vec![("b".to_string(), b"3".to_vec())]);
         assert_eq!(store.load(Table::ContainerInstances).unwrap(), vec![]);
     }
 

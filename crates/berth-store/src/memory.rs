@@ -14,11 +14,7 @@ impl Store for MemoryStore {
         let tables = self.tables.lock();
         Ok(tables
             .get(&table)
-            .map(|rows| {
-                rows.iter()
-                    .map(|(key, value)| (key.clone(), value.clone()))
-                    .collect()
-            })
+            .map(|rows| rows.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
             .unwrap_or_default())
     }
 

@@ -1,8 +1,6 @@
 //! ECS ARNs in the long format, e.g. `arn:aws:ecs:us-east-1:000000000000:task/default/<id>`.
 
-use crate::ids::{
-    ClusterName, ContainerInstanceId, IdError, ServiceName, TaskDefinitionFamily, TaskId,
-};
+use crate::ids::{ClusterName, ContainerInstanceId, IdError, ServiceName, TaskDefinitionFamily, TaskId};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
@@ -15,10 +13,7 @@ pub struct ArnContext {
 
 impl Default for ArnContext {
     fn default() -> Self {
-        ArnContext {
-            region: "us-east-1".to_string(),
-            account: "000000000000".to_string(),
-        }
+        ArnContext { region: "us-east-1".to_string(), account: "000000000000".to_string() }
     }
 }
 
@@ -68,40 +63,20 @@ impl Arn {
 
     /// Renders the ARN in the long format under `context`.
     pub fn render(&self, context: &ArnContext) -> String {
-        format!(
-            "arn:aws:ecs:{}:{}:{}",
-            context.region,
-            context.account,
-            ResourcePath(self)
-        )
+        format!("arn:aws:ecs:{}:{}:{}", context.region, context.account, ResourcePath(self))
     }
 
     /// Parses a long-format ECS ARN issued under `context`.
     pub fn parse(value: &str, context: &ArnContext) -> Result<Arn, ArnError> {
         let malformed = || ArnError::Malformed(value.to_string());
         let mut parts = value.splitn(6, ':');
-        let (
-            Some("arn"),
-            Some(_partition),
-            Some("ecs"),
-            Some(region),
-            Some(account),
-            Some(resource),
-        ) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        )
+        let (Some("arn"), Some(_partition), Some("ecs"), Some(region), Some(account), Some(resource)) =
+            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
         else {
             return Err(malformed());
         };
         if region != context.region || account != context.account {
-            return Err(ArnError::ForeignAccount {
-                arn: value.to_string(),
-            });
+            return Err(ArnError::ForeignAccount { arn: value.to_string() });
         }
         let (kind, rest) = resource.split_once('/').ok_or_else(malformed)?;
         Ok(match kind {
@@ -112,10 +87,7 @@ impl Arn {
             }
             "container-instance" => {
                 let (cluster, id) = rest.split_once('/').ok_or_else(malformed)?;
-                Arn::ContainerInstance(
-                    ClusterName::parse(cluster)?,
-                    ContainerInstanceId::parse(id)?,
-                )
+                Arn::ContainerInstance(ClusterName::parse(cluster)?, ContainerInstanceId::parse(id)?)
             }
             "service" => {
                 let (cluster, name) = rest.split_once('/').ok_or_else(malformed)?;
@@ -168,25 +140,16 @@ mod tests {
         ];
         for arn in arns {
             let text = arn.render(&context);
-            assert!(
-                text.starts_with("arn:aws:ecs:us-east-1:000000000000:"),
-                "{text}"
-            );
+            assert!(text.starts_with("arn:aws:ecs:us-east-1:000000000000:"), "{text}");
             assert_eq!(Arn::parse(&text, &context).unwrap(), arn);
         }
     }
 
     #[test]
     fn long_format_layout() {
-        let context = ArnContext {
-            region: "eu-west-1".into(),
-            account: "123456789012".into(),
-        };
+        let context = ArnContext { region: "eu-west-1".into(), account: "123456789012".into() };
         let arn = Arn::TaskDefinition(TaskDefinitionFamily::parse("web").unwrap(), 3);
-        assert_eq!(
-            arn.render(&context),
-            "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3"
-        );
+        assert_eq!(arn.render(&context), "arn:aws:ecs:eu-west-1:123456789012:task-definition/web:3");
     }
 
     #[test]

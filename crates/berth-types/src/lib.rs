@@ -14,13 +14,10 @@ pub mod status;
 pub mod time;
 
 pub use arn::{Arn, ArnContext, ArnError, ResourceKind};
-pub use ids::{
-    ClusterName, ContainerInstanceId, IdError, ServiceName, TaskDefinitionFamily, TaskId,
-};
+pub use ids::{ClusterName, ContainerInstanceId, IdError, ServiceName, TaskDefinitionFamily, TaskId};
 pub use resources::{PortProtocol, Resources};
 pub use status::{
-    ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus,
-    TaskStatus, TaskStopCode,
+    ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus, TaskStatus, TaskStopCode,
 };
 pub use time::Timestamp;
 

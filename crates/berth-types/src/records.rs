@@ -5,8 +5,7 @@ use crate::ids::{ClusterName, ContainerInstanceId, TaskDefinitionFamily, TaskId}
 use crate::resources::{PortProtocol, Resources};
 use crate::spec::TaskSpec;
 use crate::status::{
-    ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus,
-    TaskStatus, TaskStopCode,
+    ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus, TaskStatus, TaskStopCode,
 };
 use crate::time::Timestamp;
 use crate::{Attribute, Tag};
@@ -20,6 +19,33 @@ pub struct ClusterRecord {
     pub tags: Vec<Tag>,
     /// `containerInsights` and any other cluster settings, by name.
     pub settings: BTreeMap<String, String>,
+    pub created_at: Timestamp,
+    /// Capacity providers associated with the cluster (PutClusterCapacityProviders).
+    #[serde(default)]
+    pub capacity_providers: Vec<String>,
+    /// Used by RunTask and CreateService when they name neither a launch type nor a strategy.
+    #[serde(default)]
+    pub default_capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+}
+
+/// One entry of a capacity provider strategy: `base` tasks first, the rest split by `weight`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CapacityProviderStrategyItem {
+    pub capacity_provider: String,
+    pub weight: u32,
+    pub base: u32,
+}
+
+/// A named pool of container instances; agents join one by configuration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CapacityProviderRecord {
+    pub name: String,
+    /// ACTIVE, or INACTIVE once deleted.
+    pub active: bool,
+    pub update_status: String,
+    /// The `autoScalingGroupProvider` as given, echoed by describe (Berth scales nothing).
+    pub auto_scaling_group_provider: Option<serde_json::Value>,
+    pub tags: Vec<Tag>,
     pub created_at: Timestamp,
 }
 
@@ -78,6 +104,9 @@ pub struct TaskRecord {
     pub started_by: Option<String>,
     pub group: String,
     pub launch_type: String,
+    /// Set when the task was launched through a capacity provider strategy.
+    #[serde(default)]
+    pub capacity_provider: Option<String>,
     pub containers: Vec<ContainerState>,
     pub health_status: HealthStatus,
     pub created_at: Timestamp,
@@ -100,12 +129,7 @@ impl ContainerInstanceRecord {
         let mut attributes: Vec<Attribute> = self
             .attributes
             .iter()
-            .filter(|attribute| {
-                !self
-                    .custom_attributes
-                    .iter()
-                    .any(|custom| custom.name == attribute.name)
-            })
+            .filter(|attribute| !self.custom_attributes.iter().any(|custom| custom.name == attribute.name))
             .cloned()
             .collect();
         attributes.extend(self.custom_attributes.iter().cloned());
@@ -143,6 +167,9 @@ pub struct ContainerInstanceRecord {
     /// over an agent attribute of the same name.
     #[serde(default)]
     pub custom_attributes: Vec<Attribute>,
+    /// The capacity provider the agent joined, if any.
+    #[serde(default)]
+    pub capacity_provider: Option<String>,
     pub version_info: VersionInfo,
     pub registered_at: Timestamp,
     pub tags: Vec<Tag>,

@@ -63,18 +63,8 @@ mod tests {
 
     #[test]
     fn remaining_subtracts_amounts_and_marks_ports_taken() {
-        let registered = Resources {
-            cpu: 2048,
-            memory: 4000,
-            ports_tcp: [22].into(),
-            ports_udp: BTreeSet::new(),
-        };
-        let used = Resources {
-            cpu: 512,
-            memory: 1000,
-            ports_tcp: [8080].into(),
-            ports_udp: [53].into(),
-        };
+        let registered = Resources { cpu: 2048, memory: 4000, ports_tcp: [22].into(), ports_udp: BTreeSet::new() };
+        let used = Resources { cpu: 512, memory: 1000, ports_tcp: [8080].into(), ports_udp: [53].into() };
         let remaining = registered.remaining_after(&used);
         assert_eq!(remaining.cpu, 1536);
         assert_eq!(remaining.memory, 3000);

@@ -145,22 +145,11 @@ impl TaskSpec {
     /// static host ports.
     pub fn resource_demand(&self) -> Resources {
         let mut demand = Resources::default();
-        let container_cpu: i64 = self
-            .containers
-            .iter()
-            .map(|container| i64::from(container.cpu))
-            .sum();
+        let container_cpu: i64 = self.containers.iter().map(|container| i64::from(container.cpu)).sum();
         let container_memory: i64 = self
             .containers
             .iter()
-            .map(|container| {
-                i64::from(
-                    container
-                        .memory
-                        .or(container.memory_reservation)
-                        .unwrap_or(0),
-                )
-            })
+            .map(|container| i64::from(container.memory.or(container.memory_reservation).unwrap_or(0)))
             .sum();
         demand.cpu = self.cpu.map(i64::from).unwrap_or(container_cpu);
         demand.memory = self.memory.map(i64::from).unwrap_or(container_memory);
@@ -219,16 +208,8 @@ mod tests {
         web.cpu = 256;
         web.memory = Some(128);
         web.port_mappings = vec![
-            PortMappingSpec {
-                container_port: 80,
-                host_port: Some(8080),
-                protocol: PortProtocol::Tcp,
-            },
-            PortMappingSpec {
-                container_port: 81,
-                host_port: None,
-                protocol: PortProtocol::Tcp,
-            },
+            PortMappingSpec { container_port: 80, host_port: Some(8080), protocol: PortProtocol::Tcp },
+            PortMappingSpec { container_port: 81, host_port: None, protocol: PortProtocol::Tcp },
         ];
         let mut sidecar = container("sidecar");
         sidecar.memory_reservation = Some(64);

@@ -127,15 +127,9 @@ mod tests {
     #[test]
     fn wire_spellings_round_trip() {
         for status in ContainerInstanceStatus::ALL {
-            assert_eq!(
-                ContainerInstanceStatus::parse(status.as_str()),
-                Some(*status)
-            );
+            assert_eq!(ContainerInstanceStatus::parse(status.as_str()), Some(*status));
         }
         assert_eq!(TaskStopCode::UserInitiated.as_str(), "UserInitiated");
-        assert_eq!(
-            TaskDefinitionStatus::parse("DELETE_IN_PROGRESS"),
-            Some(TaskDefinitionStatus::DeleteInProgress)
-        );
+        assert_eq!(TaskDefinitionStatus::parse("DELETE_IN_PROGRESS"), Some(TaskDefinitionStatus::DeleteInProgress));
     }
 }

@@ -127,12 +127,13 @@ pub struct AgentArgs {
     /// Reported as the ecs.instance-type attribute.
     #[arg(long)]
     pub instance_type: Option<String>,
+    /// The capacity provider this host joins (create it with CreateCapacityProvider).
+    #[arg(long)]
+    pub capacity_provider: Option<String>,
 }
 
 fn parse_attribute(text: &str) -> Result<(String, String), String> {
-    let (name, value) = text
-        .split_once('=')
-        .ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
+    let (name, value) = text.split_once('=').ok_or_else(|| format!("{text:?} is not NAME=VALUE"))?;
     if name.is_empty() {
         return Err(format!("{text:?} has an empty attribute name"));
     }

@@ -36,21 +36,15 @@ struct RunningServer {
 
 async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     let data_dir = cli::data_dir(args.data_dir.as_ref()).join("server");
-    std::fs::create_dir_all(&data_dir)
-        .with_context(|| format!("creating {}", data_dir.display()))?;
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
     let store = EmbeddedStore::open(&data_dir.join("berth.redb"))?;
     let config = ControlConfig {
-        arn_context: ArnContext {
-            region: args.region.clone(),
-            account: args.account.clone(),
-        },
+        arn_context: ArnContext { region: args.region.clone(), account: args.account.clone() },
         agent_timeout: args.agent_timeout,
         stopped_task_retention: args.stopped_task_retention,
     };
     let control = ControlPlane::open(config, Arc::new(store))?;
-    let listener = TcpListener::bind(args.listen)
-        .await
-        .with_context(|| format!("listening on {}", args.listen))?;
+    let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     let router = berth_api::router(Arc::clone(&control));
     tokio::spawn(async move {
@@ -58,31 +52,18 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
             tracing::error!(%error, "the HTTP server stopped");
         }
     });
-    tokio::spawn(berth_control::retention::run_retention(
-        Arc::clone(&control),
-        RETENTION_INTERVAL,
-    ));
+    tokio::spawn(berth_control::retention::run_retention(Arc::clone(&control), RETENTION_INTERVAL));
     Ok(RunningServer { endpoint, control })
 }
 
 async fn up(args: UpArgs) -> anyhow::Result<()> {
     let server = start_server(&args.server).await?;
-    let cluster =
-        ClusterName::parse(&args.cluster).map_err(|error| anyhow::anyhow!("--cluster: {error}"))?;
-    server
-        .control
-        .create_cluster(cluster, vec![], Default::default())
-        .await?;
+    let cluster = ClusterName::parse(&args.cluster).map_err(|error| anyhow::anyhow!("--cluster: {error}"))?;
+    server.control.create_cluster(cluster, vec![], Default::default()).await?;
     println!("Berth is up: the ECS endpoint is {}", server.endpoint);
     println!("Try:");
-    println!(
-        "  aws --endpoint-url {} ecs list-container-instances --cluster {}",
-        server.endpoint, args.cluster
-    );
-    println!(
-        "  (or export AWS_ENDPOINT_URL_ECS={} and drop --endpoint-url)",
-        server.endpoint
-    );
+    println!("  aws --endpoint-url {} ecs list-container-instances --cluster {}", server.endpoint, args.cluster);
+    println!("  (or export AWS_ENDPOINT_URL_ECS={} and drop --endpoint-url)", server.endpoint);
     let mut agent_config = AgentConfig::new(
         server.endpoint.clone(),
         args.cluster.clone(),
@@ -91,11 +72,8 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     agent_config.attributes = args.attributes;
     agent_config.task_cleanup_wait = args.task_cleanup_wait;
     agent_config.extra_reserved_ports = vec![args.server.listen.port()];
-    let runtime = Arc::new(
-        berth_runtime_docker::DockerRuntime::connect()
-            .await
-            .context("connecting to the Docker Engine")?,
-    );
+    let runtime =
+        Arc::new(berth_runtime_docker::DockerRuntime::connect().await.context("connecting to the Docker Engine")?);
     berth_agent::run_agent(agent_config, runtime, shutdown_signal()).await?;
     Ok(())
 }
@@ -105,28 +83,19 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
         Some(path) => path.clone(),
         None => cli::data_dir(None).join("agent"),
     };
-    let mut config = AgentConfig::new(
-        args.server.trim_end_matches('/').to_string(),
-        args.cluster,
-        data_dir,
-    );
+    let mut config = AgentConfig::new(args.server.trim_end_matches('/').to_string(), args.cluster, data_dir);
     config.attributes = args.attributes;
     config.task_cleanup_wait = args.task_cleanup_wait;
     config.reserved_memory_mib = args.reserved_memory;
     config.availability_zone = args.availability_zone;
     config.instance_type = args.instance_type;
+    config.capacity_provider = args.capacity_provider;
     if let Some(port) = url_port(&args.server) {
         config.extra_reserved_ports = vec![port];
     }
-    let runtime = Arc::new(
-        berth_runtime_docker::DockerRuntime::connect()
-            .await
-            .context("connecting to the Docker Engine")?,
-    );
-    println!(
-        "Berth agent joining cluster {} at {}",
-        config.cluster, config.server_url
-    );
+    let runtime =
+        Arc::new(berth_runtime_docker::DockerRuntime::connect().await.context("connecting to the Docker Engine")?);
+    println!("Berth agent joining cluster {} at {}", config.cluster, config.server_url);
     berth_agent::run_agent(config, runtime, shutdown_signal()).await?;
     Ok(())
 }
@@ -139,8 +108,8 @@ fn url_port(url: &str) -> Option<u16> {
 
 async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
-    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    let mut terminate =
+        tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = interrupt => {}
         _ = terminate.recv() => {}
@@ -150,31 +119,11 @@ async fn shutdown_signal() {
 
 async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
     match bench {
-        BenchCommand::Launch {
-            endpoint,
-            cluster,
-            image,
-            samples,
-        } => {
-            berth_bench::launch::run(berth_bench::launch::LaunchOptions {
-                endpoint,
-                cluster,
-                image,
-                samples,
-            })
-            .await
+        BenchCommand::Launch { endpoint, cluster, image, samples } => {
+            berth_bench::launch::run(berth_bench::launch::LaunchOptions { endpoint, cluster, image, samples }).await
         }
-        BenchCommand::Api {
-            endpoint,
-            clients,
-            phase,
-        } => {
-            berth_bench::api::run(berth_bench::api::ApiOptions {
-                endpoint,
-                clients,
-                phase,
-            })
-            .await
+        BenchCommand::Api { endpoint, clients, phase } => {
+            berth_bench::api::run(berth_bench::api::ApiOptions { endpoint, clients, phase }).await
         }
         BenchCommand::Startup { runs } => {
             let binary = std::env::current_exe()?;

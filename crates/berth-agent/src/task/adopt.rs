@@ -9,11 +9,7 @@ use berth_types::TaskStatus;
 
 /// The state to start from for `desired`, given the containers of that task found on the host.
 pub fn initial_state(desired: &DesiredTask, found: &[ContainerInfo]) -> TaskState {
-    let mut state = TaskState::new(
-        &desired.task_arn,
-        desired.spec.clone(),
-        desired.desired_status,
-    );
+    let mut state = TaskState::new(&desired.task_arn, desired.spec.clone(), desired.desired_status);
     // Resume at the status the server recorded: what was reported once is not reported again
     // as something earlier.
     state.status = match desired.last_status {
@@ -22,9 +18,7 @@ pub fn initial_state(desired: &DesiredTask, found: &[ContainerInfo]) -> TaskStat
         _ => TaskStatus::Stopping,
     };
     for (index, container) in desired.spec.containers.iter().enumerate() {
-        let info = found
-            .iter()
-            .find(|info| info.labels.get(labels::CONTAINER_NAME) == Some(&container.name));
+        let info = found.iter().find(|info| info.labels.get(labels::CONTAINER_NAME) == Some(&container.name));
         match info {
             Some(info) => state.observe(index, info),
             // The server saw this task run: a container that is gone now died (and was removed)

@@ -64,21 +64,14 @@ pub fn decide(task: &TaskState, cleanup_due: bool) -> Action {
         }
         return Action::Stop(stop_wave(task, &running));
     }
-    let needs_creation = task
-        .containers
-        .iter()
-        .any(|track| track.phase == ContainerPhase::NotCreated);
+    let needs_creation = task.containers.iter().any(|track| track.phase == ContainerPhase::NotCreated);
     if needs_creation && !task.images_ready {
         return Action::PrepareImages;
     }
     if needs_creation && !task.volumes_ready {
         return Action::PrepareVolumes;
     }
-    if let Some(index) = task
-        .containers
-        .iter()
-        .position(|track| track.phase == ContainerPhase::NotCreated)
-    {
+    if let Some(index) = task.containers.iter().position(|track| track.phase == ContainerPhase::NotCreated) {
         return Action::Create(index);
     }
     for (index, track) in task.containers.iter().enumerate() {
@@ -86,10 +79,7 @@ pub fn decide(task: &TaskState, cleanup_due: bool) -> Action {
             return Action::Start(index);
         }
     }
-    let all_started = task
-        .containers
-        .iter()
-        .all(|track| track.phase >= ContainerPhase::Running);
+    let all_started = task.containers.iter().all(|track| track.phase >= ContainerPhase::Running);
     if task.status < TaskStatus::Running && all_started {
         return Action::MarkRunning;
     }
@@ -112,10 +102,7 @@ fn stop_cause(task: &TaskState) -> Option<(Option<TaskStopCode>, Option<String>)
         .zip(&task.containers)
         .any(|(spec, track)| spec.essential && track.phase == ContainerPhase::Stopped);
     if essential_exited {
-        return Some((
-            Some(TaskStopCode::EssentialContainerExited),
-            Some(ESSENTIAL_EXITED_REASON.to_string()),
-        ));
+        return Some((Some(TaskStopCode::EssentialContainerExited), Some(ESSENTIAL_EXITED_REASON.to_string())));
     }
     for (index, track) in task.containers.iter().enumerate() {
         if track.phase > ContainerPhase::Created {
@@ -129,9 +116,7 @@ fn stop_cause(task: &TaskState) -> Option<(Option<TaskStopCode>, Option<String>)
 }
 
 fn running_containers(task: &TaskState) -> Vec<usize> {
-    (0..task.containers.len())
-        .filter(|index| task.containers[*index].phase == ContainerPhase::Running)
-        .collect()
+    (0..task.containers.len()).filter(|index| task.containers[*index].phase == ContainerPhase::Running).collect()
 }
 
 /// The running containers that no other running container depends on: stopping them first
@@ -141,17 +126,10 @@ fn stop_wave(task: &TaskState, running: &[usize]) -> Vec<usize> {
         let name = &task.spec.containers[index].name;
         running.iter().any(|other| {
             *other != index
-                && task.spec.containers[*other]
-                    .depends_on
-                    .iter()
-                    .any(|dependency| &dependency.container_name == name)
+                && task.spec.containers[*other].depends_on.iter().any(|dependency| &dependency.container_name == name)
         })
     };
-    let wave: Vec<usize> = running
-        .iter()
-        .copied()
-        .filter(|index| !depended_on(*index))
-        .collect();
+    let wave: Vec<usize> = running.iter().copied().filter(|index| !depended_on(*index)).collect();
     // A dependency cycle would leave no wave at all; stop everything together then.
     if wave.is_empty() {
         running.to_vec()
@@ -161,34 +139,24 @@ fn stop_wave(task: &TaskState, running: &[usize]) -> Vec<usize> {
 }
 
 fn dependency_index(task: &TaskState, name: &str) -> Option<usize> {
-    task.spec
-        .containers
-        .iter()
-        .position(|container| container.name == name)
+    task.spec.containers.iter().position(|container| container.name == name)
 }
 
 fn dependencies_met(task: &TaskState, index: usize) -> bool {
-    task.spec.containers[index]
-        .depends_on
-        .iter()
-        .all(|dependency| {
-            let Some(target) = dependency_index(task, &dependency.container_name) else {
-                return false;
-            };
-            let track = &task.containers[target];
-            match dependency.condition {
-                DependencyCondition::Start => track.started,
-                DependencyCondition::Complete => {
-                    track.phase == ContainerPhase::Stopped && track.started
-                }
-                DependencyCondition::Success => {
-                    track.phase == ContainerPhase::Stopped && track.exit_code == Some(0)
-                }
-                DependencyCondition::Healthy => {
-                    track.phase == ContainerPhase::Running && track.health == HealthStatus::Healthy
-                }
+    task.spec.containers[index].depends_on.iter().all(|dependency| {
+        let Some(target) = dependency_index(task, &dependency.container_name) else {
+            return false;
+        };
+        let track = &task.containers[target];
+        match dependency.condition {
+            DependencyCondition::Start => track.started,
+            DependencyCondition::Complete => track.phase == ContainerPhase::Stopped && track.started,
+            DependencyCondition::Success => track.phase == ContainerPhase::Stopped && track.exit_code == Some(0),
+            DependencyCondition::Healthy => {
+                track.phase == ContainerPhase::Running && track.health == HealthStatus::Healthy
             }
-        })
+        }
+    })
 }
 
 /// A dependency of container `index` that can never be met, as a reason to report.

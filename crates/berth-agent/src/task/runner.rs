@@ -53,14 +53,7 @@ impl TaskRunner {
         signals: mpsc::UnboundedReceiver<RunnerSignal>,
     ) -> Self {
         let stopped_at = (state.status == TaskStatus::Stopped).then(Instant::now);
-        TaskRunner {
-            context,
-            state,
-            desired,
-            signals,
-            last_published: None,
-            stopped_at,
-        }
+        TaskRunner { context, state, desired, signals, last_published: None, stopped_at }
     }
 
     /// Runs the task until it is stopped and cleaned up (or the agent drops its channels).
@@ -72,16 +65,12 @@ impl TaskRunner {
                 self.handle_signal(signal).await;
             }
             self.publish();
-            let cleanup_due = self
-                .cleanup_deadline()
-                .is_some_and(|deadline| Instant::now() >= deadline);
+            let cleanup_due = self.cleanup_deadline().is_some_and(|deadline| Instant::now() >= deadline);
             let action = decide(&self.state, cleanup_due);
             tracing::debug!(task = %self.state.task_arn, ?action, "task action");
             match action {
                 Action::Finished => {
-                    self.context
-                        .reporter
-                        .forget_when_acknowledged(&self.state.task_arn);
+                    self.context.reporter.forget_when_acknowledged(&self.state.task_arn);
                     return self.state;
                 }
                 Action::Wait => {
@@ -95,8 +84,7 @@ impl TaskRunner {
     }
 
     fn cleanup_deadline(&self) -> Option<Instant> {
-        self.stopped_at
-            .map(|stopped_at| stopped_at + self.context.cleanup_wait)
+        self.stopped_at.map(|stopped_at| stopped_at + self.context.cleanup_wait)
     }
 
     /// Waits for something that may change the decision. False when the agent is going away.
@@ -201,22 +189,14 @@ impl TaskRunner {
     fn fail_to_start(&mut self, containers: &[usize], reason: String) {
         tracing::warn!(task = %self.state.task_arn, %reason, "task failed to start");
         for index in containers {
-            self.state.containers[*index]
-                .reason
-                .get_or_insert_with(|| reason.clone());
+            self.state.containers[*index].reason.get_or_insert_with(|| reason.clone());
         }
         self.state.fail(TaskStopCode::TaskFailedToStart, reason);
     }
 
     async fn prepare_images(&mut self) {
         let mut images: Vec<String> = Vec::new();
-        for (container, track) in self
-            .state
-            .spec
-            .containers
-            .iter()
-            .zip(&self.state.containers)
-        {
+        for (container, track) in self.state.spec.containers.iter().zip(&self.state.containers) {
             if track.phase == ContainerPhase::NotCreated && !images.contains(&container.image) {
                 images.push(container.image.clone());
             }
@@ -228,9 +208,7 @@ impl TaskRunner {
             let pulled = match self.context.runtime.image_present(&image).await {
                 Ok(true) => Ok(()),
                 Ok(false) => {
-                    self.state
-                        .pull_started_at
-                        .get_or_insert_with(Timestamp::now);
+                    self.state.pull_started_at.get_or_insert_with(Timestamp::now);
                     self.publish();
                     let result = self.context.runtime.pull_image(&image).await;
                     self.state.pull_stopped_at = Some(Timestamp::now());
@@ -239,10 +217,7 @@ impl TaskRunner {
                 Err(error) => Err(error),
             };
             if let Err(error) = pulled {
-                self.fail_to_start(
-                    &users,
-                    format!("CannotPullContainerError: {}", error.message()),
-                );
+                self.fail_to_start(&users, format!("CannotPullContainerError: {}", error.message()));
                 break;
             }
         }
@@ -256,10 +231,7 @@ impl TaskRunner {
             };
             if let Err(error) = self.context.runtime.create_volume(&request).await {
                 let all: Vec<usize> = (0..self.state.containers.len()).collect();
-                self.fail_to_start(
-                    &all,
-                    format!("CannotCreateContainerError: {}", error.message()),
-                );
+                self.fail_to_start(&all, format!("CannotCreateContainerError: {}", error.message()));
                 break;
             }
         }
@@ -275,10 +247,7 @@ impl TaskRunner {
             &spec.containers[index],
         ) {
             Ok(request) => request,
-            Err(message) => {
-                return self
-                    .fail_to_start(&[index], format!("CannotCreateContainerError: {message}"))
-            }
+            Err(message) => return self.fail_to_start(&[index], format!("CannotCreateContainerError: {message}")),
         };
         match self.context.runtime.create_container(&request).await {
             Ok(id) => {
@@ -287,13 +256,17 @@ impl TaskRunner {
                 track.phase = ContainerPhase::Created;
             }
             // A previous agent created it and died before it could remember: adopt it.
-            Err(RuntimeError::NameConflict { .. }) => match self.context.runtime.inspect_container(&request.name).await {
+            Err(RuntimeError::NameConflict { .. }) => match self.context.runtime.inspect_container(&request.name).await
+            {
                 Ok(info) if info.labels.get(labels::CONTAINER_INSTANCE) == Some(&self.context.owner.instance) => {
                     self.state.observe(index, &info)
                 }
                 Ok(_) => self.fail_to_start(
                     &[index],
-                    format!("CannotCreateContainerError: the name {} is used by another instance's container", request.name),
+                    format!(
+                        "CannotCreateContainerError: the name {} is used by another instance's container",
+                        request.name
+                    ),
                 ),
                 Err(error) => self.fail_to_start(&[index], format!("CannotCreateContainerError: {}", error.message())),
             },
@@ -307,10 +280,7 @@ impl TaskRunner {
         };
         match self.context.runtime.start_container(&id).await {
             Ok(()) => self.inspect(index).await,
-            Err(error) => self.fail_to_start(
-                &[index],
-                format!("CannotStartContainerError: {}", error.message()),
-            ),
+            Err(error) => self.fail_to_start(&[index], format!("CannotStartContainerError: {}", error.message())),
         }
     }
 

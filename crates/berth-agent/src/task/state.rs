@@ -77,11 +77,7 @@ pub struct TaskState {
 
 impl TaskState {
     pub fn new(task_arn: &str, spec: TaskSpec, desired: DesiredStatus) -> Self {
-        let containers = spec
-            .containers
-            .iter()
-            .map(|container| ContainerTrack::new(&container.name))
-            .collect();
+        let containers = spec.containers.iter().map(|container| ContainerTrack::new(&container.name)).collect();
         TaskState {
             task_arn: task_arn.to_string(),
             spec,
@@ -135,8 +131,7 @@ impl TaskState {
                 if track.phase != ContainerPhase::Stopped {
                     track.phase = ContainerPhase::Running;
                     track.started = true;
-                    track.network_bindings =
-                        host_mode_bindings.unwrap_or_else(|| info.network_bindings.clone());
+                    track.network_bindings = host_mode_bindings.unwrap_or_else(|| info.network_bindings.clone());
                 }
             }
             ContainerRunState::Exited => {
@@ -145,8 +140,7 @@ impl TaskState {
                     track.started = true;
                     track.exit_code = info.exit_code;
                     if info.oom_killed {
-                        track.exit_code =
-                            Some(info.exit_code.filter(|code| *code != 0).unwrap_or(137));
+                        track.exit_code = Some(info.exit_code.filter(|code| *code != 0).unwrap_or(137));
                         track.reason = Some(OUT_OF_MEMORY_REASON.to_string());
                     } else if track.reason.is_none() {
                         track.reason = info.error.clone().filter(|error| !error.is_empty());
@@ -162,9 +156,7 @@ impl TaskState {
         if track.phase != ContainerPhase::Stopped {
             track.phase = ContainerPhase::Stopped;
             if track.reason.is_none() {
-                track.reason = Some(
-                    "ContainerMissing: the container no longer exists on the host".to_string(),
-                );
+                track.reason = Some("ContainerMissing: the container no longer exists on the host".to_string());
             }
         }
     }
@@ -186,9 +178,7 @@ impl TaskState {
     }
 
     pub fn index_of_runtime_id(&self, runtime_id: &str) -> Option<usize> {
-        self.containers
-            .iter()
-            .position(|track| track.runtime_id.as_deref() == Some(runtime_id))
+        self.containers.iter().position(|track| track.runtime_id.as_deref() == Some(runtime_id))
     }
 
     pub fn report(&self) -> TaskReport {

@@ -10,9 +10,7 @@ use crate::task::runner::{RunnerContext, RunnerSignal, TaskRunner};
 use crate::task::state::{ContainerPhase, TaskState, OUT_OF_MEMORY_REASON};
 use crate::test_support::{container, task_spec};
 use berth_agent_protocol::{labels, DesiredTask, TaskReport};
-use berth_types::spec::{
-    DependencyCondition, DependencySpec, PortMappingSpec, TaskSpec, VolumeSource, VolumeSpec,
-};
+use berth_types::spec::{DependencyCondition, DependencySpec, PortMappingSpec, TaskSpec, VolumeSource, VolumeSpec};
 use berth_types::{DesiredStatus, PortProtocol, TaskStatus, TaskStopCode};
 use futures_util::StreamExt;
 use std::sync::Arc;
@@ -20,26 +18,19 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-const ARN: &str =
-    "arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef";
+const ARN: &str = "arn:aws:ecs:us-east-1:000000000000:task/default/0123456789abcdef0123456789abcdef";
 const IMAGE: &str = "berth-test/busybox:latest";
 const INSTANCE: &str = "i-0000000000000000a";
 
 fn depends(name: &str, condition: DependencyCondition) -> DependencySpec {
-    DependencySpec {
-        container_name: name.into(),
-        condition,
-    }
+    DependencySpec { container_name: name.into(), condition }
 }
 
 // ---- pure decisions -------------------------------------------------------------------
 
 #[test]
 fn containers_start_in_dependency_order() {
-    let init = berth_types::spec::ContainerSpec {
-        essential: false,
-        ..container("init")
-    };
+    let init = berth_types::spec::ContainerSpec { essential: false, ..container("init") };
     let mut db = container("db");
     db.depends_on = vec![depends("init", DependencyCondition::Success)];
     let mut app = container("app");
@@ -75,10 +66,7 @@ fn containers_start_in_dependency_order() {
 
 #[test]
 fn a_failed_success_dependency_fails_the_task() {
-    let init = berth_types::spec::ContainerSpec {
-        essential: false,
-        ..container("init")
-    };
+    let init = berth_types::spec::ContainerSpec { essential: false, ..container("init") };
     let mut app = container("app");
     app.depends_on = vec![depends("init", DependencyCondition::Success)];
     let mut task = TaskState::new(ARN, task_spec(vec![init, app]), DesiredStatus::Running);
@@ -89,10 +77,7 @@ fn a_failed_success_dependency_fails_the_task() {
     task.containers[0].exit_code = Some(1);
     task.containers[1].phase = ContainerPhase::Created;
     match decide(&task, false) {
-        Action::MarkStopped {
-            stop_code: Some(TaskStopCode::TaskFailedToStart),
-            reason: Some(reason),
-        } => {
+        Action::MarkStopped { stop_code: Some(TaskStopCode::TaskFailedToStart), reason: Some(reason) } => {
             assert!(reason.contains("SUCCESS"), "{reason}")
         }
         other => panic!("unexpected {other:?}"),
@@ -110,25 +95,13 @@ fn stopping_goes_dependents_first_and_cleanup_waits() {
         track.phase = ContainerPhase::Running;
         track.started = true;
     }
-    assert_eq!(
-        decide(&task, false),
-        Action::BeginStopping {
-            stop_code: None,
-            reason: None
-        }
-    );
+    assert_eq!(decide(&task, false), Action::BeginStopping { stop_code: None, reason: None });
     task.status = TaskStatus::Stopping;
     assert_eq!(decide(&task, false), Action::Stop(vec![1]));
     task.containers[1].phase = ContainerPhase::Stopped;
     assert_eq!(decide(&task, false), Action::Stop(vec![0]));
     task.containers[0].phase = ContainerPhase::Stopped;
-    assert_eq!(
-        decide(&task, false),
-        Action::MarkStopped {
-            stop_code: None,
-            reason: None
-        }
-    );
+    assert_eq!(decide(&task, false), Action::MarkStopped { stop_code: None, reason: None });
     task.status = TaskStatus::Stopped;
     assert_eq!(decide(&task, false), Action::Wait);
     assert_eq!(decide(&task, true), Action::Cleanup);
@@ -138,15 +111,8 @@ fn stopping_goes_dependents_first_and_cleanup_waits() {
 
 #[test]
 fn a_non_essential_exit_keeps_the_task_running() {
-    let sidecar = berth_types::spec::ContainerSpec {
-        essential: false,
-        ..container("sidecar")
-    };
-    let mut task = TaskState::new(
-        ARN,
-        task_spec(vec![container("app"), sidecar]),
-        DesiredStatus::Running,
-    );
+    let sidecar = berth_types::spec::ContainerSpec { essential: false, ..container("sidecar") };
+    let mut task = TaskState::new(ARN, task_spec(vec![container("app"), sidecar]), DesiredStatus::Running);
     task.status = TaskStatus::Running;
     task.images_ready = true;
     for track in &mut task.containers {
@@ -158,10 +124,7 @@ fn a_non_essential_exit_keeps_the_task_running() {
     task.containers[0].phase = ContainerPhase::Stopped;
     assert!(matches!(
         decide(&task, false),
-        Action::MarkStopped {
-            stop_code: Some(TaskStopCode::EssentialContainerExited),
-            ..
-        }
+        Action::MarkStopped { stop_code: Some(TaskStopCode::EssentialContainerExited), .. }
     ));
 }
 
@@ -181,39 +144,23 @@ impl Harness {
         let context = Arc::new(RunnerContext {
             runtime: runtime.clone(),
             reporter: reporter.clone(),
-            owner: Ownership {
-                cluster: "default".into(),
-                instance: INSTANCE.into(),
-            },
+            owner: Ownership { cluster: "default".into(), instance: INSTANCE.into() },
             cleanup_wait,
         });
         let (desired, desired_receiver) = watch::channel(state.desired);
         let (signals, signal_receiver) = mpsc::unbounded_channel();
         // Route the fake's events as the agent's event pump does.
-        let mut events = runtime
-            .events(labels::CONTAINER_INSTANCE, INSTANCE)
-            .await
-            .unwrap();
+        let mut events = runtime.events(labels::CONTAINER_INSTANCE, INSTANCE).await.unwrap();
         let event_signals = signals.clone();
         tokio::spawn(async move {
             while let Some(Ok(event)) = events.next().await {
-                if event_signals
-                    .send(RunnerSignal::ContainerEvent(event.container_id))
-                    .is_err()
-                {
+                if event_signals.send(RunnerSignal::ContainerEvent(event.container_id)).is_err() {
                     return;
                 }
             }
         });
-        let runner =
-            tokio::spawn(TaskRunner::new(context, state, desired_receiver, signal_receiver).run());
-        Harness {
-            runtime,
-            reporter,
-            desired,
-            signals,
-            runner,
-        }
+        let runner = tokio::spawn(TaskRunner::new(context, state, desired_receiver, signal_receiver).run());
+        Harness { runtime, reporter, desired, signals, runner }
     }
 
     /// Waits (bounded) until the latest report satisfies `condition`.
@@ -225,18 +172,13 @@ impl Harness {
                     return report;
                 }
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no such report; latest {:?}",
-                self.reporter.latest(ARN)
-            );
+            assert!(tokio::time::Instant::now() < deadline, "no such report; latest {:?}", self.reporter.latest(ARN));
             tokio::time::sleep(Duration::from_millis(2)).await;
         }
     }
 
     async fn status(&self, status: TaskStatus) -> TaskReport {
-        self.report_where(|report| report.last_status == status)
-            .await
+        self.report_where(|report| report.last_status == status).await
     }
 }
 
@@ -254,185 +196,94 @@ fn runtime_with_image() -> Arc<FakeRuntime> {
 async fn a_task_runs_without_pulling_a_present_image_and_reports_bindings() {
     let mut web = container("web");
     web.port_mappings = vec![
-        PortMappingSpec {
-            container_port: 80,
-            host_port: None,
-            protocol: PortProtocol::Tcp,
-        },
-        PortMappingSpec {
-            container_port: 81,
-            host_port: Some(8081),
-            protocol: PortProtocol::Tcp,
-        },
+        PortMappingSpec { container_port: 80, host_port: None, protocol: PortProtocol::Tcp },
+        PortMappingSpec { container_port: 81, host_port: Some(8081), protocol: PortProtocol::Tcp },
     ];
-    let harness = Harness::start(
-        runtime_with_image(),
-        new_task(task_spec(vec![web])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness = Harness::start(runtime_with_image(), new_task(task_spec(vec![web])), Duration::from_secs(3600)).await;
     let report = harness.status(TaskStatus::Running).await;
     let web = &report.containers[0];
-    let created = harness
-        .runtime
-        .container(&container_name(ARN, "web"))
-        .unwrap();
+    let created = harness.runtime.container(&container_name(ARN, "web")).unwrap();
     assert_eq!(web.runtime_id.as_deref(), Some(created.info.id.as_str()));
     assert_eq!(web.last_status, TaskStatus::Running);
-    let ports: Vec<(u16, u16)> = web
-        .network_bindings
-        .iter()
-        .map(|b| (b.container_port, b.host_port))
-        .collect();
+    let ports: Vec<(u16, u16)> = web.network_bindings.iter().map(|b| (b.container_port, b.host_port)).collect();
     assert_eq!(ports, [(80, 32769), (81, 8081)]);
     assert!(report.started_at.is_some());
     assert_eq!(report.pull_started_at, None);
-    assert!(!harness
-        .runtime
-        .calls()
-        .iter()
-        .any(|call| matches!(call, Call::Pull(_))));
+    assert!(!harness.runtime.calls().iter().any(|call| matches!(call, Call::Pull(_))));
     assert_eq!(created.request.labels[labels::CONTAINER_INSTANCE], INSTANCE);
 }
 
 #[tokio::test]
 async fn a_missing_image_is_pulled_and_a_failed_pull_stops_the_task() {
     let runtime = Arc::new(FakeRuntime::new());
-    let harness = Harness::start(
-        runtime.clone(),
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness =
+        Harness::start(runtime.clone(), new_task(task_spec(vec![container("web")])), Duration::from_secs(3600)).await;
     let report = harness.status(TaskStatus::Running).await;
     assert!(report.pull_started_at.is_some() && report.pull_stopped_at >= report.pull_started_at);
 
     let runtime = Arc::new(FakeRuntime::new());
     runtime.fail_pull(IMAGE, "pull access denied for berth-test/busybox");
-    let harness = Harness::start(
-        runtime.clone(),
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness =
+        Harness::start(runtime.clone(), new_task(task_spec(vec![container("web")])), Duration::from_secs(3600)).await;
     let report = harness.status(TaskStatus::Stopped).await;
     assert_eq!(report.stop_code, Some(TaskStopCode::TaskFailedToStart));
     let expected = "CannotPullContainerError: pull access denied for berth-test/busybox";
     assert_eq!(report.stopped_reason.as_deref(), Some(expected));
     assert_eq!(report.containers[0].reason.as_deref(), Some(expected));
-    assert!(!runtime
-        .calls()
-        .iter()
-        .any(|call| matches!(call, Call::Create(_))));
+    assert!(!runtime.calls().iter().any(|call| matches!(call, Call::Create(_))));
 }
 
 #[tokio::test]
 async fn start_and_create_failures_read_like_ecs() {
     let runtime = runtime_with_image();
-    runtime.fail_start(
-        &container_name(ARN, "web"),
-        "OCI runtime create failed: exec: \"nope\"",
-    );
-    let harness = Harness::start(
-        runtime,
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    runtime.fail_start(&container_name(ARN, "web"), "OCI runtime create failed: exec: \"nope\"");
+    let harness = Harness::start(runtime, new_task(task_spec(vec![container("web")])), Duration::from_secs(3600)).await;
     let report = harness.status(TaskStatus::Stopped).await;
     assert_eq!(report.stop_code, Some(TaskStopCode::TaskFailedToStart));
-    assert!(report
-        .stopped_reason
-        .unwrap()
-        .starts_with("CannotStartContainerError: OCI runtime"));
+    assert!(report.stopped_reason.unwrap().starts_with("CannotStartContainerError: OCI runtime"));
 
     let runtime = runtime_with_image();
     runtime.fail_create(&container_name(ARN, "web"), "no space left on device");
-    let harness = Harness::start(
-        runtime,
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness = Harness::start(runtime, new_task(task_spec(vec![container("web")])), Duration::from_secs(3600)).await;
     let report = harness.status(TaskStatus::Stopped).await;
-    assert_eq!(
-        report.containers[0].reason.as_deref(),
-        Some("CannotCreateContainerError: no space left on device")
-    );
+    assert_eq!(report.containers[0].reason.as_deref(), Some("CannotCreateContainerError: no space left on device"));
 }
 
 #[tokio::test]
 async fn an_essential_exit_stops_the_others_with_their_exit_codes() {
     let mut app = container("app");
     app.stop_timeout_seconds = Some(5);
-    let sidecar = berth_types::spec::ContainerSpec {
-        essential: false,
-        ..container("sidecar")
-    };
+    let sidecar = berth_types::spec::ContainerSpec { essential: false, ..container("sidecar") };
     let spec = task_spec(vec![container("main"), app, sidecar]);
-    let harness = Harness::start(
-        runtime_with_image(),
-        new_task(spec),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness = Harness::start(runtime_with_image(), new_task(spec), Duration::from_secs(3600)).await;
     harness.status(TaskStatus::Running).await;
 
     // The non-essential sidecar's exit does not stop the task.
     harness.runtime.exit(&container_name(ARN, "sidecar"), 3);
-    harness
-        .report_where(|report| report.containers[2].last_status == TaskStatus::Stopped)
-        .await;
-    assert_eq!(
-        harness.reporter.latest(ARN).unwrap().last_status,
-        TaskStatus::Running
-    );
+    harness.report_where(|report| report.containers[2].last_status == TaskStatus::Stopped).await;
+    assert_eq!(harness.reporter.latest(ARN).unwrap().last_status, TaskStatus::Running);
 
     harness.runtime.exit(&container_name(ARN, "main"), 2);
     let report = harness.status(TaskStatus::Stopped).await;
-    assert_eq!(
-        report.stop_code,
-        Some(TaskStopCode::EssentialContainerExited)
-    );
-    assert_eq!(
-        report.stopped_reason.as_deref(),
-        Some("Essential container in task exited")
-    );
-    let codes: Vec<Option<i32>> = report
-        .containers
-        .iter()
-        .map(|container| container.exit_code)
-        .collect();
+    assert_eq!(report.stop_code, Some(TaskStopCode::EssentialContainerExited));
+    assert_eq!(report.stopped_reason.as_deref(), Some("Essential container in task exited"));
+    let codes: Vec<Option<i32>> = report.containers.iter().map(|container| container.exit_code).collect();
     assert_eq!(codes, [Some(2), Some(143), Some(3)]);
     assert!(report.execution_stopped_at.is_some());
-    let app_id = harness
-        .runtime
-        .container(&container_name(ARN, "app"))
-        .unwrap()
-        .info
-        .id;
-    assert!(harness
-        .runtime
-        .calls()
-        .contains(&Call::Stop(app_id, Duration::from_secs(5))));
+    let app_id = harness.runtime.container(&container_name(ARN, "app")).unwrap().info.id;
+    assert!(harness.runtime.calls().contains(&Call::Stop(app_id, Duration::from_secs(5))));
 }
 
 #[tokio::test]
 async fn an_oom_kill_is_exit_137_with_the_ecs_reason() {
-    let harness = Harness::start(
-        runtime_with_image(),
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness =
+        Harness::start(runtime_with_image(), new_task(task_spec(vec![container("web")])), Duration::from_secs(3600))
+            .await;
     harness.status(TaskStatus::Running).await;
     harness.runtime.oom_kill(&container_name(ARN, "web"));
     let report = harness.status(TaskStatus::Stopped).await;
     assert_eq!(report.containers[0].exit_code, Some(137));
-    assert_eq!(
-        report.containers[0].reason.as_deref(),
-        Some(OUT_OF_MEMORY_REASON)
-    );
+    assert_eq!(report.containers[0].reason.as_deref(), Some(OUT_OF_MEMORY_REASON));
 }
 
 #[tokio::test]
@@ -444,16 +295,8 @@ async fn a_user_stop_reports_stopping_then_stopped_and_cleanup_removes_everythin
         read_only: false,
     }];
     let mut spec = task_spec(vec![web]);
-    spec.volumes = vec![VolumeSpec {
-        name: "scratch".into(),
-        source: VolumeSource::TaskScratch,
-    }];
-    let harness = Harness::start(
-        runtime_with_image(),
-        new_task(spec),
-        Duration::from_millis(50),
-    )
-    .await;
+    spec.volumes = vec![VolumeSpec { name: "scratch".into(), source: VolumeSource::TaskScratch }];
+    let harness = Harness::start(runtime_with_image(), new_task(spec), Duration::from_millis(50)).await;
     harness.status(TaskStatus::Running).await;
     assert_eq!(harness.runtime.volumes().len(), 1);
 
@@ -461,10 +304,7 @@ async fn a_user_stop_reports_stopping_then_stopped_and_cleanup_removes_everythin
     let report = harness.status(TaskStatus::Stopped).await;
     assert_eq!(report.stop_code, None);
     assert_eq!(report.containers[0].exit_code, Some(143));
-    let final_state = tokio::time::timeout(Duration::from_secs(10), harness.runner)
-        .await
-        .unwrap()
-        .unwrap();
+    let final_state = tokio::time::timeout(Duration::from_secs(10), harness.runner).await.unwrap().unwrap();
     assert!(final_state.cleaned_up);
     assert!(harness.runtime.containers().is_empty());
     assert!(harness.runtime.volumes().is_empty());
@@ -482,53 +322,25 @@ async fn healthy_dependency_waits_for_health() {
     });
     let mut app = container("app");
     app.depends_on = vec![depends("db", DependencyCondition::Healthy)];
-    let harness = Harness::start(
-        runtime_with_image(),
-        new_task(task_spec(vec![db, app])),
-        Duration::from_secs(3600),
-    )
-    .await;
-    harness
-        .report_where(|report| report.containers[0].last_status == TaskStatus::Running)
-        .await;
-    assert_eq!(
-        harness.reporter.latest(ARN).unwrap().last_status,
-        TaskStatus::Pending
-    );
-    harness
-        .runtime
-        .set_health(&container_name(ARN, "db"), RuntimeHealth::Healthy);
+    let harness =
+        Harness::start(runtime_with_image(), new_task(task_spec(vec![db, app])), Duration::from_secs(3600)).await;
+    harness.report_where(|report| report.containers[0].last_status == TaskStatus::Running).await;
+    assert_eq!(harness.reporter.latest(ARN).unwrap().last_status, TaskStatus::Pending);
+    harness.runtime.set_health(&container_name(ARN, "db"), RuntimeHealth::Healthy);
     let report = harness.status(TaskStatus::Running).await;
-    assert_eq!(
-        report.containers[0].health_status,
-        berth_types::HealthStatus::Healthy
-    );
+    assert_eq!(report.containers[0].health_status, berth_types::HealthStatus::Healthy);
 }
 
 #[tokio::test]
 async fn a_restarted_agent_adopts_running_containers_and_reports_the_dead() {
     let runtime = runtime_with_image();
-    let spec = task_spec(vec![
-        container("main"),
-        berth_types::spec::ContainerSpec {
-            essential: false,
-            ..container("side")
-        },
-    ]);
+    let spec =
+        task_spec(vec![container("main"), berth_types::spec::ContainerSpec { essential: false, ..container("side") }]);
     // A previous agent ran the task.
-    let first = Harness::start(
-        runtime.clone(),
-        new_task(spec.clone()),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let first = Harness::start(runtime.clone(), new_task(spec.clone()), Duration::from_secs(3600)).await;
     first.status(TaskStatus::Running).await;
     first.runner.abort();
-    let main_id = runtime
-        .container(&container_name(ARN, "main"))
-        .unwrap()
-        .info
-        .id;
+    let main_id = runtime.container(&container_name(ARN, "main")).unwrap().info.id;
     runtime.exit(&container_name(ARN, "side"), 9);
     runtime.clear_calls();
 
@@ -539,31 +351,14 @@ async fn a_restarted_agent_adopts_running_containers_and_reports_the_dead() {
         last_status: TaskStatus::Running,
     };
     let mut found = Vec::new();
-    for id in runtime
-        .list_containers(labels::CONTAINER_INSTANCE, INSTANCE)
-        .await
-        .unwrap()
-    {
+    for id in runtime.list_containers(labels::CONTAINER_INSTANCE, INSTANCE).await.unwrap() {
         found.push(runtime.inspect_container(&id).await.unwrap());
     }
-    let second = Harness::start(
-        runtime.clone(),
-        initial_state(&desired, &found),
-        Duration::from_secs(3600),
-    )
-    .await;
-    let report = second
-        .report_where(|report| report.containers[1].exit_code == Some(9))
-        .await;
+    let second = Harness::start(runtime.clone(), initial_state(&desired, &found), Duration::from_secs(3600)).await;
+    let report = second.report_where(|report| report.containers[1].exit_code == Some(9)).await;
     assert_eq!(report.last_status, TaskStatus::Running);
-    assert_eq!(
-        report.containers[0].runtime_id.as_deref(),
-        Some(main_id.as_str())
-    );
-    assert!(runtime
-        .calls()
-        .iter()
-        .all(|call| !matches!(call, Call::Create(_) | Call::Start(_) | Call::Stop(..))));
+    assert_eq!(report.containers[0].runtime_id.as_deref(), Some(main_id.as_str()));
+    assert!(runtime.calls().iter().all(|call| !matches!(call, Call::Create(_) | Call::Start(_) | Call::Stop(..))));
     second.signals.send(RunnerSignal::Resync).unwrap();
 }
 
@@ -576,69 +371,36 @@ async fn a_task_whose_containers_vanished_while_away_is_stopped_not_recreated() 
         desired_status: DesiredStatus::Running,
         last_status: TaskStatus::Running,
     };
-    let harness = Harness::start(
-        runtime.clone(),
-        initial_state(&desired, &[]),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness = Harness::start(runtime.clone(), initial_state(&desired, &[]), Duration::from_secs(3600)).await;
     let report = harness.status(TaskStatus::Stopped).await;
-    assert_eq!(
-        report.stop_code,
-        Some(TaskStopCode::EssentialContainerExited)
-    );
-    assert!(runtime
-        .calls()
-        .iter()
-        .all(|call| !matches!(call, Call::Create(_))));
+    assert_eq!(report.stop_code, Some(TaskStopCode::EssentialContainerExited));
+    assert!(runtime.calls().iter().all(|call| !matches!(call, Call::Create(_))));
 }
 
 #[tokio::test]
 async fn a_create_after_a_crash_adopts_the_container_of_the_same_name() {
     let runtime = runtime_with_image();
-    let first = Harness::start(
-        runtime.clone(),
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let first =
+        Harness::start(runtime.clone(), new_task(task_spec(vec![container("web")])), Duration::from_secs(3600)).await;
     first.status(TaskStatus::Running).await;
     first.runner.abort();
-    let id = runtime
-        .container(&container_name(ARN, "web"))
-        .unwrap()
-        .info
-        .id;
+    let id = runtime.container(&container_name(ARN, "web")).unwrap().info.id;
     // The server still has the task PENDING (the RUNNING report was lost with the agent).
-    let second = Harness::start(
-        runtime.clone(),
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let second =
+        Harness::start(runtime.clone(), new_task(task_spec(vec![container("web")])), Duration::from_secs(3600)).await;
     let report = second.status(TaskStatus::Running).await;
-    assert_eq!(
-        report.containers[0].runtime_id.as_deref(),
-        Some(id.as_str())
-    );
+    assert_eq!(report.containers[0].runtime_id.as_deref(), Some(id.as_str()));
     assert_eq!(runtime.containers().len(), 1);
 }
 
 #[tokio::test]
 async fn a_purged_task_is_stopped_and_removed_at_once() {
     let runtime = runtime_with_image();
-    let harness = Harness::start(
-        runtime.clone(),
-        new_task(task_spec(vec![container("web")])),
-        Duration::from_secs(3600),
-    )
-    .await;
+    let harness =
+        Harness::start(runtime.clone(), new_task(task_spec(vec![container("web")])), Duration::from_secs(3600)).await;
     harness.status(TaskStatus::Running).await;
     harness.signals.send(RunnerSignal::Purge).unwrap();
-    tokio::time::timeout(Duration::from_secs(10), harness.runner)
-        .await
-        .unwrap()
-        .unwrap();
+    tokio::time::timeout(Duration::from_secs(10), harness.runner).await.unwrap().unwrap();
     assert!(runtime.containers().is_empty());
     assert!(harness.reporter.latest(ARN).is_none());
 }

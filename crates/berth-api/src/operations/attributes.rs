@@ -12,18 +12,14 @@ const MAX_ATTRIBUTES_PER_CALL: usize = 10;
 
 fn valid_name(name: &str) -> bool {
     (1..=128).contains(&name.len())
-        && name
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || "-_/\\.".contains(character))
+        && name.chars().all(|character| character.is_ascii_alphanumeric() || "-_/\\.".contains(character))
 }
 
 fn valid_value(value: &str) -> bool {
     (1..=128).contains(&value.len())
         && !value.starts_with(' ')
         && !value.ends_with(' ')
-        && value
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || "-_.@/\\: ".contains(character))
+        && value.chars().all(|character| character.is_ascii_alphanumeric() || "-_.@/\\: ".contains(character))
 }
 
 fn targeted(
@@ -66,41 +62,23 @@ fn targeted(
         .collect()
 }
 
-fn render(
-    api: &Api,
-    cluster: &ClusterName,
-    attributes: Vec<TargetedAttribute>,
-) -> Vec<wire::Attribute> {
+fn render(api: &Api, cluster: &ClusterName, attributes: Vec<TargetedAttribute>) -> Vec<wire::Attribute> {
     attributes
         .into_iter()
         .map(|targeted| wire::Attribute {
             name: Some(targeted.attribute.name),
             value: targeted.attribute.value,
             target_type: Some(wire::TargetType::ContainerInstance),
-            target_id: Some(
-                Arn::ContainerInstance(cluster.clone(), targeted.instance).render(api.context()),
-            ),
+            target_id: Some(Arn::ContainerInstance(cluster.clone(), targeted.instance).render(api.context())),
         })
         .collect()
 }
 
-pub async fn put_attributes(
-    api: &Api,
-    request: wire::PutAttributesRequest,
-) -> ApiResult<wire::PutAttributesResponse> {
+pub async fn put_attributes(api: &Api, request: wire::PutAttributesRequest) -> ApiResult<wire::PutAttributesResponse> {
     let cluster = parse::cluster(request.cluster.as_ref(), api.context())?;
-    let attributes = targeted(
-        api,
-        &cluster,
-        request.attributes.as_deref().unwrap_or_default(),
-        true,
-    )?;
-    api.control
-        .put_attributes(&cluster, attributes.clone())
-        .await?;
-    Ok(wire::PutAttributesResponse {
-        attributes: Some(render(api, &cluster, attributes)),
-    })
+    let attributes = targeted(api, &cluster, request.attributes.as_deref().unwrap_or_default(), true)?;
+    api.control.put_attributes(&cluster, attributes.clone()).await?;
+    Ok(wire::PutAttributesResponse { attributes: Some(render(api, &cluster, attributes)) })
 }
 
 pub async fn delete_attributes(
@@ -108,18 +86,9 @@ pub async fn delete_attributes(
     request: wire::DeleteAttributesRequest,
 ) -> ApiResult<wire::DeleteAttributesResponse> {
     let cluster = parse::cluster(request.cluster.as_ref(), api.context())?;
-    let attributes = targeted(
-        api,
-        &cluster,
-        request.attributes.as_deref().unwrap_or_default(),
-        false,
-    )?;
-    api.control
-        .delete_attributes(&cluster, attributes.clone())
-        .await?;
-    Ok(wire::DeleteAttributesResponse {
-        attributes: Some(render(api, &cluster, attributes)),
-    })
+    let attributes = targeted(api, &cluster, request.attributes.as_deref().unwrap_or_default(), false)?;
+    api.control.delete_attributes(&cluster, attributes.clone()).await?;
+    Ok(wire::DeleteAttributesResponse { attributes: Some(render(api, &cluster, attributes)) })
 }
 
 pub async fn list_attributes(
@@ -128,25 +97,11 @@ pub async fn list_attributes(
 ) -> ApiResult<wire::ListAttributesResponse> {
     let cluster = parse::cluster(request.cluster.as_ref(), api.context())?;
     if request.attribute_value.is_some() && request.attribute_name.is_none() {
-        return Err(ApiError::invalid_parameter(
-            "attributeValue: can only be given with attributeName",
-        ));
+        return Err(ApiError::invalid_parameter("attributeValue: can only be given with attributeName"));
     }
-    let found = api.control.list_attributes(
-        &cluster,
-        request.attribute_name.as_deref(),
-        request.attribute_value.as_deref(),
-    )?;
+    let found =
+        api.control.list_attributes(&cluster, request.attribute_name.as_deref(), request.attribute_value.as_deref())?;
     let rendered = render(api, &cluster, found);
-    let (page, next_token) = parse::page(
-        &rendered,
-        request.max_results,
-        request.next_token.as_ref(),
-        100,
-        100,
-    )?;
-    Ok(wire::ListAttributesResponse {
-        attributes: Some(page),
-        next_token,
-    })
+    let (page, next_token) = parse::page(&rendered, request.max_results, request.next_token.as_ref(), 100, 100)?;
+    Ok(wire::ListAttributesResponse { attributes: Some(page), next_token })
 }

@@ -19,9 +19,7 @@ fn total_resources(resources: &[wire::Resource]) -> ApiResult<Resources> {
                 .flatten()
                 .map(|port| {
                     port.parse::<u16>().map_err(|_| {
-                        ApiError::invalid_parameter(format!(
-                            "{field}.stringSetValue: {port:?} is not a port"
-                        ))
+                        ApiError::invalid_parameter(format!("{field}.stringSetValue: {port:?} is not a port"))
                     })
                 })
                 .collect()
@@ -52,9 +50,7 @@ pub async fn register_container_instance(
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
     let identity: serde_json::Value = match request.instance_identity_document.as_deref() {
         Some(document) => serde_json::from_str(document).map_err(|error| {
-            ApiError::invalid_parameter(format!(
-                "instanceIdentityDocument: not a JSON document: {error}"
-            ))
+            ApiError::invalid_parameter(format!("instanceIdentityDocument: not a JSON document: {error}"))
         })?,
         None => serde_json::Value::Null,
     };
@@ -74,20 +70,20 @@ pub async fn register_container_instance(
         .and_then(serde_json::Value::as_str)
         .map(str::to_string)
         .or_else(|| previous_id.as_ref().map(|id| format!("berth-{id}")))
-        .ok_or_else(|| {
-            ApiError::invalid_parameter("instanceIdentityDocument: instanceId is required")
-        })?;
+        .ok_or_else(|| ApiError::invalid_parameter("instanceIdentityDocument: instanceId is required"))?;
+    // Berth's agents name the capacity provider they join in the identity document, the one
+    // free-form document RegisterContainerInstance carries.
+    let capacity_provider = identity
+        .get("capacityProvider")
+        .and_then(serde_json::Value::as_str)
+        .filter(|name| !name.is_empty())
+        .map(str::to_string);
     let registered = total_resources(request.total_resources.as_deref().unwrap_or(&[]))?;
     let attributes = request
         .attributes
         .unwrap_or_default()
         .into_iter()
-        .filter_map(|attribute| {
-            attribute.name.map(|name| Attribute {
-                name,
-                value: attribute.value,
-            })
-        })
+        .filter_map(|attribute| attribute.name.map(|name| Attribute { name, value: attribute.value }))
         .collect();
     let version_info = request
         .version_info
@@ -108,6 +104,7 @@ pub async fn register_container_instance(
             attributes,
             version_info,
             tags,
+            capacity_provider,
         })
         .await?;
     Ok(wire::RegisterContainerInstanceResponse {
@@ -123,10 +120,7 @@ pub async fn deregister_container_instance(
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
     let reference = request.container_instance.as_deref().unwrap_or_default();
     let id = parse::container_instance(reference, &cluster, context, "containerInstance")?;
-    let summary = api
-        .control
-        .deregister_container_instance(&cluster, &id, request.force.unwrap_or(false))
-        .await?;
+    let summary = api.control.deregister_container_instance(&cluster, &id, request.force.unwrap_or(false)).await?;
     Ok(wire::DeregisterContainerInstanceResponse {
         container_instance: Some(render::container_instance(&summary, context, false)),
     })
@@ -138,45 +132,24 @@ pub async fn describe_container_instances(
 ) -> ApiResult<wire::DescribeContainerInstancesResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
-    let references = parse::bounded(
-        request.container_instances.as_ref(),
-        100,
-        "containerInstances",
-        true,
-    )?;
+    let references = parse::bounded(request.container_instances.as_ref(), 100, "containerInstances", true)?;
     let ids = references
         .iter()
         .enumerate()
         .map(|(index, reference)| {
-            parse::container_instance(
-                reference,
-                &cluster,
-                context,
-                &format!("containerInstances[{index}]"),
-            )
+            parse::container_instance(reference, &cluster, context, &format!("containerInstances[{index}]"))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let (found, missing) = api.control.describe_container_instances(&cluster, &ids)?;
-    let include_tags = request
-        .include
-        .unwrap_or_default()
-        .contains(&wire::ContainerInstanceField::Tags);
+    let include_tags = request.include.unwrap_or_default().contains(&wire::ContainerInstanceField::Tags);
     Ok(wire::DescribeContainerInstancesResponse {
         container_instances: Some(
-            found
-                .iter()
-                .map(|summary| render::container_instance(summary, context, include_tags))
-                .collect(),
+            found.iter().map(|summary| render::container_instance(summary, context, include_tags)).collect(),
         ),
         failures: Some(
             missing
                 .into_iter()
-                .map(|id| {
-                    render::failure(
-                        Some(Arn::ContainerInstance(cluster.clone(), id).render(context)),
-                        "MISSING",
-                    )
-                })
+                .map(|id| render::failure(Some(Arn::ContainerInstance(cluster.clone(), id).render(context)), "MISSING"))
                 .collect(),
         ),
     })
@@ -194,8 +167,7 @@ pub async fn list_container_instances(
         ));
     }
     let status = request.status.map(|status| {
-        ContainerInstanceStatus::parse(status.as_str())
-            .expect("the wire enum is a subset of Berth's statuses")
+        ContainerInstanceStatus::parse(status.as_str()).expect("the wire enum is a subset of Berth's statuses")
     });
     let arns: Vec<String> = api
         .control
@@ -203,17 +175,8 @@ pub async fn list_container_instances(
         .into_iter()
         .map(|id| Arn::ContainerInstance(cluster.clone(), id).render(context))
         .collect();
-    let (page, next_token) = parse::page(
-        &arns,
-        request.max_results,
-        request.next_token.as_ref(),
-        100,
-        100,
-    )?;
-    Ok(wire::ListContainerInstancesResponse {
-        container_instance_arns: Some(page),
-        next_token,
-    })
+    let (page, next_token) = parse::page(&arns, request.max_results, request.next_token.as_ref(), 100, 100)?;
+    Ok(wire::ListContainerInstancesResponse { container_instance_arns: Some(page), next_token })
 }
 
 pub async fn update_container_instances_state(
@@ -222,47 +185,28 @@ pub async fn update_container_instances_state(
 ) -> ApiResult<wire::UpdateContainerInstancesStateResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
-    let references = parse::bounded(
-        request.container_instances.as_ref(),
-        10,
-        "containerInstances",
-        true,
-    )?;
+    let references = parse::bounded(request.container_instances.as_ref(), 10, "containerInstances", true)?;
     let ids = references
         .iter()
         .enumerate()
         .map(|(index, reference)| {
-            parse::container_instance(
-                reference,
-                &cluster,
-                context,
-                &format!("containerInstances[{index}]"),
-            )
+            parse::container_instance(reference, &cluster, context, &format!("containerInstances[{index}]"))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let status = request
         .status
         .and_then(|status| ContainerInstanceStatus::parse(status.as_str()))
         .ok_or_else(|| ApiError::invalid_parameter("status: required"))?;
-    let (updated, failures) = api
-        .control
-        .update_container_instances_state(&cluster, &ids, status)
-        .await?;
+    let (updated, failures) = api.control.update_container_instances_state(&cluster, &ids, status).await?;
     Ok(wire::UpdateContainerInstancesStateResponse {
         container_instances: Some(
-            updated
-                .iter()
-                .map(|summary| render::container_instance(summary, context, false))
-                .collect(),
+            updated.iter().map(|summary| render::container_instance(summary, context, false)).collect(),
         ),
         failures: Some(
             failures
                 .into_iter()
                 .map(|(id, reason)| {
-                    render::failure(
-                        Some(Arn::ContainerInstance(cluster.clone(), id).render(context)),
-                        &reason,
-                    )
+                    render::failure(Some(Arn::ContainerInstance(cluster.clone(), id).render(context)), &reason)
                 })
                 .collect(),
         ),

@@ -2,6 +2,7 @@
 //! returns the response shape.
 
 pub mod attributes;
+pub mod capacity_providers;
 pub mod clusters;
 pub mod container_instances;
 pub mod tags;

@@ -25,23 +25,17 @@ async fn launch(
     let context = api.context();
     if let Some(started_by) = members.started_by {
         if started_by.len() > 128 {
-            return Err(ApiError::invalid_parameter(
-                "startedBy: must be at most 128 characters",
-            ));
+            return Err(ApiError::invalid_parameter("startedBy: must be at most 128 characters"));
         }
     }
     if let Some(group) = members.group {
         if group.is_empty() || group.len() > 255 {
-            return Err(ApiError::invalid_parameter(
-                "group: must be 1 to 255 characters",
-            ));
+            return Err(ApiError::invalid_parameter("group: must be 1 to 255 characters"));
         }
     }
-    let (family, revision) =
-        parse::task_definition(members.task_definition, context, "taskDefinition")?;
+    let (family, revision) = parse::task_definition(members.task_definition, context, "taskDefinition")?;
     let definition = api.control.describe_task_definition(&family, revision)?;
-    let (spec, overrides_document) =
-        berth_ecs_convert::apply_overrides(&definition.spec, members.overrides)?;
+    let (spec, overrides_document) = berth_ecs_convert::apply_overrides(&definition.spec, members.overrides)?;
     let tags = berth_ecs_convert::parse_tags(members.tags)?;
     Ok(api
         .control
@@ -63,89 +57,47 @@ async fn launch(
 fn render_outcome(api: &Api, outcome: &LaunchOutcome) -> (Vec<wire::Task>, Vec<wire::Failure>) {
     let context = api.context();
     (
-        outcome
-            .tasks
-            .iter()
-            .map(|task| render::task(task, context, true))
-            .collect(),
-        outcome
-            .failures
-            .iter()
-            .map(|failure| render::failure(failure.arn.clone(), &failure.reason))
-            .collect(),
+        outcome.tasks.iter().map(|task| render::task(task, context, true)).collect(),
+        outcome.failures.iter().map(|failure| render::failure(failure.arn.clone(), &failure.reason)).collect(),
     )
 }
 
 fn unsupported(field: &str, present: bool) -> ApiResult<()> {
     if present {
-        return Err(ApiError::invalid_parameter(format!(
-            "{field}: not supported by this Berth version yet"
-        )));
+        return Err(ApiError::invalid_parameter(format!("{field}: not supported by this Berth version yet")));
     }
     Ok(())
 }
 
-pub async fn run_task(
-    api: &Api,
-    request: wire::RunTaskRequest,
-) -> ApiResult<wire::RunTaskResponse> {
+pub async fn run_task(api: &Api, request: wire::RunTaskRequest) -> ApiResult<wire::RunTaskResponse> {
     let cluster = parse::cluster(request.cluster.as_ref(), api.context())?;
     let count = request.count.unwrap_or(1);
     if !(1..=10).contains(&count) {
-        return Err(ApiError::invalid_parameter(format!(
-            "count: must be between 1 and 10, got {count}"
-        )));
+        return Err(ApiError::invalid_parameter(format!("count: must be between 1 and 10, got {count}")));
     }
     if let Some(launch_type) = request.launch_type {
-        if !matches!(
-            launch_type,
-            wire::LaunchType::Ec2 | wire::LaunchType::External
-        ) {
+        if !matches!(launch_type, wire::LaunchType::Ec2 | wire::LaunchType::External) {
             return Err(ApiError::invalid_parameter(format!(
                 "launchType: {launch_type} is not available on this cluster; use EC2"
             )));
         }
     }
-    unsupported(
-        "networkConfiguration",
-        request.network_configuration.is_some(),
-    )?;
-    unsupported(
-        "placementStrategy",
-        request
-            .placement_strategy
-            .as_ref()
-            .is_some_and(|items| !items.is_empty()),
-    )?;
-    unsupported(
-        "placementConstraints",
-        request
-            .placement_constraints
-            .as_ref()
-            .is_some_and(|items| !items.is_empty()),
-    )?;
+    unsupported("networkConfiguration", request.network_configuration.is_some())?;
+    unsupported("placementStrategy", request.placement_strategy.as_ref().is_some_and(|items| !items.is_empty()))?;
+    unsupported("placementConstraints", request.placement_constraints.as_ref().is_some_and(|items| !items.is_empty()))?;
     unsupported(
         "capacityProviderStrategy",
-        request
-            .capacity_provider_strategy
-            .as_ref()
-            .is_some_and(|items| !items.is_empty()),
+        request.capacity_provider_strategy.as_ref().is_some_and(|items| !items.is_empty()),
     )?;
     let idempotency = match &request.client_token {
         Some(token) => {
-            if token.is_empty()
-                || token.len() > 64
-                || !token.bytes().all(|byte| (33..=126).contains(&byte))
-            {
+            if token.is_empty() || token.len() > 64 || !token.bytes().all(|byte| (33..=126).contains(&byte)) {
                 return Err(ApiError::invalid_parameter(
                     "clientToken: must be 1 to 64 ASCII characters in the range 33-126",
                 ));
             }
-            let fingerprint = serde_json::to_string(&wire::RunTaskRequest {
-                client_token: None,
-                ..request.clone()
-            })
-            .expect("requests always serialise");
+            let fingerprint = serde_json::to_string(&wire::RunTaskRequest { client_token: None, ..request.clone() })
+                .expect("requests always serialise");
             Some((token.clone(), fingerprint))
         }
         None => None,
@@ -159,48 +111,21 @@ pub async fn run_task(
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
     };
-    let outcome = launch(
-        api,
-        members,
-        Target::Placement {
-            count: count as usize,
-        },
-        idempotency,
-    )
-    .await?;
+    let outcome = launch(api, members, Target::Placement { count: count as usize }, idempotency).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
-    Ok(wire::RunTaskResponse {
-        tasks: Some(tasks),
-        failures: Some(failures),
-    })
+    Ok(wire::RunTaskResponse { tasks: Some(tasks), failures: Some(failures) })
 }
 
-pub async fn start_task(
-    api: &Api,
-    request: wire::StartTaskRequest,
-) -> ApiResult<wire::StartTaskResponse> {
+pub async fn start_task(api: &Api, request: wire::StartTaskRequest) -> ApiResult<wire::StartTaskResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
-    unsupported(
-        "networkConfiguration",
-        request.network_configuration.is_some(),
-    )?;
-    let references = parse::bounded(
-        request.container_instances.as_ref(),
-        10,
-        "containerInstances",
-        true,
-    )?;
+    unsupported("networkConfiguration", request.network_configuration.is_some())?;
+    let references = parse::bounded(request.container_instances.as_ref(), 10, "containerInstances", true)?;
     let instances = references
         .iter()
         .enumerate()
         .map(|(index, reference)| {
-            parse::container_instance(
-                reference,
-                &cluster,
-                context,
-                &format!("containerInstances[{index}]"),
-            )
+            parse::container_instance(reference, &cluster, context, &format!("containerInstances[{index}]"))
         })
         .collect::<ApiResult<Vec<_>>>()?;
     let task_definition = request.task_definition.as_deref().unwrap_or_default();
@@ -214,37 +139,18 @@ pub async fn start_task(
     };
     let outcome = launch(api, members, Target::Instances(instances), None).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
-    Ok(wire::StartTaskResponse {
-        tasks: Some(tasks),
-        failures: Some(failures),
-    })
+    Ok(wire::StartTaskResponse { tasks: Some(tasks), failures: Some(failures) })
 }
 
-pub async fn stop_task(
-    api: &Api,
-    request: wire::StopTaskRequest,
-) -> ApiResult<wire::StopTaskResponse> {
+pub async fn stop_task(api: &Api, request: wire::StopTaskRequest) -> ApiResult<wire::StopTaskResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
-    let id = parse::task(
-        request.task.as_deref().unwrap_or_default(),
-        &cluster,
-        context,
-        "task",
-    )?;
-    if request
-        .reason
-        .as_ref()
-        .is_some_and(|reason| reason.len() > 255)
-    {
-        return Err(ApiError::invalid_parameter(
-            "reason: must be at most 255 characters",
-        ));
+    let id = parse::task(request.task.as_deref().unwrap_or_default(), &cluster, context, "task")?;
+    if request.reason.as_ref().is_some_and(|reason| reason.len() > 255) {
+        return Err(ApiError::invalid_parameter("reason: must be at most 255 characters"));
     }
     let task = api.control.stop_task(&cluster, &id, request.reason).await?;
-    Ok(wire::StopTaskResponse {
-        task: Some(render::task(&task, context, false)),
-    })
+    Ok(wire::StopTaskResponse { task: Some(render::task(&task, context, false)) })
 }
 
 /// DescribeTasks answers with bytes: each task's rendering is cached per version (see
@@ -256,63 +162,43 @@ pub async fn describe_tasks(api: &Api, request: wire::DescribeTasksRequest) -> A
     let ids = references
         .iter()
         .enumerate()
-        .map(|(index, reference)| {
-            parse::task(reference, &cluster, context, &format!("tasks[{index}]"))
-        })
+        .map(|(index, reference)| parse::task(reference, &cluster, context, &format!("tasks[{index}]")))
         .collect::<ApiResult<Vec<_>>>()?;
-    let include_tags = request
-        .include
-        .unwrap_or_default()
-        .contains(&wire::TaskField::Tags);
-    Ok(api
-        .control
-        .with_described_tasks(&cluster, &ids, |found, missing| {
-            let failures: Vec<wire::Failure> = missing
-                .iter()
-                .map(|id| {
-                    render::failure(
-                        Some(Arn::Task(cluster.clone(), id.clone()).render(context)),
-                        "MISSING",
-                    )
-                })
-                .collect();
-            let mut body = Vec::with_capacity(64 + found.len() * 1536);
-            body.extend_from_slice(b"{\"tasks\":[");
-            for (index, task) in found.iter().enumerate() {
-                if index > 0 {
-                    body.push(b',');
-                }
-                if include_tags {
-                    serde_json::to_writer(&mut body, &render::task(task, context, true))
-                        .expect("tasks always serialise");
-                } else {
-                    body.extend_from_slice(&api.task_cache.rendered(task, context));
-                }
+    let include_tags = request.include.unwrap_or_default().contains(&wire::TaskField::Tags);
+    Ok(api.control.with_described_tasks(&cluster, &ids, |found, missing| {
+        let failures: Vec<wire::Failure> = missing
+            .iter()
+            .map(|id| render::failure(Some(Arn::Task(cluster.clone(), id.clone()).render(context)), "MISSING"))
+            .collect();
+        let mut body = Vec::with_capacity(64 + found.len() * 1536);
+        body.extend_from_slice(b"{\"tasks\":[");
+        for (index, task) in found.iter().enumerate() {
+            if index > 0 {
+                body.push(b',');
             }
-            body.extend_from_slice(b"],\"failures\":");
-            serde_json::to_writer(&mut body, &failures).expect("failures always serialise");
-            body.push(b'}');
-            body
-        })?)
+            if include_tags {
+                serde_json::to_writer(&mut body, &render::task(task, context, true)).expect("tasks always serialise");
+            } else {
+                body.extend_from_slice(&api.task_cache.rendered(task, context));
+            }
+        }
+        body.extend_from_slice(b"],\"failures\":");
+        serde_json::to_writer(&mut body, &failures).expect("failures always serialise");
+        body.push(b'}');
+        body
+    })?)
 }
 
-pub async fn list_tasks(
-    api: &Api,
-    request: wire::ListTasksRequest,
-) -> ApiResult<wire::ListTasksResponse> {
+pub async fn list_tasks(api: &Api, request: wire::ListTasksRequest) -> ApiResult<wire::ListTasksResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
     if request.family.is_some() && request.service_name.is_some() {
-        return Err(ApiError::invalid_parameter(
-            "family and serviceName cannot be given together",
-        ));
+        return Err(ApiError::invalid_parameter("family and serviceName cannot be given together"));
     }
     let container_instance = request
         .container_instance
         .as_deref()
-        .map(|reference| {
-            parse::container_instance(reference, &cluster, context, "containerInstance")
-        })
+        .map(|reference| parse::container_instance(reference, &cluster, context, "containerInstance"))
         .transpose()?;
     let desired_status = match request.desired_status {
         None => None,
@@ -320,24 +206,16 @@ pub async fn list_tasks(
         Some(wire::DesiredStatus::Stopped) => Some(DesiredStatus::Stopped),
         // ECS accepts PENDING but never sets it, so nothing matches.
         Some(wire::DesiredStatus::Pending) => {
-            return Ok(wire::ListTasksResponse {
-                task_arns: Some(vec![]),
-                next_token: None,
-            });
+            return Ok(wire::ListTasksResponse { task_arns: Some(vec![]), next_token: None });
         }
     };
     let filter = TaskFilter {
         family: request.family.clone(),
         container_instance,
         started_by: request.started_by.clone(),
-        group: request
-            .service_name
-            .as_ref()
-            .map(|name| format!("service:{name}")),
+        group: request.service_name.as_ref().map(|name| format!("service:{name}")),
         desired_status,
-        launch_type: request
-            .launch_type
-            .map(|launch_type| launch_type.as_str().to_string()),
+        launch_type: request.launch_type.map(|launch_type| launch_type.as_str().to_string()),
     };
     let arns: Vec<String> = api
         .control
@@ -345,15 +223,6 @@ pub async fn list_tasks(
         .into_iter()
         .map(|id| Arn::Task(cluster.clone(), id).render(context))
         .collect();
-    let (page, next_token) = parse::page(
-        &arns,
-        request.max_results,
-        request.next_token.as_ref(),
-        100,
-        100,
-    )?;
-    Ok(wire::ListTasksResponse {
-        task_arns: Some(page),
-        next_token,
-    })
+    let (page, next_token) = parse::page(&arns, request.max_results, request.next_token.as_ref(), 100, 100)?;
+    Ok(wire::ListTasksResponse { task_arns: Some(page), next_token })
 }

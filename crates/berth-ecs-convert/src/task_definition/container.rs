@@ -10,8 +10,7 @@ use crate::names::{is_ecs_name, MAX_NAME_LENGTH};
 use crate::resource_rules;
 use berth_ecs_wire as wire;
 use berth_types::spec::{
-    ContainerSpec, DependencyCondition, DependencySpec, LogConfigurationSpec, NetworkMode,
-    UlimitSpec,
+    ContainerSpec, DependencyCondition, DependencySpec, LogConfigurationSpec, NetworkMode, UlimitSpec,
 };
 use std::collections::BTreeSet;
 
@@ -52,22 +51,9 @@ pub(super) fn parse_container(
         .transpose()?;
     let memory_reservation = definition
         .memory_reservation
-        .map(|reservation| {
-            resource_rules::container_memory_amount(
-                &prefix,
-                "memoryReservation",
-                &name,
-                reservation,
-            )
-        })
+        .map(|reservation| resource_rules::container_memory_amount(&prefix, "memoryReservation", &name, reservation))
         .transpose()?;
-    resource_rules::check_container_memory(
-        &prefix,
-        &name,
-        memory,
-        memory_reservation,
-        context.task_memory,
-    )?;
+    resource_rules::check_container_memory(&prefix, &name, memory, memory_reservation, context.task_memory)?;
 
     Ok(ContainerSpec {
         port_mappings: ports::parse_port_mappings(
@@ -84,17 +70,9 @@ pub(super) fn parse_container(
         user: definition.user.clone(),
         docker_labels: definition.docker_labels.clone().unwrap_or_default(),
         stop_timeout_seconds: parse_stop_timeout(index, &name, definition.stop_timeout)?,
-        health_check: health_check::parse_health_check(
-            index,
-            &name,
-            definition.health_check.as_ref(),
-        )?,
+        health_check: health_check::parse_health_check(index, &name, definition.health_check.as_ref())?,
         depends_on: parse_depends_on(index, definition.depends_on.as_deref())?,
-        mount_points: volumes::parse_mount_points(
-            index,
-            definition.mount_points.as_deref(),
-            context.volume_names,
-        )?,
+        mount_points: volumes::parse_mount_points(index, definition.mount_points.as_deref(), context.volume_names)?,
         ulimits: parse_ulimits(index, &name, definition.ulimits.as_deref())?,
         readonly_root_filesystem: definition.readonly_root_filesystem.unwrap_or(false),
         init_process_enabled: definition
@@ -133,10 +111,7 @@ fn parse_image(index: usize, image: Option<&str>) -> Result<String, ValidationEr
     let field = container_field(index, "image");
     let image = image.unwrap_or_default();
     if image.trim().is_empty() {
-        return Err(ValidationError::client(
-            field,
-            "Container.image should not be null or empty.",
-        ));
+        return Err(ValidationError::client(field, "Container.image should not be null or empty."));
     }
     if image.len() > MAX_IMAGE_LENGTH {
         return Err(ValidationError::client(
@@ -144,14 +119,8 @@ fn parse_image(index: usize, image: Option<&str>) -> Result<String, ValidationEr
             format!("Container.image must be at most {MAX_IMAGE_LENGTH} characters long."),
         ));
     }
-    if image
-        .chars()
-        .any(|character| character.is_whitespace() || character.is_control())
-    {
-        return Err(ValidationError::client(
-            field,
-            format!("Container.image contains invalid characters: {image:?}."),
-        ));
+    if image.chars().any(|character| character.is_whitespace() || character.is_control()) {
+        return Err(ValidationError::client(field, format!("Container.image contains invalid characters: {image:?}.")));
     }
     Ok(image.to_string())
 }
@@ -164,34 +133,17 @@ fn reject_unsupported_members(
     definition: &wire::ContainerDefinition,
 ) -> Result<(), ValidationError> {
     let unsupported = [
-        (
-            "secrets",
-            definition
-                .secrets
-                .as_ref()
-                .is_some_and(|secrets| !secrets.is_empty()),
-        ),
-        (
-            "environmentFiles",
-            definition
-                .environment_files
-                .as_ref()
-                .is_some_and(|files| !files.is_empty()),
-        ),
+        ("secrets", definition.secrets.as_ref().is_some_and(|secrets| !secrets.is_empty())),
+        ("environmentFiles", definition.environment_files.as_ref().is_some_and(|files| !files.is_empty())),
         (
             "resourceRequirements",
-            definition
-                .resource_requirements
-                .as_ref()
-                .is_some_and(|requirements| !requirements.is_empty()),
+            definition.resource_requirements.as_ref().is_some_and(|requirements| !requirements.is_empty()),
         ),
     ];
     match unsupported.into_iter().find(|(_, present)| *present) {
         Some((member, _)) => Err(ValidationError::client(
             container_field(index, member),
-            format!(
-                "'{member}' (used by container '{container_name}') is not supported by Berth yet."
-            ),
+            format!("'{member}' (used by container '{container_name}') is not supported by Berth yet."),
         )),
         None => Ok(()),
     }
@@ -206,10 +158,7 @@ fn parse_environment(
         .iter()
         .enumerate()
         .map(|(position, variable)| {
-            parse_environment_variable(
-                &container_field(index, &format!("environment[{position}].name")),
-                variable,
-            )
+            parse_environment_variable(&container_field(index, &format!("environment[{position}].name")), variable)
         })
         .collect()
 }
@@ -220,10 +169,9 @@ pub(crate) fn parse_environment_variable(
     variable: &wire::KeyValuePair,
 ) -> Result<(String, String), ValidationError> {
     match variable.name.as_deref() {
-        None | Some("") => Err(ValidationError::client(
-            name_field,
-            "Environment variable name should not be null or empty.",
-        )),
+        None | Some("") => {
+            Err(ValidationError::client(name_field, "Environment variable name should not be null or empty."))
+        }
         Some(name) => Ok((name.to_string(), variable.value.clone().unwrap_or_default())),
     }
 }
@@ -239,7 +187,9 @@ fn parse_stop_timeout(
             u32::try_from(seconds).map_err(|_| {
                 ValidationError::client(
                     container_field(index, "stopTimeout"),
-                    format!("Invalid 'stopTimeout' setting for container '{container_name}'. It must be 0 or more seconds."),
+                    format!(
+                        "Invalid 'stopTimeout' setting for container '{container_name}'. It must be 0 or more seconds."
+                    ),
                 )
             })
         })
@@ -275,10 +225,7 @@ fn parse_depends_on(
                 wire::ContainerCondition::Success => DependencyCondition::Success,
                 wire::ContainerCondition::Healthy => DependencyCondition::Healthy,
             };
-            Ok(DependencySpec {
-                container_name: container_name.to_string(),
-                condition,
-            })
+            Ok(DependencySpec { container_name: container_name.to_string(), condition })
         })
         .collect()
 }
@@ -292,13 +239,9 @@ fn parse_ulimits(
     let mut parsed = Vec::new();
     for (position, ulimit) in ulimits.unwrap_or_default().iter().enumerate() {
         let field = container_field(index, &format!("ulimits[{position}]"));
-        let (Some(name), Some(soft_limit), Some(hard_limit)) =
-            (ulimit.name, ulimit.soft_limit, ulimit.hard_limit)
+        let (Some(name), Some(soft_limit), Some(hard_limit)) = (ulimit.name, ulimit.soft_limit, ulimit.hard_limit)
         else {
-            return Err(ValidationError::client(
-                field,
-                "A ulimit needs 'name', 'softLimit' and 'hardLimit'.",
-            ));
+            return Err(ValidationError::client(field, "A ulimit needs 'name', 'softLimit' and 'hardLimit'."));
         };
         if soft_limit > hard_limit {
             return Err(ValidationError::client(
@@ -313,10 +256,7 @@ fn parse_ulimits(
         if !seen.insert(name) {
             return Err(ValidationError::client(
                 field,
-                format!(
-                    "Ulimit '{}' is set more than once for container '{container_name}'.",
-                    name.as_str()
-                ),
+                format!("Ulimit '{}' is set more than once for container '{container_name}'.", name.as_str()),
             ));
         }
         parsed.push(UlimitSpec {
@@ -341,11 +281,7 @@ fn parse_log_configuration(
             "logConfiguration.logDriver should not be null.",
         ));
     };
-    if log_configuration
-        .secret_options
-        .as_ref()
-        .is_some_and(|secrets| !secrets.is_empty())
-    {
+    if log_configuration.secret_options.as_ref().is_some_and(|secrets| !secrets.is_empty()) {
         return Err(ValidationError::client(
             container_field(index, "logConfiguration.secretOptions"),
             "'secretOptions' is not supported by Berth yet.",

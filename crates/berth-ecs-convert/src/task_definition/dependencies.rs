@@ -13,55 +13,32 @@ pub(super) fn check_container_references(
     containers: &[ContainerSpec],
     network_mode: NetworkMode,
 ) -> Result<(), ValidationError> {
-    let by_name: BTreeMap<&str, &ContainerSpec> = containers
-        .iter()
-        .map(|container| (container.name.as_str(), container))
-        .collect();
+    let by_name: BTreeMap<&str, &ContainerSpec> =
+        containers.iter().map(|container| (container.name.as_str(), container)).collect();
     for (index, container) in containers.iter().enumerate() {
         check_depends_on(index, container, &by_name)?;
     }
     if let Some(cycle) = find_cycle(containers.iter().map(|container| {
         (
             container.name.as_str(),
-            container
-                .depends_on
-                .iter()
-                .map(|dependency| dependency.container_name.as_str())
-                .collect(),
+            container.depends_on.iter().map(|dependency| dependency.container_name.as_str()).collect(),
         )
     })) {
         return Err(ValidationError::client(
             "containerDefinitions",
-            format!(
-                "Container dependencies (dependsOn) must not form a cycle: {}.",
-                cycle.join(" -> ")
-            ),
+            format!("Container dependencies (dependsOn) must not form a cycle: {}.", cycle.join(" -> ")),
         ));
     }
     let mut links = Vec::new();
     for (index, (definition, container)) in definitions.iter().zip(containers).enumerate() {
-        check_volumes_from(
-            index,
-            container,
-            definition.volumes_from.as_deref(),
-            &by_name,
-        )?;
+        check_volumes_from(index, container, definition.volumes_from.as_deref(), &by_name)?;
         links.push((
             container.name.as_str(),
-            link_targets(
-                index,
-                container,
-                definition.links.as_deref(),
-                &by_name,
-                network_mode,
-            )?,
+            link_targets(index, container, definition.links.as_deref(), &by_name, network_mode)?,
         ));
     }
     if find_cycle(links.into_iter()).is_some() {
-        return Err(ValidationError::client(
-            "containerDefinitions",
-            "Container links should not have a cycle.",
-        ));
+        return Err(ValidationError::client("containerDefinitions", "Container links should not have a cycle."));
     }
     Ok(())
 }
@@ -75,10 +52,7 @@ fn check_depends_on(
         let field = container_field(index, &format!("dependsOn[{position}].containerName"));
         let target_name = dependency.container_name.as_str();
         if target_name == container.name {
-            return Err(ValidationError::client(
-                field,
-                format!("Container '{target_name}' cannot depend on itself."),
-            ));
+            return Err(ValidationError::client(field, format!("Container '{target_name}' cannot depend on itself.")));
         }
         let Some(target) = by_name.get(target_name) else {
             return Err(ValidationError::client(
@@ -128,10 +102,7 @@ fn check_volumes_from(
             ));
         }
         if !by_name.contains_key(source) {
-            return Err(ValidationError::client(
-                field,
-                format!("Unknown container '{source}' in volumesFrom."),
-            ));
+            return Err(ValidationError::client(field, format!("Unknown container '{source}' in volumesFrom.")));
         }
     }
     Ok(())
@@ -154,13 +125,14 @@ fn link_targets<'a>(
     }
     let mut targets = Vec::with_capacity(links.len());
     for (position, link) in links.iter().enumerate() {
-        let target = link
-            .split_once(':')
-            .map_or(link.as_str(), |(target, _alias)| target);
+        let target = link.split_once(':').map_or(link.as_str(), |(target, _alias)| target);
         if target == container.name || !by_name.contains_key(target) {
             return Err(ValidationError::client(
                 container_field(index, &format!("links[{position}]")),
-                format!("Invalid link '{link}' for container '{}': no other container is named '{target}'.", container.name),
+                format!(
+                    "Invalid link '{link}' for container '{}': no other container is named '{target}'.",
+                    container.name
+                ),
             ));
         }
         targets.push(target);
@@ -186,12 +158,8 @@ fn find_cycle<'a>(edges: impl Iterator<Item = (&'a str, Vec<&'a str>)>) -> Optio
         match state.get(node) {
             Some(Visit::Done) => return None,
             Some(Visit::InProgress) => {
-                let start = path
-                    .iter()
-                    .position(|on_path| *on_path == node)
-                    .unwrap_or(0);
-                let mut cycle: Vec<String> =
-                    path[start..].iter().map(|name| name.to_string()).collect();
+                let start = path.iter().position(|on_path| *on_path == node).unwrap_or(0);
+                let mut cycle: Vec<String> = path[start..].iter().map(|name| name.to_string()).collect();
                 cycle.push(node.to_string());
                 return Some(cycle);
             }
@@ -211,9 +179,7 @@ fn find_cycle<'a>(edges: impl Iterator<Item = (&'a str, Vec<&'a str>)>) -> Optio
         None
     }
     let mut state = BTreeMap::new();
-    graph
-        .keys()
-        .find_map(|node| visit(node, &graph, &mut state, &mut Vec::new()))
+    graph.keys().find_map(|node| visit(node, &graph, &mut state, &mut Vec::new()))
 }
 
 #[cfg(test)]
@@ -225,18 +191,10 @@ mod tests {
         let chain = vec![("a", vec!["b"]), ("b", vec!["c"]), ("c", vec![])];
         assert_eq!(find_cycle(chain.into_iter()), None);
         let looped = vec![("a", vec!["b"]), ("b", vec!["c"]), ("c", vec!["a"])];
-        assert_eq!(
-            find_cycle(looped.into_iter()).unwrap(),
-            ["a", "b", "c", "a"]
-        );
+        assert_eq!(find_cycle(looped.into_iter()).unwrap(), ["a", "b", "c", "a"]);
         let unknown_target = vec![("a", vec!["ghost"])];
         assert_eq!(find_cycle(unknown_target.into_iter()), None);
-        let diamond = vec![
-            ("a", vec!["b", "c"]),
-            ("b", vec!["d"]),
-            ("c", vec!["d"]),
-            ("d", vec![]),
-        ];
+        let diamond = vec![("a", vec!["b", "c"]), ("b", vec!["d"]), ("c", vec!["d"]), ("d", vec![])];
         assert_eq!(find_cycle(diamond.into_iter()), None);
     }
 }

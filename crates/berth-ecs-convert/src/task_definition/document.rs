@@ -40,17 +40,12 @@ pub(super) fn build_document(
         requires_attributes: Some(requires_attributes),
         placement_constraints: Some(request.placement_constraints.clone().unwrap_or_default()),
         // Every network mode Berth runs works on EC2 instances and on external hosts alike.
-        compatibilities: Some(vec![
-            wire::Compatibility::External,
-            wire::Compatibility::Ec2,
-        ]),
+        compatibilities: Some(vec![wire::Compatibility::External, wire::Compatibility::Ec2]),
         requires_compatibilities: request.requires_compatibilities.clone(),
         runtime_platform: request.runtime_platform.clone(),
         // ECS stores the integer form of "1 vCPU" / "1 GB".
         cpu: normalized.task_cpu.map(|units| units.to_string()),
-        memory: normalized
-            .task_memory
-            .map(|mebibytes| mebibytes.to_string()),
+        memory: normalized.task_memory.map(|mebibytes| mebibytes.to_string()),
         inference_accelerators: request.inference_accelerators.clone(),
         pid_mode: request.pid_mode,
         ipc_mode: request.ipc_mode,
@@ -91,9 +86,7 @@ fn container_with_defaults(
     echoed.volumes_from.get_or_insert_with(Vec::new);
     echoed.system_controls.get_or_insert_with(Vec::new);
     if let Some(health_check) = echoed.health_check.as_mut() {
-        health_check
-            .interval
-            .get_or_insert(DEFAULT_INTERVAL_SECONDS);
+        health_check.interval.get_or_insert(DEFAULT_INTERVAL_SECONDS);
         health_check.timeout.get_or_insert(DEFAULT_TIMEOUT_SECONDS);
         health_check.retries.get_or_insert(DEFAULT_RETRIES);
     }
@@ -120,10 +113,7 @@ fn required_attributes(
         if let Some(log_configuration) = &container.log_configuration {
             require(format!("{DOCKER_REMOTE_API}.1.18"));
             if let Some(driver) = log_configuration.log_driver {
-                require(format!(
-                    "com.amazonaws.ecs.capability.logging-driver.{}",
-                    driver.as_str()
-                ));
+                require(format!("com.amazonaws.ecs.capability.logging-driver.{}", driver.as_str()));
                 if driver == wire::LogDriver::Awslogs {
                     require(format!("{DOCKER_REMOTE_API}.1.19"));
                     if request.execution_role_arn.is_some() {
@@ -132,64 +122,36 @@ fn required_attributes(
                 }
             }
         }
-        if container
-            .ulimits
-            .as_ref()
-            .is_some_and(|ulimits| !ulimits.is_empty())
-            || container
-                .docker_labels
-                .as_ref()
-                .is_some_and(|labels| !labels.is_empty())
+        if container.ulimits.as_ref().is_some_and(|ulimits| !ulimits.is_empty())
+            || container.docker_labels.as_ref().is_some_and(|labels| !labels.is_empty())
         {
             require(format!("{DOCKER_REMOTE_API}.1.18"));
         }
         if container.health_check.is_some() {
             require("ecs.capability.container-health-check".to_string());
         }
-        if container
-            .depends_on
-            .as_ref()
-            .is_some_and(|depends_on| !depends_on.is_empty())
-        {
+        if container.depends_on.as_ref().is_some_and(|depends_on| !depends_on.is_empty()) {
             require("ecs.capability.container-ordering".to_string());
         }
-        if container
-            .linux_parameters
-            .as_ref()
-            .and_then(|linux| linux.init_process_enabled)
-            == Some(true)
-        {
+        if container.linux_parameters.as_ref().and_then(|linux| linux.init_process_enabled) == Some(true) {
             require(format!("{DOCKER_REMOTE_API}.1.25"));
         }
     }
-    names
-        .into_iter()
-        .map(|name| wire::Attribute {
-            name: Some(name),
-            ..Default::default()
-        })
-        .collect()
+    names.into_iter().map(|name| wire::Attribute { name: Some(name), ..Default::default() }).collect()
 }
 
 /// The stored document with the registration facts filled in, ready for a Describe or
 /// Register response. A document that no longer decodes (it was written by this crate, so
 /// only a schema change could cause that) renders as just its identity rather than failing.
-pub fn render_task_definition(
-    record: &TaskDefinitionRecord,
-    task_definition_arn: String,
-) -> wire::TaskDefinition {
-    let mut rendered: wire::TaskDefinition = serde_json::from_value(record.document.clone())
-        .unwrap_or_else(|_| wire::TaskDefinition {
-            family: Some(record.family.as_str().to_string()),
-            ..Default::default()
-        });
+pub fn render_task_definition(record: &TaskDefinitionRecord, task_definition_arn: String) -> wire::TaskDefinition {
+    let mut rendered: wire::TaskDefinition = serde_json::from_value(record.document.clone()).unwrap_or_else(|_| {
+        wire::TaskDefinition { family: Some(record.family.as_str().to_string()), ..Default::default() }
+    });
     rendered.task_definition_arn = Some(task_definition_arn);
     rendered.revision = Some(i32::try_from(record.revision).unwrap_or(i32::MAX));
     rendered.status = wire::TaskDefinitionStatus::parse(record.status.as_str());
     rendered.registered_at = Some(record.registered_at.as_epoch_seconds());
-    rendered.deregistered_at = record
-        .deregistered_at
-        .map(|instant| instant.as_epoch_seconds());
+    rendered.deregistered_at = record.deregistered_at.map(|instant| instant.as_epoch_seconds());
     rendered
 }
 

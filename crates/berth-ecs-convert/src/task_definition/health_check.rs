@@ -21,27 +21,11 @@ struct Bound {
     default: i32,
 }
 
-const INTERVAL: Bound = Bound {
-    member: "interval",
-    noun: "interval",
-    minimum: 5,
-    maximum: 300,
-    default: DEFAULT_INTERVAL_SECONDS,
-};
-const TIMEOUT: Bound = Bound {
-    member: "timeout",
-    noun: "timeout",
-    minimum: 2,
-    maximum: 60,
-    default: DEFAULT_TIMEOUT_SECONDS,
-};
-const RETRIES: Bound = Bound {
-    member: "retries",
-    noun: "retries",
-    minimum: 1,
-    maximum: 10,
-    default: DEFAULT_RETRIES,
-};
+const INTERVAL: Bound =
+    Bound { member: "interval", noun: "interval", minimum: 5, maximum: 300, default: DEFAULT_INTERVAL_SECONDS };
+const TIMEOUT: Bound =
+    Bound { member: "timeout", noun: "timeout", minimum: 2, maximum: 60, default: DEFAULT_TIMEOUT_SECONDS };
+const RETRIES: Bound = Bound { member: "retries", noun: "retries", minimum: 1, maximum: 10, default: DEFAULT_RETRIES };
 const START_PERIOD: Bound = Bound {
     member: "startPeriod",
     noun: "start period",

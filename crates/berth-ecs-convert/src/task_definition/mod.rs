@@ -60,25 +60,14 @@ pub fn parse_register_task_definition(
     let tags = parse_tags(request.tags.as_ref())?;
     check_requires_compatibilities(request.requires_compatibilities.as_deref())?;
     let network_mode = parse_network_mode(request.network_mode)?;
-    let task_cpu = request
-        .cpu
-        .as_deref()
-        .map(|cpu| parse_task_cpu("cpu", cpu))
-        .transpose()?;
-    let task_memory = request
-        .memory
-        .as_deref()
-        .map(|memory| parse_task_memory("memory", memory))
-        .transpose()?;
+    let task_cpu = request.cpu.as_deref().map(|cpu| parse_task_cpu("cpu", cpu)).transpose()?;
+    let task_memory = request.memory.as_deref().map(|memory| parse_task_memory("memory", memory)).transpose()?;
     reject_unsupported_task_members(request)?;
     check_placement_constraints(request.placement_constraints.as_deref())?;
 
     let definitions = request.container_definitions.as_deref().unwrap_or_default();
     if definitions.is_empty() {
-        return Err(ValidationError::client(
-            "containerDefinitions",
-            "No Container Definitions provided.",
-        ));
+        return Err(ValidationError::client("containerDefinitions", "No Container Definitions provided."));
     }
     if definitions.len() > MAX_CONTAINERS_PER_TASK_DEFINITION {
         return Err(ValidationError::client(
@@ -91,11 +80,7 @@ pub fn parse_register_task_definition(
     }
     let volumes = volumes::parse_volumes(request.volumes.as_deref())?;
     let volume_names: BTreeSet<String> = volumes.iter().map(|volume| volume.name.clone()).collect();
-    let context = container::TaskContext {
-        network_mode,
-        task_memory,
-        volume_names: &volume_names,
-    };
+    let context = container::TaskContext { network_mode, task_memory, volume_names: &volume_names };
     let containers = definitions
         .iter()
         .enumerate()
@@ -108,12 +93,7 @@ pub fn parse_register_task_definition(
     dependencies::check_container_references(definitions, &containers, network_mode)?;
     resource_rules::check_task_totals("", &containers, task_cpu, task_memory)?;
 
-    let normalized = document::Normalized {
-        family: &family,
-        network_mode,
-        task_cpu,
-        task_memory,
-    };
+    let normalized = document::Normalized { family: &family, network_mode, task_cpu, task_memory };
     let document = document::build_document(request, &normalized);
     let spec = TaskSpec {
         family: family.as_str().to_string(),
@@ -124,22 +104,17 @@ pub fn parse_register_task_definition(
         containers,
         volumes,
     };
-    Ok(ParsedTaskDefinition {
-        family,
-        spec,
-        document,
-        tags,
-    })
+    Ok(ParsedTaskDefinition { family, spec, document, tags })
 }
 
-fn check_request_size(
-    request: &wire::RegisterTaskDefinitionRequest,
-) -> Result<(), ValidationError> {
+fn check_request_size(request: &wire::RegisterTaskDefinitionRequest) -> Result<(), ValidationError> {
     let size = serde_json::to_vec(request).map_or(0, |bytes| bytes.len());
     if size > MAX_TASK_DEFINITION_BYTES {
         return Err(ValidationError::client(
             "taskDefinition",
-            format!("The task definition is {size} bytes; the maximum size is {MAX_TASK_DEFINITION_BYTES} bytes (64 KiB)."),
+            format!(
+                "The task definition is {size} bytes; the maximum size is {MAX_TASK_DEFINITION_BYTES} bytes (64 KiB)."
+            ),
         ));
     }
     Ok(())
@@ -148,10 +123,7 @@ fn check_request_size(
 fn parse_family(family: Option<&str>) -> Result<TaskDefinitionFamily, ValidationError> {
     let family = family.unwrap_or_default();
     if family.is_empty() {
-        return Err(ValidationError::client(
-            "family",
-            "Family can not be blank.",
-        ));
+        return Err(ValidationError::client("family", "Family can not be blank."));
     }
     if family.len() > MAX_NAME_LENGTH {
         return Err(ValidationError::client(
@@ -168,14 +140,9 @@ fn parse_family(family: Option<&str>) -> Result<TaskDefinitionFamily, Validation
 }
 
 /// Berth places tasks on its own instances: EC2 and EXTERNAL compatibility only.
-fn check_requires_compatibilities(
-    compatibilities: Option<&[wire::Compatibility]>,
-) -> Result<(), ValidationError> {
+fn check_requires_compatibilities(compatibilities: Option<&[wire::Compatibility]>) -> Result<(), ValidationError> {
     for (index, compatibility) in compatibilities.unwrap_or_default().iter().enumerate() {
-        if !matches!(
-            compatibility,
-            wire::Compatibility::Ec2 | wire::Compatibility::External
-        ) {
+        if !matches!(compatibility, wire::Compatibility::Ec2 | wire::Compatibility::External) {
             return Err(ValidationError::client(
                 format!("requiresCompatibilities[{index}]"),
                 format!(
@@ -188,9 +155,7 @@ fn check_requires_compatibilities(
     Ok(())
 }
 
-fn parse_network_mode(
-    network_mode: Option<wire::NetworkMode>,
-) -> Result<NetworkMode, ValidationError> {
+fn parse_network_mode(network_mode: Option<wire::NetworkMode>) -> Result<NetworkMode, ValidationError> {
     match network_mode {
         None | Some(wire::NetworkMode::Bridge) => Ok(NetworkMode::Bridge),
         Some(wire::NetworkMode::Host) => Ok(NetworkMode::Host),
@@ -203,14 +168,8 @@ fn parse_network_mode(
 }
 
 /// Task members that only make sense on AWS-managed capacity, which Berth cannot honour.
-fn reject_unsupported_task_members(
-    request: &wire::RegisterTaskDefinitionRequest,
-) -> Result<(), ValidationError> {
-    if request
-        .inference_accelerators
-        .as_ref()
-        .is_some_and(|accelerators| !accelerators.is_empty())
-    {
+fn reject_unsupported_task_members(request: &wire::RegisterTaskDefinitionRequest) -> Result<(), ValidationError> {
+    if request.inference_accelerators.as_ref().is_some_and(|accelerators| !accelerators.is_empty()) {
         return Err(ValidationError::client(
             "inferenceAccelerators",
             "'inferenceAccelerators' is not supported by Berth yet.",
@@ -237,9 +196,7 @@ fn check_placement_constraints(
                 "Placement constraint type should not be null; the only type allowed in a task definition is memberOf.",
             ));
         }
-        if expression.trim().is_empty()
-            || expression.chars().count() > MAX_PLACEMENT_EXPRESSION_CHARACTERS
-        {
+        if expression.trim().is_empty() || expression.chars().count() > MAX_PLACEMENT_EXPRESSION_CHARACTERS {
             return Err(ValidationError::client(
                 format!("placementConstraints[{index}].expression"),
                 format!(
@@ -257,7 +214,10 @@ fn check_container_names_unique(containers: &[ContainerSpec]) -> Result<(), Vali
         if !seen.insert(container.name.as_str()) {
             return Err(ValidationError::client(
                 container::container_field(index, "name"),
-                format!("Duplicate container name '{}'; container names must be unique within a task definition.", container.name),
+                format!(
+                    "Duplicate container name '{}'; container names must be unique within a task definition.",
+                    container.name
+                ),
             ));
         }
     }

@@ -26,8 +26,7 @@ pub(super) fn parse_port_mappings(
     }
     let mut parsed: Vec<PortMappingSpec> = Vec::with_capacity(mappings.len());
     for (position, mapping) in mappings.iter().enumerate() {
-        let field =
-            |member: &str| container_field(index, &format!("portMappings[{position}].{member}"));
+        let field = |member: &str| container_field(index, &format!("portMappings[{position}].{member}"));
         if mapping.container_port_range.is_some() {
             return Err(ValidationError::client(
                 field("containerPortRange"),
@@ -71,10 +70,7 @@ pub(super) fn parse_port_mappings(
             wire::TransportProtocol::Tcp => PortProtocol::Tcp,
             wire::TransportProtocol::Udp => PortProtocol::Udp,
         };
-        if parsed
-            .iter()
-            .any(|earlier| earlier.container_port == container_port && earlier.protocol == protocol)
-        {
+        if parsed.iter().any(|earlier| earlier.container_port == container_port && earlier.protocol == protocol) {
             return Err(ValidationError::invalid_parameter(
                 field("containerPort"),
                 format!(
@@ -82,36 +78,25 @@ pub(super) fn parse_port_mappings(
                 ),
             ));
         }
-        parsed.push(PortMappingSpec {
-            container_port,
-            host_port,
-            protocol,
-        });
+        parsed.push(PortMappingSpec { container_port, host_port, protocol });
     }
     Ok(parsed)
 }
 
 /// A static host port (per protocol) can be bound by one mapping only: the task would never
 /// start otherwise.
-pub(super) fn check_host_ports_unique_in_task(
-    containers: &[ContainerSpec],
-) -> Result<(), ValidationError> {
+pub(super) fn check_host_ports_unique_in_task(containers: &[ContainerSpec]) -> Result<(), ValidationError> {
     let mut claimed: BTreeMap<(u16, PortProtocol), &str> = BTreeMap::new();
     for (index, container) in containers.iter().enumerate() {
         for (position, mapping) in container.port_mappings.iter().enumerate() {
             let Some(host_port) = mapping.host_port else {
                 continue;
             };
-            if let Some(first_claimant) =
-                claimed.insert((host_port, mapping.protocol), &container.name)
-            {
+            if let Some(first_claimant) = claimed.insert((host_port, mapping.protocol), &container.name) {
                 let claimants = if first_claimant == container.name {
                     format!("container '{first_claimant}' maps it twice")
                 } else {
-                    format!(
-                        "containers '{first_claimant}' and '{}' both map it",
-                        container.name
-                    )
+                    format!("containers '{first_claimant}' and '{}' both map it", container.name)
                 };
                 return Err(ValidationError::client(
                     container_field(index, &format!("portMappings[{position}].hostPort")),

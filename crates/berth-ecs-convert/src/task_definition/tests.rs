@@ -14,10 +14,7 @@ pub(super) fn request(body: Value) -> wire::RegisterTaskDefinitionRequest {
 }
 
 /// A minimal valid request with the given container definitions (and extra task members).
-pub(super) fn with_containers(
-    containers: Value,
-    extra: Value,
-) -> wire::RegisterTaskDefinitionRequest {
+pub(super) fn with_containers(containers: Value, extra: Value) -> wire::RegisterTaskDefinitionRequest {
     let mut body = json!({ "family": "web", "containerDefinitions": containers });
     for (key, value) in extra.as_object().expect("extra members are an object") {
         body[key] = value.clone();
@@ -26,8 +23,7 @@ pub(super) fn with_containers(
 }
 
 pub(super) fn parse_ok(request: &wire::RegisterTaskDefinitionRequest) -> ParsedTaskDefinition {
-    parse_register_task_definition(request)
-        .unwrap_or_else(|error| panic!("should register: {}", error.message))
+    parse_register_task_definition(request).unwrap_or_else(|error| panic!("should register: {}", error.message))
 }
 
 /// The error for `request`, asserting its kind and that its message starts with `field: `.
@@ -38,11 +34,7 @@ pub(super) fn rejected(
 ) -> String {
     let error = parse_register_task_definition(request).expect_err("should be rejected");
     assert_eq!(error.kind, kind, "{}", error.message);
-    assert!(
-        error.message.starts_with(&format!("{field}: ")),
-        "expected field {field}, got {}",
-        error.message
-    );
+    assert!(error.message.starts_with(&format!("{field}: ")), "expected field {field}, got {}", error.message);
     error.message
 }
 
@@ -58,18 +50,8 @@ fn minimal_definition_becomes_a_spec_with_ecs_defaults() {
     assert_eq!(parsed.spec.network_mode, NetworkMode::Bridge);
     assert_eq!((parsed.spec.cpu, parsed.spec.memory), (None, None));
     let container = &parsed.spec.containers[0];
-    assert_eq!(
-        (container.name.as_str(), container.image.as_str()),
-        ("web", "nginx:1.27")
-    );
-    assert_eq!(
-        (
-            container.cpu,
-            container.memory,
-            container.memory_reservation
-        ),
-        (0, Some(128), None)
-    );
+    assert_eq!((container.name.as_str(), container.image.as_str()), ("web", "nginx:1.27"));
+    assert_eq!((container.cpu, container.memory, container.memory_reservation), (0, Some(128), None));
     assert!(container.essential);
     assert!(!container.readonly_root_filesystem && !container.init_process_enabled);
     assert_eq!(container.stop_timeout_seconds, None);
@@ -107,42 +89,19 @@ fn full_definition_fills_every_spec_field() {
     let spec = &parsed.spec;
     assert_eq!((spec.cpu, spec.memory), (Some(1024), Some(1024)));
     let app = &spec.containers[0];
-    assert_eq!(
-        (app.cpu, app.memory, app.memory_reservation),
-        (256, Some(512), Some(256))
-    );
-    assert_eq!(
-        app.entry_point.as_deref(),
-        Some(&["/bin/sh".to_string(), "-c".to_string()][..])
-    );
+    assert_eq!((app.cpu, app.memory, app.memory_reservation), (256, Some(512), Some(256)));
+    assert_eq!(app.entry_point.as_deref(), Some(&["/bin/sh".to_string(), "-c".to_string()][..]));
     assert_eq!(app.command.as_deref(), Some(&["serve".to_string()][..]));
-    assert_eq!(
-        app.environment,
-        [
-            ("MODE".into(), "prod".into()),
-            ("EMPTY".into(), String::new())
-        ]
-    );
-    assert_eq!(
-        (app.working_directory.as_deref(), app.user.as_deref()),
-        (Some("/srv"), Some("1000"))
-    );
+    assert_eq!(app.environment, [("MODE".into(), "prod".into()), ("EMPTY".into(), String::new())]);
+    assert_eq!((app.working_directory.as_deref(), app.user.as_deref()), (Some("/srv"), Some("1000")));
     assert_eq!(app.docker_labels["team"], "core");
     assert_eq!(app.stop_timeout_seconds, Some(300));
     assert!(app.readonly_root_filesystem && app.init_process_enabled);
     assert_eq!(
         app.port_mappings,
         [
-            PortMappingSpec {
-                container_port: 80,
-                host_port: Some(8080),
-                protocol: PortProtocol::Tcp
-            },
-            PortMappingSpec {
-                container_port: 53,
-                host_port: None,
-                protocol: PortProtocol::Udp
-            },
+            PortMappingSpec { container_port: 80, host_port: Some(8080), protocol: PortProtocol::Tcp },
+            PortMappingSpec { container_port: 53, host_port: None, protocol: PortProtocol::Udp },
         ]
     );
     let health_check = app.health_check.as_ref().unwrap();
@@ -167,27 +126,14 @@ fn full_definition_fills_every_spec_field() {
     );
     assert_eq!(app.depends_on[0].container_name, "db");
     assert_eq!(app.depends_on[0].condition, DependencyCondition::Healthy);
+    assert_eq!((app.mount_points[0].source_volume.as_str(), app.mount_points[0].read_only), ("data", true));
     assert_eq!(
-        (
-            app.mount_points[0].source_volume.as_str(),
-            app.mount_points[0].read_only
-        ),
-        ("data", true)
-    );
-    assert_eq!(
-        (
-            app.ulimits[0].name.as_str(),
-            app.ulimits[0].soft_limit,
-            app.ulimits[0].hard_limit
-        ),
+        (app.ulimits[0].name.as_str(), app.ulimits[0].soft_limit, app.ulimits[0].hard_limit),
         ("nofile", 1024, 4096)
     );
     let log_configuration = app.log_configuration.as_ref().unwrap();
     assert_eq!(
-        (
-            log_configuration.driver.as_str(),
-            log_configuration.options["max-size"].as_str()
-        ),
+        (log_configuration.driver.as_str(), log_configuration.options["max-size"].as_str()),
         ("json-file", "10m")
     );
     assert!(!spec.containers[1].essential);
@@ -196,53 +142,25 @@ fn full_definition_fills_every_spec_field() {
     assert_eq!(sources[0], &VolumeSource::HostPath("/var/data".into()));
     assert_eq!(sources[1], &VolumeSource::TaskScratch);
     assert_eq!(sources[2], &VolumeSource::TaskScratch);
-    let VolumeSource::DockerVolume {
-        shared,
-        autoprovision,
-        driver,
-        driver_options,
-        labels,
-    } = sources[3]
-    else {
+    let VolumeSource::DockerVolume { shared, autoprovision, driver, driver_options, labels } = sources[3] else {
         panic!("cache should be a docker volume");
     };
     assert!(*shared && *autoprovision);
     assert_eq!(
-        (
-            driver.as_deref(),
-            driver_options["type"].as_str(),
-            labels["a"].as_str()
-        ),
+        (driver.as_deref(), driver_options["type"].as_str(), labels["a"].as_str()),
         (Some("local"), "tmpfs", "b")
     );
-    assert!(matches!(
-        sources[4],
-        VolumeSource::DockerVolume {
-            shared: false,
-            autoprovision: false,
-            driver: None,
-            ..
-        }
-    ));
-    assert_eq!(
-        parsed.tags,
-        [Tag {
-            key: "team".into(),
-            value: "core".into()
-        }]
-    );
+    assert!(matches!(sources[4], VolumeSource::DockerVolume { shared: false, autoprovision: false, driver: None, .. }));
+    assert_eq!(parsed.tags, [Tag { key: "team".into(), value: "core".into() }]);
 }
 
 #[test]
 fn family_must_be_an_ecs_name() {
     let mut bad = with_containers(json!([web()]), json!({}));
     bad.family = Some("web app".into());
-    assert!(rejected(&bad, ValidationErrorKind::Client, "family")
-        .contains("Family contains invalid characters"));
+    assert!(rejected(&bad, ValidationErrorKind::Client, "family").contains("Family contains invalid characters"));
     bad.family = Some(String::new());
-    assert!(
-        rejected(&bad, ValidationErrorKind::Client, "family").contains("Family can not be blank.")
-    );
+    assert!(rejected(&bad, ValidationErrorKind::Client, "family").contains("Family can not be blank."));
     bad.family = None;
     rejected(&bad, ValidationErrorKind::Client, "family");
     bad.family = Some("f".repeat(256));
@@ -254,13 +172,10 @@ fn family_must_be_an_ecs_name() {
 #[test]
 fn container_count_is_one_to_ten() {
     let none = with_containers(json!([]), json!({}));
-    assert!(
-        rejected(&none, ValidationErrorKind::Client, "containerDefinitions")
-            .contains("No Container Definitions provided.")
-    );
-    let ten: Vec<Value> = (0..10)
-        .map(|number| json!({ "name": format!("c{number}"), "image": "busybox", "memory": 8 }))
-        .collect();
+    assert!(rejected(&none, ValidationErrorKind::Client, "containerDefinitions")
+        .contains("No Container Definitions provided."));
+    let ten: Vec<Value> =
+        (0..10).map(|number| json!({ "name": format!("c{number}"), "image": "busybox", "memory": 8 })).collect();
     parse_ok(&with_containers(Value::Array(ten.clone()), json!({})));
     let mut eleven = ten;
     eleven.push(json!({ "name": "c10", "image": "busybox", "memory": 8 }));
@@ -275,55 +190,25 @@ fn container_count_is_one_to_ten() {
 #[test]
 fn container_names_are_unique_and_one_container_is_essential() {
     let duplicate = with_containers(json!([web(), web()]), json!({}));
-    assert!(rejected(
-        &duplicate,
-        ValidationErrorKind::Client,
-        "containerDefinitions[1].name"
-    )
-    .contains("Duplicate container name 'web'"));
-    let none_essential = with_containers(
-        json!([{ "name": "a", "image": "busybox", "memory": 8, "essential": false }]),
-        json!({}),
-    );
-    let message = rejected(
-        &none_essential,
-        ValidationErrorKind::Client,
-        "containerDefinitions",
-    );
+    assert!(rejected(&duplicate, ValidationErrorKind::Client, "containerDefinitions[1].name")
+        .contains("Duplicate container name 'web'"));
+    let none_essential =
+        with_containers(json!([{ "name": "a", "image": "busybox", "memory": 8, "essential": false }]), json!({}));
+    let message = rejected(&none_essential, ValidationErrorKind::Client, "containerDefinitions");
     assert!(message.contains("must have at least one essential container"));
 }
 
 #[test]
 fn network_modes_and_compatibilities() {
-    let host = parse_ok(&with_containers(
-        json!([web()]),
-        json!({ "networkMode": "host" }),
-    ));
+    let host = parse_ok(&with_containers(json!([web()]), json!({ "networkMode": "host" })));
     assert_eq!(host.spec.network_mode, NetworkMode::Host);
-    let none = parse_ok(&with_containers(
-        json!([web()]),
-        json!({ "networkMode": "none" }),
-    ));
+    let none = parse_ok(&with_containers(json!([web()]), json!({ "networkMode": "none" })));
     assert_eq!(none.spec.network_mode, NetworkMode::None);
     let awsvpc = with_containers(json!([web()]), json!({ "networkMode": "awsvpc" }));
-    assert!(
-        rejected(&awsvpc, ValidationErrorKind::Client, "networkMode")
-            .contains("not supported by Berth yet")
-    );
-    parse_ok(&with_containers(
-        json!([web()]),
-        json!({ "requiresCompatibilities": ["EC2", "EXTERNAL"] }),
-    ));
-    let fargate = with_containers(
-        json!([web()]),
-        json!({ "requiresCompatibilities": ["EC2", "FARGATE"] }),
-    );
-    assert!(rejected(
-        &fargate,
-        ValidationErrorKind::Client,
-        "requiresCompatibilities[1]"
-    )
-    .contains("FARGATE"));
+    assert!(rejected(&awsvpc, ValidationErrorKind::Client, "networkMode").contains("not supported by Berth yet"));
+    parse_ok(&with_containers(json!([web()]), json!({ "requiresCompatibilities": ["EC2", "EXTERNAL"] })));
+    let fargate = with_containers(json!([web()]), json!({ "requiresCompatibilities": ["EC2", "FARGATE"] }));
+    assert!(rejected(&fargate, ValidationErrorKind::Client, "requiresCompatibilities[1]").contains("FARGATE"));
 }
 
 #[test]
@@ -340,40 +225,22 @@ fn task_cpu_and_memory_bound_the_containers() {
         json!([{ "name": "a", "image": "busybox", "cpu": 200, "memory": 64 }, { "name": "b", "image": "busybox", "cpu": 100, "memory": 64 }]),
         json!({ "cpu": "256" }),
     );
-    assert!(rejected(&too_much_cpu, ValidationErrorKind::Client, "cpu")
-        .contains("The sum of all container 'cpu' values"));
-    let container_over_task = with_containers(
-        json!([{ "name": "a", "image": "busybox", "memory": 1024 }]),
-        json!({ "memory": "512" }),
-    );
-    let message = rejected(
-        &container_over_task,
-        ValidationErrorKind::Client,
-        "containerDefinitions[0].memory",
-    );
     assert!(
-        message.contains("The 'memory' setting for container 'a' is greater than for the task.")
+        rejected(&too_much_cpu, ValidationErrorKind::Client, "cpu").contains("The sum of all container 'cpu' values")
     );
+    let container_over_task =
+        with_containers(json!([{ "name": "a", "image": "busybox", "memory": 1024 }]), json!({ "memory": "512" }));
+    let message = rejected(&container_over_task, ValidationErrorKind::Client, "containerDefinitions[0].memory");
+    assert!(message.contains("The 'memory' setting for container 'a' is greater than for the task."));
     let reservations_over_task = with_containers(
         json!([{ "name": "a", "image": "busybox", "memoryReservation": 300 }, { "name": "b", "image": "busybox", "memory": 300 }]),
         json!({ "memory": "512" }),
     );
-    assert!(rejected(
-        &reservations_over_task,
-        ValidationErrorKind::Client,
-        "memory"
-    )
-    .contains("'memoryReservation' values"));
-    rejected(
-        &with_containers(json!([web()]), json!({ "cpu": "64" })),
-        ValidationErrorKind::Client,
-        "cpu",
+    assert!(
+        rejected(&reservations_over_task, ValidationErrorKind::Client, "memory").contains("'memoryReservation' values")
     );
-    rejected(
-        &with_containers(json!([web()]), json!({ "memory": "lots" })),
-        ValidationErrorKind::Client,
-        "memory",
-    );
+    rejected(&with_containers(json!([web()]), json!({ "cpu": "64" })), ValidationErrorKind::Client, "cpu");
+    rejected(&with_containers(json!([web()]), json!({ "memory": "lots" })), ValidationErrorKind::Client, "memory");
 }
 
 #[test]
@@ -382,18 +249,10 @@ fn placement_constraints_are_bounded() {
         json!([web()]),
         json!({ "placementConstraints": [{ "type": "memberOf", "expression": "attribute:zone == a" }] }),
     ));
-    let empty = with_containers(
-        json!([web()]),
-        json!({ "placementConstraints": [{ "type": "memberOf" }] }),
-    );
-    rejected(
-        &empty,
-        ValidationErrorKind::Client,
-        "placementConstraints[0].expression",
-    );
-    let eleven: Vec<Value> = (0..11)
-        .map(|_| json!({ "type": "memberOf", "expression": "agentConnected == true" }))
-        .collect();
+    let empty = with_containers(json!([web()]), json!({ "placementConstraints": [{ "type": "memberOf" }] }));
+    rejected(&empty, ValidationErrorKind::Client, "placementConstraints[0].expression");
+    let eleven: Vec<Value> =
+        (0..11).map(|_| json!({ "type": "memberOf", "expression": "agentConnected == true" })).collect();
     rejected(
         &with_containers(json!([web()]), json!({ "placementConstraints": eleven })),
         ValidationErrorKind::Client,
@@ -403,9 +262,8 @@ fn placement_constraints_are_bounded() {
 
 #[test]
 fn oversized_definitions_are_refused() {
-    let huge_environment: Vec<Value> = (0..70)
-        .map(|number| json!({ "name": format!("VARIABLE_{number}"), "value": "x".repeat(1000) }))
-        .collect();
+    let huge_environment: Vec<Value> =
+        (0..70).map(|number| json!({ "name": format!("VARIABLE_{number}"), "value": "x".repeat(1000) })).collect();
     let huge = with_containers(
         json!([{ "name": "a", "image": "busybox", "memory": 8, "environment": huge_environment }]),
         json!({}),
@@ -415,15 +273,8 @@ fn oversized_definitions_are_refused() {
 
 #[test]
 fn tags_are_validated_with_the_definition() {
-    let reserved = with_containers(
-        json!([web()]),
-        json!({ "tags": [{ "key": "aws:owner", "value": "x" }] }),
-    );
-    rejected(
-        &reserved,
-        ValidationErrorKind::InvalidParameter,
-        "tags[0].key",
-    );
+    let reserved = with_containers(json!([web()]), json!({ "tags": [{ "key": "aws:owner", "value": "x" }] }));
+    rejected(&reserved, ValidationErrorKind::InvalidParameter, "tags[0].key");
 }
 
 #[test]
@@ -441,32 +292,14 @@ fn document_echoes_with_ecs_defaults() {
     assert_eq!(value["requiresCompatibilities"], json!(["EC2"]));
     assert_eq!(value["volumes"], json!([]));
     assert_eq!(value["placementConstraints"], json!([]));
-    for absent in [
-        "taskDefinitionArn",
-        "revision",
-        "status",
-        "registeredAt",
-        "registeredBy",
-        "deregisteredAt",
-    ] {
-        assert!(
-            value.get(absent).is_none(),
-            "{absent} should be filled at render time"
-        );
+    for absent in ["taskDefinitionArn", "revision", "status", "registeredAt", "registeredBy", "deregisteredAt"] {
+        assert!(value.get(absent).is_none(), "{absent} should be filled at render time");
     }
     let container = &value["containerDefinitions"][0];
     assert_eq!(container["essential"], true);
     assert_eq!(container["cpu"], 0);
-    assert_eq!(
-        container["portMappings"],
-        json!([{ "containerPort": 80, "hostPort": 80, "protocol": "tcp" }])
-    );
-    for empty in [
-        "mountPoints",
-        "volumesFrom",
-        "environment",
-        "systemControls",
-    ] {
+    assert_eq!(container["portMappings"], json!([{ "containerPort": 80, "hostPort": 80, "protocol": "tcp" }]));
+    for empty in ["mountPoints", "volumesFrom", "environment", "systemControls"] {
         assert_eq!(container[empty], json!([]), "{empty}");
     }
     assert_eq!(
@@ -487,10 +320,7 @@ fn document_echoes_with_ecs_defaults() {
         "ecs.capability.execution-role-awslogs",
         "ecs.capability.container-health-check",
     ] {
-        assert!(
-            attributes.contains(&expected),
-            "missing {expected} in {attributes:?}"
-        );
+        assert!(attributes.contains(&expected), "missing {expected} in {attributes:?}");
     }
 }
 
@@ -502,10 +332,7 @@ fn bridge_document_keeps_dynamic_ports_and_defaults_network_mode() {
     ));
     let value = document_to_value(&parsed.document);
     assert_eq!(value["networkMode"], "bridge");
-    assert_eq!(
-        value["containerDefinitions"][0]["portMappings"],
-        json!([{ "containerPort": 80, "protocol": "tcp" }])
-    );
+    assert_eq!(value["containerDefinitions"][0]["portMappings"], json!([{ "containerPort": 80, "protocol": "tcp" }]));
     assert_eq!(value["requiresAttributes"], json!([]));
     assert!(value.get("requiresCompatibilities").is_none());
 }
@@ -530,16 +357,9 @@ fn render_fills_registration_facts() {
     assert_eq!(rendered.status, Some(wire::TaskDefinitionStatus::Inactive));
     assert_eq!(rendered.registered_at, Some(1_700_000_000.5));
     assert_eq!(rendered.deregistered_at, Some(1_700_000_100.0));
-    assert_eq!(
-        rendered.container_definitions,
-        parsed.document.container_definitions
-    );
+    assert_eq!(rendered.container_definitions, parsed.document.container_definitions);
 
-    let corrupt = TaskDefinitionRecord {
-        document: json!("not a document"),
-        deregistered_at: None,
-        ..record
-    };
+    let corrupt = TaskDefinitionRecord { document: json!("not a document"), deregistered_at: None, ..record };
     let rendered = render_task_definition(&corrupt, "arn".into());
     assert_eq!(rendered.family.as_deref(), Some("web"));
     assert_eq!(rendered.deregistered_at, None);

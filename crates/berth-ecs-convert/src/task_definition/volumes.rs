@@ -12,9 +12,7 @@ use berth_ecs_wire as wire;
 use berth_types::spec::{MountPointSpec, VolumeSource, VolumeSpec};
 use std::collections::BTreeSet;
 
-pub(super) fn parse_volumes(
-    volumes: Option<&[wire::Volume]>,
-) -> Result<Vec<VolumeSpec>, ValidationError> {
+pub(super) fn parse_volumes(volumes: Option<&[wire::Volume]>) -> Result<Vec<VolumeSpec>, ValidationError> {
     let mut names = BTreeSet::new();
     let mut parsed = Vec::new();
     for (index, volume) in volumes.unwrap_or_default().iter().enumerate() {
@@ -23,9 +21,7 @@ pub(super) fn parse_volumes(
         if !is_ecs_name(name) {
             return Err(ValidationError::client(
                 field("name"),
-                format!(
-                    "Invalid volume name {name:?}. Use 1 to 255 letters, numbers, hyphens and underscores."
-                ),
+                format!("Invalid volume name {name:?}. Use 1 to 255 letters, numbers, hyphens and underscores."),
             ));
         }
         if !names.insert(name) {
@@ -35,24 +31,10 @@ pub(super) fn parse_volumes(
             ));
         }
         let unsupported = [
-            (
-                "efsVolumeConfiguration",
-                volume.efs_volume_configuration.is_some(),
-            ),
-            (
-                "fsxWindowsFileServerVolumeConfiguration",
-                volume
-                    .fsx_windows_file_server_volume_configuration
-                    .is_some(),
-            ),
-            (
-                "s3filesVolumeConfiguration",
-                volume.s3files_volume_configuration.is_some(),
-            ),
-            (
-                "configuredAtLaunch",
-                volume.configured_at_launch == Some(true),
-            ),
+            ("efsVolumeConfiguration", volume.efs_volume_configuration.is_some()),
+            ("fsxWindowsFileServerVolumeConfiguration", volume.fsx_windows_file_server_volume_configuration.is_some()),
+            ("s3filesVolumeConfiguration", volume.s3files_volume_configuration.is_some()),
+            ("configuredAtLaunch", volume.configured_at_launch == Some(true)),
         ];
         if let Some((member, _)) = unsupported.into_iter().find(|(_, present)| *present) {
             return Err(ValidationError::client(
@@ -80,10 +62,7 @@ pub(super) fn parse_volumes(
             (None, Some(docker)) => parse_docker_volume(&field("dockerVolumeConfiguration"), name, docker)?,
             (None, None) => VolumeSource::TaskScratch,
         };
-        parsed.push(VolumeSpec {
-            name: name.to_string(),
-            source,
-        });
+        parsed.push(VolumeSpec { name: name.to_string(), source });
     }
     Ok(parsed)
 }
@@ -129,7 +108,10 @@ pub(super) fn parse_mount_points(
             let field = |member: &str| container_field(index, &format!("mountPoints[{position}].{member}"));
             let source_volume = mount_point.source_volume.as_deref().unwrap_or_default();
             if !volume_names.contains(source_volume) {
-                return Err(ValidationError::client(field("sourceVolume"), format!("Unknown volume '{source_volume}'.")));
+                return Err(ValidationError::client(
+                    field("sourceVolume"),
+                    format!("Unknown volume '{source_volume}'."),
+                ));
             }
             let container_path = mount_point.container_path.as_deref().unwrap_or_default();
             if !container_path.starts_with('/') {
