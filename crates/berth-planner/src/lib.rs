@@ -1,1 +1,52 @@
-//! Pure service planner (work in progress).
+//! The service planner: given one service and the world around it, decide what a single
+//! reconciler pass should do — which tasks to start and stop, how its deployments move, what
+//! events to tell — and return that as a [`Plan`] with no choices left.
+//!
+//! The control plane calls [`plan`] on every activation with a fresh [`Snapshot`] (service
+//! configuration, the progress the previous plan returned, the service's tasks including
+//! recently STOPPED ones, the relevant container instances, `now` and a seed), then executes
+//! the plan: store `plan.progress`, create the launches (placing them unless an instance is
+//! named), set the stops' tasks to desired STOPPED with the given reason and code, record the
+//! events, and schedule the next pass by `wake_at` or any task change.
+//!
+//! Invariant: pure and deterministic — no I/O, no clock, no global randomness; the same
+//! snapshot gives the same plan. Each pass re-reads the world and takes no hints; the notes in
+//! the progress exist only so that a failure or recovery is never counted twice.
+//!
+//! Deliberately not here: placement (berth-scheduler), load balancers and their health checks
+//! (and so the "began draining connections" event), CloudWatch-alarm rollbacks, the
+//! CODE_DEPLOY/EXTERNAL controllers and blue/green strategies, and service auto scaling.
+
+#![forbid(unsafe_code)]
+
+mod bounds;
+mod breaker;
+mod classify;
+mod daemon;
+mod events;
+mod model;
+mod observe;
+mod pass;
+mod plan;
+mod progress;
+mod replica;
+mod selection;
+mod settle;
+pub mod simulation;
+
+pub use bounds::{circuit_breaker_threshold, Bounds};
+pub use events::ServiceEvent;
+pub use model::{
+    CircuitBreaker, DeploymentConfiguration, FailureThreshold, InstanceView, PlannerSettings, SchedulingStrategy,
+    ServiceSpec, Snapshot, TaskDefinitionKey, TaskView,
+};
+pub use observe::throttle_delay;
+pub use plan::{Launch, Plan, Stop, StopReason};
+pub use progress::{
+    begin_deployment, Deployment, DeploymentId, DeploymentStatus, RolloutState, ServiceProgress, TaskNote, Throttle,
+};
+
+/// Plans one pass over one service.
+pub fn plan(snapshot: &Snapshot) -> Plan {
+    pass::run(snapshot)
+}

@@ -1,208 +1,34 @@
-//! Task placement as a pure function: given the candidates' remaining resources and a task's
-//! demand, choose an instance or explain, per instance, why none fits.
+//! Task placement as a pure function: which container instance takes each copy of a task, and
+//! — when none can — each instance's reason in ECS's words.
+//!
+//! - [`query`]: ECS's cluster query language (memberOf constraints, ListContainerInstances
+//!   filters).
+//! - [`model`]: [`InstanceView`] and [`PlacementRequest`] with constraints and strategies;
+//!   [`validate`] reads them from the wire's loose shapes and checks ECS's limits.
+//! - [`place`]: feasibility (status, agent, required attributes, CPU, memory, TCP/UDP ports),
+//!   constraints, then the strategy chain, with indexes so large clusters stay fast.
+//! - [`render_placements`]: placements as text for snapshot tests.
+//! - `legacy`: the first API (`place_tasks`, `check_fit`, `Candidate`), kept until
+//!   `berth-control` moves to [`place`].
 //!
 //! Invariant: no I/O, no clock, no global randomness. The caller passes a seed; the same
 //! inputs and seed always give the same placement.
 //!
-//! Not here yet: placement strategies and constraints (binpack, spread, memberOf, …) — the
-//! core places randomly among feasible instances, which is ECS's RunTask default.
+//! Not here: capacity providers, Fargate, and reading cluster state — the caller builds the
+//! views.
 
-use berth_types::{ContainerInstanceStatus, Resources};
-use rand::rngs::StdRng;
-use rand::{Rng, SeedableRng};
+mod engine;
+mod legacy;
+pub mod model;
+pub mod query;
+mod rejection;
+mod render;
+pub mod validate;
 
-/// One container instance as placement sees it.
-#[derive(Debug, Clone)]
-pub struct Candidate {
-    pub status: ContainerInstanceStatus,
-    pub agent_connected: bool,
-    /// Registered resources less what placed tasks hold; ports are the ones *taken*.
-    pub remaining: Resources,
-}
-
-/// Why a task cannot go on an instance, in ECS's own `failures[].reason` words.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rejection {
-    NotActive,
-    AgentDisconnected,
-    Cpu,
-    Memory,
-    Ports,
-    PortsUdp,
-}
-
-impl Rejection {
-    pub fn reason(self) -> &'static str {
-        match self {
-            Rejection::NotActive => "INACTIVE",
-            Rejection::AgentDisconnected => "AGENT",
-            Rejection::Cpu => "RESOURCE:CPU",
-            Rejection::Memory => "RESOURCE:MEMORY",
-            Rejection::Ports => "RESOURCE:PORTS",
-            Rejection::PortsUdp => "RESOURCE:PORTS_UDP",
-        }
-    }
-}
-
-/// Whether `demand` fits on `candidate`; the first unmet requirement otherwise.
-pub fn check_fit(candidate: &Candidate, demand: &Resources) -> Result<(), Rejection> {
-    if candidate.status != ContainerInstanceStatus::Active {
-        return Err(Rejection::NotActive);
-    }
-    if !candidate.agent_connected {
-        return Err(Rejection::AgentDisconnected);
-    }
-    if demand.cpu > candidate.remaining.cpu {
-        return Err(Rejection::Cpu);
-    }
-    if demand.memory > candidate.remaining.memory {
-        return Err(Rejection::Memory);
-    }
-    if demand
-        .ports_tcp
-        .iter()
-        .any(|port| candidate.remaining.ports_tcp.contains(port))
-    {
-        return Err(Rejection::Ports);
-    }
-    if demand
-        .ports_udp
-        .iter()
-        .any(|port| candidate.remaining.ports_udp.contains(port))
-    {
-        return Err(Rejection::PortsUdp);
-    }
-    Ok(())
-}
-
-/// The outcome of placing one task.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Placement {
-    /// Index into the candidates.
-    Placed(usize),
-    /// Nothing fits: each candidate's index with its reason.
-    Unplaceable(Vec<(usize, Rejection)>),
-}
-
-/// Places `count` copies of `demand` one after another, each seeing the resources the previous
-/// ones took. Returns one [`Placement`] per copy.
-pub fn place_tasks(
-    candidates: &[Candidate],
-    demand: &Resources,
-    count: usize,
-    seed: u64,
-) -> Vec<Placement> {
-    let mut remaining: Vec<Resources> = candidates
-        .iter()
-        .map(|candidate| candidate.remaining.clone())
-        .collect();
-    let mut rng = StdRng::seed_from_u64(seed);
-    let mut placements = Vec::with_capacity(count);
-    for _ in 0..count {
-        let mut feasible = Vec::new();
-        let mut rejections = Vec::new();
-        for (index, candidate) in candidates.iter().enumerate() {
-            let view = Candidate {
-                remaining: remaining[index].clone(),
-                ..candidate.clone()
-            };
-            match check_fit(&view, demand) {
-                Ok(()) => feasible.push(index),
-                Err(rejection) => rejections.push((index, rejection)),
-            }
-        }
-        if feasible.is_empty() {
-            placements.push(Placement::Unplaceable(rejections));
-            continue;
-        }
-        let chosen = feasible[rng.random_range(0..feasible.len())];
-        let taken = &mut remaining[chosen];
-        taken.cpu -= demand.cpu;
-        taken.memory -= demand.memory;
-        taken.ports_tcp.extend(demand.ports_tcp.iter().copied());
-        taken.ports_udp.extend(demand.ports_udp.iter().copied());
-        placements.push(Placement::Placed(chosen));
-    }
-    placements
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn instance(cpu: i64, memory: i64) -> Candidate {
-        Candidate {
-            status: ContainerInstanceStatus::Active,
-            agent_connected: true,
-            remaining: Resources {
-                cpu,
-                memory,
-                ports_tcp: [22].into(),
-                ports_udp: Default::default(),
-            },
-        }
-    }
-
-    fn demand(cpu: i64, memory: i64, ports: &[u16]) -> Resources {
-        Resources {
-            cpu,
-            memory,
-            ports_tcp: ports.iter().copied().collect(),
-            ports_udp: Default::default(),
-        }
-    }
-
-    #[test]
-    fn later_copies_see_what_earlier_ones_took() {
-        let placements = place_tasks(&[instance(1024, 300)], &demand(0, 128, &[]), 3, 7);
-        assert_eq!(placements[0], Placement::Placed(0));
-        assert_eq!(placements[1], Placement::Placed(0));
-        assert_eq!(
-            placements[2],
-            Placement::Unplaceable(vec![(0, Rejection::Memory)])
-        );
-    }
-
-    #[test]
-    fn static_ports_are_never_double_booked() {
-        let placements = place_tasks(&[instance(1024, 1024)], &demand(0, 1, &[8080]), 2, 1);
-        assert_eq!(
-            placements[1],
-            Placement::Unplaceable(vec![(0, Rejection::Ports)])
-        );
-        let reserved = place_tasks(&[instance(1024, 1024)], &demand(0, 1, &[22]), 1, 1);
-        assert_eq!(
-            reserved[0],
-            Placement::Unplaceable(vec![(0, Rejection::Ports)])
-        );
-    }
-
-    #[test]
-    fn reasons_follow_ecs_order_and_words() {
-        let mut disconnected = instance(4096, 4096);
-        disconnected.agent_connected = false;
-        let mut draining = instance(4096, 4096);
-        draining.status = ContainerInstanceStatus::Draining;
-        let candidates = [disconnected, draining, instance(100, 4096)];
-        let placements = place_tasks(&candidates, &demand(512, 64, &[]), 1, 0);
-        assert_eq!(
-            placements[0],
-            Placement::Unplaceable(vec![
-                (0, Rejection::AgentDisconnected),
-                (1, Rejection::NotActive),
-                (2, Rejection::Cpu)
-            ])
-        );
-        assert_eq!(Rejection::Memory.reason(), "RESOURCE:MEMORY");
-    }
-
-    #[test]
-    fn same_seed_same_placement() {
-        let candidates: Vec<Candidate> = (0..20).map(|_| instance(4096, 4096)).collect();
-        let first = place_tasks(&candidates, &demand(10, 10, &[]), 10, 42);
-        assert_eq!(
-            first,
-            place_tasks(&candidates, &demand(10, 10, &[]), 10, 42)
-        );
-    }
-}
+pub use engine::{place, place_by_scan, Placement};
+pub use legacy::{check_fit, place_tasks, Candidate};
+pub use model::{BinpackField, InstanceView, PlacementConstraint, PlacementRequest, PlacementStrategy, SpreadField};
+pub use query::{Expression, QueryError, MAX_EXPRESSION_CHARACTERS};
+pub use rejection::Rejection;
+pub use render::render_placements;
+pub use validate::{PlacementRequestError, MAX_PLACEMENT_CONSTRAINTS, MAX_PLACEMENT_STRATEGIES};

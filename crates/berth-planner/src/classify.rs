@@ -1,0 +1,134 @@
+//! One task as a pass sees it: still there or gone, pending or healthy, and where it runs.
+//!
+//! Invariant: classification depends only on the snapshot (task, instance, settings, now);
+//! what earlier passes concluded lives in the progress notes, not here.
+
+use crate::model::{InstanceView, Snapshot, TaskView};
+use berth_types::{ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskStatus, Timestamp};
+use std::collections::HashMap;
+
+/// Whether a task still occupies a slot of the service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Presence {
+    /// STOPPED, or on a lost instance: it counts for nothing.
+    Gone,
+    /// Asked to stop, or already on its way down: occupies a slot, serves nothing.
+    Stopping,
+    /// Desired RUNNING and not yet past RUNNING.
+    Live,
+}
+
+/// How far a live task has come (`Pending` for tasks that are not live).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Readiness {
+    /// Not RUNNING yet.
+    Pending,
+    /// RUNNING, not yet healthy (settling, health UNKNOWN, or UNHEALTHY within the grace).
+    Starting,
+    Healthy,
+    /// UNHEALTHY after the grace period: to be stopped and replaced.
+    Unhealthy,
+}
+
+pub(crate) struct TaskState<'a> {
+    pub task: &'a TaskView,
+    pub presence: Presence,
+    pub readiness: Readiness,
+    pub on_draining_instance: bool,
+    pub on_lost_instance: bool,
+    /// Set by this pass when it asks the task to stop.
+    pub stop_requested: bool,
+}
+
+impl TaskState<'_> {
+    pub fn is_live(&self) -> bool {
+        self.presence == Presence::Live && !self.stop_requested
+    }
+
+    pub fn occupies(&self) -> bool {
+        self.presence != Presence::Gone
+    }
+
+    pub fn is_healthy(&self) -> bool {
+        self.is_live() && self.readiness == Readiness::Healthy
+    }
+}
+
+pub(crate) struct Classification<'a> {
+    pub tasks: Vec<TaskState<'a>>,
+    /// The earliest future instant at which some task's readiness changes by time alone.
+    pub next_change_at: Option<Timestamp>,
+}
+
+pub(crate) fn instance_index(instances: &[InstanceView]) -> HashMap<&ContainerInstanceId, &InstanceView> {
+    instances.iter().map(|instance| (&instance.id, instance)).collect()
+}
+
+pub(crate) fn classify<'a>(
+    snapshot: &'a Snapshot,
+    instances: &HashMap<&ContainerInstanceId, &InstanceView>,
+) -> Classification<'a> {
+    let mut next_change_at: Option<Timestamp> = None;
+    let mut note_change = |at: Timestamp| {
+        if at > snapshot.now {
+            next_change_at = Some(next_change_at.map_or(at, |earliest| earliest.min(at)));
+        }
+    };
+    let tasks = snapshot
+        .tasks
+        .iter()
+        .map(|task| {
+            let instance = instances.get(&task.instance);
+            let on_lost_instance = instance.is_some_and(|instance| instance.lost);
+            let on_draining_instance =
+                instance.is_some_and(|instance| instance.status == ContainerInstanceStatus::Draining);
+            let presence = if task.last_status == TaskStatus::Stopped || on_lost_instance {
+                Presence::Gone
+            } else if task.desired_status == DesiredStatus::Stopped || task.last_status > TaskStatus::Running {
+                Presence::Stopping
+            } else {
+                Presence::Live
+            };
+            // Readiness means something only for a task that may still serve; computing it
+            // for the others would also report bogus settle times.
+            let readiness = if presence == Presence::Live {
+                readiness(snapshot, task, &mut note_change)
+            } else {
+                Readiness::Pending
+            };
+            TaskState { task, presence, readiness, on_draining_instance, on_lost_instance, stop_requested: false }
+        })
+        .collect();
+    Classification { tasks, next_change_at }
+}
+
+fn readiness(snapshot: &Snapshot, task: &TaskView, note_change: &mut impl FnMut(Timestamp)) -> Readiness {
+    if task.last_status < TaskStatus::Running {
+        return Readiness::Pending;
+    }
+    // A task reported RUNNING without a start time is treated as having just started.
+    let started_at = task.started_at.unwrap_or(snapshot.now);
+    if task.has_health_check {
+        match task.health {
+            HealthStatus::Healthy => Readiness::Healthy,
+            HealthStatus::Unknown => Readiness::Starting,
+            HealthStatus::Unhealthy => {
+                let grace_ends = started_at.plus(snapshot.service.health_check_grace_period);
+                if snapshot.now >= grace_ends {
+                    Readiness::Unhealthy
+                } else {
+                    note_change(grace_ends);
+                    Readiness::Starting
+                }
+            }
+        }
+    } else {
+        let settled_at = started_at.plus(snapshot.settings.healthy_after_running);
+        if snapshot.now >= settled_at {
+            Readiness::Healthy
+        } else {
+            note_change(settled_at);
+            Readiness::Starting
+        }
+    }
+}

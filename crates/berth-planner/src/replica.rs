@@ -1,0 +1,140 @@
+//! REPLICA decisions: keep `desiredCount` tasks of the PRIMARY deployment, retire older
+//! deployments' tasks and tasks on draining instances, all within the deployment bounds.
+//!
+//! Invariant: the planner's own stops never take healthy tasks below the healthy floor, and
+//! its launches never take tasks running, pending or still stopping above the ceiling. A
+//! stop does not free room in the same pass: the stopping task occupies its slot until it is
+//! STOPPED. Not here: stops of unhealthy tasks (`observe`) and the circuit breaker.
+
+use crate::classify::{Readiness, TaskState};
+use crate::events::ServiceEvent;
+use crate::pass::Pass;
+use crate::plan::StopReason;
+use crate::progress::RolloutState;
+use crate::selection::choose_to_stop;
+
+pub(crate) fn decide(pass: &mut Pass) {
+    let Some(primary) = pass.primary() else { return };
+    let primary_id = primary.id.clone();
+    let primary_failed = pass.primary_failed();
+    let scaling = StopReason::Scaling { deployment: primary_id.clone() };
+
+    // Pending tasks that will never serve go at once: nothing healthy is lost. A stalled
+    // (FAILED) primary keeps what the older deployments still have.
+    for index in pass.task_indexes(|task| task.is_live() && task.readiness == Readiness::Pending) {
+        let task = &pass.tasks[index];
+        if task.on_draining_instance {
+            pass.stop(index, StopReason::InstanceDraining);
+        } else if task.task.deployment != primary_id && !primary_failed {
+            pass.stop(index, scaling.clone());
+        }
+    }
+
+    stop_primary_excess(pass, &scaling);
+    if !primary_failed {
+        retire_within_floor(pass, &scaling);
+    }
+
+    let serving = count(pass, |pass, task| task.is_live() && pass.is_primary_task(task) && pass.serves(task));
+    let needed = pass.desired_count.saturating_sub(serving);
+    let occupying = count(pass, |_, task| task.occupies());
+    let room = pass.bounds.maximum_occupying.saturating_sub(occupying);
+    let launches = needed.min(room);
+    if launches > 0 && pass.may_launch() {
+        for _ in 0..launches {
+            pass.launch(None);
+        }
+    }
+    report_if_stuck(pass, needed);
+}
+
+fn count(pass: &Pass, filter: impl Fn(&Pass, &TaskState) -> bool) -> u32 {
+    let matching = pass.tasks.iter().filter(|task| filter(pass, task)).count();
+    u32::try_from(matching).unwrap_or(u32::MAX)
+}
+
+/// Scale-down: the PRIMARY has more serving tasks than desired. Pending ones go first, then
+/// those not yet healthy, then copies that came back from a lost instance, then by spread.
+fn stop_primary_excess(pass: &mut Pass, scaling: &StopReason) {
+    let serving = pass.task_indexes(|task| task.is_live() && pass.is_primary_task(task) && pass.serves(task));
+    let desired = pass.desired_count as usize;
+    if serving.len() <= desired {
+        return;
+    }
+    let excess = serving.len() - desired;
+    let chosen = choose_to_stop(&pass.tasks, serving, excess, |task| (task.readiness, !pass.note_of(task).superseded));
+    for index in chosen {
+        let reason =
+            if pass.note_of(&pass.tasks[index]).superseded { StopReason::ReplacedWhileLost } else { scaling.clone() };
+        pass.stop(index, reason);
+    }
+}
+
+/// Rolling update and draining: older deployments' tasks and tasks on draining instances go.
+/// Those not yet healthy cost nothing; healthy ones only down to the healthy floor, oldest
+/// deployment first.
+fn retire_within_floor(pass: &mut Pass, scaling: &StopReason) {
+    let retiring =
+        pass.task_indexes(|task| task.is_live() && (!pass.is_primary_task(task) || task.on_draining_instance));
+    let (healthy, not_healthy): (Vec<usize>, Vec<usize>) =
+        retiring.into_iter().partition(|&index| pass.tasks[index].readiness == Readiness::Healthy);
+    for index in not_healthy {
+        let reason = retire_reason(&pass.tasks[index], scaling);
+        pass.stop(index, reason);
+    }
+    let healthy_now = count(pass, |_, task| task.is_healthy());
+    let budget = healthy_now.saturating_sub(pass.bounds.minimum_healthy) as usize;
+    let chosen = choose_to_stop(&pass.tasks, healthy, budget, |task| {
+        (pass.is_primary_task(task), pass.deployment_age_key(task), !task.on_draining_instance)
+    });
+    for index in chosen {
+        let reason = retire_reason(&pass.tasks[index], scaling);
+        pass.stop(index, reason);
+    }
+}
+
+fn retire_reason(task: &TaskState, scaling: &StopReason) -> StopReason {
+    if task.on_draining_instance {
+        StopReason::InstanceDraining
+    } else {
+        scaling.clone()
+    }
+}
+
+/// A deployment is stuck when work remains, nothing is in flight that could change the
+/// picture, and the bounds allow neither a stop nor a start. Said once per deployment.
+pub(crate) fn report_if_stuck(pass: &mut Pass, needed: u32) {
+    let made_progress = !pass.stops.is_empty() || !pass.launches.is_empty();
+    let primary_failed = pass.primary_failed();
+    let throttled = pass.launches_throttled_until.is_some();
+    let Some(primary) = pass.primary() else { return };
+    if made_progress {
+        if let Some(primary) = pass.primary_mut() {
+            primary.stuck_reported = false;
+        }
+        return;
+    }
+    if primary_failed || throttled || primary.rollout_state != RolloutState::InProgress || primary.stuck_reported {
+        return;
+    }
+    let retiring_left =
+        pass.tasks.iter().any(|task| task.is_live() && (!pass.is_primary_task(task) || !pass.serves(task)));
+    let in_flight =
+        pass.tasks.iter().any(|task| task.occupies() && (!task.is_live() || task.readiness != Readiness::Healthy));
+    if (needed == 0 && !retiring_left) || in_flight {
+        return;
+    }
+    let deployment = primary.id.clone();
+    let healthy = count(pass, |_, task| task.is_healthy());
+    let occupying = count(pass, |_, task| task.occupies());
+    pass.events.push(ServiceEvent::DeploymentStuck {
+        deployment,
+        healthy,
+        minimum_healthy: pass.bounds.minimum_healthy,
+        occupying,
+        maximum_occupying: pass.bounds.maximum_occupying,
+    });
+    if let Some(primary) = pass.primary_mut() {
+        primary.stuck_reported = true;
+    }
+}

@@ -1,0 +1,63 @@
+//! Multi-pass scenarios over the planner, driven by the in-crate simulation. Every step that
+//! goes through `checked_step` asserts the deployment bounds.
+
+mod arithmetic;
+mod breaker;
+mod daemon;
+mod draining;
+mod health;
+mod rolling;
+mod scaling;
+mod throttle;
+
+use berth_planner::simulation::Simulation;
+use berth_planner::{Bounds, Plan, SchedulingStrategy};
+use std::time::Duration;
+
+pub const TICK: Duration = Duration::from_secs(5);
+
+pub fn replica(desired: u32, instances: u32) -> Simulation {
+    Simulation::new(desired, SchedulingStrategy::Replica, instances)
+}
+
+/// One pass, asserting that the planner's own actions respect the bounds: healthy tasks stay
+/// at or above the floor (or where they were, if already below), and occupying tasks at or
+/// below the ceiling (or where they were, if already above).
+pub fn checked_step(sim: &mut Simulation) -> Plan {
+    let healthy_before = sim.healthy();
+    let occupying_before = sim.occupying();
+    let plan = sim.step();
+    let bounds = Bounds::new(plan.desired_count, &sim.spec.deployment_configuration);
+    let unhealthy_stops =
+        plan.stops.iter().filter(|stop| stop.reason == berth_planner::StopReason::FailedHealthChecks).count();
+    let floor = (bounds.minimum_healthy as usize).min(healthy_before);
+    assert!(
+        sim.healthy() + unhealthy_stops >= floor,
+        "healthy {} fell below floor {floor}\n{}",
+        sim.healthy(),
+        plan.render(&sim.spec.name)
+    );
+    let ceiling = (bounds.maximum_occupying as usize).max(occupying_before);
+    assert!(
+        sim.occupying() <= ceiling,
+        "occupying {} above ceiling {ceiling}\n{}",
+        sim.occupying(),
+        plan.render(&sim.spec.name)
+    );
+    plan
+}
+
+/// Checked passes with a tick between them until the plan reports steady.
+pub fn run_checked_until_steady(sim: &mut Simulation, max_passes: usize) -> usize {
+    for pass in 1..=max_passes {
+        if checked_step(sim).steady {
+            return pass;
+        }
+        sim.advance(TICK);
+    }
+    panic!("not steady after {max_passes} passes; events: {:#?}", sim.events);
+}
+
+pub fn count_events(sim: &Simulation, needle: &str) -> usize {
+    sim.events.iter().filter(|event| event.contains(needle)).count()
+}
