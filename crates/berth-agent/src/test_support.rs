@@ -38,5 +38,6 @@ pub fn task_spec(containers: Vec<ContainerSpec>) -> TaskSpec {
         memory: None,
         containers,
         volumes: vec![],
+        placement_constraints: vec![],
     }
 }

@@ -146,6 +146,7 @@ fn spec() -> TaskSpec {
         memory: None,
         containers: vec![container],
         volumes: vec![],
+        placement_constraints: vec![],
     }
 }
 

@@ -5,11 +5,13 @@ use crate::clusters::active_cluster;
 use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, State};
 use crate::ControlPlane;
+use berth_scheduler::InstanceView;
 use berth_types::records::{ContainerInstanceRecord, VersionInfo};
 use berth_types::{
     Attribute, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, Resources, Tag, TaskStatus,
     Timestamp,
 };
+use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// What an agent registers.
@@ -108,11 +110,12 @@ impl ControlPlane {
     }
 
     /// IDs of the cluster's instances; without a status filter, every instance that is not
-    /// INACTIVE.
+    /// INACTIVE. `filter` is a cluster query language expression the instance must match.
     pub fn list_container_instances(
         &self,
         cluster: &ClusterName,
         status: Option<ContainerInstanceStatus>,
+        filter: Option<&berth_scheduler::Expression>,
     ) -> ControlResult<Vec<ContainerInstanceId>> {
         let state = self.read();
         active_cluster(&state, cluster)?;
@@ -123,6 +126,11 @@ impl ControlPlane {
             .filter(|instance| match status {
                 Some(wanted) => instance.status == wanted,
                 None => instance.status != ContainerInstanceStatus::Inactive,
+            })
+            .filter(|instance| {
+                filter.is_none_or(|expression| {
+                    expression.matches(&instance_view(&state, instance, self.agent_connected(&instance.id)))
+                })
             })
             .map(|instance| instance.id.clone())
             .collect())
@@ -252,5 +260,34 @@ impl ControlPlane {
             pending_tasks,
             record,
         }
+    }
+}
+
+/// The instance as placement and the cluster query language see it.
+pub(crate) fn instance_view(state: &State, record: &ContainerInstanceRecord, agent_connected: bool) -> InstanceView {
+    let mut task_groups: BTreeMap<String, u32> = BTreeMap::new();
+    let mut running_tasks_count = 0;
+    for task in state.tasks_on_instance(&record.id).filter(|task| task.holds_resources()) {
+        *task_groups.entry(task.group.clone()).or_default() += 1;
+        if task.last_status == TaskStatus::Running {
+            running_tasks_count += 1;
+        }
+    }
+    InstanceView {
+        id: record.id.to_string(),
+        status: record.status,
+        agent_connected,
+        remaining: state.remaining_on_instance(record),
+        attributes: record
+            .effective_attributes()
+            .into_iter()
+            .map(|attribute| (attribute.name, attribute.value))
+            .collect(),
+        ec2_instance_id: record.ec2_instance_id.clone(),
+        agent_version: record.version_info.agent_version.clone(),
+        registered_at_epoch_ms: record.registered_at.0,
+        running_tasks_count,
+        task_groups,
+        capacity_provider: record.capacity_provider.clone(),
     }
 }

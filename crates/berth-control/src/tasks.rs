@@ -2,11 +2,16 @@
 //! DescribeTasks and ListTasks, with RunTask's client-token idempotency.
 
 use crate::clusters::active_cluster;
+use crate::container_instances::instance_view;
 use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, IdempotencyRecord, State};
 use crate::task_definitions::find_task_definition;
 use crate::ControlPlane;
-use berth_scheduler::{place_tasks, Candidate, Placement};
+use berth_scheduler::{
+    place, split_by_strategy, Expression, InstanceView, Placement, PlacementConstraint, PlacementRequest,
+    PlacementStrategy, ProviderShare,
+};
+use berth_types::records::CapacityProviderStrategyItem;
 use berth_types::records::{ContainerState, TaskRecord};
 use berth_types::spec::TaskSpec;
 use berth_types::{
@@ -43,6 +48,42 @@ pub struct LaunchRequest {
     pub tags: Vec<Tag>,
     /// The client token and a fingerprint of every other parameter.
     pub idempotency: Option<(String, String)>,
+    pub placement: PlacementOptions,
+}
+
+/// How RunTask asked for its tasks to be placed.
+#[derive(Debug, Clone, Default)]
+pub struct PlacementOptions {
+    pub strategy: Vec<PlacementStrategy>,
+    pub constraints: Vec<PlacementConstraint>,
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    /// A launch type was named, which rules out the cluster's default provider strategy.
+    pub launch_type_given: bool,
+}
+
+/// The request's capacity provider strategy, else the cluster's default when the request named
+/// no launch type; every provider in it must be associated with the cluster.
+fn effective_provider_strategy(
+    state: &State,
+    request: &LaunchRequest,
+) -> ControlResult<Vec<CapacityProviderStrategyItem>> {
+    let cluster = active_cluster(state, &request.cluster)?;
+    let strategy = if !request.placement.capacity_provider_strategy.is_empty() {
+        request.placement.capacity_provider_strategy.clone()
+    } else if !request.placement.launch_type_given {
+        cluster.default_capacity_provider_strategy.clone()
+    } else {
+        vec![]
+    };
+    for item in &strategy {
+        if !cluster.capacity_providers.contains(&item.capacity_provider) {
+            return Err(ControlError::InvalidParameter(format!(
+                "capacityProviderStrategy: the capacity provider {} is not associated with cluster {}.",
+                item.capacity_provider, cluster.name
+            )));
+        }
+    }
+    Ok(strategy)
 }
 
 /// A task that could not be launched, as ECS's `failures[]` reports it.
@@ -233,31 +274,82 @@ fn plan_launch(
         return Err(ControlError::InvalidParameter("No Container Instances were found in your cluster.".to_string()));
     }
     let demand = request.spec.resource_demand();
-    let mut placements = Vec::new();
+    let views: Vec<InstanceView> =
+        instances.iter().map(|instance| instance_view(state, instance, agent_connected(&instance.id))).collect();
+    let group = request.group.clone().unwrap_or_else(|| format!("family:{}", definition.family));
+    // Each entry: the placement of one copy and the capacity provider it launched through.
+    let mut placements: Vec<(Placement, Option<String>)> = Vec::new();
     match &request.target {
         Target::Placement { count } => {
-            let candidates: Vec<Candidate> = instances
-                .iter()
-                .map(|instance| Candidate {
-                    status: instance.status,
-                    agent_connected: agent_connected(&instance.id),
-                    remaining: state.remaining_on_instance(instance),
-                })
-                .collect();
-            placements = place_tasks(&candidates, &demand, *count, seed);
+            let mut constraints = request.placement.constraints.clone();
+            for expression in &request.spec.placement_constraints {
+                let parsed = Expression::parse(expression).map_err(|error| {
+                    ControlError::InvalidParameter(format!("task definition placementConstraints: {error}"))
+                })?;
+                constraints.push(PlacementConstraint::MemberOf(parsed));
+            }
+            let placement_request = |count: usize| PlacementRequest {
+                demand: demand.clone(),
+                count,
+                group: group.clone(),
+                constraints: constraints.clone(),
+                strategy: request.placement.strategy.clone(),
+                required_attributes: vec![],
+            };
+            let provider_strategy = effective_provider_strategy(state, &request)?;
+            if provider_strategy.is_empty() {
+                let placed = place(&views, &placement_request(*count), seed)
+                    .map_err(|error| ControlError::InvalidParameter(error.to_string()))?;
+                placements.extend(placed.into_iter().map(|placement| (placement, None)));
+            } else {
+                let shares: Vec<ProviderShare> = provider_strategy
+                    .iter()
+                    .map(|item| ProviderShare { weight: item.weight, base: item.base })
+                    .collect();
+                let split = split_by_strategy(&shares, &vec![0; shares.len()], *count);
+                for (item, copies) in provider_strategy.iter().zip(split).filter(|(_, copies)| *copies > 0) {
+                    // Instances outside the provider are not candidates at all; indexes map back.
+                    let members: Vec<usize> = (0..views.len())
+                        .filter(|index| {
+                            views[*index].capacity_provider.as_deref() == Some(item.capacity_provider.as_str())
+                        })
+                        .collect();
+                    let member_views: Vec<InstanceView> = members.iter().map(|index| views[*index].clone()).collect();
+                    let placed = place(&member_views, &placement_request(copies), seed)
+                        .map_err(|error| ControlError::InvalidParameter(error.to_string()))?;
+                    for placement in placed {
+                        let placement = match placement {
+                            Placement::Placed(index) => Placement::Placed(members[index]),
+                            Placement::Unplaceable(rejections) => Placement::Unplaceable(
+                                rejections.into_iter().map(|(index, rejection)| (members[index], rejection)).collect(),
+                            ),
+                        };
+                        placements.push((placement, Some(item.capacity_provider.clone())));
+                    }
+                }
+            }
         }
         Target::Instances(_) => {
-            for instance in &instances {
-                let candidate = Candidate {
-                    status: instance.status,
-                    agent_connected: agent_connected(&instance.id),
-                    remaining: state.remaining_on_instance(instance),
+            // StartTask: the caller chose the instances; only feasibility is checked.
+            for (index, view) in views.iter().enumerate() {
+                let single = PlacementRequest {
+                    demand: demand.clone(),
+                    count: 1,
+                    group: group.clone(),
+                    constraints: vec![],
+                    strategy: vec![],
+                    required_attributes: vec![],
                 };
-                let placed = place_tasks(std::slice::from_ref(&candidate), &demand, 1, seed);
-                placements.push(match placed.into_iter().next() {
-                    Some(Placement::Placed(_)) => Placement::Placed(placements.len()),
-                    other => other.unwrap_or(Placement::Unplaceable(vec![])),
-                });
+                let placed = place(std::slice::from_ref(view), &single, seed)
+                    .map_err(|error| ControlError::InvalidParameter(error.to_string()))?;
+                let placement = match placed.into_iter().next() {
+                    Some(Placement::Placed(_)) => Placement::Placed(index),
+                    Some(Placement::Unplaceable(rejections)) => Placement::Unplaceable(
+                        rejections.into_iter().map(|(_, rejection)| (index, rejection)).collect(),
+                    ),
+                    None => Placement::Unplaceable(vec![]),
+                };
+                placements.push((placement, None));
             }
         }
     }
@@ -267,7 +359,7 @@ fn plan_launch(
     let mut failures = Vec::new();
     let mut rejected_instances = BTreeSet::new();
     let mut woken = BTreeSet::new();
-    for placement in placements {
+    for (placement, capacity_provider) in placements {
         match placement {
             Placement::Placed(index) => {
                 let instance = instances[index];
@@ -283,9 +375,9 @@ fn plan_launch(
                     last_status: TaskStatus::Provisioning,
                     desired_status: DesiredStatus::Running,
                     started_by: request.started_by.clone(),
-                    group: request.group.clone().unwrap_or_else(|| format!("family:{}", definition.family)),
+                    group: group.clone(),
                     launch_type: "EC2".to_string(),
-                    capacity_provider: None,
+                    capacity_provider,
                     containers: request
                         .spec
                         .containers
@@ -381,7 +473,8 @@ impl ControlPlane {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::testing::{cluster_with_instance, control_plane, name, run_web};
+    use crate::testing::{add_instance, cluster_with_instance, control_plane, name, run_web};
+    use berth_types::records::CapacityProviderStrategyItem;
 
     #[tokio::test]
     async fn run_task_places_until_memory_runs_out_and_says_why() {
@@ -448,5 +541,59 @@ mod tests {
         let outcome = control.launch_tasks(run_web("prod", 1, None)).await.unwrap();
         assert!(outcome.tasks.is_empty());
         assert_eq!(outcome.failures[0].reason, "INACTIVE");
+    }
+
+    #[tokio::test]
+    async fn member_of_and_spread_steer_placement() {
+        let control = control_plane();
+        let first = cluster_with_instance(&control, "prod", 4096, 4096).await.record.id;
+        let blue = add_instance(&control, "prod", "i-blue", &[("stack", "blue")], None).await;
+        let mut request = run_web("prod", 3, None);
+        request.placement.constraints =
+            vec![PlacementConstraint::MemberOf(Expression::parse("attribute:stack == blue").unwrap())];
+        let outcome = control.launch_tasks(request).await.unwrap();
+        assert!(outcome.tasks.iter().all(|task| task.container_instance == blue));
+
+        let mut spread = run_web("prod", 4, None);
+        spread.placement.strategy = vec![PlacementStrategy::from_wire("spread", Some("instanceId")).unwrap()];
+        spread.group = Some("spread-group".into());
+        let outcome = control.launch_tasks(spread).await.unwrap();
+        let on_first = outcome.tasks.iter().filter(|task| task.container_instance == first).count();
+        assert_eq!(on_first, 2, "spread puts two of four on each instance");
+
+        let mut nowhere = run_web("prod", 1, None);
+        nowhere.placement.constraints =
+            vec![PlacementConstraint::MemberOf(Expression::parse("attribute:stack == red").unwrap())];
+        let outcome = control.launch_tasks(nowhere).await.unwrap();
+        assert!(outcome.tasks.is_empty());
+        assert!(outcome.failures.iter().all(|failure| failure.reason == "MemberOf placement constraint unsatisfied"));
+    }
+
+    #[tokio::test]
+    async fn capacity_provider_strategy_splits_base_then_weight() {
+        let control = control_plane();
+        cluster_with_instance(&control, "prod", 4096, 4096).await;
+        let on_demand = add_instance(&control, "prod", "i-od", &[], Some("on-demand")).await;
+        let spot = add_instance(&control, "prod", "i-spot", &[], Some("spot")).await;
+        for provider in ["on-demand", "spot"] {
+            control.create_capacity_provider(provider.into(), None, vec![]).await.unwrap();
+        }
+        let strategy = vec![
+            CapacityProviderStrategyItem { capacity_provider: "on-demand".into(), weight: 1, base: 1 },
+            CapacityProviderStrategyItem { capacity_provider: "spot".into(), weight: 4, base: 0 },
+        ];
+        let mut request = run_web("prod", 6, None);
+        request.placement.capacity_provider_strategy = strategy.clone();
+        assert!(control.launch_tasks(request.clone()).await.is_err(), "providers must be associated with the cluster");
+        control
+            .put_cluster_capacity_providers(&name("prod"), vec!["on-demand".into(), "spot".into()], vec![])
+            .await
+            .unwrap();
+        let outcome = control.launch_tasks(request).await.unwrap();
+        let count = |instance: &ContainerInstanceId| {
+            outcome.tasks.iter().filter(|task| &task.container_instance == instance).count()
+        };
+        assert_eq!((count(&on_demand), count(&spot)), (2, 4));
+        assert!(outcome.tasks.iter().all(|task| task.capacity_provider.is_some()));
     }
 }

@@ -45,6 +45,7 @@ pub fn task_spec() -> berth_types::spec::TaskSpec {
             log_configuration: None,
         }],
         volumes: vec![],
+        placement_constraints: vec![],
     }
 }
 
@@ -92,5 +93,34 @@ pub fn run_web(cluster: &str, count: usize, token: Option<(&str, &str)>) -> crat
         group: None,
         tags: vec![],
         idempotency: token.map(|(token, fingerprint)| (token.to_string(), fingerprint.to_string())),
+        placement: Default::default(),
     }
+}
+
+/// Registers another connected instance in an existing cluster.
+pub async fn add_instance(
+    control: &ControlPlane,
+    cluster: &str,
+    identity: &str,
+    attributes: &[(&str, &str)],
+    capacity_provider: Option<&str>,
+) -> berth_types::ContainerInstanceId {
+    control
+        .register_container_instance(crate::container_instances::RegisterInstance {
+            cluster: name(cluster),
+            ec2_instance_id: identity.to_string(),
+            previous_id: None,
+            registered: resources(4096, 4096),
+            attributes: attributes
+                .iter()
+                .map(|(name, value)| berth_types::Attribute { name: name.to_string(), value: Some(value.to_string()) })
+                .collect(),
+            version_info: Default::default(),
+            tags: vec![],
+            capacity_provider: capacity_provider.map(str::to_string),
+        })
+        .await
+        .unwrap()
+        .record
+        .id
 }

@@ -221,6 +221,7 @@ async fn the_runner_runs_serves_and_stops_a_task_on_docker() {
         memory: None,
         containers: vec![web],
         volumes: vec![],
+        placement_constraints: vec![],
     };
     let (reporter, desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
     let running = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Running).await;
@@ -258,6 +259,7 @@ async fn essential_exit_and_oom_kill_on_docker() {
         memory: None,
         containers: vec![container("main", &["sh", "-c", "exit 3"]), container("idle", &["sleep", "600"])],
         volumes: vec![],
+        placement_constraints: vec![],
     };
     let (reporter, _desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
     let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;
@@ -277,6 +279,7 @@ async fn essential_exit_and_oom_kill_on_docker() {
         memory: None,
         containers: vec![hog],
         volumes: vec![],
+        placement_constraints: vec![],
     };
     let (reporter, _desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
     let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;

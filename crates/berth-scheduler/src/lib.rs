@@ -17,6 +17,7 @@
 //! Not here: capacity providers, Fargate, and reading cluster state — the caller builds the
 //! views.
 
+pub mod capacity;
 mod engine;
 mod legacy;
 pub mod model;
@@ -25,6 +26,7 @@ mod rejection;
 mod render;
 pub mod validate;
 
+pub use capacity::{split_by_strategy, ProviderShare};
 pub use engine::{place, place_by_scan, Placement};
 pub use legacy::{check_fit, place_tasks, Candidate};
 pub use model::{BinpackField, InstanceView, PlacementConstraint, PlacementRequest, PlacementStrategy, SpreadField};

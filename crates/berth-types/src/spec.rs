@@ -34,6 +34,10 @@ pub struct TaskSpec {
     pub memory: Option<u32>,
     pub containers: Vec<ContainerSpec>,
     pub volumes: Vec<VolumeSpec>,
+    /// The definition's `memberOf` expressions (cluster query language), checked at
+    /// registration and applied by placement to every task of the definition.
+    #[serde(default)]
+    pub placement_constraints: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -221,6 +225,7 @@ mod tests {
             memory: None,
             containers: vec![web, sidecar],
             volumes: vec![],
+            placement_constraints: vec![],
         };
         let demand = spec.resource_demand();
         assert_eq!((demand.cpu, demand.memory), (256, 192));
@@ -244,6 +249,7 @@ mod tests {
                 ..container("a")
             }],
             volumes: vec![],
+            placement_constraints: vec![],
         };
         let demand = spec.resource_demand();
         assert_eq!((demand.cpu, demand.memory), (1024, 512));

@@ -31,6 +31,9 @@ pub enum Command {
     /// Benchmarks against a running Berth endpoint (figures are printed, never asserted).
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Hollow agents: many simulated container instances that register and run tasks through
+    /// the real API and agent protocol, without Docker (for scale tests and benchmarks).
+    Sim(SimArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -61,6 +64,64 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Hollow instances and RunTask until many tasks are RUNNING: placement throughput and
+    /// latency, server memory, restart after kill -9. Starts its own `berth server` unless
+    /// --endpoint is given.
+    Scale {
+        /// A running server to use instead of starting one (the restart is then skipped).
+        #[arg(long)]
+        endpoint: Option<String>,
+        /// The running server's pid, for its memory (found from its command line if omitted).
+        #[arg(long, requires = "endpoint")]
+        server_pid: Option<u32>,
+        /// Data directory of the server the benchmark starts. Default: a fresh temporary one.
+        #[arg(long, conflicts_with = "endpoint")]
+        data_dir: Option<PathBuf>,
+        /// Keep the started server's data directory afterwards.
+        #[arg(long)]
+        keep_data_dir: bool,
+        #[arg(long, default_value_t = 5000)]
+        instances: usize,
+        #[arg(long, default_value_t = 100_000)]
+        tasks: usize,
+        /// Concurrent RunTask clients.
+        #[arg(long, default_value_t = 64)]
+        clients: usize,
+        /// Bound on placing the tasks and waiting for them to run.
+        #[arg(long, default_value = "10m", value_parser = duration::parse)]
+        deadline: Duration,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    /// The Berth server's URL, e.g. http://127.0.0.1:23784.
+    #[arg(long)]
+    pub server: String,
+    /// The cluster the hollow instances join (it must exist).
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+    #[arg(long)]
+    pub instances: usize,
+    /// CPU units each instance registers (1024 per vCPU).
+    #[arg(long, default_value_t = 4096)]
+    pub cpu: i32,
+    /// Memory (MiB) each instance registers.
+    #[arg(long, default_value_t = 16384)]
+    pub memory: i32,
+    /// NAME=V1,V2,..: an attribute whose values are dealt to instances round-robin (repeatable).
+    #[arg(long = "attribute", value_parser = berth_sim::parse_spread_attribute)]
+    pub attributes: Vec<berth_sim::SpreadAttribute>,
+    /// The capacity provider every instance joins.
+    #[arg(long)]
+    pub capacity_provider: Option<String>,
+    /// Instance N's identity (instanceId) is this prefix and N in hex; the same prefix
+    /// registers the same container instances again.
+    #[arg(long, default_value = "i-hollow")]
+    pub identity_prefix: String,
+    /// How often the fleet's counters are printed.
+    #[arg(long, default_value = "10s", value_parser = duration::parse)]
+    pub report_every: Duration,
 }
 
 #[derive(Debug, Args)]

@@ -1,7 +1,7 @@
 //! Starting the pieces: the control plane and its HTTP endpoint, the background reconcilers,
 //! and agents.
 
-use crate::cli::{self, AgentArgs, BenchCommand, Command, ServerArgs, UpArgs};
+use crate::cli::{self, AgentArgs, BenchCommand, Command, ServerArgs, SimArgs, UpArgs};
 use anyhow::Context;
 use berth_agent::AgentConfig;
 use berth_control::{ControlConfig, ControlPlane};
@@ -26,6 +26,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Agent(args) => agent(args).await,
         Command::Bench(bench) => run_bench(bench).await,
+        Command::Sim(args) => sim(args).await,
     }
 }
 
@@ -129,5 +130,40 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
             let binary = std::env::current_exe()?;
             berth_bench::startup::run(berth_bench::startup::StartupOptions { binary, runs }).await
         }
+        BenchCommand::Scale {
+            endpoint,
+            server_pid,
+            data_dir,
+            keep_data_dir,
+            instances,
+            tasks,
+            clients,
+            deadline,
+        } => {
+            let binary = std::env::current_exe()?;
+            berth_bench::scale::run(berth_bench::scale::ScaleOptions {
+                binary,
+                endpoint,
+                server_pid,
+                data_dir,
+                keep_data_dir,
+                instances,
+                tasks,
+                clients,
+                deadline,
+            })
+            .await
+        }
     }
+}
+
+async fn sim(args: SimArgs) -> anyhow::Result<()> {
+    let mut config = berth_sim::FleetConfig::new(&args.server, &args.cluster, args.instances);
+    config.cpu = args.cpu;
+    config.memory_mib = args.memory;
+    config.attributes = args.attributes;
+    config.capacity_provider = args.capacity_provider;
+    config.identity_prefix = args.identity_prefix;
+    berth_sim::run_until(config, args.report_every, shutdown_signal()).await?;
+    Ok(())
 }

@@ -161,17 +161,18 @@ pub async fn list_container_instances(
 ) -> ApiResult<wire::ListContainerInstancesResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
-    if request.filter.is_some() {
-        return Err(ApiError::invalid_parameter(
-            "filter: cluster query language filters are not supported by this Berth version yet",
-        ));
-    }
+    let filter = request
+        .filter
+        .as_deref()
+        .map(berth_scheduler::Expression::parse)
+        .transpose()
+        .map_err(|error| ApiError::invalid_parameter(format!("filter: {error}")))?;
     let status = request.status.map(|status| {
         ContainerInstanceStatus::parse(status.as_str()).expect("the wire enum is a subset of Berth's statuses")
     });
     let arns: Vec<String> = api
         .control
-        .list_container_instances(&cluster, status)?
+        .list_container_instances(&cluster, status, filter.as_ref())?
         .into_iter()
         .map(|id| Arn::ContainerInstance(cluster.clone(), id).render(context))
         .collect();

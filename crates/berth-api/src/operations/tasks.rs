@@ -2,8 +2,9 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, render, Api};
-use berth_control::tasks::{LaunchOutcome, LaunchRequest, Target, TaskFilter};
+use berth_control::tasks::{LaunchOutcome, LaunchRequest, PlacementOptions, Target, TaskFilter};
 use berth_ecs_wire as wire;
+use berth_scheduler::{PlacementConstraint, PlacementStrategy, MAX_PLACEMENT_CONSTRAINTS, MAX_PLACEMENT_STRATEGIES};
 use berth_types::{Arn, ClusterName, DesiredStatus};
 
 /// The members RunTask and StartTask share, checked the same way.
@@ -21,6 +22,7 @@ async fn launch(
     members: LaunchMembers<'_>,
     target: Target,
     idempotency: Option<(String, String)>,
+    placement: PlacementOptions,
 ) -> ApiResult<LaunchOutcome> {
     let context = api.context();
     if let Some(started_by) = members.started_by {
@@ -50,6 +52,7 @@ async fn launch(
             group: members.group.cloned(),
             tags,
             idempotency,
+            placement,
         })
         .await?)
 }
@@ -69,6 +72,48 @@ fn unsupported(field: &str, present: bool) -> ApiResult<()> {
     Ok(())
 }
 
+/// RunTask's placement members: strategies (at most 5), constraints (at most 10) and a capacity
+/// provider strategy, which excludes a launch type.
+fn placement_options(request: &wire::RunTaskRequest) -> ApiResult<PlacementOptions> {
+    let strategies =
+        parse::bounded(request.placement_strategy.as_ref(), MAX_PLACEMENT_STRATEGIES, "placementStrategy", false)?;
+    let strategy = strategies
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
+            PlacementStrategy::from_wire(kind, item.field.as_deref())
+                .map_err(|error| ApiError::invalid_parameter(format!("placementStrategy[{index}]: {error}")))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let constraint_items = parse::bounded(
+        request.placement_constraints.as_ref(),
+        MAX_PLACEMENT_CONSTRAINTS,
+        "placementConstraints",
+        false,
+    )?;
+    let constraints = constraint_items
+        .iter()
+        .enumerate()
+        .map(|(index, item)| {
+            let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
+            PlacementConstraint::from_wire(kind, item.expression.as_deref())
+                .map_err(|error| ApiError::invalid_parameter(format!("placementConstraints[{index}]: {error}")))
+        })
+        .collect::<ApiResult<Vec<_>>>()?;
+    let capacity_provider_strategy =
+        super::capacity_providers::strategy(request.capacity_provider_strategy.as_ref(), "capacityProviderStrategy")?;
+    if request.launch_type.is_some() && !capacity_provider_strategy.is_empty() {
+        return Err(ApiError::invalid_parameter("launchType and capacityProviderStrategy cannot both be specified"));
+    }
+    Ok(PlacementOptions {
+        strategy,
+        constraints,
+        capacity_provider_strategy,
+        launch_type_given: request.launch_type.is_some(),
+    })
+}
+
 pub async fn run_task(api: &Api, request: wire::RunTaskRequest) -> ApiResult<wire::RunTaskResponse> {
     let cluster = parse::cluster(request.cluster.as_ref(), api.context())?;
     let count = request.count.unwrap_or(1);
@@ -83,12 +128,7 @@ pub async fn run_task(api: &Api, request: wire::RunTaskRequest) -> ApiResult<wir
         }
     }
     unsupported("networkConfiguration", request.network_configuration.is_some())?;
-    unsupported("placementStrategy", request.placement_strategy.as_ref().is_some_and(|items| !items.is_empty()))?;
-    unsupported("placementConstraints", request.placement_constraints.as_ref().is_some_and(|items| !items.is_empty()))?;
-    unsupported(
-        "capacityProviderStrategy",
-        request.capacity_provider_strategy.as_ref().is_some_and(|items| !items.is_empty()),
-    )?;
+    let placement = placement_options(&request)?;
     let idempotency = match &request.client_token {
         Some(token) => {
             if token.is_empty() || token.len() > 64 || !token.bytes().all(|byte| (33..=126).contains(&byte)) {
@@ -111,7 +151,7 @@ pub async fn run_task(api: &Api, request: wire::RunTaskRequest) -> ApiResult<wir
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
     };
-    let outcome = launch(api, members, Target::Placement { count: count as usize }, idempotency).await?;
+    let outcome = launch(api, members, Target::Placement { count: count as usize }, idempotency, placement).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
     Ok(wire::RunTaskResponse { tasks: Some(tasks), failures: Some(failures) })
 }
@@ -137,7 +177,7 @@ pub async fn start_task(api: &Api, request: wire::StartTaskRequest) -> ApiResult
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
     };
-    let outcome = launch(api, members, Target::Instances(instances), None).await?;
+    let outcome = launch(api, members, Target::Instances(instances), None, PlacementOptions::default()).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
     Ok(wire::StartTaskResponse { tasks: Some(tasks), failures: Some(failures) })
 }

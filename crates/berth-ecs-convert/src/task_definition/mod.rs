@@ -103,6 +103,12 @@ pub fn parse_register_task_definition(
         memory: task_memory,
         containers,
         volumes,
+        placement_constraints: request
+            .placement_constraints
+            .iter()
+            .flatten()
+            .filter_map(|constraint| constraint.expression.clone())
+            .collect(),
     };
     Ok(ParsedTaskDefinition { family, spec, document, tags })
 }
@@ -202,6 +208,12 @@ fn check_placement_constraints(
                 format!(
                     "A memberOf constraint needs an expression of 1 to {MAX_PLACEMENT_EXPRESSION_CHARACTERS} characters."
                 ),
+            ));
+        }
+        if let Err(error) = berth_scheduler::Expression::parse(expression) {
+            return Err(ValidationError::invalid_parameter(
+                format!("placementConstraints[{index}].expression"),
+                error.to_string(),
             ));
         }
     }
