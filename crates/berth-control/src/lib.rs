@@ -16,6 +16,7 @@ pub mod agents;
 pub mod attributes;
 pub mod capacity_providers;
 pub mod clusters;
+mod committer;
 pub mod container_instances;
 pub mod error;
 pub mod retention;
@@ -65,9 +66,9 @@ struct AgentPresence {
 
 pub struct ControlPlane {
     config: ControlConfig,
-    store: Arc<dyn Store>,
     state: RwLock<State>,
-    writer: tokio::sync::Mutex<()>,
+    writer: Mutex<()>,
+    committer: committer::Committer,
     presence: Mutex<HashMap<ContainerInstanceId, AgentPresence>>,
     generations: Mutex<HashMap<ContainerInstanceId, watch::Sender<u64>>>,
 }
@@ -78,9 +79,9 @@ impl ControlPlane {
         let state = State::load(store.as_ref())?;
         Ok(Arc::new(ControlPlane {
             config,
-            store,
             state: RwLock::new(state),
-            writer: tokio::sync::Mutex::new(()),
+            writer: Mutex::new(()),
+            committer: committer::Committer::start(Arc::clone(&store)),
             presence: Mutex::new(HashMap::new()),
             generations: Mutex::new(HashMap::new()),
         }))
@@ -94,30 +95,46 @@ impl ControlPlane {
         &self.config.arn_context
     }
 
-    /// Runs `decide` against the current state with writers excluded, commits the changes it
-    /// returns, applies them, and only then hands back its result.
+    /// Runs `decide` against the current state with other writers excluded, applies the changes
+    /// it returns, and hands back its result only once they are durable.
+    ///
+    /// Deciding and applying take microseconds under a plain mutex; the flush happens after the
+    /// mutex is released, in the committer's next group, so concurrent writers share fsyncs.
+    /// Readers may see a change while its flush is under way (as ECS's eventually consistent
+    /// API allows), but nobody is told it happened and no agent is woken for it before it is
+    /// durable. A flush that fails leaves memory ahead of the store, so the process stops
+    /// rather than serve state it could lose; a restart reloads what is durable.
     pub(crate) async fn mutate<T>(
         &self,
         decide: impl FnOnce(&State) -> ControlResult<(Vec<Change>, T)>,
     ) -> ControlResult<T> {
-        let _writer = self.writer.lock().await;
-        let (changes, result) = decide(&self.state.read())?;
-        if changes.is_empty() {
-            return Ok(result);
+        let (durable, woken, result) = {
+            let _writer = self.writer.lock();
+            let (changes, result) = decide(&self.state.read())?;
+            if changes.is_empty() {
+                return Ok(result);
+            }
+            let woken: Vec<(ContainerInstanceId, u64)> = changes
+                .iter()
+                .filter_map(|change| match change {
+                    Change::PutContainerInstance(record) => Some((record.id.clone(), record.desired_generation)),
+                    _ => None,
+                })
+                .collect();
+            let durable = self.committer.submit(State::batch_for(&changes));
+            self.state.write().apply(changes);
+            (durable, woken, result)
+        };
+        let outcome = durable.await.unwrap_or_else(|_| Err("the committer has stopped".to_string()));
+        if let Err(message) = outcome {
+            tracing::error!(%message, "a store flush failed; stopping so that no state the store lacks is served");
+            std::process::abort();
         }
-        let batch = State::batch_for(&changes);
-        let store = Arc::clone(&self.store);
-        tokio::task::spawn_blocking(move || store.commit(batch))
-            .await
-            .map_err(|join_error| berth_store::StoreError::Commit(join_error.to_string()))??;
-        let woken: Vec<(ContainerInstanceId, u64)> = changes
-            .iter()
-            .filter_map(|change| match change {
-                Change::PutContainerInstance(record) => Some((record.id.clone(), record.desired_generation)),
-                _ => None,
-            })
-            .collect();
-        self.state.write().apply(changes);
+        self.wake_agents(woken);
+        Ok(result)
+    }
+
+    fn wake_agents(&self, woken: Vec<(ContainerInstanceId, u64)>) {
         let generations = self.generations.lock();
         for (instance, generation) in woken {
             if let Some(sender) = generations.get(&instance) {
@@ -130,7 +147,6 @@ impl ControlPlane {
                 });
             }
         }
-        Ok(result)
     }
 
     /// Read access for queries.
