@@ -56,6 +56,9 @@ impl From<ControlError> for ApiError {
             ControlError::TargetNotFound(_) => Self::client("TargetNotFoundException", message),
             ControlError::AttributeLimitExceeded(_) => Self::client("AttributeLimitExceededException", message),
             ControlError::ResourceInUse(_) => Self::client("ResourceInUseException", message),
+            ControlError::ServiceNotFound => Self::client("ServiceNotFoundException", message),
+            ControlError::ServiceNotActive(_) => Self::client("ServiceNotActiveException", message),
+            ControlError::ClusterContainsServices => Self::client("ClusterContainsServicesException", message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

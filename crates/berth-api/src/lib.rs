@@ -84,7 +84,9 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
 }
 
 async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
-    use operations::{attributes, capacity_providers, clusters, container_instances, tags, task_definitions, tasks};
+    use operations::{
+        attributes, capacity_providers, clusters, container_instances, services, tags, task_definitions, tasks,
+    };
     macro_rules! serve {
         ($handler:path) => {{
             let request = decode_request(body)?;
@@ -117,6 +119,11 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>>
         "UpdateContainerInstancesState" => {
             serve!(container_instances::update_container_instances_state)
         }
+        "CreateService" => serve!(services::create_service),
+        "UpdateService" => serve!(services::update_service),
+        "DeleteService" => serve!(services::delete_service),
+        "DescribeServices" => serve!(services::describe_services),
+        "ListServices" => serve!(services::list_services),
         "CreateCapacityProvider" => serve!(capacity_providers::create_capacity_provider),
         "UpdateCapacityProvider" => serve!(capacity_providers::update_capacity_provider),
         "DeleteCapacityProvider" => serve!(capacity_providers::delete_capacity_provider),

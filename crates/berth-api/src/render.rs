@@ -3,6 +3,7 @@
 
 use berth_control::clusters::ClusterSummary;
 use berth_control::container_instances::InstanceSummary;
+use berth_control::services::{SchedulingStrategy, ServiceSummary};
 use berth_ecs_wire as wire;
 use berth_types::records::{CapacityProviderRecord, CapacityProviderStrategyItem, TaskRecord};
 use berth_types::{Arn, ArnContext, PortProtocol, Resources, Tag, TaskStatus};
@@ -264,4 +265,113 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
 
 pub fn failure(arn: Option<String>, reason: &str) -> wire::Failure {
     wire::Failure { arn, reason: Some(reason.to_string()), detail: None }
+}
+
+pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: bool) -> wire::Service {
+    let record = &summary.record;
+    let configuration = &record.configuration;
+    let task_definition_arn =
+        |key: &berth_planner::TaskDefinitionKey| Arn::TaskDefinition(key.family.clone(), key.revision).render(context);
+    let launch_type = if configuration.capacity_provider_strategy.is_empty() {
+        wire::LaunchType::parse(configuration.launch_type.as_deref().unwrap_or("EC2"))
+    } else {
+        None
+    };
+    let capacity_provider_strategy = capacity_provider_strategy(&configuration.capacity_provider_strategy);
+    let deployments = record
+        .progress
+        .visible_deployments()
+        .map(|deployment| wire::Deployment {
+            id: Some(deployment.id.to_string()),
+            status: Some(deployment.status.as_str().to_string()),
+            task_definition: Some(task_definition_arn(&deployment.task_definition)),
+            desired_count: Some(deployment.desired_count as i32),
+            pending_count: Some(deployment.pending_count as i32),
+            running_count: Some(deployment.running_count as i32),
+            failed_tasks: Some(deployment.failed_tasks as i32),
+            created_at: Some(deployment.created_at.as_epoch_seconds()),
+            updated_at: Some(deployment.updated_at.as_epoch_seconds()),
+            launch_type,
+            capacity_provider_strategy: (!capacity_provider_strategy.is_empty())
+                .then(|| capacity_provider_strategy.clone()),
+            rollout_state: wire::DeploymentRolloutState::parse(deployment.rollout_state.as_str()),
+            rollout_state_reason: Some(deployment.rollout_state_reason.clone()),
+            ..Default::default()
+        })
+        .collect();
+    wire::Service {
+        service_arn: Some(Arn::Service(record.cluster.clone(), record.name.clone()).render(context)),
+        service_name: Some(record.name.to_string()),
+        cluster_arn: Some(Arn::Cluster(record.cluster.clone()).render(context)),
+        load_balancers: Some(vec![]),
+        service_registries: Some(vec![]),
+        status: Some(record.status.as_str().to_string()),
+        desired_count: Some(summary.desired_count as i32),
+        running_count: Some(summary.running_count as i32),
+        pending_count: Some(summary.pending_count as i32),
+        launch_type,
+        capacity_provider_strategy: (!capacity_provider_strategy.is_empty()).then_some(capacity_provider_strategy),
+        task_definition: Some(task_definition_arn(&configuration.task_definition)),
+        deployment_configuration: Some(wire::DeploymentConfiguration {
+            deployment_circuit_breaker: Some(wire::DeploymentCircuitBreaker {
+                enable: Some(configuration.circuit_breaker.enable),
+                rollback: Some(configuration.circuit_breaker.rollback),
+                ..Default::default()
+            }),
+            maximum_percent: Some(configuration.maximum_percent as i32),
+            minimum_healthy_percent: Some(configuration.minimum_healthy_percent as i32),
+            ..Default::default()
+        }),
+        deployments: Some(deployments),
+        events: Some(
+            record
+                .events
+                .iter()
+                .map(|event| wire::ServiceEvent {
+                    id: Some(event.id.clone()),
+                    created_at: Some(event.created_at.as_epoch_seconds()),
+                    message: Some(event.message.clone()),
+                })
+                .collect(),
+        ),
+        created_at: Some(record.created_at.as_epoch_seconds()),
+        placement_constraints: Some(
+            configuration
+                .placement_constraints
+                .iter()
+                .map(|(kind, expression)| wire::PlacementConstraint {
+                    r#type: wire::PlacementConstraintType::parse(kind),
+                    expression: expression.clone(),
+                })
+                .collect(),
+        ),
+        placement_strategy: Some(
+            configuration
+                .placement_strategy
+                .iter()
+                .map(|(kind, field)| wire::PlacementStrategy {
+                    r#type: wire::PlacementStrategyType::parse(kind),
+                    field: field.clone(),
+                })
+                .collect(),
+        ),
+        health_check_grace_period_seconds: Some(configuration.health_check_grace_period_seconds as i32),
+        scheduling_strategy: Some(match configuration.scheduling_strategy {
+            SchedulingStrategy::Replica => wire::SchedulingStrategy::Replica,
+            SchedulingStrategy::Daemon => wire::SchedulingStrategy::Daemon,
+        }),
+        deployment_controller: Some(wire::DeploymentController { r#type: Some(wire::DeploymentControllerType::Ecs) }),
+        tags: Some(if include_tags { tags(&record.tags) } else { vec![] }),
+        created_by: Some(record.created_by.clone()),
+        enable_ecs_managed_tags: Some(configuration.enable_ecs_managed_tags),
+        propagate_tags: Some(
+            configuration
+                .propagate_tags
+                .as_deref()
+                .and_then(wire::PropagateTags::parse)
+                .unwrap_or(wire::PropagateTags::None),
+        ),
+        enable_execute_command: Some(false),
+        ..Default::default()
+    }
 }

@@ -103,6 +103,12 @@ impl ControlPlane {
                 if has_instances {
                     return Err(ControlError::ClusterContainsContainerInstances);
                 }
+                let has_services = state.services.values().any(|service| {
+                    &service.cluster == name && service.status != crate::services::ServiceStatus::Inactive
+                });
+                if has_services {
+                    return Err(ControlError::ClusterContainsServices);
+                }
                 if state.tasks.values().any(|task| &task.cluster == name && task.last_status != TaskStatus::Stopped) {
                     return Err(ControlError::ClusterContainsTasks);
                 }
@@ -130,7 +136,14 @@ impl ControlPlane {
                 pending_tasks += 1;
             }
         }
-        ClusterSummary { record, registered_container_instances, running_tasks, pending_tasks, active_services: 0 }
+        let active_services = state
+            .services
+            .values()
+            .filter(|service| {
+                service.cluster == record.name && service.status == crate::services::ServiceStatus::Active
+            })
+            .count();
+        ClusterSummary { record, registered_container_instances, running_tasks, pending_tasks, active_services }
     }
 }
 

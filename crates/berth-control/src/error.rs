@@ -25,6 +25,12 @@ pub enum ControlError {
     AttributeLimitExceeded(String),
     #[error("{0}")]
     ResourceInUse(String),
+    #[error("Service not found.")]
+    ServiceNotFound,
+    #[error("{0}")]
+    ServiceNotActive(String),
+    #[error("The cluster cannot be deleted while services are active.")]
+    ClusterContainsServices,
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

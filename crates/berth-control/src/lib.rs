@@ -20,6 +20,8 @@ mod committer;
 pub mod container_instances;
 pub mod error;
 pub mod retention;
+pub mod service_reconciler;
+pub mod services;
 pub mod state;
 pub mod tags;
 pub mod task_definitions;
@@ -45,6 +47,11 @@ pub struct ControlConfig {
     pub agent_timeout: Duration,
     /// Stopped tasks stay describable for this long (ECS: at least an hour).
     pub stopped_task_retention: Duration,
+    /// After this long without its agent, an instance counts as lost and its service tasks are
+    /// replaced elsewhere.
+    pub instance_lost_after: Duration,
+    /// The service planner's tunables (settle time without health checks, throttle delays).
+    pub planner: berth_planner::PlannerSettings,
 }
 
 impl Default for ControlConfig {
@@ -53,6 +60,8 @@ impl Default for ControlConfig {
             arn_context: ArnContext::default(),
             agent_timeout: Duration::from_secs(60),
             stopped_task_retention: Duration::from_secs(3 * 3600),
+            instance_lost_after: Duration::from_secs(300),
+            planner: berth_planner::PlannerSettings::default(),
         }
     }
 }
@@ -71,6 +80,13 @@ pub struct ControlPlane {
     committer: committer::Committer,
     presence: Mutex<HashMap<ContainerInstanceId, AgentPresence>>,
     generations: Mutex<HashMap<ContainerInstanceId, watch::Sender<u64>>>,
+    /// Woken by every change a service reconciler pass should look at.
+    service_wake: tokio::sync::Notify,
+    /// When this control plane started; an agent never heard from is absent since then.
+    started: Instant,
+    /// Why the last pass could not place a service's launches, by service key (not durable:
+    /// the next pass finds out again).
+    placement_failures: Mutex<HashMap<String, String>>,
 }
 
 impl ControlPlane {
@@ -84,6 +100,9 @@ impl ControlPlane {
             committer: committer::Committer::start(Arc::clone(&store)),
             presence: Mutex::new(HashMap::new()),
             generations: Mutex::new(HashMap::new()),
+            service_wake: tokio::sync::Notify::new(),
+            started: Instant::now(),
+            placement_failures: Mutex::new(HashMap::new()),
         }))
     }
 
@@ -106,6 +125,16 @@ impl ControlPlane {
     /// rather than serve state it could lose; a restart reloads what is durable.
     pub(crate) async fn mutate<T>(
         &self,
+        decide: impl FnOnce(&State) -> ControlResult<(Vec<Change>, T)>,
+    ) -> ControlResult<T> {
+        self.mutate_with(true, decide).await
+    }
+
+    /// [`ControlPlane::mutate`], choosing whether the change wakes the service reconciler (its
+    /// own passes do not, or it would wake itself forever).
+    pub(crate) async fn mutate_with<T>(
+        &self,
+        wake_services: bool,
         decide: impl FnOnce(&State) -> ControlResult<(Vec<Change>, T)>,
     ) -> ControlResult<T> {
         let (durable, woken, result) = {
@@ -131,7 +160,15 @@ impl ControlPlane {
             std::process::abort();
         }
         self.wake_agents(woken);
+        if wake_services {
+            self.wake_service_reconciler();
+        }
         Ok(result)
+    }
+
+    /// Asks the service reconciler for a pass soon (it coalesces wake-ups).
+    pub(crate) fn wake_service_reconciler(&self) {
+        self.service_wake.notify_one();
     }
 
     fn wake_agents(&self, woken: Vec<(ContainerInstanceId, u64)>) {
@@ -152,6 +189,17 @@ impl ControlPlane {
     /// Read access for queries.
     pub(crate) fn read(&self) -> parking_lot::RwLockReadGuard<'_, State> {
         self.state.read()
+    }
+
+    /// How long the instance's agent has been silent, `None` while it is connected or polling.
+    pub(crate) fn agent_absent_for(&self, instance: &ContainerInstanceId) -> Option<Duration> {
+        let presence = self.presence.lock();
+        match presence.get(instance) {
+            Some(presence) if presence.open_polls > 0 => None,
+            Some(AgentPresence { last_contact: Some(at), .. }) => Some(at.elapsed()),
+            // Never heard from since this server started: count from the start.
+            _ => Some(self.started.elapsed()),
+        }
     }
 
     /// Whether the instance's agent counts as connected now.

@@ -5,6 +5,7 @@
 //! kept in step by [`State::apply`] alone.
 
 use crate::error::ControlResult;
+use crate::services::ServiceRecord;
 use berth_store::{Store, Table, WriteBatch};
 use berth_types::records::{
     CapacityProviderRecord, ClusterRecord, ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord,
@@ -45,6 +46,7 @@ pub enum Change {
     PutIdempotency(IdempotencyRecord),
     DeleteIdempotency(String),
     PutCapacityProvider(CapacityProviderRecord),
+    PutService(Box<ServiceRecord>),
 }
 
 #[derive(Default)]
@@ -56,9 +58,19 @@ pub struct State {
     pub instances: BTreeMap<ContainerInstanceId, ContainerInstanceRecord>,
     pub idempotency: HashMap<String, IdempotencyRecord>,
     pub capacity_providers: BTreeMap<String, CapacityProviderRecord>,
+    /// Keyed by [`ServiceRecord::key`] (`cluster/name`).
+    pub services: BTreeMap<String, ServiceRecord>,
     pub tasks_by_instance: HashMap<ContainerInstanceId, BTreeSet<TaskId>>,
+    /// By [`group_key`]: a service's tasks are the group `service:NAME` of its cluster. A
+    /// task's group never changes.
+    pub tasks_by_group: HashMap<String, BTreeSet<TaskId>>,
     /// Resources held on each instance by its tasks that are not STOPPED.
     pub used_by_instance: HashMap<ContainerInstanceId, Resources>,
+}
+
+/// The key of a task group within a cluster.
+pub fn group_key(cluster: &ClusterName, group: &str) -> String {
+    format!("{cluster}\u{0}{group}")
 }
 
 fn task_definition_key(family: &str, revision: u32) -> String {
@@ -93,6 +105,9 @@ impl State {
         }
         for (key, bytes) in store.load(Table::CapacityProviders)? {
             changes.push(Change::PutCapacityProvider(decode(Table::CapacityProviders, &key, &bytes)?));
+        }
+        for (key, bytes) in store.load(Table::Services)? {
+            changes.push(Change::PutService(Box::new(decode(Table::Services, &key, &bytes)?)));
         }
         for (key, bytes) in store.load(Table::IdempotencyTokens)? {
             changes.push(Change::PutIdempotency(decode(Table::IdempotencyTokens, &key, &bytes)?));
@@ -130,6 +145,11 @@ impl State {
                 Change::PutCapacityProvider(record) => {
                     batch.put(Table::CapacityProviders, record.name.as_str(), encode(record))
                 }
+                Change::PutService(record) => batch.put(
+                    Table::Services,
+                    ServiceRecord::key(&record.cluster, &record.name),
+                    encode(record.as_ref()),
+                ),
             }
         }
         batch
@@ -168,11 +188,18 @@ impl State {
                         .entry(record.container_instance.clone())
                         .or_default()
                         .insert(record.id.clone());
+                    self.tasks_by_group
+                        .entry(group_key(&record.cluster, &record.group))
+                        .or_default()
+                        .insert(record.id.clone());
                     self.tasks.insert(record.id.clone(), record);
                 }
                 Change::DeleteTask(id) => {
                     if let Some(previous) = self.tasks.remove(&id) {
                         if let Some(ids) = self.tasks_by_instance.get_mut(&previous.container_instance) {
+                            ids.remove(&id);
+                        }
+                        if let Some(ids) = self.tasks_by_group.get_mut(&group_key(&previous.cluster, &previous.group)) {
                             ids.remove(&id);
                         }
                         touched_instances.insert(previous.container_instance);
@@ -190,6 +217,9 @@ impl State {
                 }
                 Change::PutCapacityProvider(record) => {
                     self.capacity_providers.insert(record.name.clone(), record);
+                }
+                Change::PutService(record) => {
+                    self.services.insert(ServiceRecord::key(&record.cluster, &record.name), *record);
                 }
             }
         }
@@ -214,6 +244,10 @@ impl State {
             .values()
             .rev()
             .find(|record| record.status == berth_types::TaskDefinitionStatus::Active)
+    }
+
+    pub fn tasks_in_group(&self, cluster: &ClusterName, group: &str) -> impl Iterator<Item = &TaskRecord> {
+        self.tasks_by_group.get(&group_key(cluster, group)).into_iter().flatten().filter_map(|id| self.tasks.get(id))
     }
 
     pub fn tasks_on_instance(&self, instance: &ContainerInstanceId) -> impl Iterator<Item = &TaskRecord> {

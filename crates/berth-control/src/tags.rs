@@ -45,7 +45,7 @@ impl ControlPlane {
             Arn::Task(_, id) => self.set_task_tags(id, tags).await,
             Arn::ContainerInstance(_, id) => self.set_container_instance_tags(id, tags).await,
             Arn::CapacityProvider(name) => self.set_capacity_provider_tags(name, tags).await,
-            Arn::Service(..) => Err(missing(arn)),
+            Arn::Service(cluster, name) => self.set_service_tags(cluster, name, tags).await,
         }
     }
 
@@ -76,7 +76,9 @@ fn current_tags(state: &State, arn: &Arn) -> ControlResult<Vec<Tag>> {
             .filter(|instance| &instance.cluster == cluster)
             .map(|instance| instance.tags.clone()),
         Arn::CapacityProvider(name) => state.capacity_providers.get(name).map(|record| record.tags.clone()),
-        Arn::Service(..) => None,
+        Arn::Service(cluster, name) => {
+            state.services.get(&crate::services::ServiceRecord::key(cluster, name)).map(|record| record.tags.clone())
+        }
     };
     tags.ok_or_else(|| missing(arn))
 }

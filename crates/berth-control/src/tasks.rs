@@ -16,7 +16,7 @@ use berth_types::records::{ContainerState, TaskRecord};
 use berth_types::spec::TaskSpec;
 use berth_types::{
     Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, Tag,
-    TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
+    TaskDefinitionFamily, TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
 };
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -180,6 +180,70 @@ fn find_task<'a>(state: &'a State, cluster: &ClusterName, id: &TaskId) -> Contro
         .get(id)
         .filter(|task| &task.cluster == cluster)
         .ok_or_else(|| ControlError::InvalidParameter("The referenced task was not found.".to_string()))
+}
+
+/// What a new task is made of; everything else starts at its initial value.
+pub(crate) struct NewTask {
+    pub id: TaskId,
+    pub cluster: ClusterName,
+    pub family: TaskDefinitionFamily,
+    pub revision: u32,
+    pub container_instance: ContainerInstanceId,
+    pub spec: TaskSpec,
+    pub overrides: serde_json::Value,
+    pub started_by: Option<String>,
+    pub group: String,
+    pub capacity_provider: Option<String>,
+    pub tags: Vec<Tag>,
+    pub created_at: Timestamp,
+}
+
+/// A freshly placed task: PROVISIONING, desired RUNNING, every container PENDING, version 1.
+pub(crate) fn new_task_record(task: NewTask) -> TaskRecord {
+    let containers = task
+        .spec
+        .containers
+        .iter()
+        .map(|container| ContainerState {
+            name: container.name.clone(),
+            runtime_id: None,
+            last_status: TaskStatus::Pending,
+            exit_code: None,
+            reason: None,
+            network_bindings: vec![],
+            health_status: HealthStatus::Unknown,
+            image_digest: None,
+        })
+        .collect();
+    TaskRecord {
+        id: task.id,
+        cluster: task.cluster,
+        family: task.family,
+        revision: task.revision,
+        container_instance: task.container_instance,
+        demand: task.spec.resource_demand(),
+        spec: task.spec,
+        overrides: task.overrides,
+        last_status: TaskStatus::Provisioning,
+        desired_status: DesiredStatus::Running,
+        started_by: task.started_by,
+        group: task.group,
+        launch_type: "EC2".to_string(),
+        capacity_provider: task.capacity_provider,
+        containers,
+        health_status: HealthStatus::Unknown,
+        created_at: task.created_at,
+        pull_started_at: None,
+        pull_stopped_at: None,
+        started_at: None,
+        stopping_at: None,
+        stopped_at: None,
+        execution_stopped_at: None,
+        stop_code: None,
+        stopped_reason: None,
+        version: 1,
+        tags: task.tags,
+    }
 }
 
 /// The changes that ask a task to stop: the task itself first, then its instance with a new
@@ -363,49 +427,20 @@ fn plan_launch(
         match placement {
             Placement::Placed(index) => {
                 let instance = instances[index];
-                let task = TaskRecord {
+                let task = new_task_record(NewTask {
                     id: TaskId::generate(),
                     cluster: request.cluster.clone(),
                     family: definition.family.clone(),
                     revision: definition.revision,
                     container_instance: instance.id.clone(),
                     spec: request.spec.clone(),
-                    demand: demand.clone(),
                     overrides: request.overrides_document.clone(),
-                    last_status: TaskStatus::Provisioning,
-                    desired_status: DesiredStatus::Running,
                     started_by: request.started_by.clone(),
                     group: group.clone(),
-                    launch_type: "EC2".to_string(),
                     capacity_provider,
-                    containers: request
-                        .spec
-                        .containers
-                        .iter()
-                        .map(|container| ContainerState {
-                            name: container.name.clone(),
-                            runtime_id: None,
-                            last_status: TaskStatus::Pending,
-                            exit_code: None,
-                            reason: None,
-                            network_bindings: vec![],
-                            health_status: HealthStatus::Unknown,
-                            image_digest: None,
-                        })
-                        .collect(),
-                    health_status: HealthStatus::Unknown,
-                    created_at: now,
-                    pull_started_at: None,
-                    pull_stopped_at: None,
-                    started_at: None,
-                    stopping_at: None,
-                    stopped_at: None,
-                    execution_stopped_at: None,
-                    stop_code: None,
-                    stopped_reason: None,
-                    version: 1,
                     tags: request.tags.clone(),
-                };
+                    created_at: now,
+                });
                 woken.insert(instance.id.clone());
                 changes.push(Change::PutTask(task.clone()));
                 tasks.push(task);

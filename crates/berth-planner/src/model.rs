@@ -84,7 +84,7 @@ pub struct ServiceSpec {
 }
 
 /// A task definition revision, `family:revision`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
 pub struct TaskDefinitionKey {
     pub family: TaskDefinitionFamily,
     pub revision: u32,

@@ -9,11 +9,13 @@
 use crate::model::TaskDefinitionKey;
 use berth_types::{TaskId, Timestamp};
 use rand::Rng;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// A deployment's ID, `ecs-svc/` and 19 digits.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct DeploymentId(String);
 
 impl DeploymentId {
@@ -42,7 +44,7 @@ impl fmt::Display for DeploymentId {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum DeploymentStatus {
     Primary,
     Active,
@@ -59,7 +61,7 @@ impl DeploymentStatus {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RolloutState {
     InProgress,
     Completed,
@@ -77,7 +79,7 @@ impl RolloutState {
 }
 
 /// One entry of the service's `deployments[]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployment {
     pub id: DeploymentId,
     pub status: DeploymentStatus,
@@ -98,7 +100,7 @@ pub struct Deployment {
 }
 
 /// Crash-loop protection: launches wait longer after each task that fails to start.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Throttle {
     pub consecutive_start_failures: u32,
     /// No launches before this instant.
@@ -108,7 +110,7 @@ pub struct Throttle {
 }
 
 /// What earlier passes concluded about one task, so that nothing is counted twice.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskNote {
     /// Its becoming healthy was counted (circuit breaker and throttle reset).
     pub seen_healthy: bool,
@@ -119,7 +121,7 @@ pub struct TaskNote {
 }
 
 /// The planner-owned half of a service, returned whole by every pass.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceProgress {
     /// PRIMARY first, then the others newest first. INACTIVE ones are kept only while one
     /// of them is the newest COMPLETED deployment, the circuit breaker's rollback target.

@@ -25,16 +25,18 @@ pub enum Table {
     ContainerInstances,
     IdempotencyTokens,
     CapacityProviders,
+    Services,
 }
 
 impl Table {
-    pub const ALL: [Table; 6] = [
+    pub const ALL: [Table; 7] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
         Table::ContainerInstances,
         Table::IdempotencyTokens,
         Table::CapacityProviders,
+        Table::Services,
     ];
 
     pub fn name(self) -> &'static str {
@@ -45,6 +47,7 @@ impl Table {
             Table::ContainerInstances => "container_instances",
             Table::IdempotencyTokens => "idempotency_tokens",
             Table::CapacityProviders => "capacity_providers",
+            Table::Services => "services",
         }
     }
 }

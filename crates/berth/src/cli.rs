@@ -144,6 +144,17 @@ pub struct ServerArgs {
     /// How long stopped tasks stay describable (ECS keeps them at least an hour).
     #[arg(long, default_value = "3h", value_parser = duration::parse)]
     pub stopped_task_retention: Duration,
+    /// After this long without its agent, an instance's service tasks are replaced elsewhere.
+    #[arg(long, default_value = "5m", value_parser = duration::parse)]
+    pub instance_lost_after: Duration,
+    /// A RUNNING service task without container health checks counts as healthy after this
+    /// long (ECS uses 40 s when no load balancer is attached).
+    #[arg(long, default_value = "40s", value_parser = duration::parse)]
+    pub service_settle_time: Duration,
+    /// First delay of the service throttle for tasks that keep failing to start; it doubles per
+    /// failure up to 27 minutes.
+    #[arg(long, default_value = "10s", value_parser = duration::parse)]
+    pub service_throttle_delay: Duration,
 }
 
 #[derive(Debug, Args)]

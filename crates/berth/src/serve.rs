@@ -13,6 +13,8 @@ use tokio::net::TcpListener;
 
 /// How often the retention reconciler runs.
 const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+/// The longest the service reconciler sleeps without a change to wake it.
+const SERVICE_TICK: Duration = Duration::from_secs(1);
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
@@ -43,6 +45,12 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
         arn_context: ArnContext { region: args.region.clone(), account: args.account.clone() },
         agent_timeout: args.agent_timeout,
         stopped_task_retention: args.stopped_task_retention,
+        instance_lost_after: args.instance_lost_after,
+        planner: berth_planner::PlannerSettings {
+            healthy_after_running: args.service_settle_time,
+            throttle_initial_delay: args.service_throttle_delay,
+            ..berth_planner::PlannerSettings::default()
+        },
     };
     let control = ControlPlane::open(config, Arc::new(store))?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
@@ -54,6 +62,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
         }
     });
     tokio::spawn(berth_control::retention::run_retention(Arc::clone(&control), RETENTION_INTERVAL));
+    tokio::spawn(berth_control::service_reconciler::run_service_reconciler(Arc::clone(&control), SERVICE_TICK));
     Ok(RunningServer { endpoint, control })
 }
 
@@ -130,16 +139,7 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
             let binary = std::env::current_exe()?;
             berth_bench::startup::run(berth_bench::startup::StartupOptions { binary, runs }).await
         }
-        BenchCommand::Scale {
-            endpoint,
-            server_pid,
-            data_dir,
-            keep_data_dir,
-            instances,
-            tasks,
-            clients,
-            deadline,
-        } => {
+        BenchCommand::Scale { endpoint, server_pid, data_dir, keep_data_dir, instances, tasks, clients, deadline } => {
             let binary = std::env::current_exe()?;
             berth_bench::scale::run(berth_bench::scale::ScaleOptions {
                 binary,

@@ -1,0 +1,317 @@
+//! CreateService, UpdateService, DeleteService, DescribeServices, ListServices.
+
+use crate::error::{ApiError, ApiResult};
+use crate::{parse, render, Api};
+use berth_control::services::{
+    CircuitBreakerSettings, CreateService, PlacementRule, SchedulingStrategy, ServiceConfiguration, UpdateService,
+};
+use berth_ecs_wire as wire;
+use berth_planner::TaskDefinitionKey;
+use berth_scheduler::{PlacementConstraint, PlacementStrategy, MAX_PLACEMENT_CONSTRAINTS, MAX_PLACEMENT_STRATEGIES};
+use berth_types::{Arn, ClusterName, ServiceName};
+
+/// ECS's quota of tasks per service.
+const MAX_DESIRED_COUNT: i32 = 5000;
+
+fn service_name(value: Option<&str>, api: &Api, cluster: &ClusterName, field: &str) -> ApiResult<ServiceName> {
+    let value = value.unwrap_or_default();
+    if value.starts_with("arn:") {
+        return match Arn::parse(value, api.context())? {
+            Arn::Service(service_cluster, name) if &service_cluster == cluster => Ok(name),
+            Arn::Service(..) => {
+                Err(ApiError::invalid_parameter(format!("{field}: {value} is not in cluster {cluster}")))
+            }
+            _ => Err(ApiError::invalid_parameter(format!("{field}: {value} is not a service ARN"))),
+        };
+    }
+    ServiceName::parse(value).map_err(|error| ApiError::invalid_parameter(format!("{field}: {error}")))
+}
+
+/// `family`, `family:revision` or an ARN, resolved to a revision that exists.
+fn task_definition(api: &Api, reference: &str) -> ApiResult<TaskDefinitionKey> {
+    let (family, revision) = parse::task_definition(reference, api.context(), "taskDefinition")?;
+    let record = api.control.describe_task_definition(&family, revision)?;
+    Ok(TaskDefinitionKey { family: record.family, revision: record.revision })
+}
+
+fn desired_count(value: Option<i32>) -> ApiResult<Option<u32>> {
+    match value {
+        None => Ok(None),
+        Some(count) if (0..=MAX_DESIRED_COUNT).contains(&count) => Ok(Some(count as u32)),
+        Some(count) => Err(ApiError::invalid_parameter(format!(
+            "desiredCount: must be between 0 and {MAX_DESIRED_COUNT}, got {count}"
+        ))),
+    }
+}
+
+fn percent(value: Option<i32>, field: &str) -> ApiResult<Option<u32>> {
+    match value {
+        None => Ok(None),
+        Some(value) if value >= 0 => Ok(Some(value as u32)),
+        Some(value) => Err(ApiError::invalid_parameter(format!("{field}: must not be negative, got {value}"))),
+    }
+}
+
+fn circuit_breaker(breaker: Option<&wire::DeploymentCircuitBreaker>) -> ApiResult<Option<CircuitBreakerSettings>> {
+    let Some(breaker) = breaker else { return Ok(None) };
+    let mut settings = CircuitBreakerSettings {
+        enable: breaker.enable.unwrap_or(false),
+        rollback: breaker.rollback.unwrap_or(false),
+        reset_on_healthy_task: breaker.reset_on_healthy_task.unwrap_or(true),
+        ..CircuitBreakerSettings::default()
+    };
+    if let Some(threshold) = &breaker.threshold_configuration {
+        let kind = threshold.r#type.map(|kind| kind.as_str()).unwrap_or("BOUNDED_PERCENT");
+        let value = threshold.value.unwrap_or(50);
+        if value < 1 {
+            return Err(ApiError::invalid_parameter(
+                "deploymentConfiguration.deploymentCircuitBreaker.thresholdConfiguration.value: must be at least 1",
+            ));
+        }
+        settings.threshold_type = kind.to_string();
+        settings.threshold_value = value as u32;
+    }
+    Ok(Some(settings))
+}
+
+fn placement_constraints(items: Option<&Vec<wire::PlacementConstraint>>) -> ApiResult<Option<Vec<PlacementRule>>> {
+    let Some(items) = items else { return Ok(None) };
+    let items = parse::bounded(Some(items), MAX_PLACEMENT_CONSTRAINTS, "placementConstraints", false)?;
+    let mut parsed = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
+        PlacementConstraint::from_wire(kind, item.expression.as_deref())
+            .map_err(|error| ApiError::invalid_parameter(format!("placementConstraints[{index}]: {error}")))?;
+        parsed.push((kind.to_string(), item.expression.clone()));
+    }
+    Ok(Some(parsed))
+}
+
+fn placement_strategy(items: Option<&Vec<wire::PlacementStrategy>>) -> ApiResult<Option<Vec<PlacementRule>>> {
+    let Some(items) = items else { return Ok(None) };
+    let items = parse::bounded(Some(items), MAX_PLACEMENT_STRATEGIES, "placementStrategy", false)?;
+    let mut parsed = Vec::new();
+    for (index, item) in items.iter().enumerate() {
+        let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
+        PlacementStrategy::from_wire(kind, item.field.as_deref())
+            .map_err(|error| ApiError::invalid_parameter(format!("placementStrategy[{index}]: {error}")))?;
+        parsed.push((kind.to_string(), item.field.clone()));
+    }
+    Ok(Some(parsed))
+}
+
+fn not_supported(field: &str, present: bool) -> ApiResult<()> {
+    if present {
+        return Err(ApiError::invalid_parameter(format!("{field}: not supported by this Berth version yet")));
+    }
+    Ok(())
+}
+
+fn unsupported_members(
+    load_balancers: Option<&Vec<wire::LoadBalancer>>,
+    service_registries: Option<&Vec<wire::ServiceRegistry>>,
+    network_configuration: bool,
+    service_connect: bool,
+) -> ApiResult<()> {
+    not_supported("loadBalancers", load_balancers.is_some_and(|items| !items.is_empty()))?;
+    not_supported("serviceRegistries", service_registries.is_some_and(|items| !items.is_empty()))?;
+    not_supported("networkConfiguration", network_configuration)?;
+    not_supported("serviceConnectConfiguration", service_connect)
+}
+
+pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> ApiResult<wire::CreateServiceResponse> {
+    let context = api.context();
+    let cluster = parse::cluster(request.cluster.as_ref(), context)?;
+    let name = ServiceName::parse(request.service_name.as_deref().unwrap_or_default())
+        .map_err(|error| ApiError::invalid_parameter(format!("serviceName: {error}")))?;
+    unsupported_members(
+        request.load_balancers.as_ref(),
+        request.service_registries.as_ref(),
+        request.network_configuration.is_some(),
+        request.service_connect_configuration.is_some(),
+    )?;
+    if let Some(controller) = &request.deployment_controller {
+        if controller.r#type != Some(wire::DeploymentControllerType::Ecs) {
+            return Err(ApiError::invalid_parameter(
+                "deploymentController: only the ECS deployment controller is supported",
+            ));
+        }
+    }
+    let scheduling_strategy = match request.scheduling_strategy {
+        Some(wire::SchedulingStrategy::Daemon) => SchedulingStrategy::Daemon,
+        _ => SchedulingStrategy::Replica,
+    };
+    let desired_count = match (scheduling_strategy, desired_count(request.desired_count)?) {
+        (SchedulingStrategy::Replica, Some(count)) => count,
+        (SchedulingStrategy::Replica, None) => {
+            return Err(ApiError::invalid_parameter("desiredCount: required for the REPLICA scheduling strategy"))
+        }
+        (SchedulingStrategy::Daemon, _) => 0,
+    };
+    let launch_type = match request.launch_type {
+        None => None,
+        Some(wire::LaunchType::Ec2) => Some("EC2".to_string()),
+        Some(wire::LaunchType::External) => Some("EXTERNAL".to_string()),
+        Some(other) => {
+            return Err(ApiError::invalid_parameter(format!("launchType: {other} is not available on this cluster")))
+        }
+    };
+    let capacity_provider_strategy =
+        super::capacity_providers::strategy(request.capacity_provider_strategy.as_ref(), "capacityProviderStrategy")?;
+    if launch_type.is_some() && !capacity_provider_strategy.is_empty() {
+        return Err(ApiError::invalid_parameter("launchType and capacityProviderStrategy cannot both be specified"));
+    }
+    let placement_strategy = placement_strategy(request.placement_strategy.as_ref())?.unwrap_or_default();
+    if scheduling_strategy == SchedulingStrategy::Daemon && !placement_strategy.is_empty() {
+        return Err(ApiError::invalid_parameter(
+            "placementStrategy: placement strategies are not supported with the DAEMON scheduling strategy",
+        ));
+    }
+    let deployment = request.deployment_configuration.clone().unwrap_or_default();
+    let (default_minimum, default_maximum) = match scheduling_strategy {
+        SchedulingStrategy::Replica => (100, 200),
+        SchedulingStrategy::Daemon => (0, 100),
+    };
+    let minimum_healthy_percent =
+        percent(deployment.minimum_healthy_percent, "deploymentConfiguration.minimumHealthyPercent")?
+            .unwrap_or(default_minimum);
+    let maximum_percent =
+        percent(deployment.maximum_percent, "deploymentConfiguration.maximumPercent")?.unwrap_or(default_maximum);
+    if maximum_percent < minimum_healthy_percent || maximum_percent == 0 {
+        return Err(ApiError::invalid_parameter(
+            "deploymentConfiguration: maximumPercent must be greater than 0 and at least minimumHealthyPercent",
+        ));
+    }
+    let grace = request.health_check_grace_period_seconds.unwrap_or(0);
+    if grace < 0 {
+        return Err(ApiError::invalid_parameter("healthCheckGracePeriodSeconds: must not be negative"));
+    }
+    let task_definition = task_definition(api, request.task_definition.as_deref().unwrap_or_default())?;
+    let tags = berth_ecs_convert::parse_tags(request.tags.as_ref())?;
+    let client_token = match &request.client_token {
+        Some(token) if token.is_empty() || token.len() > 36 => {
+            return Err(ApiError::invalid_parameter("clientToken: must be 1 to 36 characters"))
+        }
+        Some(token) => {
+            let fingerprint =
+                serde_json::to_string(&wire::CreateServiceRequest { client_token: None, ..request.clone() })
+                    .expect("requests always serialise");
+            Some((token.clone(), fingerprint))
+        }
+        None => None,
+    };
+    let configuration = ServiceConfiguration {
+        task_definition,
+        desired_count,
+        scheduling_strategy,
+        minimum_healthy_percent,
+        maximum_percent,
+        circuit_breaker: circuit_breaker(deployment.deployment_circuit_breaker.as_ref())?.unwrap_or_default(),
+        health_check_grace_period_seconds: grace as u32,
+        placement_constraints: placement_constraints(request.placement_constraints.as_ref())?.unwrap_or_default(),
+        placement_strategy,
+        capacity_provider_strategy,
+        launch_type,
+        propagate_tags: request.propagate_tags.map(|value| value.as_str().to_string()),
+        enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
+    };
+    let record = api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
+    let (mut summaries, _) = api.control.describe_services(&record.cluster, std::slice::from_ref(&record.name))?;
+    Ok(wire::CreateServiceResponse { service: Some(render::service(&summaries.remove(0), context, true)) })
+}
+
+pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> ApiResult<wire::UpdateServiceResponse> {
+    let context = api.context();
+    let cluster = parse::cluster(request.cluster.as_ref(), context)?;
+    let name = service_name(request.service.as_deref(), api, &cluster, "service")?;
+    unsupported_members(
+        request.load_balancers.as_ref(),
+        request.service_registries.as_ref(),
+        request.network_configuration.is_some(),
+        request.service_connect_configuration.is_some(),
+    )?;
+    let deployment = request.deployment_configuration.clone().unwrap_or_default();
+    let update = UpdateService {
+        task_definition: request
+            .task_definition
+            .as_deref()
+            .map(|reference| task_definition(api, reference))
+            .transpose()?,
+        desired_count: desired_count(request.desired_count)?,
+        minimum_healthy_percent: percent(
+            deployment.minimum_healthy_percent,
+            "deploymentConfiguration.minimumHealthyPercent",
+        )?,
+        maximum_percent: percent(deployment.maximum_percent, "deploymentConfiguration.maximumPercent")?,
+        circuit_breaker: circuit_breaker(deployment.deployment_circuit_breaker.as_ref())?,
+        health_check_grace_period_seconds: match request.health_check_grace_period_seconds {
+            Some(seconds) if seconds < 0 => {
+                return Err(ApiError::invalid_parameter("healthCheckGracePeriodSeconds: must not be negative"))
+            }
+            other => other.map(|seconds| seconds as u32),
+        },
+        placement_constraints: placement_constraints(request.placement_constraints.as_ref())?,
+        placement_strategy: placement_strategy(request.placement_strategy.as_ref())?,
+        capacity_provider_strategy: request
+            .capacity_provider_strategy
+            .as_ref()
+            .map(|items| super::capacity_providers::strategy(Some(items), "capacityProviderStrategy"))
+            .transpose()?,
+        force_new_deployment: request.force_new_deployment.unwrap_or(false),
+    };
+    let record = api.control.update_service(&cluster, &name, update).await?;
+    let (mut summaries, _) = api.control.describe_services(&record.cluster, std::slice::from_ref(&record.name))?;
+    Ok(wire::UpdateServiceResponse { service: Some(render::service(&summaries.remove(0), context, false)) })
+}
+
+pub async fn delete_service(api: &Api, request: wire::DeleteServiceRequest) -> ApiResult<wire::DeleteServiceResponse> {
+    let context = api.context();
+    let cluster = parse::cluster(request.cluster.as_ref(), context)?;
+    let name = service_name(request.service.as_deref(), api, &cluster, "service")?;
+    let record = api.control.delete_service(&cluster, &name, request.force.unwrap_or(false)).await?;
+    let (mut summaries, _) = api.control.describe_services(&record.cluster, std::slice::from_ref(&record.name))?;
+    Ok(wire::DeleteServiceResponse { service: Some(render::service(&summaries.remove(0), context, false)) })
+}
+
+pub async fn describe_services(
+    api: &Api,
+    request: wire::DescribeServicesRequest,
+) -> ApiResult<wire::DescribeServicesResponse> {
+    let context = api.context();
+    let cluster = parse::cluster(request.cluster.as_ref(), context)?;
+    let references = parse::bounded(request.services.as_ref(), 10, "services", true)?;
+    let names = references
+        .iter()
+        .enumerate()
+        .map(|(index, reference)| service_name(Some(reference), api, &cluster, &format!("services[{index}]")))
+        .collect::<ApiResult<Vec<_>>>()?;
+    let include_tags = request.include.unwrap_or_default().contains(&wire::ServiceField::Tags);
+    let (found, missing) = api.control.describe_services(&cluster, &names)?;
+    Ok(wire::DescribeServicesResponse {
+        services: Some(found.iter().map(|summary| render::service(summary, context, include_tags)).collect()),
+        failures: Some(
+            missing
+                .into_iter()
+                .map(|name| render::failure(Some(Arn::Service(cluster.clone(), name).render(context)), "MISSING"))
+                .collect(),
+        ),
+    })
+}
+
+pub async fn list_services(api: &Api, request: wire::ListServicesRequest) -> ApiResult<wire::ListServicesResponse> {
+    let context = api.context();
+    let cluster = parse::cluster(request.cluster.as_ref(), context)?;
+    let scheduling = request.scheduling_strategy.map(|strategy| match strategy {
+        wire::SchedulingStrategy::Replica => SchedulingStrategy::Replica,
+        wire::SchedulingStrategy::Daemon => SchedulingStrategy::Daemon,
+    });
+    let launch_type = request.launch_type.map(|launch_type| launch_type.as_str());
+    let arns: Vec<String> = api
+        .control
+        .list_services(&cluster, scheduling, launch_type)?
+        .into_iter()
+        .map(|name| Arn::Service(cluster.clone(), name).render(context))
+        .collect();
+    let (page, next_token) = parse::page(&arns, request.max_results, request.next_token.as_ref(), 10, 100)?;
+    Ok(wire::ListServicesResponse { service_arns: Some(page), next_token })
+}

@@ -1,0 +1,445 @@
+//! The service reconciler: a background loop that, on every activation (a change to tasks,
+//! services or instances, the planner's own wake-up time, or a periodic tick), re-reads each
+//! live service and the world around it, asks the pure planner (`berth-planner`) what to do,
+//! and executes the plan — placing and creating the launches, stopping the stops, storing the
+//! planner's progress and the new events — in one durable write per service.
+//!
+//! Invariant: a pass takes no hints and keeps no state of its own beyond the last placement
+//! failure (which the next pass finds out again); running it twice in a row on an unchanged
+//! world writes nothing the second time.
+
+use crate::container_instances::instance_view;
+use crate::error::ControlResult;
+use crate::services::{SchedulingStrategy, ServiceRecord, ServiceStatus};
+use crate::state::{Change, State};
+use crate::task_definitions::find_task_definition;
+use crate::tasks::{new_task_record, stop_changes, NewTask};
+use crate::ControlPlane;
+use berth_planner::{
+    CircuitBreaker, DeploymentConfiguration, DeploymentId, FailureThreshold, Plan, ServiceSpec, Snapshot, TaskView,
+};
+use berth_scheduler::{
+    place, Expression, InstanceView, Placement, PlacementConstraint, PlacementRequest, PlacementStrategy, Rejection,
+};
+use berth_types::{
+    ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, ServiceName, TaskId, TaskStatus,
+    Timestamp,
+};
+use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::hash::{Hash, Hasher};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What one service's pass decided beyond its durable changes.
+struct PassOutcome {
+    placement_failure: Option<String>,
+    wake_at: Option<Timestamp>,
+}
+
+impl ControlPlane {
+    /// One pass over every live service; returns the earliest time a planner asked to be
+    /// woken at.
+    pub async fn reconcile_services(&self) -> Option<Timestamp> {
+        let services: Vec<(ClusterName, ServiceName)> = {
+            let state = self.read();
+            state
+                .services
+                .values()
+                .filter(|record| record.status != ServiceStatus::Inactive)
+                .map(|record| (record.cluster.clone(), record.name.clone()))
+                .collect()
+        };
+        let mut earliest: Option<Timestamp> = None;
+        for (cluster, name) in services {
+            match self.reconcile_service(&cluster, &name).await {
+                Ok(Some(wake_at)) => earliest = Some(earliest.map_or(wake_at, |current| current.min(wake_at))),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(%cluster, service = %name, %error, "service pass failed; the next one retries")
+                }
+            }
+        }
+        earliest
+    }
+
+    async fn reconcile_service(&self, cluster: &ClusterName, name: &ServiceName) -> ControlResult<Option<Timestamp>> {
+        let key = ServiceRecord::key(cluster, name);
+        let previous_failure = self.placement_failures.lock().get(&key).cloned();
+        let outcome = self
+            .mutate_with(false, |state| {
+                let Some(record) = state.services.get(&key).filter(|record| record.status != ServiceStatus::Inactive)
+                else {
+                    return Ok((vec![], PassOutcome { placement_failure: None, wake_at: None }));
+                };
+                Ok(self.pass(state, record, previous_failure))
+            })
+            .await?;
+        let mut failures = self.placement_failures.lock();
+        match outcome.placement_failure {
+            Some(reason) => failures.insert(key, reason),
+            None => failures.remove(&key),
+        };
+        Ok(outcome.wake_at)
+    }
+
+    /// Instances whose agent has been away longer than the lost-after interval: their tasks are
+    /// replaced elsewhere.
+    fn instance_lost(&self, state: &State, id: &ContainerInstanceId) -> bool {
+        match state.instances.get(id) {
+            None => true,
+            Some(instance) if instance.status == ContainerInstanceStatus::Inactive => true,
+            Some(_) => self.agent_absent_for(id).is_some_and(|absent| absent >= self.config().instance_lost_after),
+        }
+    }
+
+    fn pass(
+        &self,
+        state: &State,
+        record: &ServiceRecord,
+        previous_failure: Option<String>,
+    ) -> (Vec<Change>, PassOutcome) {
+        let now = Timestamp::now();
+        let configuration = &record.configuration;
+        let group = format!("service:{}", record.name);
+        let tasks: Vec<TaskView> = state
+            .tasks_in_group(&record.cluster, &group)
+            .filter_map(|task| {
+                Some(TaskView {
+                    id: task.id.clone(),
+                    deployment: DeploymentId::parse(task.started_by.as_deref()?)?,
+                    instance: task.container_instance.clone(),
+                    last_status: task.last_status,
+                    desired_status: task.desired_status,
+                    started_at: task.started_at,
+                    health: task.health_status,
+                    has_health_check: task
+                        .spec
+                        .containers
+                        .iter()
+                        .any(|container| container.essential && container.health_check.is_some()),
+                    stop_code: task.stop_code,
+                    stopped_reason: task.stopped_reason.clone(),
+                })
+            })
+            .collect();
+        let constraints = service_constraints(record);
+        let cluster_instances: Vec<_> = state
+            .instances
+            .values()
+            .filter(|instance| {
+                instance.cluster == record.cluster && instance.status != ContainerInstanceStatus::Inactive
+            })
+            .collect();
+        let views: Vec<InstanceView> = cluster_instances
+            .iter()
+            .map(|instance| instance_view(state, instance, self.agent_connected(&instance.id)))
+            .collect();
+        let hosting: BTreeSet<&ContainerInstanceId> = tasks.iter().map(|task| &task.instance).collect();
+        let instances: Vec<berth_planner::InstanceView> = cluster_instances
+            .iter()
+            .zip(&views)
+            .filter(|(instance, _)| {
+                configuration.scheduling_strategy == SchedulingStrategy::Daemon || hosting.contains(&instance.id)
+            })
+            .map(|(instance, view)| berth_planner::InstanceView {
+                id: instance.id.clone(),
+                status: instance.status,
+                agent_connected: view.agent_connected,
+                lost: self.instance_lost(state, &instance.id),
+                satisfies_constraints: constraints.iter().all(|constraint| match constraint {
+                    PlacementConstraint::MemberOf(expression) => expression.matches(view),
+                    PlacementConstraint::DistinctInstance => true,
+                }),
+            })
+            // Tasks may still name an instance that has been deregistered: it is gone for good.
+            .chain(
+                hosting
+                    .iter()
+                    .filter(|id| {
+                        state
+                            .instances
+                            .get(**id)
+                            .is_none_or(|instance| instance.status == ContainerInstanceStatus::Inactive)
+                    })
+                    .map(|id| berth_planner::InstanceView {
+                        id: (*id).clone(),
+                        status: ContainerInstanceStatus::Inactive,
+                        agent_connected: false,
+                        lost: true,
+                        satisfies_constraints: false,
+                    }),
+            )
+            .collect();
+        let snapshot = Snapshot {
+            service: service_spec(record),
+            progress: record.progress.clone(),
+            tasks,
+            instances,
+            placement_failure: previous_failure,
+            now,
+            seed: pass_seed(record),
+            settings: self.config().planner,
+        };
+        let plan = berth_planner::plan(&snapshot);
+        self.execute(state, record, plan, &constraints, views, &cluster_instances, now)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn execute(
+        &self,
+        state: &State,
+        record: &ServiceRecord,
+        plan: Plan,
+        constraints: &[PlacementConstraint],
+        mut views: Vec<InstanceView>,
+        cluster_instances: &[&berth_types::records::ContainerInstanceRecord],
+        now: Timestamp,
+    ) -> (Vec<Change>, PassOutcome) {
+        let group = format!("service:{}", record.name);
+        let mut changes = Vec::new();
+        let mut placed: HashSet<TaskId> = HashSet::new();
+        let mut woken: BTreeSet<ContainerInstanceId> = BTreeSet::new();
+        let mut placement_failure = None;
+        let strategy = service_strategy(record);
+        let mut launches_by_definition: BTreeMap<_, Vec<_>> = BTreeMap::new();
+        for launch in &plan.launches {
+            launches_by_definition.entry(launch.task_definition.clone()).or_default().push(launch);
+        }
+        for (key, launches) in launches_by_definition {
+            let Ok(definition) = find_task_definition(state, key.family.as_str(), Some(key.revision)) else {
+                placement_failure = Some(format!("The task definition {key} no longer exists."));
+                continue;
+            };
+            let demand = definition.spec.resource_demand();
+            let mut all_constraints = constraints.to_vec();
+            for expression in &definition.spec.placement_constraints {
+                if let Ok(parsed) = Expression::parse(expression) {
+                    all_constraints.push(PlacementConstraint::MemberOf(parsed));
+                }
+            }
+            let (named, anywhere): (Vec<_>, Vec<_>) =
+                launches.into_iter().partition(|launch| launch.instance.is_some());
+            let mut assignments: Vec<(&berth_planner::Launch, usize)> = Vec::new();
+            for launch in named {
+                let target = launch.instance.as_ref().expect("partitioned on instance");
+                let Some(index) = cluster_instances.iter().position(|instance| &instance.id == target) else {
+                    continue;
+                };
+                let request = PlacementRequest {
+                    demand: demand.clone(),
+                    count: 1,
+                    group: group.clone(),
+                    constraints: vec![],
+                    strategy: vec![],
+                    required_attributes: vec![],
+                };
+                match place(std::slice::from_ref(&views[index]), &request, 0) {
+                    Ok(placements) if matches!(placements.first(), Some(Placement::Placed(_))) => {
+                        assignments.push((launch, index));
+                        take(&mut views[index], &demand, &group);
+                    }
+                    Ok(placements) => placement_failure = Some(failure_detail(&placements, cluster_instances)),
+                    Err(error) => placement_failure = Some(error.to_string()),
+                }
+            }
+            if !anywhere.is_empty() {
+                let request = PlacementRequest {
+                    demand: demand.clone(),
+                    count: anywhere.len(),
+                    group: group.clone(),
+                    constraints: all_constraints,
+                    strategy: strategy.clone(),
+                    required_attributes: vec![],
+                };
+                match place(&views, &request, pass_seed(record)) {
+                    Ok(placements) => {
+                        if placements.iter().any(|placement| matches!(placement, Placement::Unplaceable(_))) {
+                            placement_failure = Some(failure_detail(&placements, cluster_instances));
+                        }
+                        let chosen: Vec<usize> = placements
+                            .iter()
+                            .filter_map(|placement| match placement {
+                                Placement::Placed(index) => Some(*index),
+                                Placement::Unplaceable(_) => None,
+                            })
+                            .collect();
+                        for (launch, index) in anywhere.into_iter().zip(chosen) {
+                            take(&mut views[index], &demand, &group);
+                            assignments.push((launch, index));
+                        }
+                    }
+                    Err(error) => placement_failure = Some(error.to_string()),
+                }
+            }
+            for (launch, index) in assignments {
+                let instance = cluster_instances[index];
+                let tags = if record.configuration.propagate_tags.as_deref() == Some("SERVICE") {
+                    record.tags.clone()
+                } else {
+                    vec![]
+                };
+                changes.push(Change::PutTask(new_task_record(NewTask {
+                    id: launch.task_id.clone(),
+                    cluster: record.cluster.clone(),
+                    family: definition.family.clone(),
+                    revision: definition.revision,
+                    container_instance: instance.id.clone(),
+                    spec: definition.spec.clone(),
+                    overrides: serde_json::json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
+                    started_by: Some(launch.deployment.to_string()),
+                    group: group.clone(),
+                    capacity_provider: None,
+                    tags,
+                    created_at: now,
+                })));
+                placed.insert(launch.task_id.clone());
+                woken.insert(instance.id.clone());
+            }
+        }
+        for stop in &plan.stops {
+            if let Some(task) =
+                state.tasks.get(&stop.task_id).filter(|task| task.desired_status == DesiredStatus::Running)
+            {
+                changes.extend(stop_changes(state, task, stop.reason.code(), stop.reason.text()));
+            }
+        }
+        for id in woken {
+            let mut instance = state.instances[&id].clone();
+            instance.desired_generation += 1;
+            changes.push(Change::PutContainerInstance(instance));
+        }
+
+        let mut updated = record.clone();
+        let events = plan.event_messages(&record.name, |id| placed.contains(id));
+        let mut unchanged_progress = plan.progress.clone();
+        unchanged_progress.revision = record.progress.revision;
+        let quiet = changes.is_empty() && events.is_empty() && unchanged_progress == record.progress;
+        updated.progress = plan.progress;
+        updated.record_events(events, now);
+        if updated.status == ServiceStatus::Draining {
+            let live =
+                state.tasks_in_group(&record.cluster, &group).any(|task| task.last_status != TaskStatus::Stopped);
+            if !live && plan.launches.is_empty() {
+                updated.status = ServiceStatus::Inactive;
+            }
+        }
+        if !(quiet && updated.status == record.status) {
+            changes.push(Change::PutService(Box::new(updated)));
+        }
+        (changes, PassOutcome { placement_failure, wake_at: plan.wake_at })
+    }
+}
+
+/// The service's placement constraints, parsed; unparsable ones were refused at the edge.
+fn service_constraints(record: &ServiceRecord) -> Vec<PlacementConstraint> {
+    record
+        .configuration
+        .placement_constraints
+        .iter()
+        .filter_map(|(kind, expression)| PlacementConstraint::from_wire(kind, expression.as_deref()).ok())
+        .collect()
+}
+
+/// The service's strategy, or ECS's service default (spread across zones, then instances).
+fn service_strategy(record: &ServiceRecord) -> Vec<PlacementStrategy> {
+    let strategy: Vec<PlacementStrategy> = record
+        .configuration
+        .placement_strategy
+        .iter()
+        .filter_map(|(kind, field)| PlacementStrategy::from_wire(kind, field.as_deref()).ok())
+        .collect();
+    if strategy.is_empty() {
+        PlacementStrategy::service_default()
+    } else {
+        strategy
+    }
+}
+
+fn service_spec(record: &ServiceRecord) -> ServiceSpec {
+    let configuration = &record.configuration;
+    let breaker = &configuration.circuit_breaker;
+    let threshold = match breaker.threshold_type.as_str() {
+        "COUNT" => FailureThreshold::Count(breaker.threshold_value),
+        "UNBOUNDED_PERCENT" => FailureThreshold::UnboundedPercent(breaker.threshold_value),
+        _ => FailureThreshold::BoundedPercent(breaker.threshold_value),
+    };
+    ServiceSpec {
+        name: record.name.clone(),
+        desired_count: configuration.desired_count,
+        scheduling_strategy: match configuration.scheduling_strategy {
+            SchedulingStrategy::Replica => berth_planner::SchedulingStrategy::Replica,
+            SchedulingStrategy::Daemon => berth_planner::SchedulingStrategy::Daemon,
+        },
+        deployment_configuration: DeploymentConfiguration {
+            minimum_healthy_percent: configuration.minimum_healthy_percent,
+            maximum_percent: configuration.maximum_percent,
+            circuit_breaker: CircuitBreaker {
+                enable: breaker.enable,
+                rollback: breaker.rollback,
+                threshold,
+                reset_on_healthy_task: breaker.reset_on_healthy_task,
+            },
+        },
+        health_check_grace_period: Duration::from_secs(u64::from(configuration.health_check_grace_period_seconds)),
+    }
+}
+
+/// A different seed every pass (the planner draws new task IDs from it).
+fn pass_seed(record: &ServiceRecord) -> u64 {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    ServiceRecord::key(&record.cluster, &record.name).hash(&mut hasher);
+    record.progress.revision.hash(&mut hasher);
+    record.created_at.hash(&mut hasher);
+    hasher.finish()
+}
+
+/// Books a placed copy on the working view so later launches of the pass see it.
+fn take(view: &mut InstanceView, demand: &berth_types::Resources, group: &str) {
+    view.remaining.cpu -= demand.cpu;
+    view.remaining.memory -= demand.memory;
+    view.remaining.ports_tcp.extend(demand.ports_tcp.iter().copied());
+    view.remaining.ports_udp.extend(demand.ports_udp.iter().copied());
+    *view.task_groups.entry(group.to_string()).or_default() += 1;
+}
+
+/// ECS's explanation of an unplaceable task: the closest instance and what it lacks.
+fn failure_detail(placements: &[Placement], instances: &[&berth_types::records::ContainerInstanceRecord]) -> String {
+    let rejections = placements.iter().find_map(|placement| match placement {
+        Placement::Unplaceable(rejections) => Some(rejections),
+        Placement::Placed(_) => None,
+    });
+    let Some((index, rejection)) = rejections.and_then(|rejections| rejections.last()) else {
+        return "No container instances were found in your cluster.".to_string();
+    };
+    let what = match rejection {
+        Rejection::Memory => "has insufficient memory available",
+        Rejection::Cpu => "has insufficient CPU units available",
+        Rejection::Ports | Rejection::PortsUdp => "is already using a port required by your task",
+        Rejection::AgentDisconnected => "has an agent that is not connected",
+        Rejection::NotActive => "is not ACTIVE",
+        Rejection::MemberOf => "does not satisfy the memberOf placement constraint",
+        Rejection::DistinctInstance => "already runs a task of this service (distinctInstance)",
+        Rejection::MissingAttribute => "is missing an attribute required by your task",
+    };
+    format!(
+        "The closest matching (container-instance {}) {what}. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
+        instances[*index].id
+    )
+}
+
+/// Runs service passes whenever something changes, when a planner asked to be woken, and at
+/// least every `tick`, until the process ends.
+pub async fn run_service_reconciler(control: Arc<ControlPlane>, tick: Duration) {
+    loop {
+        let wake_at = control.reconcile_services().await;
+        let mut wait = tick;
+        if let Some(wake_at) = wake_at {
+            let until = Duration::from_millis(wake_at.0.saturating_sub(Timestamp::now().0).max(0) as u64);
+            wait = wait.min(until.max(Duration::from_millis(10)));
+        }
+        tokio::select! {
+            _ = control.service_wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+}

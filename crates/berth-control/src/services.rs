@@ -1,0 +1,408 @@
+//! Service actions: create, update (which begins deployments), delete, describe, list. The
+//! service reconciler (`service_reconciler`) does the rest: it turns the record into tasks.
+//!
+//! A service record holds the user's configuration and, beside it, the planner's progress
+//! (deployments, throttle, notes) exactly as the last pass returned it, plus the newest events.
+
+use crate::clusters::active_cluster;
+use crate::error::{ControlError, ControlResult};
+use crate::state::{Change, State};
+use crate::task_definitions::find_task_definition;
+use crate::ControlPlane;
+use berth_planner::{begin_deployment, DeploymentId, ServiceProgress, TaskDefinitionKey};
+use berth_types::records::CapacityProviderStrategyItem;
+use berth_types::{ClusterName, DesiredStatus, ServiceName, Tag, TaskDefinitionStatus, TaskStatus, Timestamp};
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+
+/// ECS keeps at most this many events on a service.
+pub const MAX_SERVICE_EVENTS: usize = 100;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ServiceStatus {
+    Active,
+    Draining,
+    Inactive,
+}
+
+impl ServiceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ServiceStatus::Active => "ACTIVE",
+            ServiceStatus::Draining => "DRAINING",
+            ServiceStatus::Inactive => "INACTIVE",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SchedulingStrategy {
+    Replica,
+    Daemon,
+}
+
+/// `deploymentCircuitBreaker` with its threshold configuration.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitBreakerSettings {
+    pub enable: bool,
+    pub rollback: bool,
+    /// COUNT, BOUNDED_PERCENT or UNBOUNDED_PERCENT.
+    pub threshold_type: String,
+    pub threshold_value: u32,
+    pub reset_on_healthy_task: bool,
+}
+
+impl Default for CircuitBreakerSettings {
+    fn default() -> Self {
+        CircuitBreakerSettings {
+            enable: false,
+            rollback: false,
+            threshold_type: "BOUNDED_PERCENT".to_string(),
+            threshold_value: 50,
+            reset_on_healthy_task: true,
+        }
+    }
+}
+
+/// A placement constraint or strategy as the user gave it: its type and its expression or
+/// field. The scheduler parses it when placing (the edge has already checked it parses).
+pub type PlacementRule = (String, Option<String>);
+
+/// The user's service configuration: what CreateService and UpdateService set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceConfiguration {
+    pub task_definition: TaskDefinitionKey,
+    pub desired_count: u32,
+    pub scheduling_strategy: SchedulingStrategy,
+    pub minimum_healthy_percent: u32,
+    pub maximum_percent: u32,
+    pub circuit_breaker: CircuitBreakerSettings,
+    pub health_check_grace_period_seconds: u32,
+    /// `(type, expression)` as given; the scheduler parses them when placing.
+    pub placement_constraints: Vec<PlacementRule>,
+    /// `(type, field)` as given.
+    pub placement_strategy: Vec<PlacementRule>,
+    pub capacity_provider_strategy: Vec<CapacityProviderStrategyItem>,
+    pub launch_type: Option<String>,
+    pub propagate_tags: Option<String>,
+    pub enable_ecs_managed_tags: bool,
+}
+
+/// One entry of a service's `events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceEventRecord {
+    pub id: String,
+    pub created_at: Timestamp,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRecord {
+    pub cluster: ClusterName,
+    pub name: ServiceName,
+    pub status: ServiceStatus,
+    pub configuration: ServiceConfiguration,
+    /// The planner's memory: deployments, throttle and notes, as the last pass left them.
+    pub progress: ServiceProgress,
+    /// Newest first, at most [`MAX_SERVICE_EVENTS`].
+    pub events: Vec<ServiceEventRecord>,
+    pub tags: Vec<Tag>,
+    pub created_at: Timestamp,
+    pub created_by: String,
+    /// CreateService's client token and a fingerprint of its other parameters.
+    pub client_token: Option<(String, String)>,
+}
+
+impl ServiceRecord {
+    pub fn key(cluster: &ClusterName, name: &ServiceName) -> String {
+        format!("{cluster}/{name}")
+    }
+
+    /// Prepends events, keeping the newest [`MAX_SERVICE_EVENTS`].
+    pub fn record_events(&mut self, messages: Vec<String>, now: Timestamp) {
+        for message in messages {
+            self.events.insert(0, ServiceEventRecord { id: uuid_like(), created_at: now, message });
+        }
+        self.events.truncate(MAX_SERVICE_EVENTS);
+    }
+}
+
+fn uuid_like() -> String {
+    let bytes: [u8; 16] = rand::random();
+    let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+/// A validated CreateService.
+#[derive(Debug, Clone)]
+pub struct CreateService {
+    pub cluster: ClusterName,
+    pub name: ServiceName,
+    pub configuration: ServiceConfiguration,
+    pub tags: Vec<Tag>,
+    pub client_token: Option<(String, String)>,
+}
+
+/// A validated UpdateService: `None` keeps the current value.
+#[derive(Debug, Clone, Default)]
+pub struct UpdateService {
+    pub task_definition: Option<TaskDefinitionKey>,
+    pub desired_count: Option<u32>,
+    pub minimum_healthy_percent: Option<u32>,
+    pub maximum_percent: Option<u32>,
+    pub circuit_breaker: Option<CircuitBreakerSettings>,
+    pub health_check_grace_period_seconds: Option<u32>,
+    pub placement_constraints: Option<Vec<PlacementRule>>,
+    pub placement_strategy: Option<Vec<PlacementRule>>,
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    pub force_new_deployment: bool,
+}
+
+impl ControlPlane {
+    pub async fn create_service(&self, request: CreateService) -> ControlResult<ServiceRecord> {
+        let created = self
+            .mutate(|state| {
+                active_cluster(state, &request.cluster)?;
+                if let Some(existing) = live_service(state, &request.cluster, &request.name) {
+                    let same_request = request.client_token.is_some() && existing.client_token == request.client_token;
+                    if same_request {
+                        return Ok((vec![], existing.clone()));
+                    }
+                    return Err(ControlError::InvalidParameter("Creation of service was not idempotent.".to_string()));
+                }
+                check_task_definition(state, &request.configuration.task_definition)?;
+                let now = Timestamp::now();
+                let mut progress = ServiceProgress::default();
+                begin_deployment(
+                    &mut progress,
+                    new_deployment_id(),
+                    request.configuration.task_definition.clone(),
+                    request.configuration.desired_count,
+                    now,
+                );
+                let record = ServiceRecord {
+                    cluster: request.cluster.clone(),
+                    name: request.name.clone(),
+                    status: ServiceStatus::Active,
+                    configuration: request.configuration,
+                    progress,
+                    events: vec![],
+                    tags: request.tags,
+                    created_at: now,
+                    created_by: "arn:aws:iam::000000000000:root".to_string(),
+                    client_token: request.client_token,
+                };
+                Ok((vec![Change::PutService(Box::new(record.clone()))], record))
+            })
+            .await?;
+        self.wake_service_reconciler();
+        Ok(created)
+    }
+
+    /// Applies the changes; a new task definition, changed placement or `forceNewDeployment`
+    /// begins a new deployment, while a new desired count or new bounds do not.
+    pub async fn update_service(
+        &self,
+        cluster: &ClusterName,
+        name: &ServiceName,
+        update: UpdateService,
+    ) -> ControlResult<ServiceRecord> {
+        let updated = self
+            .mutate(|state| {
+                active_cluster(state, cluster)?;
+                let mut record = live_service(state, cluster, name)
+                    .filter(|record| record.status == ServiceStatus::Active)
+                    .ok_or_else(|| ControlError::ServiceNotActive("Service was not ACTIVE.".to_string()))?
+                    .clone();
+                let configuration = &mut record.configuration;
+                let mut redeploy = update.force_new_deployment;
+                if let Some(task_definition) = update.task_definition {
+                    check_task_definition(state, &task_definition)?;
+                    redeploy |= task_definition != configuration.task_definition;
+                    configuration.task_definition = task_definition;
+                }
+                if let Some(constraints) = update.placement_constraints {
+                    redeploy |= constraints != configuration.placement_constraints;
+                    configuration.placement_constraints = constraints;
+                }
+                if let Some(strategy) = update.placement_strategy {
+                    redeploy |= strategy != configuration.placement_strategy;
+                    configuration.placement_strategy = strategy;
+                }
+                if let Some(strategy) = update.capacity_provider_strategy {
+                    redeploy |= strategy != configuration.capacity_provider_strategy;
+                    configuration.capacity_provider_strategy = strategy;
+                }
+                if let Some(count) = update.desired_count {
+                    configuration.desired_count = count;
+                }
+                if let Some(minimum) = update.minimum_healthy_percent {
+                    configuration.minimum_healthy_percent = minimum;
+                }
+                if let Some(maximum) = update.maximum_percent {
+                    configuration.maximum_percent = maximum;
+                }
+                if let Some(breaker) = update.circuit_breaker {
+                    configuration.circuit_breaker = breaker;
+                }
+                if let Some(grace) = update.health_check_grace_period_seconds {
+                    configuration.health_check_grace_period_seconds = grace;
+                }
+                if configuration.maximum_percent < configuration.minimum_healthy_percent {
+                    return Err(ControlError::InvalidParameter(
+                        "deploymentConfiguration: maximumPercent must be at least minimumHealthyPercent.".to_string(),
+                    ));
+                }
+                if redeploy {
+                    let task_definition = record.configuration.task_definition.clone();
+                    let desired = record.configuration.desired_count;
+                    begin_deployment(
+                        &mut record.progress,
+                        new_deployment_id(),
+                        task_definition,
+                        desired,
+                        Timestamp::now(),
+                    );
+                }
+                Ok((vec![Change::PutService(Box::new(record.clone()))], record))
+            })
+            .await?;
+        self.wake_service_reconciler();
+        Ok(updated)
+    }
+
+    /// Scales the service to zero and marks it DRAINING; it becomes INACTIVE once its tasks have
+    /// stopped. Without `force`, a service still scaled above zero is refused, as in ECS.
+    pub async fn delete_service(
+        &self,
+        cluster: &ClusterName,
+        name: &ServiceName,
+        force: bool,
+    ) -> ControlResult<ServiceRecord> {
+        let deleted = self
+            .mutate(|state| {
+                active_cluster(state, cluster)?;
+                let mut record = live_service(state, cluster, name).ok_or(ControlError::ServiceNotFound)?.clone();
+                if record.configuration.desired_count > 0
+                    && !force
+                    && record.configuration.scheduling_strategy == SchedulingStrategy::Replica
+                {
+                    return Err(ControlError::InvalidParameter(
+                        "The service cannot be stopped while it is scaled above 0.".to_string(),
+                    ));
+                }
+                record.status = ServiceStatus::Draining;
+                record.configuration.desired_count = 0;
+                Ok((vec![Change::PutService(Box::new(record.clone()))], record))
+            })
+            .await?;
+        self.wake_service_reconciler();
+        Ok(deleted)
+    }
+
+    /// The named services of the cluster (INACTIVE ones included, as ECS shows them for a
+    /// while) and the names that match none.
+    pub fn describe_services(
+        &self,
+        cluster: &ClusterName,
+        names: &[ServiceName],
+    ) -> ControlResult<(Vec<ServiceSummary>, Vec<ServiceName>)> {
+        let state = self.read();
+        active_cluster(&state, cluster)?;
+        let mut found = Vec::new();
+        let mut missing = Vec::new();
+        for name in names {
+            match state.services.get(&ServiceRecord::key(cluster, name)) {
+                Some(record) => found.push(summarise(&state, record)),
+                None => missing.push(name.clone()),
+            }
+        }
+        Ok((found, missing))
+    }
+
+    /// Names of the cluster's services that are not INACTIVE, in name order.
+    pub fn list_services(
+        &self,
+        cluster: &ClusterName,
+        scheduling_strategy: Option<SchedulingStrategy>,
+        launch_type: Option<&str>,
+    ) -> ControlResult<Vec<ServiceName>> {
+        let state = self.read();
+        active_cluster(&state, cluster)?;
+        Ok(state
+            .services
+            .values()
+            .filter(|record| &record.cluster == cluster && record.status != ServiceStatus::Inactive)
+            .filter(|record| {
+                scheduling_strategy.is_none_or(|wanted| record.configuration.scheduling_strategy == wanted)
+            })
+            .filter(|record| {
+                launch_type.is_none_or(|wanted| record.configuration.launch_type.as_deref().unwrap_or("EC2") == wanted)
+            })
+            .map(|record| record.name.clone())
+            .collect())
+    }
+
+    pub async fn set_service_tags(
+        &self,
+        cluster: &ClusterName,
+        name: &ServiceName,
+        tags: Vec<Tag>,
+    ) -> ControlResult<()> {
+        self.mutate(|state| {
+            let mut record =
+                state.services.get(&ServiceRecord::key(cluster, name)).ok_or(ControlError::ServiceNotFound)?.clone();
+            record.tags = tags;
+            Ok((vec![Change::PutService(Box::new(record))], ()))
+        })
+        .await
+    }
+}
+
+/// A service with the counts DescribeServices reports.
+#[derive(Debug, Clone)]
+pub struct ServiceSummary {
+    pub record: ServiceRecord,
+    /// The user's desired count; for DAEMON, the number of eligible instances.
+    pub desired_count: u32,
+    pub running_count: u32,
+    pub pending_count: u32,
+}
+
+pub(crate) fn summarise(state: &State, record: &ServiceRecord) -> ServiceSummary {
+    let group = format!("service:{}", record.name);
+    let (mut running_count, mut pending_count) = (0, 0);
+    for task in state.tasks_in_group(&record.cluster, &group) {
+        if task.last_status == TaskStatus::Running {
+            running_count += 1;
+        } else if task.last_status.is_pending() && task.desired_status == DesiredStatus::Running {
+            pending_count += 1;
+        }
+    }
+    let desired_count = match record.configuration.scheduling_strategy {
+        SchedulingStrategy::Replica => record.configuration.desired_count,
+        SchedulingStrategy::Daemon => record.progress.primary().map_or(0, |deployment| deployment.desired_count),
+    };
+    ServiceSummary { record: record.clone(), desired_count, running_count, pending_count }
+}
+
+/// The service of that name that is ACTIVE or DRAINING.
+pub(crate) fn live_service<'a>(
+    state: &'a State,
+    cluster: &ClusterName,
+    name: &ServiceName,
+) -> Option<&'a ServiceRecord> {
+    state.services.get(&ServiceRecord::key(cluster, name)).filter(|record| record.status != ServiceStatus::Inactive)
+}
+
+fn check_task_definition(state: &State, key: &TaskDefinitionKey) -> ControlResult<()> {
+    let definition = find_task_definition(state, key.family.as_str(), Some(key.revision))?;
+    if definition.status != TaskDefinitionStatus::Active {
+        return Err(ControlError::Client(format!("TaskDefinition is inactive: {key}")));
+    }
+    Ok(())
+}
+
+fn new_deployment_id() -> DeploymentId {
+    DeploymentId::generate(&mut rand::rngs::StdRng::from_os_rng())
+}
