@@ -3,7 +3,6 @@
 //! the figures measure the control plane, not Docker.
 
 use crate::ecs_client::EcsClient;
-use crate::hollow;
 use crate::stats::{millis, summarise};
 use anyhow::bail;
 use serde_json::{json, Value};
@@ -24,7 +23,11 @@ const MAX_REQUESTS_PER_CLIENT: usize = 200_000;
 pub async fn run(options: ApiOptions) -> anyhow::Result<()> {
     let ecs = EcsClient::new(&options.endpoint)?;
     ecs.call("CreateCluster", &json!({"clusterName": CLUSTER})).await?;
-    let agent = hollow::spawn(&options.endpoint, CLUSTER, &format!("i-bench{}", std::process::id())).await?;
+    // One hollow instance big enough for any number of tiny tasks.
+    let mut hollow = berth_sim::FleetConfig::new(&options.endpoint, CLUSTER, 1);
+    (hollow.cpu, hollow.memory_mib) = (1024 * 1024, 1024 * 1024);
+    hollow.identity_prefix = format!("i-bench-api-{}-", std::process::id());
+    let fleet = berth_sim::Fleet::start(hollow).await?;
     ecs.call(
         "RegisterTaskDefinition",
         &json!({"family": "berth-bench-api", "containerDefinitions": [{"name": "app", "image": "none", "memory": 8}]}),
@@ -54,7 +57,7 @@ pub async fn run(options: ApiOptions) -> anyhow::Result<()> {
     for task in &task_arns {
         ecs.call("StopTask", &json!({"cluster": CLUSTER, "task": task})).await?;
     }
-    agent.abort();
+    drop(fleet);
     Ok(())
 }
 

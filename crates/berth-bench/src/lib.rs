@@ -5,13 +5,16 @@
 //! - [`launch`]: RunTask → RUNNING against `docker create` + `docker start` of the same image.
 //! - [`api`]: DescribeTasks (100 tasks) and ListTasks under concurrent clients.
 //! - [`startup`]: how soon a fresh `berth up` answers its first request.
+//! - [`scale`]: thousands of hollow instances (`berth-sim`), a hundred thousand tasks placed
+//!   through RunTask, the server's memory, and its restart after `kill -9`.
 //!
 //! Every loop here is bounded in count and time, and talks only to loopback and the containers
 //! it created.
 
 pub mod api;
 pub mod ecs_client;
-pub mod hollow;
 pub mod launch;
+pub mod process;
+pub mod scale;
 pub mod startup;
 pub mod stats;

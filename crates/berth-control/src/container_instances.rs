@@ -5,13 +5,11 @@ use crate::clusters::active_cluster;
 use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, State};
 use crate::ControlPlane;
-use berth_scheduler::InstanceView;
 use berth_types::records::{ContainerInstanceRecord, VersionInfo};
 use berth_types::{
     Attribute, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, Resources, Tag, TaskStatus,
     Timestamp,
 };
-use std::collections::BTreeMap;
 use std::time::Instant;
 
 /// What an agent registers.
@@ -128,9 +126,7 @@ impl ControlPlane {
                 None => instance.status != ContainerInstanceStatus::Inactive,
             })
             .filter(|instance| {
-                filter.is_none_or(|expression| {
-                    expression.matches(&instance_view(&state, instance, self.agent_connected(&instance.id)))
-                })
+                filter.is_none_or(|expression| state.view_of(instance).is_some_and(|view| expression.matches(view)))
             })
             .map(|instance| instance.id.clone())
             .collect())
@@ -242,6 +238,41 @@ impl ControlPlane {
 
     pub(crate) fn record_agent_contact(&self, id: &ContainerInstanceId) {
         self.presence.lock().entry(id.clone()).or_default().last_contact = Some(Instant::now());
+        let seen_disconnected = {
+            let state = self.read();
+            let record = state.instances.get(id);
+            record.and_then(|record| state.view_of(record)).is_some_and(|view| !view.agent_connected)
+        };
+        if seen_disconnected {
+            self.refresh_agent_connectivity();
+        }
+    }
+
+    /// Brings the placement views' `agent_connected` flags in step with agent presence: at
+    /// once when an agent comes back, and from the liveness loop when one falls silent.
+    pub fn refresh_agent_connectivity(&self) {
+        let changed: Vec<(ClusterName, ContainerInstanceId, bool)> = {
+            let state = self.read();
+            state
+                .cluster_views
+                .iter()
+                .flat_map(|(cluster, views)| {
+                    views.ids.iter().zip(&views.views).filter_map(|(id, view)| {
+                        let connected = self.agent_connected(id);
+                        (connected != view.agent_connected).then(|| (cluster.clone(), id.clone(), connected))
+                    })
+                })
+                .collect()
+        };
+        if changed.is_empty() {
+            return;
+        }
+        let mut state = self.state.write();
+        for (cluster, id, connected) in changed {
+            if let Some(views) = state.cluster_views.get_mut(&cluster) {
+                views.set_agent_connected(&id, connected);
+            }
+        }
     }
 
     pub(crate) fn summarise_instance(&self, state: &State, record: ContainerInstanceRecord) -> InstanceSummary {
@@ -260,34 +291,5 @@ impl ControlPlane {
             pending_tasks,
             record,
         }
-    }
-}
-
-/// The instance as placement and the cluster query language see it.
-pub(crate) fn instance_view(state: &State, record: &ContainerInstanceRecord, agent_connected: bool) -> InstanceView {
-    let mut task_groups: BTreeMap<String, u32> = BTreeMap::new();
-    let mut running_tasks_count = 0;
-    for task in state.tasks_on_instance(&record.id).filter(|task| task.holds_resources()) {
-        *task_groups.entry(task.group.clone()).or_default() += 1;
-        if task.last_status == TaskStatus::Running {
-            running_tasks_count += 1;
-        }
-    }
-    InstanceView {
-        id: record.id.to_string(),
-        status: record.status,
-        agent_connected,
-        remaining: state.remaining_on_instance(record),
-        attributes: record
-            .effective_attributes()
-            .into_iter()
-            .map(|attribute| (attribute.name, attribute.value))
-            .collect(),
-        ec2_instance_id: record.ec2_instance_id.clone(),
-        agent_version: record.version_info.agent_version.clone(),
-        registered_at_epoch_ms: record.registered_at.0,
-        running_tasks_count,
-        task_groups,
-        capacity_provider: record.capacity_provider.clone(),
     }
 }

@@ -19,6 +19,8 @@ pub mod clusters;
 mod committer;
 pub mod container_instances;
 pub mod error;
+pub mod liveness;
+mod placement_views;
 pub mod retention;
 pub mod service_reconciler;
 pub mod services;

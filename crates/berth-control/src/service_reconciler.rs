@@ -8,8 +8,8 @@
 //! failure (which the next pass finds out again); running it twice in a row on an unchanged
 //! world writes nothing the second time.
 
-use crate::container_instances::instance_view;
 use crate::error::ControlResult;
+use crate::placement_views::ClusterViews;
 use crate::services::{SchedulingStrategy, ServiceRecord, ServiceStatus};
 use crate::state::{Change, State};
 use crate::task_definitions::find_task_definition;
@@ -123,53 +123,41 @@ impl ControlPlane {
             })
             .collect();
         let constraints = service_constraints(record);
-        let cluster_instances: Vec<_> = state
-            .instances
-            .values()
-            .filter(|instance| {
-                instance.cluster == record.cluster && instance.status != ContainerInstanceStatus::Inactive
-            })
-            .collect();
-        let views: Vec<InstanceView> = cluster_instances
-            .iter()
-            .map(|instance| instance_view(state, instance, self.agent_connected(&instance.id)))
-            .collect();
-        let hosting: BTreeSet<&ContainerInstanceId> = tasks.iter().map(|task| &task.instance).collect();
-        let instances: Vec<berth_planner::InstanceView> = cluster_instances
-            .iter()
-            .zip(&views)
-            .filter(|(instance, _)| {
-                configuration.scheduling_strategy == SchedulingStrategy::Daemon || hosting.contains(&instance.id)
-            })
-            .map(|(instance, view)| berth_planner::InstanceView {
-                id: instance.id.clone(),
-                status: instance.status,
+        let no_instances = ClusterViews::default();
+        let cluster_views = state.views_of(&record.cluster).unwrap_or(&no_instances);
+        let planner_view = |position: usize| {
+            let (id, view) = (&cluster_views.ids[position], &cluster_views.views[position]);
+            berth_planner::InstanceView {
+                id: id.clone(),
+                status: view.status,
                 agent_connected: view.agent_connected,
-                lost: self.instance_lost(state, &instance.id),
+                lost: self.instance_lost(state, id),
                 satisfies_constraints: constraints.iter().all(|constraint| match constraint {
                     PlacementConstraint::MemberOf(expression) => expression.matches(view),
                     PlacementConstraint::DistinctInstance => true,
                 }),
-            })
-            // Tasks may still name an instance that has been deregistered: it is gone for good.
-            .chain(
+            }
+        };
+        let instances: Vec<berth_planner::InstanceView> = match configuration.scheduling_strategy {
+            SchedulingStrategy::Daemon => (0..cluster_views.ids.len()).map(planner_view).collect(),
+            SchedulingStrategy::Replica => {
+                let hosting: BTreeSet<&ContainerInstanceId> = tasks.iter().map(|task| &task.instance).collect();
                 hosting
-                    .iter()
-                    .filter(|id| {
-                        state
-                            .instances
-                            .get(**id)
-                            .is_none_or(|instance| instance.status == ContainerInstanceStatus::Inactive)
+                    .into_iter()
+                    .map(|id| match cluster_views.position(id) {
+                        Some(position) => planner_view(position),
+                        // A deregistered instance is gone for good.
+                        None => berth_planner::InstanceView {
+                            id: id.clone(),
+                            status: ContainerInstanceStatus::Inactive,
+                            agent_connected: false,
+                            lost: true,
+                            satisfies_constraints: false,
+                        },
                     })
-                    .map(|id| berth_planner::InstanceView {
-                        id: (*id).clone(),
-                        status: ContainerInstanceStatus::Inactive,
-                        agent_connected: false,
-                        lost: true,
-                        satisfies_constraints: false,
-                    }),
-            )
-            .collect();
+                    .collect()
+            }
+        };
         let snapshot = Snapshot {
             service: service_spec(record),
             progress: record.progress.clone(),
@@ -181,20 +169,22 @@ impl ControlPlane {
             settings: self.config().planner,
         };
         let plan = berth_planner::plan(&snapshot);
-        self.execute(state, record, plan, &constraints, views, &cluster_instances, now)
+        self.execute(state, record, plan, &constraints, cluster_views, now)
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
         state: &State,
         record: &ServiceRecord,
         plan: Plan,
         constraints: &[PlacementConstraint],
-        mut views: Vec<InstanceView>,
-        cluster_instances: &[&berth_types::records::ContainerInstanceRecord],
+        cluster_views: &ClusterViews,
         now: Timestamp,
     ) -> (Vec<Change>, PassOutcome) {
+        // A working copy, booked as launches are placed; only passes that launch pay for it.
+        let mut views: Vec<InstanceView> =
+            if plan.launches.is_empty() { Vec::new() } else { cluster_views.views.clone() };
+        let ids = &cluster_views.ids;
         let group = format!("service:{}", record.name);
         let mut changes = Vec::new();
         let mut placed: HashSet<TaskId> = HashSet::new();
@@ -222,9 +212,7 @@ impl ControlPlane {
             let mut assignments: Vec<(&berth_planner::Launch, usize)> = Vec::new();
             for launch in named {
                 let target = launch.instance.as_ref().expect("partitioned on instance");
-                let Some(index) = cluster_instances.iter().position(|instance| &instance.id == target) else {
-                    continue;
-                };
+                let Some(index) = cluster_views.position(target) else { continue };
                 let request = PlacementRequest {
                     demand: demand.clone(),
                     count: 1,
@@ -238,7 +226,7 @@ impl ControlPlane {
                         assignments.push((launch, index));
                         take(&mut views[index], &demand, &group);
                     }
-                    Ok(placements) => placement_failure = Some(failure_detail(&placements, cluster_instances)),
+                    Ok(placements) => placement_failure = Some(failure_detail(&placements, ids)),
                     Err(error) => placement_failure = Some(error.to_string()),
                 }
             }
@@ -254,7 +242,7 @@ impl ControlPlane {
                 match place(&views, &request, pass_seed(record)) {
                     Ok(placements) => {
                         if placements.iter().any(|placement| matches!(placement, Placement::Unplaceable(_))) {
-                            placement_failure = Some(failure_detail(&placements, cluster_instances));
+                            placement_failure = Some(failure_detail(&placements, ids));
                         }
                         let chosen: Vec<usize> = placements
                             .iter()
@@ -272,7 +260,7 @@ impl ControlPlane {
                 }
             }
             for (launch, index) in assignments {
-                let instance = cluster_instances[index];
+                let instance = &ids[index];
                 let tags = if record.configuration.propagate_tags.as_deref() == Some("SERVICE") {
                     record.tags.clone()
                 } else {
@@ -283,7 +271,7 @@ impl ControlPlane {
                     cluster: record.cluster.clone(),
                     family: definition.family.clone(),
                     revision: definition.revision,
-                    container_instance: instance.id.clone(),
+                    container_instance: instance.clone(),
                     spec: definition.spec.clone(),
                     overrides: serde_json::json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
                     started_by: Some(launch.deployment.to_string()),
@@ -293,7 +281,7 @@ impl ControlPlane {
                     created_at: now,
                 })));
                 placed.insert(launch.task_id.clone());
-                woken.insert(instance.id.clone());
+                woken.insert(instance.clone());
             }
         }
         for stop in &plan.stops {
@@ -403,7 +391,7 @@ fn take(view: &mut InstanceView, demand: &berth_types::Resources, group: &str) {
 }
 
 /// ECS's explanation of an unplaceable task: the closest instance and what it lacks.
-fn failure_detail(placements: &[Placement], instances: &[&berth_types::records::ContainerInstanceRecord]) -> String {
+fn failure_detail(placements: &[Placement], instances: &[ContainerInstanceId]) -> String {
     let rejections = placements.iter().find_map(|placement| match placement {
         Placement::Unplaceable(rejections) => Some(rejections),
         Placement::Placed(_) => None,
@@ -423,7 +411,7 @@ fn failure_detail(placements: &[Placement], instances: &[&berth_types::records::
     };
     format!(
         "The closest matching (container-instance {}) {what}. For more information, see the Troubleshooting section of the Amazon ECS Developer Guide.",
-        instances[*index].id
+        instances[*index]
     )
 }
 

@@ -66,6 +66,8 @@ pub struct State {
     pub tasks_by_group: HashMap<String, BTreeSet<TaskId>>,
     /// Resources held on each instance by its tasks that are not STOPPED.
     pub used_by_instance: HashMap<ContainerInstanceId, Resources>,
+    /// Each cluster's live instances as placement sees them (see `placement_views`).
+    pub cluster_views: HashMap<ClusterName, crate::placement_views::ClusterViews>,
 }
 
 /// The key of a task group within a cluster.
@@ -230,7 +232,8 @@ impl State {
                     used.add(&task.demand);
                 }
             }
-            self.used_by_instance.insert(instance, used);
+            self.used_by_instance.insert(instance.clone(), used);
+            crate::placement_views::refresh(self, &instance);
         }
     }
 

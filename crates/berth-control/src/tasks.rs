@@ -2,7 +2,6 @@
 //! DescribeTasks and ListTasks, with RunTask's client-token idempotency.
 
 use crate::clusters::active_cluster;
-use crate::container_instances::instance_view;
 use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, IdempotencyRecord, State};
 use crate::task_definitions::find_task_definition;
@@ -18,6 +17,7 @@ use berth_types::{
     Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, Tag,
     TaskDefinitionFamily, TaskDefinitionStatus, TaskId, TaskStatus, TaskStopCode, Timestamp,
 };
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::time::Duration;
 
@@ -114,8 +114,7 @@ impl ControlPlane {
     pub async fn launch_tasks(&self, request: LaunchRequest) -> ControlResult<LaunchOutcome> {
         let seed: u64 = rand::random();
         let context = self.arn_context().clone();
-        let connected = |id: &ContainerInstanceId| self.agent_connected(id);
-        self.mutate(|state| plan_launch(state, request, seed, &context, &connected)).await
+        self.mutate(|state| plan_launch(state, request, seed, &context)).await
     }
 
     /// Asks the task's agent to stop it. Stopping a stopped task changes nothing.
@@ -276,7 +275,6 @@ fn plan_launch(
     request: LaunchRequest,
     seed: u64,
     context: &berth_types::ArnContext,
-    agent_connected: &dyn Fn(&ContainerInstanceId) -> bool,
 ) -> ControlResult<(Vec<Change>, LaunchOutcome)> {
     active_cluster(state, &request.cluster)?;
     if let Some((token, fingerprint)) = &request.idempotency {
@@ -314,32 +312,27 @@ fn plan_launch(
             request.family, request.revision
         )));
     }
-    let cluster_instances: Vec<_> = state
-        .instances
-        .values()
-        .filter(|instance| instance.cluster == request.cluster && instance.status != ContainerInstanceStatus::Inactive)
-        .collect();
-    let instances: Vec<_> = match &request.target {
-        Target::Placement { .. } => cluster_instances,
-        Target::Instances(ids) => {
-            let mut chosen = Vec::new();
-            for id in ids {
-                let instance = cluster_instances.iter().find(|instance| &instance.id == id).ok_or_else(|| {
+    // Placement reads the cluster's maintained views; StartTask's few named instances are
+    // copied out so that indexes refer to the caller's list.
+    let cluster_views = state.views_of(&request.cluster).filter(|views| !views.ids.is_empty()).ok_or_else(|| {
+        ControlError::InvalidParameter("No Container Instances were found in your cluster.".to_string())
+    })?;
+    let (ids, views): (Cow<[ContainerInstanceId]>, Cow<[InstanceView]>) = match &request.target {
+        Target::Placement { .. } => (Cow::Borrowed(&cluster_views.ids), Cow::Borrowed(&cluster_views.views)),
+        Target::Instances(requested) => {
+            let mut views = Vec::with_capacity(requested.len());
+            for id in requested {
+                let position = cluster_views.position(id).ok_or_else(|| {
                     ControlError::InvalidParameter(format!(
                         "containerInstances: {id} is not a container instance of this cluster."
                     ))
                 })?;
-                chosen.push(*instance);
+                views.push(cluster_views.views[position].clone());
             }
-            chosen
+            (Cow::Owned(requested.clone()), Cow::Owned(views))
         }
     };
-    if instances.is_empty() {
-        return Err(ControlError::InvalidParameter("No Container Instances were found in your cluster.".to_string()));
-    }
     let demand = request.spec.resource_demand();
-    let views: Vec<InstanceView> =
-        instances.iter().map(|instance| instance_view(state, instance, agent_connected(&instance.id))).collect();
     let group = request.group.clone().unwrap_or_else(|| format!("family:{}", definition.family));
     // Each entry: the placement of one copy and the capacity provider it launched through.
     let mut placements: Vec<(Placement, Option<String>)> = Vec::new();
@@ -426,13 +419,13 @@ fn plan_launch(
     for (placement, capacity_provider) in placements {
         match placement {
             Placement::Placed(index) => {
-                let instance = instances[index];
+                let instance = &ids[index];
                 let task = new_task_record(NewTask {
                     id: TaskId::generate(),
                     cluster: request.cluster.clone(),
                     family: definition.family.clone(),
                     revision: definition.revision,
-                    container_instance: instance.id.clone(),
+                    container_instance: instance.clone(),
                     spec: request.spec.clone(),
                     overrides: request.overrides_document.clone(),
                     started_by: request.started_by.clone(),
@@ -441,17 +434,17 @@ fn plan_launch(
                     tags: request.tags.clone(),
                     created_at: now,
                 });
-                woken.insert(instance.id.clone());
+                woken.insert(instance.clone());
                 changes.push(Change::PutTask(task.clone()));
                 tasks.push(task);
             }
             Placement::Unplaceable(rejections) => {
                 for (index, rejection) in rejections {
-                    let instance = instances[index];
-                    if rejected_instances.insert(instance.id.clone()) {
+                    let instance = &ids[index];
+                    if rejected_instances.insert(instance.clone()) {
                         failures.push(LaunchFailure {
                             arn: Some(
-                                Arn::ContainerInstance(request.cluster.clone(), instance.id.clone()).render(context),
+                                Arn::ContainerInstance(request.cluster.clone(), instance.clone()).render(context),
                             ),
                             reason: rejection.reason().to_string(),
                         });

@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 /// The longest the service reconciler sleeps without a change to wake it.
 const SERVICE_TICK: Duration = Duration::from_secs(1);
+/// How often silent agents are noticed (on top of `--agent-timeout`).
+const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
 
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
@@ -63,6 +65,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     });
     tokio::spawn(berth_control::retention::run_retention(Arc::clone(&control), RETENTION_INTERVAL));
     tokio::spawn(berth_control::service_reconciler::run_service_reconciler(Arc::clone(&control), SERVICE_TICK));
+    tokio::spawn(berth_control::liveness::run_liveness(Arc::clone(&control), LIVENESS_INTERVAL));
     Ok(RunningServer { endpoint, control })
 }
 

@@ -1,0 +1,128 @@
+//! The `RegisterContainerInstance` request of hollow instance `i`: the same shape a real
+//! agent sends (see `berth_agent::registration`), with made-up resources and the spread
+//! attributes. Pure: no I/O.
+
+use crate::config::FleetConfig;
+use berth_ecs_wire::{Attribute, RegisterContainerInstanceRequest, Resource, VersionInfo};
+
+/// Host ports a real agent registers as taken; hollow instances claim the same so placement
+/// sees the same port picture.
+const RESERVED_PORTS: [u16; 5] = [22, 2375, 2376, 51678, 51679];
+
+pub fn register_request(config: &FleetConfig, index: usize) -> RegisterContainerInstanceRequest {
+    RegisterContainerInstanceRequest {
+        cluster: Some(config.cluster.clone()),
+        instance_identity_document: Some(identity_document(config, index)),
+        total_resources: Some(vec![
+            integer_resource("CPU", config.cpu),
+            integer_resource("MEMORY", config.memory_mib),
+            string_set_resource("PORTS", RESERVED_PORTS.iter().map(u16::to_string).collect()),
+            string_set_resource("PORTS_UDP", Vec::new()),
+        ]),
+        version_info: Some(VersionInfo {
+            agent_version: Some(env!("CARGO_PKG_VERSION").to_string()),
+            agent_hash: Some("berth-sim".to_string()),
+            docker_version: Some("DockerVersion: hollow".to_string()),
+        }),
+        attributes: Some(attributes(config, index)),
+        ..Default::default()
+    }
+}
+
+fn identity_document(config: &FleetConfig, index: usize) -> String {
+    let mut document = serde_json::json!({
+        "instanceId": config.identity(index),
+        "region": "us-east-1",
+        "instanceType": "hollow",
+    });
+    if let Some(zone) = zone_of(config, index) {
+        document["availabilityZone"] = zone.into();
+    }
+    if let Some(provider) = &config.capacity_provider {
+        document["capacityProvider"] = provider.as_str().into();
+    }
+    document.to_string()
+}
+
+fn zone_of(config: &FleetConfig, index: usize) -> Option<&str> {
+    config.attributes.iter().find(|attribute| attribute.name == "ecs.availability-zone")?.value_for(index)
+}
+
+fn attributes(config: &FleetConfig, index: usize) -> Vec<Attribute> {
+    let mut attributes =
+        vec![attribute("ecs.os-type", Some("linux")), attribute("ecs.cpu-architecture", Some("x86_64"))];
+    for spread in &config.attributes {
+        attributes.push(attribute(&spread.name, spread.value_for(index)));
+    }
+    attributes
+}
+
+fn attribute(name: &str, value: Option<&str>) -> Attribute {
+    Attribute { name: Some(name.to_string()), value: value.map(str::to_string), ..Default::default() }
+}
+
+fn integer_resource(name: &str, value: i32) -> Resource {
+    Resource {
+        name: Some(name.to_string()),
+        r#type: Some("INTEGER".to_string()),
+        integer_value: Some(value),
+        ..Default::default()
+    }
+}
+
+fn string_set_resource(name: &str, values: Vec<String>) -> Resource {
+    Resource {
+        name: Some(name.to_string()),
+        r#type: Some("STRINGSET".to_string()),
+        string_set_value: Some(values),
+        ..Default::default()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::parse_spread_attribute;
+
+    fn config() -> FleetConfig {
+        let mut config = FleetConfig::new("http://127.0.0.1:1", "prod", 3);
+        config.attributes = vec![
+            parse_spread_attribute("ecs.availability-zone=us-east-1a,us-east-1b").unwrap(),
+            parse_spread_attribute("stack=blue").unwrap(),
+        ];
+        config.capacity_provider = Some("hollow-pool".into());
+        config
+    }
+
+    fn value_of(request: &RegisterContainerInstanceRequest, name: &str) -> Option<Option<String>> {
+        let attributes = request.attributes.as_ref().unwrap();
+        attributes.iter().find(|attribute| attribute.name.as_deref() == Some(name)).map(|a| a.value.clone())
+    }
+
+    #[test]
+    fn each_instance_gets_its_identity_zone_and_provider() {
+        let config = config();
+        let second = register_request(&config, 1);
+        let document: serde_json::Value =
+            serde_json::from_str(second.instance_identity_document.as_deref().unwrap()).unwrap();
+        assert_eq!(document["instanceId"], config.identity(1));
+        assert_eq!(document["availabilityZone"], "us-east-1b");
+        assert_eq!(document["capacityProvider"], "hollow-pool");
+        assert_eq!(value_of(&second, "ecs.availability-zone"), Some(Some("us-east-1b".into())));
+        assert_eq!(value_of(&second, "stack"), Some(Some("blue".into())));
+        assert_eq!(value_of(&register_request(&config, 2), "ecs.availability-zone"), Some(Some("us-east-1a".into())));
+        let resources = second.total_resources.unwrap();
+        assert_eq!(resources[0].integer_value, Some(4096));
+        assert_eq!(resources[1].integer_value, Some(16384));
+    }
+
+    #[test]
+    fn no_capacity_provider_unless_given() {
+        let config = FleetConfig::new("http://127.0.0.1:1", "prod", 1);
+        let request = register_request(&config, 0);
+        let document: serde_json::Value =
+            serde_json::from_str(request.instance_identity_document.as_deref().unwrap()).unwrap();
+        assert!(document.get("capacityProvider").is_none());
+        assert!(document.get("availabilityZone").is_none());
+    }
+}
