@@ -251,11 +251,22 @@ impl ControlPlane {
     /// Brings the placement views' `agent_connected` flags in step with agent presence: at
     /// once when an agent comes back, and from the liveness loop when one falls silent.
     pub fn refresh_agent_connectivity(&self) {
+        self.refresh_agent_connectivity_where(|_| true);
+    }
+
+    /// [`ControlPlane::refresh_agent_connectivity`] for one cluster, so that a placement sees
+    /// exactly what DescribeContainerInstances would show at that moment.
+    pub(crate) fn refresh_cluster_connectivity(&self, cluster: &ClusterName) {
+        self.refresh_agent_connectivity_where(|candidate| candidate == cluster);
+    }
+
+    fn refresh_agent_connectivity_where(&self, include: impl Fn(&ClusterName) -> bool) {
         let changed: Vec<(ClusterName, ContainerInstanceId, bool)> = {
             let state = self.read();
             state
                 .cluster_views
                 .iter()
+                .filter(|(cluster, _)| include(cluster))
                 .flat_map(|(cluster, views)| {
                     views.ids.iter().zip(&views.views).filter_map(|(id, view)| {
                         let connected = self.agent_connected(id);

@@ -40,6 +40,7 @@ impl ControlPlane {
     /// One pass over every live service; returns the earliest time a planner asked to be
     /// woken at.
     pub async fn reconcile_services(&self) -> Option<Timestamp> {
+        self.refresh_agent_connectivity();
         let services: Vec<(ClusterName, ServiceName)> = {
             let state = self.read();
             state
