@@ -16,5 +16,6 @@ pub mod ecs_client;
 pub mod launch;
 pub mod process;
 pub mod scale;
+pub mod service;
 pub mod startup;
 pub mod stats;

@@ -59,6 +59,18 @@ pub enum BenchCommand {
         #[arg(long, default_value = "10s", value_parser = duration::parse)]
         phase: Duration,
     },
+    /// A service of N tasks to steady state and through a rolling update, against Docker's own
+    /// start and replace of the same containers (run `berth up --service-settle-time 0s`).
+    Service {
+        #[arg(long, default_value = "http://127.0.0.1:23784")]
+        endpoint: String,
+        #[arg(long, default_value = "default")]
+        cluster: String,
+        #[arg(long, default_value = "berth-test/busybox:latest")]
+        image: String,
+        #[arg(long, default_value_t = 20)]
+        tasks: usize,
+    },
     /// Time from starting `berth up` on an empty data directory to its first answer.
     Startup {
         #[arg(long, default_value_t = 5)]

@@ -138,6 +138,9 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Api { endpoint, clients, phase } => {
             berth_bench::api::run(berth_bench::api::ApiOptions { endpoint, clients, phase }).await
         }
+        BenchCommand::Service { endpoint, cluster, image, tasks } => {
+            berth_bench::service::run(berth_bench::service::ServiceOptions { endpoint, cluster, image, tasks }).await
+        }
         BenchCommand::Startup { runs } => {
             let binary = std::env::current_exe()?;
             berth_bench::startup::run(berth_bench::startup::StartupOptions { binary, runs }).await
