@@ -268,8 +268,8 @@ impl ControlPlane {
                 .iter()
                 .filter(|(cluster, _)| include(cluster))
                 .flat_map(|(cluster, views)| {
-                    views.ids.iter().zip(&views.views).filter_map(|(id, view)| {
-                        let connected = self.agent_connected(id);
+                    let connected = self.agents_connected(views.ids.iter());
+                    views.ids.iter().zip(&views.views).zip(connected).filter_map(move |((id, view), connected)| {
                         (connected != view.agent_connected).then(|| (cluster.clone(), id.clone(), connected))
                     })
                 })

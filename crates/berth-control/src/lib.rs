@@ -206,12 +206,29 @@ impl ControlPlane {
 
     /// Whether the instance's agent counts as connected now.
     pub fn agent_connected(&self, instance: &ContainerInstanceId) -> bool {
-        let presence = self.presence.lock();
+        Self::connected_in(&self.presence.lock(), instance, self.config.agent_timeout, Instant::now())
+    }
+
+    /// The connectivity rule, over a presence table the caller already holds (one lock for a
+    /// whole cluster's worth of checks).
+    fn connected_in(
+        presence: &HashMap<ContainerInstanceId, AgentPresence>,
+        instance: &ContainerInstanceId,
+        timeout: Duration,
+        now: Instant,
+    ) -> bool {
         match presence.get(instance) {
             Some(presence) if presence.open_polls > 0 => true,
-            Some(AgentPresence { last_contact: Some(at), .. }) => at.elapsed() < self.config.agent_timeout,
+            Some(AgentPresence { last_contact: Some(at), .. }) => now.duration_since(*at) < timeout,
             _ => false,
         }
+    }
+
+    /// [`ControlPlane::agent_connected`] for many instances under one lock.
+    pub(crate) fn agents_connected<'a>(&self, instances: impl Iterator<Item = &'a ContainerInstanceId>) -> Vec<bool> {
+        let presence = self.presence.lock();
+        let now = Instant::now();
+        instances.map(|instance| Self::connected_in(&presence, instance, self.config.agent_timeout, now)).collect()
     }
 }
 
