@@ -269,9 +269,13 @@ impl ControlPlane {
                 .filter(|(cluster, _)| include(cluster))
                 .flat_map(|(cluster, views)| {
                     let connected = self.agents_connected(views.ids.iter());
-                    views.ids.iter().zip(&views.views).zip(connected).filter_map(move |((id, view), connected)| {
-                        (connected != view.agent_connected).then(|| (cluster.clone(), id.clone(), connected))
-                    })
+                    views
+                        .ids
+                        .iter()
+                        .zip(&views.views)
+                        .zip(connected)
+                        .filter(|((_, view), connected)| *connected != view.agent_connected)
+                        .map(move |((id, _), connected)| (cluster.clone(), id.clone(), connected))
                 })
                 .collect()
         };
