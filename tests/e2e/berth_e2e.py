@@ -563,3 +563,123 @@ def register_fake_instance(ecs, cluster: str, *, cpu: int = 1024, memory: int = 
         totalResources=resources,
         **extra,
     )["containerInstance"]
+
+
+# --------------------------------------------------------------------------------------------
+# Services
+
+
+def service_arn(cluster: str, name: str) -> str:
+    return f"arn:aws:ecs:{REGION}:{ACCOUNT}:service/{cluster}/{name}"
+
+
+def describe_service(ecs, cluster: str, name: str, **extra) -> dict:
+    response = ecs.describe_services(cluster=cluster, services=[name], **extra)
+    assert not response.get("failures"), f"DescribeServices failures: {response['failures']}"
+    assert len(response["services"]) == 1, response
+    return response["services"][0]
+
+
+def primary_deployment(service: dict) -> dict:
+    primaries = [d for d in service["deployments"] if d["status"] == "PRIMARY"]
+    assert len(primaries) == 1, f"expected one PRIMARY deployment: {_short(service['deployments'])}"
+    return primaries[0]
+
+
+def describe_tasks_of(ecs, cluster: str, task_arns: Iterable[str]) -> list[dict]:
+    """DescribeTasks in batches of 100; every ARN must be found."""
+    arns = list(task_arns)
+    found: list[dict] = []
+    for start in range(0, len(arns), 100):
+        response = ecs.describe_tasks(cluster=cluster, tasks=arns[start:start + 100])
+        assert not response.get("failures"), f"DescribeTasks failures: {response['failures']}"
+        found.extend(response["tasks"])
+    return found
+
+
+def list_service_task_arns(ecs, cluster: str, name: str, desired_status: str = "RUNNING") -> list[str]:
+    arns: list[str] = []
+    token = None
+    for _ in range(100):
+        kwargs = {"cluster": cluster, "serviceName": name, "desiredStatus": desired_status}
+        if token:
+            kwargs["nextToken"] = token
+        response = ecs.list_tasks(**kwargs)
+        arns.extend(response["taskArns"])
+        token = response.get("nextToken")
+        if not token:
+            return arns
+    raise AssertionError("ListTasks kept returning a nextToken")
+
+
+def service_tasks(ecs, cluster: str, name: str, desired_status: str = "RUNNING") -> list[dict]:
+    """The service's tasks with this desiredStatus (ListTasks --service-name, then DescribeTasks)."""
+    arns = list_service_task_arns(ecs, cluster, name, desired_status)
+    return describe_tasks_of(ecs, cluster, arns) if arns else []
+
+
+def is_steady(service: dict, desired: int, task_definition: str | None = None) -> bool:
+    """One PRIMARY deployment, COMPLETED, with `desired` tasks running and none pending (on
+    `task_definition` if given)."""
+    deployments = service["deployments"]
+    return (
+        service["status"] == "ACTIVE"
+        and len(deployments) == 1
+        and deployments[0]["status"] == "PRIMARY"
+        and deployments[0].get("rolloutState") == "COMPLETED"
+        and service["desiredCount"] == desired
+        and service["runningCount"] == desired
+        and service["pendingCount"] == 0
+        and (task_definition is None or deployments[0]["taskDefinition"] == task_definition)
+    )
+
+
+def wait_service_steady(ecs, cluster: str, name: str, desired: int, task_definition: str | None = None,
+                        timeout: float = 120.0) -> dict:
+    return wait_until(lambda: describe_service(ecs, cluster, name),
+                      lambda service: is_steady(service, desired, task_definition),
+                      timeout=timeout, interval=0.5,
+                      what=f"service {name} to be steady with {desired} tasks"
+                           + (f" on {task_definition}" if task_definition else ""))
+
+
+def wait_service_running(ecs, cluster: str, name: str, count: int, task_definition: str | None = None,
+                         timeout: float = 120.0) -> list[dict]:
+    """Waits until exactly `count` tasks of the service have desiredStatus RUNNING, all of them
+    RUNNING (and on `task_definition` if given); returns them."""
+
+    def done(tasks: list[dict]) -> bool:
+        return len(tasks) == count and all(
+            task["lastStatus"] == "RUNNING"
+            and (task_definition is None or task["taskDefinitionArn"] == task_definition)
+            for task in tasks)
+
+    return wait_until(lambda: service_tasks(ecs, cluster, name), done, timeout=timeout, interval=0.5,
+                      what=f"{count} RUNNING tasks of service {name}")
+
+
+def event_messages(service: dict) -> list[str]:
+    return [event["message"] for event in service.get("events", [])]
+
+
+def running_containers_of_cluster(cluster: str) -> dict[str, list[str]]:
+    """task ARN -> IDs of the *running* Docker containers labelled with this cluster."""
+    result = docker("ps", "-q", "--no-trunc", "--filter", f"label={LABEL_CLUSTER}", check=False)
+    found: dict[str, list[str]] = {}
+    for container_id in result.stdout.split():
+        inspected = docker("inspect", "--format", "{{json .Config.Labels}}", container_id, check=False)
+        if inspected.returncode != 0:
+            continue  # removed meanwhile
+        labels = json.loads(inspected.stdout) or {}
+        if cluster in str(labels.get(LABEL_CLUSTER, "")):
+            found.setdefault(labels.get(LABEL_TASK_ARN, "?"), []).append(container_id)
+    return found
+
+
+def delete_services_quietly(ecs, cluster: str, names: Iterable[str]) -> None:
+    """Best-effort cleanup: force-deletes each service (its tasks are stopped)."""
+    for name in names:
+        try:
+            ecs.delete_service(cluster=cluster, service=name, force=True)
+        except Exception:
+            pass

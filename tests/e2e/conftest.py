@@ -1,7 +1,7 @@
 """Fixtures for Berth's end-to-end tests.
 
 - `berth` (one `berth up` per test module, its own free loopback port, data dir and a cluster
-  name unique to this run), `ecs` (boto3 client with the strict response validator on every
+  name unique to this run; a module's `BERTH_UP_EXTRA` list adds `berth up` flags), `ecs` (boto3 client with the strict response validator on every
   call), `aws` (the real aws CLI), `cluster` (the module's cluster name).
 - `tmp_processes` builds separate `berth server` / `berth agent` processes for crash tests.
 - Every berth process is killed at teardown; every Docker container whose agent labels mention
@@ -112,7 +112,9 @@ def berth(request, berth_bin, docker_required, tmp_path_factory):
     short = request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_").replace("_", "-")[:20]
     cluster = e2e.unique_name(short)
     tmp = tmp_path_factory.mktemp(f"up-{short}")
-    endpoint = e2e.start_up(tmp, cluster, ["--task-cleanup-wait", "1h"])
+    # A module may add `berth up` flags (e.g. short service settle times) with BERTH_UP_EXTRA.
+    extra = list(getattr(request.module, "BERTH_UP_EXTRA", ()))
+    endpoint = e2e.start_up(tmp, cluster, ["--task-cleanup-wait", "1h", *extra])
     try:
         client = e2e.ecs_client(endpoint.url)
         e2e.wait_for_instances(client, cluster, 1)

@@ -352,13 +352,16 @@ fn service_spec(record: &ServiceRecord) -> ServiceSpec {
         "UNBOUNDED_PERCENT" => FailureThreshold::UnboundedPercent(breaker.threshold_value),
         _ => FailureThreshold::BoundedPercent(breaker.threshold_value),
     };
+    // A DRAINING service (DeleteService) only scales in, whatever its strategy: as a replica
+    // service of zero tasks the planner stops every task it still has.
+    let scheduling_strategy = match (record.status, configuration.scheduling_strategy) {
+        (ServiceStatus::Draining, _) | (_, SchedulingStrategy::Replica) => berth_planner::SchedulingStrategy::Replica,
+        (_, SchedulingStrategy::Daemon) => berth_planner::SchedulingStrategy::Daemon,
+    };
     ServiceSpec {
         name: record.name.clone(),
-        desired_count: configuration.desired_count,
-        scheduling_strategy: match configuration.scheduling_strategy {
-            SchedulingStrategy::Replica => berth_planner::SchedulingStrategy::Replica,
-            SchedulingStrategy::Daemon => berth_planner::SchedulingStrategy::Daemon,
-        },
+        desired_count: if record.status == ServiceStatus::Draining { 0 } else { configuration.desired_count },
+        scheduling_strategy,
         deployment_configuration: DeploymentConfiguration {
             minimum_healthy_percent: configuration.minimum_healthy_percent,
             maximum_percent: configuration.maximum_percent,

@@ -210,10 +210,12 @@ impl ControlPlane {
         let updated = self
             .mutate(|state| {
                 active_cluster(state, cluster)?;
-                let mut record = live_service(state, cluster, name)
-                    .filter(|record| record.status == ServiceStatus::Active)
-                    .ok_or_else(|| ControlError::ServiceNotActive("Service was not ACTIVE.".to_string()))?
-                    .clone();
+                let existing =
+                    state.services.get(&ServiceRecord::key(cluster, name)).ok_or(ControlError::ServiceNotFound)?;
+                if existing.status != ServiceStatus::Active {
+                    return Err(ControlError::ServiceNotActive("Service was not ACTIVE.".to_string()));
+                }
+                let mut record = existing.clone();
                 let configuration = &mut record.configuration;
                 let mut redeploy = update.force_new_deployment;
                 if let Some(task_definition) = update.task_definition {

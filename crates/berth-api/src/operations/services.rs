@@ -10,6 +10,9 @@ use berth_planner::TaskDefinitionKey;
 use berth_scheduler::{PlacementConstraint, PlacementStrategy, MAX_PLACEMENT_CONSTRAINTS, MAX_PLACEMENT_STRATEGIES};
 use berth_types::{Arn, ClusterName, ServiceName};
 
+const DAEMON_DESIRED_COUNT: &str = "desiredCount: The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again";
+const DAEMON_MAXIMUM_PERCENT: &str = "deploymentConfiguration.maximumPercent: The daemon scheduling strategy does not support values above 100 for maximumPercent";
+
 /// ECS's quota of tasks per service.
 const MAX_DESIRED_COUNT: i32 = 5000;
 
@@ -146,7 +149,8 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         (SchedulingStrategy::Replica, None) => {
             return Err(ApiError::invalid_parameter("desiredCount: required for the REPLICA scheduling strategy"))
         }
-        (SchedulingStrategy::Daemon, _) => 0,
+        (SchedulingStrategy::Daemon, None) => 0,
+        (SchedulingStrategy::Daemon, Some(_)) => return Err(ApiError::invalid_parameter(DAEMON_DESIRED_COUNT)),
     };
     let launch_type = match request.launch_type {
         None => None,
@@ -177,6 +181,9 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
             .unwrap_or(default_minimum);
     let maximum_percent =
         percent(deployment.maximum_percent, "deploymentConfiguration.maximumPercent")?.unwrap_or(default_maximum);
+    if scheduling_strategy == SchedulingStrategy::Daemon && maximum_percent > 100 {
+        return Err(ApiError::invalid_parameter(DAEMON_MAXIMUM_PERCENT));
+    }
     if maximum_percent < minimum_healthy_percent || maximum_percent == 0 {
         return Err(ApiError::invalid_parameter(
             "deploymentConfiguration: maximumPercent must be greater than 0 and at least minimumHealthyPercent",
@@ -231,6 +238,17 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
         request.service_connect_configuration.is_some(),
     )?;
     let deployment = request.deployment_configuration.clone().unwrap_or_default();
+    let (current, _) = api.control.describe_services(&cluster, std::slice::from_ref(&name))?;
+    if let Some(current) = current.first() {
+        if current.record.configuration.scheduling_strategy == SchedulingStrategy::Daemon {
+            if request.desired_count.is_some() {
+                return Err(ApiError::invalid_parameter(DAEMON_DESIRED_COUNT));
+            }
+            if deployment.maximum_percent.is_some_and(|maximum| maximum > 100) {
+                return Err(ApiError::invalid_parameter(DAEMON_MAXIMUM_PERCENT));
+            }
+        }
+    }
     let update = UpdateService {
         task_definition: request
             .task_definition

@@ -1,0 +1,265 @@
+"""Services across separate `berth server` and `berth agent` processes: a server `kill -9`ed
+in the middle of a rolling deployment, DAEMON services on instances that join later, and
+service tasks replaced when their instance is lost (and not run twice when it returns)."""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+from botocore.exceptions import ClientError
+
+import berth_e2e as e2e
+
+pytestmark = pytest.mark.docker
+
+
+def sleeper(family: str, **extra) -> dict:
+    return e2e.busybox_task_definition(family, ["sleep", "3600"], memory=16, stop_timeout=2, **extra)
+
+
+class World:
+    """A `berth server` with service flags, a cluster on it, and agents joining it."""
+
+    def __init__(self, processes, server_extra=()):
+        self.processes = processes
+        self.server = processes.server(list(server_extra))
+        self.name = e2e.unique_name("svc-crash")
+        self.ecs = e2e.ecs_client(self.server.url)
+        self.ecs.create_cluster(clusterName=self.name)
+        self.agents: dict[str, e2e.BerthProcess] = {}  # container instance ARN -> agent
+
+    def add_agent(self, agent_name: str) -> str:
+        known = {i["containerInstanceArn"] for i in e2e.container_instances(self.ecs, self.name)}
+        agent = self.processes.agent(self.server.url, self.name, agent_name)
+        instances = e2e.wait_for_instances(self.ecs, self.name, len(known) + 1)
+        (arn,) = {i["containerInstanceArn"] for i in instances} - known
+        self.agents[arn] = agent
+        return arn
+
+    def register(self, definition: dict) -> str:
+        return self.ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
+
+
+def assert_each_task_has_one_container(task_arns) -> None:
+    for arn in task_arns:
+        containers = e2e.containers_for_task(arn)
+        assert len(containers) <= 1, f"{arn} has {len(containers)} containers (a task must never run twice)"
+
+
+def wait_docker_matches(cluster: str, task_arns: set[str], timeout: float = 90.0) -> dict:
+    """Waits until the running Docker containers of the cluster are exactly one per task in
+    `task_arns`."""
+    return e2e.wait_until(
+        lambda: e2e.running_containers_of_cluster(cluster),
+        lambda running: set(running) == task_arns and all(len(ids) == 1 for ids in running.values()),
+        timeout=timeout, interval=0.5, what=f"exactly one running container per service task {sorted(task_arns)}")
+
+
+# --------------------------------------------------------------------------------------------
+# 6. Server kill -9 during a rolling deployment
+
+
+def test_server_killed_mid_rolling_deployment(processes):
+    # A longer settle time widens the window in which both deployments have tasks.
+    world = World(processes, ["--service-settle-time", "4s", "--service-throttle-delay", "1s"])
+    world.add_agent("a")
+    ecs, cluster = world.ecs, world.name
+    family = e2e.unique_name("roll")
+    first = world.register(sleeper(family))
+    name = e2e.unique_name("rollsvc")
+    desired = 3
+    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=first, desiredCount=desired,
+                       deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100})
+    e2e.wait_service_steady(ecs, cluster, name, desired, first)
+    old_tasks = {t["taskArn"] for t in e2e.service_tasks(ecs, cluster, name)}
+
+    second = world.register(sleeper(family, environment=[{"name": "REVISION", "value": "2"}]))
+    ecs.update_service(cluster=cluster, service=name, taskDefinition=second)
+
+    def mid_deployment(service: dict) -> bool:
+        by_definition = {d["taskDefinition"]: d for d in service["deployments"]}
+        new, old = by_definition.get(second), by_definition.get(first)
+        return (new is not None and old is not None and new["status"] == "PRIMARY"
+                and new["runningCount"] + new["pendingCount"] >= 1 and old["runningCount"] >= 1)
+
+    e2e.wait_until(lambda: e2e.describe_service(ecs, cluster, name), mid_deployment, timeout=90, interval=0.2,
+                   what="the new deployment to have started tasks while the old one still runs")
+    world.server.process.kill(signal.SIGKILL)
+    world.server.process.restart()
+    world.server.wait_ready()
+
+    service = e2e.wait_service_steady(ecs, cluster, name, desired, second, timeout=180)
+    assert e2e.primary_deployment(service)["rolloutState"] == "COMPLETED"
+    live = e2e.wait_service_running(ecs, cluster, name, desired, second, timeout=60)
+    live_arns = {t["taskArn"] for t in live}
+    assert not live_arns & old_tasks
+    running = wait_docker_matches(cluster, live_arns)
+    assert sum(len(ids) for ids in running.values()) == desired
+    # Every task the service ever had has at most one container; the old ones are STOPPED.
+    every = set(e2e.list_service_task_arns(ecs, cluster, name, "STOPPED")) | live_arns | old_tasks
+    assert_each_task_has_one_container(every)
+    for task in e2e.describe_tasks_of(ecs, cluster, old_tasks):
+        assert task["lastStatus"] == "STOPPED", task
+    # Still exactly desiredCount after everything settled (a late duplicate would show here).
+    again = e2e.describe_service(ecs, cluster, name)
+    assert e2e.is_steady(again, desired, second), again
+    assert {t["taskArn"] for t in e2e.service_tasks(ecs, cluster, name)} == live_arns
+    assert set(e2e.running_containers_of_cluster(cluster)) == live_arns
+
+
+# --------------------------------------------------------------------------------------------
+# 8. DAEMON
+
+
+def test_daemon_service_runs_one_task_per_instance_including_late_joiners(processes):
+    world = World(processes, ["--service-settle-time", "1s", "--service-throttle-delay", "1s"])
+    first_instance = world.add_agent("one")
+    ecs, cluster = world.ecs, world.name
+    family = e2e.unique_name("daemon")
+    definition = world.register(sleeper(family))
+    name = e2e.unique_name("daemonsvc")
+    created = ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=definition,
+                                 schedulingStrategy="DAEMON")["service"]
+    assert created["schedulingStrategy"] == "DAEMON"
+    configuration = created["deploymentConfiguration"]
+    assert (configuration["maximumPercent"], configuration["minimumHealthyPercent"]) == (100, 0), configuration
+
+    tasks = e2e.wait_service_running(ecs, cluster, name, 1, definition)
+    assert [t["containerInstanceArn"] for t in tasks] == [first_instance]
+    e2e.wait_service_steady(ecs, cluster, name, 1, definition)
+
+    second_instance = world.add_agent("two")
+    tasks = e2e.wait_service_running(ecs, cluster, name, 2, definition, timeout=90)
+    assert sorted(t["containerInstanceArn"] for t in tasks) == sorted([first_instance, second_instance])
+    for task in tasks:
+        assert task["group"] == f"service:{name}" and task["startedBy"].startswith("ecs-svc/"), task
+    service = e2e.wait_service_steady(ecs, cluster, name, 2, definition, timeout=60)
+    assert service["desiredCount"] == 2
+    wait_docker_matches(cluster, {t["taskArn"] for t in tasks})
+
+    # A DAEMON service has no desired count to update (ECS: "The daemon scheduling strategy does
+    # not support a desired count for services. ..."). Checked at the end so the deletion below
+    # is exercised either way.
+    try:
+        ecs.update_service(cluster=cluster, service=name, desiredCount=5)
+        update_problem = "UpdateService desiredCount=5 on a DAEMON service succeeded"
+    except ClientError as error:
+        code = error.response["Error"]["Code"]
+        update_problem = None if code == "InvalidParameterException" else f"UpdateService desiredCount: {code}"
+
+    deleted = ecs.delete_service(cluster=cluster, service=name, force=True)["service"]
+    assert deleted["status"] in ("DRAINING", "INACTIVE")
+    e2e.wait_until(lambda: e2e.describe_service(ecs, cluster, name), lambda s: s["status"] == "INACTIVE",
+                   timeout=60, interval=0.5, what="the DAEMON service to become INACTIVE")
+    for task in tasks:
+        e2e.wait_status(ecs, cluster, task["taskArn"], "STOPPED", timeout=60)
+    assert update_problem is None, update_problem
+
+
+# --------------------------------------------------------------------------------------------
+# Lost instances
+
+
+def test_tasks_on_a_lost_instance_are_replaced_and_not_run_twice(processes):
+    world = World(processes, ["--service-settle-time", "1s", "--service-throttle-delay", "1s",
+                              "--agent-timeout", "2s", "--instance-lost-after", "4s"])
+    world.add_agent("left")
+    world.add_agent("right")
+    ecs, cluster = world.ecs, world.name
+    family = e2e.unique_name("lost")
+    definition = world.register(sleeper(family))
+    name = e2e.unique_name("lostsvc")
+    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=definition, desiredCount=1)
+    e2e.wait_service_steady(ecs, cluster, name, 1, definition)
+    (original,) = e2e.service_tasks(ecs, cluster, name)
+    lost_instance = original["containerInstanceArn"]
+    lost_agent = world.agents[lost_instance]
+    lost_agent.kill(signal.SIGKILL)  # its container keeps running in Docker
+
+    def replaced(tasks: list[dict]) -> bool:
+        return any(t["containerInstanceArn"] != lost_instance and t["lastStatus"] == "RUNNING" for t in tasks)
+
+    tasks = e2e.wait_until(lambda: e2e.service_tasks(ecs, cluster, name), replaced, timeout=90, interval=0.5,
+                           what="a replacement task on the other instance")
+    (replacement,) = [t for t in tasks if t["containerInstanceArn"] != lost_instance]
+    assert replacement["taskArn"] != original["taskArn"]
+    # When the agent comes back, the service has two tasks for a desired count of one: exactly
+    # one of them is stopped (which one is the scheduler's choice), and none runs twice.
+    lost_agent.restart()
+    pair = [original["taskArn"], replacement["taskArn"]]
+
+    def view():
+        service = e2e.describe_service(ecs, cluster, name)
+        return {
+            "tasks": {t["taskArn"]: (t["lastStatus"], t["desiredStatus"]) for t in e2e.describe_tasks_of(ecs, cluster, pair)},
+            "service": {key: service[key] for key in ("desiredCount", "runningCount", "pendingCount")},
+            "events": e2e.event_messages(service)[:5],
+        }
+
+    settled = e2e.wait_until(
+        view, lambda v: sorted(status for status, _ in v["tasks"].values()) == ["RUNNING", "STOPPED"],
+        timeout=90, interval=0.5, what="one of the two tasks to stop once the lost agent is back")
+    (survivor,) = [arn for arn, (status, _) in settled["tasks"].items() if status == "RUNNING"]
+    (stopped_arn,) = [arn for arn in pair if arn != survivor]
+    stopped = e2e.describe_task(ecs, cluster, stopped_arn)
+    assert stopped["desiredStatus"] == "STOPPED"
+    assert stopped["stopCode"] == "ServiceSchedulerInitiated", stopped
+    wait_docker_matches(cluster, {survivor})
+    service = e2e.wait_service_steady(ecs, cluster, name, 1, definition, timeout=60)
+    assert service["runningCount"] == 1
+    assert [t["taskArn"] for t in e2e.service_tasks(ecs, cluster, name)] == [survivor]
+    assert_each_task_has_one_container(pair)
+    ecs.delete_service(cluster=cluster, service=name, force=True)
+
+
+# --------------------------------------------------------------------------------------------
+# Draining
+
+
+def test_draining_instance_moves_service_tasks_within_bounds(processes):
+    world = World(processes, ["--service-settle-time", "1s", "--service-throttle-delay", "1s"])
+    first_instance = world.add_agent("first")
+    second_instance = world.add_agent("second")
+    ecs, cluster = world.ecs, world.name
+    family = e2e.unique_name("drain")
+    definition = world.register(sleeper(family))
+    name = e2e.unique_name("drainsvc")
+    desired = 2
+    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=definition, desiredCount=desired,
+                       deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100})
+    e2e.wait_service_steady(ecs, cluster, name, desired, definition)
+    before = e2e.service_tasks(ecs, cluster, name)
+    counts = {first_instance: 0, second_instance: 0}
+    for task in before:
+        counts[task["containerInstanceArn"]] += 1
+    draining = max(counts, key=counts.get)
+    other = second_instance if draining == first_instance else first_instance
+
+    response = ecs.update_container_instances_state(cluster=cluster, containerInstances=[draining], status="DRAINING")
+    assert response["failures"] == [] and response["containerInstances"][0]["status"] == "DRAINING"
+
+    def sample():
+        service = e2e.describe_service(ecs, cluster, name)
+        assert service["runningCount"] >= desired, f"below minimumHealthyPercent while draining: {service}"
+        assert service["runningCount"] + service["pendingCount"] <= 2 * desired, service
+        return service, e2e.service_tasks(ecs, cluster, name)
+
+    def moved(observed) -> bool:
+        service, tasks = observed
+        return (e2e.is_steady(service, desired, definition) and len(tasks) == desired
+                and all(t["containerInstanceArn"] == other and t["lastStatus"] == "RUNNING" for t in tasks))
+
+    e2e.wait_until(sample, moved, timeout=120, interval=0.3, what="the service tasks to leave the DRAINING instance")
+    drained = e2e.wait_until(
+        lambda: ecs.describe_container_instances(cluster=cluster, containerInstances=[draining])["containerInstances"][0],
+        lambda instance: instance["runningTasksCount"] == 0 and instance["pendingTasksCount"] == 0,
+        timeout=60, interval=0.5, what="the DRAINING instance to have no tasks")
+    assert drained["status"] == "DRAINING"
+    for task in before:
+        if task["containerInstanceArn"] == draining:
+            stopped = e2e.wait_status(ecs, cluster, task["taskArn"], "STOPPED", timeout=60)
+            assert stopped["stopCode"] == "ServiceSchedulerInitiated", stopped
+    live = {t["taskArn"] for t in e2e.service_tasks(ecs, cluster, name)}
+    wait_docker_matches(cluster, live)
+    ecs.delete_service(cluster=cluster, service=name, force=True)
