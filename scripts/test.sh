@@ -23,7 +23,7 @@ if ! docker_error=$(docker info --format '{{.ServerVersion}}' 2>&1); then
 fi
 echo "docker engine ${docker_error}"
 python3 - <<'PY' || die "python3 lacks the e2e test dependencies; run: pip install 'awscli>=1.32' 'boto3>=1.34' 'botocore>=1.34' 'pytest>=8.0' (or .ci/run)"
-import importlib, shutil, sys
+import importlib.util, shutil, sys
 missing = [m for m in ("boto3", "botocore", "pytest", "awscli") if importlib.util.find_spec(m) is None]
 if missing:
     sys.exit(f"missing python modules: {', '.join(missing)}")

@@ -13,7 +13,7 @@ use crate::placement_views::ClusterViews;
 use crate::services::{SchedulingStrategy, ServiceRecord, ServiceStatus};
 use crate::state::{Change, State};
 use crate::task_definitions::find_task_definition;
-use crate::tasks::{new_task_record, stop_changes, NewTask};
+use crate::tasks::{effective_provider_strategy, new_task_record, place_copies, stop_changes, NewTask};
 use crate::ControlPlane;
 use berth_planner::{
     CircuitBreaker, DeploymentConfiguration, DeploymentId, FailureThreshold, Plan, ServiceSpec, Snapshot, TaskView,
@@ -210,7 +210,8 @@ impl ControlPlane {
             }
             let (named, anywhere): (Vec<_>, Vec<_>) =
                 launches.into_iter().partition(|launch| launch.instance.is_some());
-            let mut assignments: Vec<(&berth_planner::Launch, usize)> = Vec::new();
+            // Each launch with the instance it goes to and the capacity provider it went through.
+            let mut assignments: Vec<(&berth_planner::Launch, usize, Option<String>)> = Vec::new();
             for launch in named {
                 let target = launch.instance.as_ref().expect("partitioned on instance");
                 let Some(index) = cluster_views.position(target) else { continue };
@@ -224,7 +225,7 @@ impl ControlPlane {
                 };
                 match place(std::slice::from_ref(&views[index]), &request, 0) {
                     Ok(placements) if matches!(placements.first(), Some(Placement::Placed(_))) => {
-                        assignments.push((launch, index));
+                        assignments.push((launch, index, None));
                         take(&mut views[index], &demand, &group);
                     }
                     Ok(placements) => placement_failure = Some(failure_detail(&placements, ids)),
@@ -240,27 +241,48 @@ impl ControlPlane {
                     strategy: strategy.clone(),
                     required_attributes: vec![],
                 };
-                match place(&views, &request, pass_seed(record)) {
+                let configuration = &record.configuration;
+                let placed_copies = effective_provider_strategy(
+                    state,
+                    &record.cluster,
+                    &configuration.capacity_provider_strategy,
+                    configuration.launch_type.is_some(),
+                )
+                .and_then(|providers| {
+                    let already: Vec<u32> = providers
+                        .iter()
+                        .map(|item| {
+                            state
+                                .tasks_in_group(&record.cluster, &group)
+                                .filter(|task| task.holds_resources())
+                                .filter(|task| {
+                                    task.capacity_provider.as_deref() == Some(item.capacity_provider.as_str())
+                                })
+                                .count() as u32
+                        })
+                        .collect();
+                    place_copies(&views, &request, &providers, &already, pass_seed(record))
+                });
+                match placed_copies {
                     Ok(placements) => {
-                        if placements.iter().any(|placement| matches!(placement, Placement::Unplaceable(_))) {
-                            placement_failure = Some(failure_detail(&placements, ids));
+                        let outcomes: Vec<Placement> =
+                            placements.iter().map(|(placement, _)| placement.clone()).collect();
+                        if outcomes.iter().any(|placement| matches!(placement, Placement::Unplaceable(_))) {
+                            placement_failure = Some(failure_detail(&outcomes, ids));
                         }
-                        let chosen: Vec<usize> = placements
-                            .iter()
-                            .filter_map(|placement| match placement {
-                                Placement::Placed(index) => Some(*index),
-                                Placement::Unplaceable(_) => None,
-                            })
-                            .collect();
-                        for (launch, index) in anywhere.into_iter().zip(chosen) {
+                        let chosen = placements.into_iter().filter_map(|(placement, provider)| match placement {
+                            Placement::Placed(index) => Some((index, provider)),
+                            Placement::Unplaceable(_) => None,
+                        });
+                        for (launch, (index, provider)) in anywhere.into_iter().zip(chosen) {
                             take(&mut views[index], &demand, &group);
-                            assignments.push((launch, index));
+                            assignments.push((launch, index, provider));
                         }
                     }
                     Err(error) => placement_failure = Some(error.to_string()),
                 }
             }
-            for (launch, index) in assignments {
+            for (launch, index, capacity_provider) in assignments {
                 let instance = &ids[index];
                 let tags = if record.configuration.propagate_tags.as_deref() == Some("SERVICE") {
                     record.tags.clone()
@@ -277,7 +299,7 @@ impl ControlPlane {
                     overrides: serde_json::json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
                     started_by: Some(launch.deployment.to_string()),
                     group: group.clone(),
-                    capacity_provider: None,
+                    capacity_provider,
                     tags,
                     created_at: now,
                 })));

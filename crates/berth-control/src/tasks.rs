@@ -61,16 +61,18 @@ pub struct PlacementOptions {
     pub launch_type_given: bool,
 }
 
-/// The request's capacity provider strategy, else the cluster's default when the request named
-/// no launch type; every provider in it must be associated with the cluster.
-fn effective_provider_strategy(
+/// The capacity provider strategy a launch uses: its own, else the cluster's default when it
+/// named no launch type; every provider in it must be associated with the cluster.
+pub(crate) fn effective_provider_strategy(
     state: &State,
-    request: &LaunchRequest,
+    cluster: &ClusterName,
+    requested: &[CapacityProviderStrategyItem],
+    launch_type_given: bool,
 ) -> ControlResult<Vec<CapacityProviderStrategyItem>> {
-    let cluster = active_cluster(state, &request.cluster)?;
-    let strategy = if !request.placement.capacity_provider_strategy.is_empty() {
-        request.placement.capacity_provider_strategy.clone()
-    } else if !request.placement.launch_type_given {
+    let cluster = active_cluster(state, cluster)?;
+    let strategy = if !requested.is_empty() {
+        requested.to_vec()
+    } else if !launch_type_given {
         cluster.default_capacity_provider_strategy.clone()
     } else {
         vec![]
@@ -84,6 +86,48 @@ fn effective_provider_strategy(
         }
     }
     Ok(strategy)
+}
+
+/// Places `request.count` copies, split across a capacity provider strategy when there is one
+/// (`already` counts the group's live tasks per provider, so shares hold across calls). Each
+/// placement carries the provider it launched through; indexes refer to `views`.
+pub(crate) fn place_copies(
+    views: &[InstanceView],
+    request: &PlacementRequest,
+    provider_strategy: &[CapacityProviderStrategyItem],
+    already: &[u32],
+    seed: u64,
+) -> ControlResult<Vec<(Placement, Option<String>)>> {
+    let invalid = |error: berth_scheduler::PlacementRequestError| ControlError::InvalidParameter(error.to_string());
+    if provider_strategy.is_empty() {
+        return Ok(place(views, request, seed)
+            .map_err(invalid)?
+            .into_iter()
+            .map(|placement| (placement, None))
+            .collect());
+    }
+    let shares: Vec<ProviderShare> =
+        provider_strategy.iter().map(|item| ProviderShare { weight: item.weight, base: item.base }).collect();
+    let split = split_by_strategy(&shares, already, request.count);
+    let mut placements = Vec::with_capacity(request.count);
+    for (item, copies) in provider_strategy.iter().zip(split).filter(|(_, copies)| *copies > 0) {
+        // Instances outside the provider are not candidates at all; indexes map back.
+        let members: Vec<usize> = (0..views.len())
+            .filter(|index| views[*index].capacity_provider.as_deref() == Some(item.capacity_provider.as_str()))
+            .collect();
+        let member_views: Vec<InstanceView> = members.iter().map(|index| views[*index].clone()).collect();
+        let member_request = PlacementRequest { count: copies, ..request.clone() };
+        for placement in place(&member_views, &member_request, seed).map_err(invalid)? {
+            let placement = match placement {
+                Placement::Placed(index) => Placement::Placed(members[index]),
+                Placement::Unplaceable(rejections) => Placement::Unplaceable(
+                    rejections.into_iter().map(|(index, rejection)| (members[index], rejection)).collect(),
+                ),
+            };
+            placements.push((placement, Some(item.capacity_provider.clone())));
+        }
+    }
+    Ok(placements)
 }
 
 /// A task that could not be launched, as ECS's `failures[]` reports it.
@@ -354,38 +398,14 @@ fn plan_launch(
                 strategy: request.placement.strategy.clone(),
                 required_attributes: vec![],
             };
-            let provider_strategy = effective_provider_strategy(state, &request)?;
-            if provider_strategy.is_empty() {
-                let placed = place(&views, &placement_request(*count), seed)
-                    .map_err(|error| ControlError::InvalidParameter(error.to_string()))?;
-                placements.extend(placed.into_iter().map(|placement| (placement, None)));
-            } else {
-                let shares: Vec<ProviderShare> = provider_strategy
-                    .iter()
-                    .map(|item| ProviderShare { weight: item.weight, base: item.base })
-                    .collect();
-                let split = split_by_strategy(&shares, &vec![0; shares.len()], *count);
-                for (item, copies) in provider_strategy.iter().zip(split).filter(|(_, copies)| *copies > 0) {
-                    // Instances outside the provider are not candidates at all; indexes map back.
-                    let members: Vec<usize> = (0..views.len())
-                        .filter(|index| {
-                            views[*index].capacity_provider.as_deref() == Some(item.capacity_provider.as_str())
-                        })
-                        .collect();
-                    let member_views: Vec<InstanceView> = members.iter().map(|index| views[*index].clone()).collect();
-                    let placed = place(&member_views, &placement_request(copies), seed)
-                        .map_err(|error| ControlError::InvalidParameter(error.to_string()))?;
-                    for placement in placed {
-                        let placement = match placement {
-                            Placement::Placed(index) => Placement::Placed(members[index]),
-                            Placement::Unplaceable(rejections) => Placement::Unplaceable(
-                                rejections.into_iter().map(|(index, rejection)| (members[index], rejection)).collect(),
-                            ),
-                        };
-                        placements.push((placement, Some(item.capacity_provider.clone())));
-                    }
-                }
-            }
+            let provider_strategy = effective_provider_strategy(
+                state,
+                &request.cluster,
+                &request.placement.capacity_provider_strategy,
+                request.placement.launch_type_given,
+            )?;
+            let already = vec![0; provider_strategy.len()];
+            placements = place_copies(&views, &placement_request(*count), &provider_strategy, &already, seed)?;
         }
         Target::Instances(_) => {
             // StartTask: the caller chose the instances; only feasibility is checked.
