@@ -105,11 +105,13 @@ fn api_minor_version(api_version: &str) -> Option<u32> {
     minor.parse().ok()
 }
 
-fn attribute(name: &str, value: Option<&str>) -> Attribute {
+/// One registration attribute (`value` is absent for capability attributes).
+pub fn attribute(name: &str, value: Option<&str>) -> Attribute {
     Attribute { name: Some(name.to_string()), value: value.map(str::to_string), ..Default::default() }
 }
 
-fn integer_resource(name: &str, value: i64) -> Resource {
+/// An INTEGER resource (CPU, MEMORY), clamped to the wire's 32 bits.
+pub fn integer_resource(name: &str, value: i64) -> Resource {
     Resource {
         name: Some(name.to_string()),
         r#type: Some("INTEGER".to_string()),
@@ -118,7 +120,8 @@ fn integer_resource(name: &str, value: i64) -> Resource {
     }
 }
 
-fn string_set_resource(name: &str, values: Vec<String>) -> Resource {
+/// A STRINGSET resource (PORTS, PORTS_UDP).
+pub fn string_set_resource(name: &str, values: Vec<String>) -> Resource {
     Resource {
         name: Some(name.to_string()),
         r#type: Some("STRINGSET".to_string()),

@@ -10,9 +10,9 @@ use axum::{Json, Router};
 use berth_agent::fake::{Call, FakeRuntime};
 use berth_agent::{run_agent, AgentConfig};
 use berth_agent_protocol::{DesiredDocument, DesiredTask, ReportResponse, StateReport, TaskReport};
-use berth_types::spec::{ContainerSpec, NetworkMode, TaskSpec};
+use berth_types::spec::{ContainerSpec, TaskSpec};
 use berth_types::{DesiredStatus, TaskStatus};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::sync::{oneshot, Notify};
@@ -115,39 +115,7 @@ async fn start_server() -> (Arc<Server>, String) {
 }
 
 fn spec() -> TaskSpec {
-    let container = ContainerSpec {
-        name: "web".into(),
-        image: IMAGE.into(),
-        cpu: 0,
-        memory: Some(64),
-        memory_reservation: None,
-        port_mappings: vec![],
-        essential: true,
-        entry_point: None,
-        command: None,
-        environment: vec![],
-        working_directory: None,
-        user: None,
-        docker_labels: BTreeMap::new(),
-        stop_timeout_seconds: None,
-        health_check: None,
-        depends_on: vec![],
-        mount_points: vec![],
-        ulimits: vec![],
-        readonly_root_filesystem: false,
-        init_process_enabled: false,
-        log_configuration: None,
-    };
-    TaskSpec {
-        family: "web".into(),
-        revision: 1,
-        network_mode: NetworkMode::Bridge,
-        cpu: None,
-        memory: None,
-        containers: vec![container],
-        volumes: vec![],
-        placement_constraints: vec![],
-    }
+    TaskSpec::new("web", 1, vec![ContainerSpec { memory: Some(64), ..ContainerSpec::new("web", IMAGE) }])
 }
 
 struct RunningAgent {

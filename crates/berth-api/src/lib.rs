@@ -13,6 +13,7 @@ mod agent_routes;
 pub mod error;
 mod operations;
 pub mod parse;
+mod placement;
 pub mod render;
 mod task_cache;
 

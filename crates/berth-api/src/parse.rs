@@ -53,6 +53,21 @@ pub fn container_instance(
     }
 }
 
+/// A required list of at most `limit` container instances, by ID or ARN, all in `cluster`.
+pub fn container_instances(
+    references: Option<&Vec<String>>,
+    limit: usize,
+    cluster: &ClusterName,
+    context: &ArnContext,
+    field: &str,
+) -> ApiResult<Vec<ContainerInstanceId>> {
+    bounded(references, limit, field, true)?
+        .iter()
+        .enumerate()
+        .map(|(index, reference)| container_instance(reference, cluster, context, &format!("{field}[{index}]")))
+        .collect()
+}
+
 /// `family`, `family:revision` or a task definition ARN.
 pub fn task_definition(value: &str, context: &ArnContext, field: &str) -> ApiResult<(String, Option<u32>)> {
     if value.starts_with("arn:") {

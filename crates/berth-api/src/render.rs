@@ -99,6 +99,7 @@ pub fn capacity_provider(
             .clone()
             .and_then(|document| serde_json::from_value(document).ok()),
         update_status: wire::CapacityProviderUpdateStatus::parse(&record.update_status),
+        update_status_reason: record.update_status_reason.clone(),
         tags: Some(if include_tags { tags(&record.tags) } else { vec![] }),
         ..Default::default()
     }

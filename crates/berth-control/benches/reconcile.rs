@@ -8,7 +8,7 @@ use berth_control::{ControlConfig, ControlPlane};
 use berth_planner::TaskDefinitionKey;
 use berth_store::MemoryStore;
 use berth_types::records::ContainerState;
-use berth_types::spec::{ContainerSpec, NetworkMode, TaskSpec};
+use berth_types::spec::{ContainerSpec, TaskSpec};
 use berth_types::{ClusterName, HealthStatus, Resources, ServiceName, TaskDefinitionFamily, TaskStatus, Timestamp};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,38 +18,7 @@ const TASKS_PER_SERVICE: u32 = 10;
 const INSTANCES: usize = 100;
 
 fn spec() -> TaskSpec {
-    TaskSpec {
-        family: "bench".into(),
-        revision: 0,
-        network_mode: NetworkMode::Bridge,
-        cpu: None,
-        memory: None,
-        containers: vec![ContainerSpec {
-            name: "app".into(),
-            image: "none".into(),
-            cpu: 1,
-            memory: Some(8),
-            memory_reservation: None,
-            port_mappings: vec![],
-            essential: true,
-            entry_point: None,
-            command: None,
-            environment: vec![],
-            working_directory: None,
-            user: None,
-            docker_labels: Default::default(),
-            stop_timeout_seconds: None,
-            health_check: None,
-            depends_on: vec![],
-            mount_points: vec![],
-            ulimits: vec![],
-            readonly_root_filesystem: false,
-            init_process_enabled: false,
-            log_configuration: None,
-        }],
-        volumes: vec![],
-        placement_constraints: vec![],
-    }
+    TaskSpec::new("bench", 0, vec![ContainerSpec { cpu: 1, memory: Some(8), ..ContainerSpec::new("app", "none") }])
 }
 
 /// Reports every non-stopped task of every instance RUNNING, as hollow agents would.

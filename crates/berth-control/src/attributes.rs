@@ -5,6 +5,7 @@ use crate::clusters::active_cluster;
 use crate::error::{ControlError, ControlResult};
 use crate::state::Change;
 use crate::ControlPlane;
+use berth_types::records::ContainerInstanceRecord;
 use berth_types::{Attribute, ClusterName, ContainerInstanceId, ContainerInstanceStatus};
 use std::collections::BTreeMap;
 
@@ -21,9 +22,43 @@ pub struct TargetedAttribute {
 impl ControlPlane {
     /// Sets the attributes, all or none: an unknown instance or a full one refuses the batch.
     pub async fn put_attributes(&self, cluster: &ClusterName, attributes: Vec<TargetedAttribute>) -> ControlResult<()> {
+        self.edit_custom_attributes(cluster, attributes, |record, attribute| {
+            record.custom_attributes.retain(|existing| existing.name != attribute.name);
+            record.custom_attributes.push(attribute);
+            if record.custom_attributes.len() > MAX_CUSTOM_ATTRIBUTES {
+                return Err(ControlError::AttributeLimitExceeded(format!(
+                    "You can apply up to {MAX_CUSTOM_ATTRIBUTES} custom attributes for each resource."
+                )));
+            }
+            Ok(())
+        })
+        .await
+    }
+
+    /// Removes attributes set through PutAttributes (built-in ones are the agent's to report).
+    pub async fn delete_attributes(
+        &self,
+        cluster: &ClusterName,
+        attributes: Vec<TargetedAttribute>,
+    ) -> ControlResult<()> {
+        self.edit_custom_attributes(cluster, attributes, |record, attribute| {
+            record.custom_attributes.retain(|existing| existing.name != attribute.name);
+            Ok(())
+        })
+        .await
+    }
+
+    /// Applies `edit` for every targeted attribute to its instance's record, then writes each
+    /// touched instance once; any refusal refuses the whole batch.
+    async fn edit_custom_attributes(
+        &self,
+        cluster: &ClusterName,
+        attributes: Vec<TargetedAttribute>,
+        edit: impl Fn(&mut ContainerInstanceRecord, Attribute) -> ControlResult<()>,
+    ) -> ControlResult<()> {
         self.mutate(|state| {
             active_cluster(state, cluster)?;
-            let mut updated = BTreeMap::new();
+            let mut updated: BTreeMap<ContainerInstanceId, ContainerInstanceRecord> = BTreeMap::new();
             for TargetedAttribute { instance, attribute } in attributes {
                 let record = match updated.remove(&instance) {
                     Some(record) => record,
@@ -37,47 +72,7 @@ impl ControlPlane {
                         .ok_or_else(|| ControlError::TargetNotFound(format!("Could not find {instance}.")))?,
                 };
                 let mut record = record;
-                record.custom_attributes.retain(|existing| existing.name != attribute.name);
-                record.custom_attributes.push(attribute);
-                if record.custom_attributes.len() > MAX_CUSTOM_ATTRIBUTES {
-                    return Err(ControlError::AttributeLimitExceeded(format!(
-                        "You can apply up to {MAX_CUSTOM_ATTRIBUTES} custom attributes for each resource."
-                    )));
-                }
-                updated.insert(instance, record);
-            }
-            let changes = updated
-                .into_values()
-                .map(|mut record| {
-                    record.version += 1;
-                    Change::PutContainerInstance(record)
-                })
-                .collect();
-            Ok((changes, ()))
-        })
-        .await
-    }
-
-    /// Removes attributes set through PutAttributes (built-in ones are the agent's to report).
-    pub async fn delete_attributes(
-        &self,
-        cluster: &ClusterName,
-        attributes: Vec<TargetedAttribute>,
-    ) -> ControlResult<()> {
-        self.mutate(|state| {
-            active_cluster(state, cluster)?;
-            let mut updated = BTreeMap::new();
-            for TargetedAttribute { instance, attribute } in attributes {
-                let mut record = match updated.remove(&instance) {
-                    Some(record) => record,
-                    None => state
-                        .instances
-                        .get(&instance)
-                        .filter(|record| &record.cluster == cluster)
-                        .cloned()
-                        .ok_or_else(|| ControlError::TargetNotFound(format!("Could not find {instance}.")))?,
-                };
-                record.custom_attributes.retain(|existing| existing.name != attribute.name);
+                edit(&mut record, attribute)?;
                 updated.insert(instance, record);
             }
             let changes = updated

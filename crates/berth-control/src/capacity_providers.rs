@@ -31,6 +31,7 @@ impl ControlPlane {
                 name,
                 active: true,
                 update_status: "CREATE_COMPLETE".to_string(),
+                update_status_reason: None,
                 auto_scaling_group_provider,
                 tags,
                 created_at: Timestamp::now(),
@@ -62,22 +63,30 @@ impl ControlPlane {
         .await
     }
 
-    /// Deletes a provider no cluster uses any more (ECS asks you to disassociate it first).
+    /// Deletes a provider no cluster uses any more. While a cluster still uses it, the provider
+    /// stays ACTIVE with `updateStatus` DELETE_FAILED and the reason, as ECS answers (a success,
+    /// not an error).
     pub async fn delete_capacity_provider(&self, name: &str) -> ControlResult<CapacityProviderRecord> {
         self.mutate(|state| {
             let mut record = active_provider(state, name)?.clone();
-            if let Some(cluster) = state
+            let user = state
                 .clusters
                 .values()
-                .find(|cluster| cluster.capacity_providers.iter().any(|provider| provider == name))
-            {
-                return Err(ControlError::ResourceInUse(format!(
-                    "The capacity provider {name} is associated with cluster {}; remove it with PutClusterCapacityProviders first.",
-                    cluster.name
-                )));
+                .find(|cluster| cluster.capacity_providers.iter().any(|provider| provider == name));
+            match user {
+                Some(cluster) => {
+                    record.update_status = "DELETE_FAILED".to_string();
+                    record.update_status_reason = Some(format!(
+                        "The capacity provider cannot be deleted because it is associated with cluster: {}. Remove the capacity provider from the cluster and try again.",
+                        cluster.name
+                    ));
+                }
+                None => {
+                    record.active = false;
+                    record.update_status = "DELETE_COMPLETE".to_string();
+                    record.update_status_reason = None;
+                }
             }
-            record.active = false;
-            record.update_status = "DELETE_COMPLETE".to_string();
             Ok((vec![Change::PutCapacityProvider(record.clone())], record))
         })
         .await
@@ -174,7 +183,10 @@ mod tests {
         let summary =
             control.put_cluster_capacity_providers(&name("prod"), vec!["spot".into()], strategy.clone()).await.unwrap();
         assert_eq!(summary.record.default_capacity_provider_strategy, strategy);
-        assert!(matches!(control.delete_capacity_provider("spot").await, Err(ControlError::ResourceInUse(_))));
+        let refused = control.delete_capacity_provider("spot").await.unwrap();
+        assert!(refused.active, "a provider a cluster uses stays ACTIVE");
+        assert_eq!(refused.update_status, "DELETE_FAILED");
+        assert!(refused.update_status_reason.unwrap().contains("associated with cluster: prod"));
         control.put_cluster_capacity_providers(&name("prod"), vec![], vec![]).await.unwrap();
         let deleted = control.delete_capacity_provider("spot").await.unwrap();
         assert!(!deleted.active);

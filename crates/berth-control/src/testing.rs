@@ -14,39 +14,9 @@ pub fn name(value: &str) -> ClusterName {
 }
 
 pub fn task_spec() -> berth_types::spec::TaskSpec {
-    use berth_types::spec::{ContainerSpec, NetworkMode, TaskSpec};
-    TaskSpec {
-        family: "web".into(),
-        revision: 0,
-        network_mode: NetworkMode::Bridge,
-        cpu: None,
-        memory: None,
-        containers: vec![ContainerSpec {
-            name: "web".into(),
-            image: "berth-test/busybox:latest".into(),
-            cpu: 128,
-            memory: Some(64),
-            memory_reservation: None,
-            port_mappings: vec![],
-            essential: true,
-            entry_point: None,
-            command: None,
-            environment: vec![],
-            working_directory: None,
-            user: None,
-            docker_labels: Default::default(),
-            stop_timeout_seconds: None,
-            health_check: None,
-            depends_on: vec![],
-            mount_points: vec![],
-            ulimits: vec![],
-            readonly_root_filesystem: false,
-            init_process_enabled: false,
-            log_configuration: None,
-        }],
-        volumes: vec![],
-        placement_constraints: vec![],
-    }
+    use berth_types::spec::{ContainerSpec, TaskSpec};
+    let web = ContainerSpec { cpu: 128, memory: Some(64), ..ContainerSpec::new("web", "berth-test/busybox:latest") };
+    TaskSpec::new("web", 0, vec![web])
 }
 
 pub fn resources(cpu: i64, memory: i64) -> berth_types::Resources {

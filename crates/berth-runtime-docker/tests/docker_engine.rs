@@ -143,27 +143,10 @@ async fn runtime_calls_and_events_against_docker() {
 
 fn container(name: &str, command: &[&str]) -> ContainerSpec {
     ContainerSpec {
-        name: name.into(),
-        image: IMAGE.into(),
-        cpu: 0,
         memory: Some(32),
-        memory_reservation: None,
-        port_mappings: vec![],
-        essential: true,
-        entry_point: None,
         command: Some(command.iter().map(|part| part.to_string()).collect()),
-        environment: vec![],
-        working_directory: None,
-        user: None,
-        docker_labels: BTreeMap::new(),
         stop_timeout_seconds: Some(2),
-        health_check: None,
-        depends_on: vec![],
-        mount_points: vec![],
-        ulimits: vec![],
-        readonly_root_filesystem: false,
-        init_process_enabled: false,
-        log_configuration: None,
+        ..ContainerSpec::new(name, IMAGE)
     }
 }
 
@@ -213,16 +196,7 @@ async fn the_runner_runs_serves_and_stops_a_task_on_docker() {
     let arn = task_arn();
     let mut web = container("web", &["httpd", "-f", "-p", "80", "-h", "/www"]);
     web.port_mappings = vec![PortMappingSpec { container_port: 80, host_port: None, protocol: PortProtocol::Tcp }];
-    let spec = TaskSpec {
-        family: "web".into(),
-        revision: 1,
-        network_mode: NetworkMode::Bridge,
-        cpu: None,
-        memory: None,
-        containers: vec![web],
-        volumes: vec![],
-        placement_constraints: vec![],
-    };
+    let spec = TaskSpec::new("web", 1, vec![web]);
     let (reporter, desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
     let running = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Running).await;
     let host_port = running.containers[0].network_bindings[0].host_port;
@@ -251,16 +225,11 @@ async fn the_runner_runs_serves_and_stops_a_task_on_docker() {
 async fn essential_exit_and_oom_kill_on_docker() {
     let (runtime, instance, _cleanup) = setup().await;
     let arn = task_arn();
-    let spec = TaskSpec {
-        family: "batch".into(),
-        revision: 3,
-        network_mode: NetworkMode::Bridge,
-        cpu: None,
-        memory: None,
-        containers: vec![container("main", &["sh", "-c", "exit 3"]), container("idle", &["sleep", "600"])],
-        volumes: vec![],
-        placement_constraints: vec![],
-    };
+    let spec = TaskSpec::new(
+        "batch",
+        3,
+        vec![container("main", &["sh", "-c", "exit 3"]), container("idle", &["sleep", "600"])],
+    );
     let (reporter, _desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
     let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;
     assert_eq!(stopped.stop_code, Some(TaskStopCode::EssentialContainerExited));
@@ -271,16 +240,7 @@ async fn essential_exit_and_oom_kill_on_docker() {
     let arn = task_arn();
     let mut hog = container("hog", &["sh", "-c", "tail /dev/zero"]);
     hog.memory = Some(8);
-    let spec = TaskSpec {
-        family: "hog".into(),
-        revision: 1,
-        network_mode: NetworkMode::Bridge,
-        cpu: None,
-        memory: None,
-        containers: vec![hog],
-        volumes: vec![],
-        placement_constraints: vec![],
-    };
+    let spec = TaskSpec::new("hog", 1, vec![hog]);
     let (reporter, _desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
     let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;
     assert_eq!(stopped.containers[0].exit_code, Some(137));

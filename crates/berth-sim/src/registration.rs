@@ -3,7 +3,8 @@
 //! attributes. Pure: no I/O.
 
 use crate::config::FleetConfig;
-use berth_ecs_wire::{Attribute, RegisterContainerInstanceRequest, Resource, VersionInfo};
+use berth_agent::registration::{attribute, integer_resource, string_set_resource};
+use berth_ecs_wire::{Attribute, RegisterContainerInstanceRequest, VersionInfo};
 
 /// Host ports a real agent registers as taken; hollow instances claim the same so placement
 /// sees the same port picture.
@@ -14,8 +15,8 @@ pub fn register_request(config: &FleetConfig, index: usize) -> RegisterContainer
         cluster: Some(config.cluster.clone()),
         instance_identity_document: Some(identity_document(config, index)),
         total_resources: Some(vec![
-            integer_resource("CPU", config.cpu),
-            integer_resource("MEMORY", config.memory_mib),
+            integer_resource("CPU", i64::from(config.cpu)),
+            integer_resource("MEMORY", i64::from(config.memory_mib)),
             string_set_resource("PORTS", RESERVED_PORTS.iter().map(u16::to_string).collect()),
             string_set_resource("PORTS_UDP", Vec::new()),
         ]),
@@ -55,28 +56,6 @@ fn attributes(config: &FleetConfig, index: usize) -> Vec<Attribute> {
         attributes.push(attribute(&spread.name, spread.value_for(index)));
     }
     attributes
-}
-
-fn attribute(name: &str, value: Option<&str>) -> Attribute {
-    Attribute { name: Some(name.to_string()), value: value.map(str::to_string), ..Default::default() }
-}
-
-fn integer_resource(name: &str, value: i32) -> Resource {
-    Resource {
-        name: Some(name.to_string()),
-        r#type: Some("INTEGER".to_string()),
-        integer_value: Some(value),
-        ..Default::default()
-    }
-}
-
-fn string_set_resource(name: &str, values: Vec<String>) -> Resource {
-    Resource {
-        name: Some(name.to_string()),
-        r#type: Some("STRINGSET".to_string()),
-        string_set_value: Some(values),
-        ..Default::default()
-    }
 }
 
 #[cfg(test)]

@@ -43,6 +43,9 @@ pub struct CapacityProviderRecord {
     /// ACTIVE, or INACTIVE once deleted.
     pub active: bool,
     pub update_status: String,
+    /// Why the last update failed (`DELETE_FAILED` while a cluster still uses the provider).
+    #[serde(default)]
+    pub update_status_reason: Option<String>,
     /// The `autoScalingGroupProvider` as given, echoed by describe (Berth scales nothing).
     pub auto_scaling_group_provider: Option<serde_json::Value>,
     pub tags: Vec<Tag>,

@@ -143,7 +143,51 @@ pub enum VolumeSource {
     },
 }
 
+impl ContainerSpec {
+    /// An essential container with only a name and an image, every other setting at its ECS
+    /// default (no limits, no ports, 0 CPU units); builders and fixtures start from it.
+    pub fn new(name: impl Into<String>, image: impl Into<String>) -> Self {
+        ContainerSpec {
+            name: name.into(),
+            image: image.into(),
+            cpu: 0,
+            memory: None,
+            memory_reservation: None,
+            port_mappings: vec![],
+            essential: true,
+            entry_point: None,
+            command: None,
+            environment: vec![],
+            working_directory: None,
+            user: None,
+            docker_labels: BTreeMap::new(),
+            stop_timeout_seconds: None,
+            health_check: None,
+            depends_on: vec![],
+            mount_points: vec![],
+            ulimits: vec![],
+            readonly_root_filesystem: false,
+            init_process_enabled: false,
+            log_configuration: None,
+        }
+    }
+}
+
 impl TaskSpec {
+    /// A bridge-mode task of `containers` with no task-level limits, volumes or constraints.
+    pub fn new(family: impl Into<String>, revision: u32, containers: Vec<ContainerSpec>) -> Self {
+        TaskSpec {
+            family: family.into(),
+            revision,
+            network_mode: NetworkMode::Bridge,
+            cpu: None,
+            memory: None,
+            containers,
+            volumes: vec![],
+            placement_constraints: vec![],
+        }
+    }
+
     /// What the task holds on its instance: task-level CPU and memory when set, otherwise the
     /// sum over containers (memory counts the hard limit, else the reservation), plus its
     /// static host ports.
@@ -181,29 +225,7 @@ mod tests {
     use super::*;
 
     pub(crate) fn container(name: &str) -> ContainerSpec {
-        ContainerSpec {
-            name: name.into(),
-            image: "busybox".into(),
-            cpu: 0,
-            memory: None,
-            memory_reservation: None,
-            port_mappings: vec![],
-            essential: true,
-            entry_point: None,
-            command: None,
-            environment: vec![],
-            working_directory: None,
-            user: None,
-            docker_labels: BTreeMap::new(),
-            stop_timeout_seconds: None,
-            health_check: None,
-            depends_on: vec![],
-            mount_points: vec![],
-            ulimits: vec![],
-            readonly_root_filesystem: false,
-            init_process_enabled: false,
-            log_configuration: None,
-        }
+        ContainerSpec::new(name, "busybox")
     }
 
     #[test]

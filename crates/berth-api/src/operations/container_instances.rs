@@ -132,14 +132,8 @@ pub async fn describe_container_instances(
 ) -> ApiResult<wire::DescribeContainerInstancesResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
-    let references = parse::bounded(request.container_instances.as_ref(), 100, "containerInstances", true)?;
-    let ids = references
-        .iter()
-        .enumerate()
-        .map(|(index, reference)| {
-            parse::container_instance(reference, &cluster, context, &format!("containerInstances[{index}]"))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let ids =
+        parse::container_instances(request.container_instances.as_ref(), 100, &cluster, context, "containerInstances")?;
     let (found, missing) = api.control.describe_container_instances(&cluster, &ids)?;
     let include_tags = request.include.unwrap_or_default().contains(&wire::ContainerInstanceField::Tags);
     Ok(wire::DescribeContainerInstancesResponse {
@@ -186,14 +180,8 @@ pub async fn update_container_instances_state(
 ) -> ApiResult<wire::UpdateContainerInstancesStateResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
-    let references = parse::bounded(request.container_instances.as_ref(), 10, "containerInstances", true)?;
-    let ids = references
-        .iter()
-        .enumerate()
-        .map(|(index, reference)| {
-            parse::container_instance(reference, &cluster, context, &format!("containerInstances[{index}]"))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let ids =
+        parse::container_instances(request.container_instances.as_ref(), 10, &cluster, context, "containerInstances")?;
     let status = request
         .status
         .and_then(|status| ContainerInstanceStatus::parse(status.as_str()))

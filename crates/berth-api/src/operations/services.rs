@@ -1,13 +1,12 @@
 //! CreateService, UpdateService, DeleteService, DescribeServices, ListServices.
 
 use crate::error::{ApiError, ApiResult};
-use crate::{parse, render, Api};
+use crate::{parse, placement, render, Api};
 use berth_control::services::{
     CircuitBreakerSettings, CreateService, PlacementRule, SchedulingStrategy, ServiceConfiguration, UpdateService,
 };
 use berth_ecs_wire as wire;
 use berth_planner::TaskDefinitionKey;
-use berth_scheduler::{PlacementConstraint, PlacementStrategy, MAX_PLACEMENT_CONSTRAINTS, MAX_PLACEMENT_STRATEGIES};
 use berth_types::{Arn, ClusterName, ServiceName};
 
 const DAEMON_DESIRED_COUNT: &str = "desiredCount: The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again";
@@ -77,30 +76,13 @@ fn circuit_breaker(breaker: Option<&wire::DeploymentCircuitBreaker>) -> ApiResul
     Ok(Some(settings))
 }
 
+/// The rules as given, for the service record (`None`: the member was absent).
 fn placement_constraints(items: Option<&Vec<wire::PlacementConstraint>>) -> ApiResult<Option<Vec<PlacementRule>>> {
-    let Some(items) = items else { return Ok(None) };
-    let items = parse::bounded(Some(items), MAX_PLACEMENT_CONSTRAINTS, "placementConstraints", false)?;
-    let mut parsed = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
-        PlacementConstraint::from_wire(kind, item.expression.as_deref())
-            .map_err(|error| ApiError::invalid_parameter(format!("placementConstraints[{index}]: {error}")))?;
-        parsed.push((kind.to_string(), item.expression.clone()));
-    }
-    Ok(Some(parsed))
+    items.map(|items| Ok(placement::constraints(Some(items))?.into_iter().map(|(rule, _)| rule).collect())).transpose()
 }
 
 fn placement_strategy(items: Option<&Vec<wire::PlacementStrategy>>) -> ApiResult<Option<Vec<PlacementRule>>> {
-    let Some(items) = items else { return Ok(None) };
-    let items = parse::bounded(Some(items), MAX_PLACEMENT_STRATEGIES, "placementStrategy", false)?;
-    let mut parsed = Vec::new();
-    for (index, item) in items.iter().enumerate() {
-        let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
-        PlacementStrategy::from_wire(kind, item.field.as_deref())
-            .map_err(|error| ApiError::invalid_parameter(format!("placementStrategy[{index}]: {error}")))?;
-        parsed.push((kind.to_string(), item.field.clone()));
-    }
-    Ok(Some(parsed))
+    items.map(|items| Ok(placement::strategies(Some(items))?.into_iter().map(|(rule, _)| rule).collect())).transpose()
 }
 
 fn not_supported(field: &str, present: bool) -> ApiResult<()> {

@@ -1,10 +1,9 @@
 //! RunTask, StartTask, StopTask, DescribeTasks, ListTasks.
 
 use crate::error::{ApiError, ApiResult};
-use crate::{parse, render, Api};
+use crate::{parse, placement, render, Api};
 use berth_control::tasks::{LaunchOutcome, LaunchRequest, PlacementOptions, Target, TaskFilter};
 use berth_ecs_wire as wire;
-use berth_scheduler::{PlacementConstraint, PlacementStrategy, MAX_PLACEMENT_CONSTRAINTS, MAX_PLACEMENT_STRATEGIES};
 use berth_types::{Arn, ClusterName, DesiredStatus};
 
 /// The members RunTask and StartTask share, checked the same way.
@@ -75,32 +74,10 @@ fn unsupported(field: &str, present: bool) -> ApiResult<()> {
 /// RunTask's placement members: strategies (at most 5), constraints (at most 10) and a capacity
 /// provider strategy, which excludes a launch type.
 fn placement_options(request: &wire::RunTaskRequest) -> ApiResult<PlacementOptions> {
-    let strategies =
-        parse::bounded(request.placement_strategy.as_ref(), MAX_PLACEMENT_STRATEGIES, "placementStrategy", false)?;
-    let strategy = strategies
-        .iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
-            PlacementStrategy::from_wire(kind, item.field.as_deref())
-                .map_err(|error| ApiError::invalid_parameter(format!("placementStrategy[{index}]: {error}")))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
-    let constraint_items = parse::bounded(
-        request.placement_constraints.as_ref(),
-        MAX_PLACEMENT_CONSTRAINTS,
-        "placementConstraints",
-        false,
-    )?;
-    let constraints = constraint_items
-        .iter()
-        .enumerate()
-        .map(|(index, item)| {
-            let kind = item.r#type.map(|kind| kind.as_str()).unwrap_or_default();
-            PlacementConstraint::from_wire(kind, item.expression.as_deref())
-                .map_err(|error| ApiError::invalid_parameter(format!("placementConstraints[{index}]: {error}")))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let strategy =
+        placement::strategies(request.placement_strategy.as_ref())?.into_iter().map(|(_, parsed)| parsed).collect();
+    let constraints =
+        placement::constraints(request.placement_constraints.as_ref())?.into_iter().map(|(_, parsed)| parsed).collect();
     let capacity_provider_strategy =
         super::capacity_providers::strategy(request.capacity_provider_strategy.as_ref(), "capacityProviderStrategy")?;
     if request.launch_type.is_some() && !capacity_provider_strategy.is_empty() {
@@ -160,14 +137,8 @@ pub async fn start_task(api: &Api, request: wire::StartTaskRequest) -> ApiResult
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
     unsupported("networkConfiguration", request.network_configuration.is_some())?;
-    let references = parse::bounded(request.container_instances.as_ref(), 10, "containerInstances", true)?;
-    let instances = references
-        .iter()
-        .enumerate()
-        .map(|(index, reference)| {
-            parse::container_instance(reference, &cluster, context, &format!("containerInstances[{index}]"))
-        })
-        .collect::<ApiResult<Vec<_>>>()?;
+    let instances =
+        parse::container_instances(request.container_instances.as_ref(), 10, &cluster, context, "containerInstances")?;
     let task_definition = request.task_definition.as_deref().unwrap_or_default();
     let members = LaunchMembers {
         cluster,
