@@ -251,22 +251,11 @@ impl ControlPlane {
     /// Brings the placement views' `agent_connected` flags in step with agent presence: at
     /// once when an agent comes back, and from the liveness loop when one falls silent.
     pub fn refresh_agent_connectivity(&self) {
-        self.refresh_agent_connectivity_where(|_| true);
-    }
-
-    /// [`ControlPlane::refresh_agent_connectivity`] for one cluster, so that a placement sees
-    /// exactly what DescribeContainerInstances would show at that moment.
-    pub(crate) fn refresh_cluster_connectivity(&self, cluster: &ClusterName) {
-        self.refresh_agent_connectivity_where(|candidate| candidate == cluster);
-    }
-
-    fn refresh_agent_connectivity_where(&self, include: impl Fn(&ClusterName) -> bool) {
         let changed: Vec<(ClusterName, ContainerInstanceId, bool)> = {
             let state = self.read();
             state
                 .cluster_views
                 .iter()
-                .filter(|(cluster, _)| include(cluster))
                 .flat_map(|(cluster, views)| {
                     let connected = self.agents_connected(views.ids.iter());
                     views
@@ -301,7 +290,8 @@ impl ControlPlane {
         }
         InstanceSummary {
             remaining: state.remaining_on_instance(&record),
-            agent_connected: record.status != ContainerInstanceStatus::Inactive && self.agent_connected(&record.id),
+            // What placement believes, so that describe and RunTask never disagree.
+            agent_connected: state.view_of(&record).is_some_and(|view| view.agent_connected),
             running_tasks,
             pending_tasks,
             record,

@@ -158,7 +158,6 @@ impl ControlPlane {
     pub async fn launch_tasks(&self, request: LaunchRequest) -> ControlResult<LaunchOutcome> {
         let seed: u64 = rand::random();
         let context = self.arn_context().clone();
-        self.refresh_cluster_connectivity(&request.cluster);
         self.mutate(|state| plan_launch(state, request, seed, &context)).await
     }
 

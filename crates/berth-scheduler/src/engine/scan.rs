@@ -9,12 +9,26 @@
 use super::rng::SeededRng;
 use super::working::{SortKey, StrategyKey, WorkingCluster};
 
+/// How many uniform draws a plain `random` chain tries before it scans everything.
+const RANDOM_DRAWS: usize = 32;
+
 pub(crate) fn choose(
     cluster: &mut WorkingCluster<'_>,
     keys: &[StrategyKey],
     ends_with_random: bool,
     rng: &mut SeededRng,
 ) -> Option<usize> {
+    // A plain `random` chain (RunTask's default) wants any feasible instance, uniformly:
+    // draw instances uniformly and keep the first that fits — the accepted draw is uniform over
+    // the feasible ones — and scan only when the draws keep missing (a nearly full cluster).
+    if keys.is_empty() && ends_with_random && cluster.len() > 0 {
+        for _ in 0..RANDOM_DRAWS {
+            let candidate = rng.below(cluster.len());
+            if cluster.rejection(candidate).is_none() {
+                return Some(candidate);
+            }
+        }
+    }
     let mut best: Option<(SortKey, u64, usize)> = None;
     let mut tied: Vec<usize> = Vec::new();
     for index in 0..cluster.len() {
