@@ -8,6 +8,7 @@
 //!
 //! Not here: choosing among feasible instances (`scan`, `index`).
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use berth_types::{ContainerInstanceStatus, Resources};
@@ -41,7 +42,9 @@ pub(crate) struct SpreadDimension {
 pub(crate) struct WorkingCluster<'a> {
     pub instances: &'a [InstanceView],
     request: &'a PlacementRequest,
-    remaining: Vec<Resources>,
+    /// Borrowed from the instances until a copy of this call lands on one; cloning every
+    /// instance's resources up front cost more than the placement itself on large clusters.
+    remaining: Vec<Cow<'a, Resources>>,
     placed: Vec<u32>,
     group_tasks: Vec<u32>,
     static_rejection: Vec<Option<Rejection>>,
@@ -82,7 +85,7 @@ impl<'a> WorkingCluster<'a> {
         WorkingCluster {
             instances,
             request,
-            remaining: instances.iter().map(|instance| instance.remaining.clone()).collect(),
+            remaining: instances.iter().map(|instance| Cow::Borrowed(&instance.remaining)).collect(),
             placed: vec![0; instances.len()],
             group_tasks: instances.iter().map(|instance| group_tasks(instance, &request.group)).collect(),
             static_rejection,
@@ -165,7 +168,7 @@ impl<'a> WorkingCluster<'a> {
     /// Records one copy on the instance, so later copies see what it took.
     pub fn apply(&mut self, index: usize) {
         let demand = &self.request.demand;
-        let remaining = &mut self.remaining[index];
+        let remaining = self.remaining[index].to_mut();
         remaining.cpu -= demand.cpu;
         remaining.memory -= demand.memory;
         remaining.ports_tcp.extend(demand.ports_tcp.iter().copied());
