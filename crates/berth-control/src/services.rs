@@ -159,7 +159,7 @@ pub struct UpdateService {
 }
 
 impl ControlPlane {
-    pub async fn create_service(&self, request: CreateService) -> ControlResult<ServiceRecord> {
+    pub async fn create_service(&self, request: CreateService) -> ControlResult<ServiceSummary> {
         let created = self
             .mutate(|state| {
                 active_cluster(state, &request.cluster)?;
@@ -196,7 +196,7 @@ impl ControlPlane {
             })
             .await?;
         self.wake_service_reconciler();
-        Ok(created)
+        Ok(summarise(&self.read(), &created))
     }
 
     /// Applies the changes; a new task definition, changed placement or `forceNewDeployment`
@@ -206,7 +206,7 @@ impl ControlPlane {
         cluster: &ClusterName,
         name: &ServiceName,
         update: UpdateService,
-    ) -> ControlResult<ServiceRecord> {
+    ) -> ControlResult<ServiceSummary> {
         let updated = self
             .mutate(|state| {
                 active_cluster(state, cluster)?;
@@ -270,7 +270,7 @@ impl ControlPlane {
             })
             .await?;
         self.wake_service_reconciler();
-        Ok(updated)
+        Ok(summarise(&self.read(), &updated))
     }
 
     /// Scales the service to zero and marks it DRAINING; it becomes INACTIVE once its tasks have
@@ -280,7 +280,7 @@ impl ControlPlane {
         cluster: &ClusterName,
         name: &ServiceName,
         force: bool,
-    ) -> ControlResult<ServiceRecord> {
+    ) -> ControlResult<ServiceSummary> {
         let deleted = self
             .mutate(|state| {
                 active_cluster(state, cluster)?;
@@ -299,7 +299,7 @@ impl ControlPlane {
             })
             .await?;
         self.wake_service_reconciler();
-        Ok(deleted)
+        Ok(summarise(&self.read(), &deleted))
     }
 
     /// The named services of the cluster (INACTIVE ones included, as ECS shows them for a

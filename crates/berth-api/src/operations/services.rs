@@ -204,9 +204,9 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         propagate_tags: request.propagate_tags.map(|value| value.as_str().to_string()),
         enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
     };
-    let record = api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
-    let (mut summaries, _) = api.control.describe_services(&record.cluster, std::slice::from_ref(&record.name))?;
-    Ok(wire::CreateServiceResponse { service: Some(render::service(&summaries.remove(0), context, true)) })
+    let summary =
+        api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
+    Ok(wire::CreateServiceResponse { service: Some(render::service(&summary, context, true)) })
 }
 
 pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> ApiResult<wire::UpdateServiceResponse> {
@@ -259,18 +259,16 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
             .transpose()?,
         force_new_deployment: request.force_new_deployment.unwrap_or(false),
     };
-    let record = api.control.update_service(&cluster, &name, update).await?;
-    let (mut summaries, _) = api.control.describe_services(&record.cluster, std::slice::from_ref(&record.name))?;
-    Ok(wire::UpdateServiceResponse { service: Some(render::service(&summaries.remove(0), context, false)) })
+    let summary = api.control.update_service(&cluster, &name, update).await?;
+    Ok(wire::UpdateServiceResponse { service: Some(render::service(&summary, context, false)) })
 }
 
 pub async fn delete_service(api: &Api, request: wire::DeleteServiceRequest) -> ApiResult<wire::DeleteServiceResponse> {
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
     let name = service_name(request.service.as_deref(), api, &cluster, "service")?;
-    let record = api.control.delete_service(&cluster, &name, request.force.unwrap_or(false)).await?;
-    let (mut summaries, _) = api.control.describe_services(&record.cluster, std::slice::from_ref(&record.name))?;
-    Ok(wire::DeleteServiceResponse { service: Some(render::service(&summaries.remove(0), context, false)) })
+    let summary = api.control.delete_service(&cluster, &name, request.force.unwrap_or(false)).await?;
+    Ok(wire::DeleteServiceResponse { service: Some(render::service(&summary, context, false)) })
 }
 
 pub async fn describe_services(
