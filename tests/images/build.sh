@@ -9,7 +9,9 @@ if docker image inspect "$image" >/dev/null 2>&1 && [ "${1:-}" != "--force" ]; t
 fi
 busybox=$(command -v busybox || true)
 [ -n "$busybox" ] || busybox=/bin/busybox
-if ! ldd "$busybox" 2>&1 | grep -q "not a dynamic"; then
+# ldd exits 1 on a static binary, so its status must not fail the check under pipefail.
+linkage=$(ldd "$busybox" 2>&1 || true)
+if ! grep -q "not a dynamic" <<<"$linkage"; then
   echo "build.sh: $busybox is not a static busybox; install Debian's busybox-static" >&2
   exit 1
 fi

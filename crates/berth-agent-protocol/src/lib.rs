@@ -2,10 +2,13 @@
 //! listen address. An agent registers itself through the ECS API's own
 //! `RegisterContainerInstance` (as the ECS agent does), then uses the two endpoints here:
 //!
-//! - `GET  /agent/v1/clusters/{cluster}/instances/{id}/desired?after={generation}` — long poll.
-//!   Answers at once with the whole [`DesiredDocument`] when the server's generation is newer
-//!   than `after`, otherwise waits up to [`LONG_POLL_SECONDS`] and answers with the current one.
-//!   Every poll counts as a heartbeat.
+//! - `GET  /agent/v1/clusters/{cluster}/instances/{id}/desired?after={generation}[&changes_only=true]`
+//!   — long poll. Answers at once with the [`DesiredDocument`] when the server's generation is
+//!   newer than `after`, otherwise waits up to [`LONG_POLL_SECONDS`] and answers with the
+//!   current one. The document is whole unless `changes_only=true` and `after` is a generation
+//!   the server can answer from; then it lists only the tasks that changed after `after` (new
+//!   ones, and ones whose desired status moved) and says `complete: false`. Every poll counts
+//!   as a heartbeat.
 //! - `POST /agent/v1/clusters/{cluster}/instances/{id}/report` — a [`StateReport`] with the
 //!   observed state of some or all of the instance's tasks. Idempotent: reporting the same
 //!   state twice changes nothing, and a task's `lastStatus` never moves backwards.
@@ -13,8 +16,10 @@
 //! Both answer `410 Gone` when the instance has been deregistered (the agent then registers
 //! afresh) and `404` for an unknown cluster or instance.
 //!
-//! Invariant: the server always sends the *whole* desired document with a generation; the
-//! agent converges to the newest one it has seen and ignores older ones. No deltas.
+//! Invariant: a document with generation G, applied on top of everything the agent applied up
+//! to the `after` it asked with, tells the agent every task it must know as of G; the agent
+//! converges to the newest document it has seen and ignores older ones. Only a complete
+//! document may make the agent stop a task by leaving it out.
 
 use berth_types::records::{ContainerState, TaskRecord};
 use berth_types::spec::TaskSpec;
@@ -36,12 +41,21 @@ pub mod labels {
     pub const CONTAINER_INSTANCE: &str = "dev.berth.container-instance";
 }
 
-/// Everything the server wants running on one container instance.
+/// What the server wants running on one container instance: everything, or (asked for with
+/// `changes_only=true`) the tasks that changed since the agent's generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DesiredDocument {
     /// Grows whenever anything in the document changes.
     pub generation: u64,
     pub tasks: Vec<DesiredTask>,
+    /// Whether `tasks` is every task of the instance, so that a task missing from it is not
+    /// wanted. A document without the field (an older server) is complete.
+    #[serde(default = "complete_by_default")]
+    pub complete: bool,
+}
+
+fn complete_by_default() -> bool {
+    true
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

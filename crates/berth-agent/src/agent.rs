@@ -211,7 +211,8 @@ impl Agent {
                 applied_once = false;
                 continue;
             };
-            match self.client.poll_desired(&instance_id, generation).await {
+            // Once a whole document has been applied, changes since then are enough.
+            match self.client.poll_desired(&instance_id, generation, applied_once).await {
                 Ok(document) => {
                     backoff.reset();
                     if should_apply(applied_once, generation, document.generation) {
@@ -240,10 +241,11 @@ impl Agent {
         }
     }
 
-    /// Converges the runner table to a desired document.
+    /// Converges the runner table to a desired document. Only a complete document stops the
+    /// tasks it leaves out and settles which adopted containers are orphans.
     fn apply(self: &Arc<Self>, document: DesiredDocument) {
         let mut tasks = self.tasks.lock();
-        let mut adoptable = tasks.adoptable.take().unwrap_or_default();
+        let mut adoptable = if document.complete { tasks.adoptable.take().unwrap_or_default() } else { HashMap::new() };
         let mut listed = HashSet::new();
         for desired in &document.tasks {
             listed.insert(desired.task_arn.clone());
@@ -260,7 +262,7 @@ impl Agent {
             }
             self.spawn_runner(&mut tasks, initial_state(desired, &found));
         }
-        for (arn, runner) in &tasks.runners {
+        for (arn, runner) in tasks.runners.iter().filter(|_| document.complete) {
             if !listed.contains(arn) {
                 // The document is whole: a task it does not list is not wanted here.
                 runner.desired.send_if_modified(|status| {

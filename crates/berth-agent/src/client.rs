@@ -72,11 +72,18 @@ impl ServerClient {
     }
 
     /// Long-polls for a desired document newer than `after`.
-    pub async fn poll_desired(&self, instance_id: &str, after: u64) -> Result<DesiredDocument, ClientError> {
+    /// Long-polls the desired document after generation `after`; with `changes_only`, a
+    /// document that may list only what changed since then (`DesiredDocument::complete`).
+    pub async fn poll_desired(
+        &self,
+        instance_id: &str,
+        after: u64,
+        changes_only: bool,
+    ) -> Result<DesiredDocument, ClientError> {
         let response = self
             .http
             .get(format!("{}/desired", self.instance_url(instance_id)))
-            .query(&[("after", after)])
+            .query(&[("after", after.to_string()), ("changes_only", changes_only.to_string())])
             .timeout(Duration::from_secs(LONG_POLL_SECONDS) + REQUEST_TIMEOUT)
             .send()
             .await

@@ -37,6 +37,10 @@ struct ServerState {
     tasks: Vec<DesiredTask>,
     /// Latest report per task, with the instance that sent it.
     reports: HashMap<String, (String, TaskReport)>,
+    /// When set, polls that ask for changes only get an empty, incomplete document.
+    answer_changes_only: bool,
+    /// Every poll's `(after, changes_only)`, in order.
+    polls: Vec<(u64, bool)>,
 }
 
 impl Server {
@@ -61,9 +65,11 @@ async fn register(State(server): State<Arc<Server>>, body: String) -> Response {
 async fn desired(
     State(server): State<Arc<Server>>,
     Path((_cluster, id)): Path<(String, String)>,
-    Query(query): Query<HashMap<String, u64>>,
+    Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let after = query.get("after").copied().unwrap_or(0);
+    let after = query.get("after").and_then(|after| after.parse().ok()).unwrap_or(0);
+    let changes_only = query.get("changes_only").is_some_and(|value| value == "true");
+    server.state.lock().unwrap().polls.push((after, changes_only));
     let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
     loop {
         let notified = server.changed.notified();
@@ -73,8 +79,14 @@ async fn desired(
                 return StatusCode::GONE.into_response();
             }
             if state.generation > after || tokio::time::Instant::now() >= deadline {
-                let tasks = state.tasks.clone();
-                return Json(DesiredDocument { generation: state.generation, tasks }).into_response();
+                // Unless told otherwise this server answers with the whole document, as a
+                // server may even when asked for changes only.
+                let document = if changes_only && state.answer_changes_only {
+                    DesiredDocument { generation: state.generation, tasks: vec![], complete: false }
+                } else {
+                    DesiredDocument { generation: state.generation, tasks: state.tasks.clone(), complete: true }
+                };
+                return Json(document).into_response();
             }
         }
         let _ = tokio::time::timeout_at(deadline, notified).await;
@@ -206,6 +218,54 @@ async fn register_run_restart_adopt_stop_and_reregister() {
     let third = eventually("a fresh registration", &server, |state| state.registrations.get(2).cloned()).await;
     assert!(third.get("containerInstanceArn").is_none());
     assert_eq!(third["instanceIdentityDocument"], first["instanceIdentityDocument"]);
+    agent.stop.send(()).unwrap();
+    agent.join.await.unwrap();
+}
+
+#[tokio::test]
+async fn a_changes_only_document_leaves_unlisted_tasks_running() {
+    let (server, url) = start_server().await;
+    let data_dir = tempfile::tempdir().unwrap();
+    let runtime = Arc::new(FakeRuntime::new());
+    runtime.add_image(IMAGE);
+    let agent = start_agent(&url, data_dir.path(), runtime.clone());
+    server.update(|state| {
+        state.generation = 1;
+        state.tasks = vec![DesiredTask {
+            task_arn: TASK.into(),
+            spec: spec(),
+            desired_status: DesiredStatus::Running,
+            last_status: TaskStatus::Provisioning,
+        }];
+    });
+    eventually("RUNNING", &server, |state| reported(state, TaskStatus::Running)).await;
+    let first_poll = server.state.lock().unwrap().polls[0];
+    assert_eq!(first_poll, (0, false), "the first poll after registering asks for the whole document");
+
+    // A newer document that lists nothing but says it is only the changes: the task stays.
+    server.update(|state| {
+        state.answer_changes_only = true;
+        state.generation = 2;
+    });
+    eventually("a poll after generation 2", &server, |state| state.polls.contains(&(2, true)).then_some(())).await;
+    assert!(
+        runtime.calls().iter().all(|call| !matches!(call, Call::Stop(..) | Call::Remove(_))),
+        "an incomplete document stopped a task it did not list: {:?}",
+        runtime.calls()
+    );
+    assert!(reported(&server.state.lock().unwrap(), TaskStatus::Running).is_some());
+
+    // The same empty list in a whole document means the task is not wanted.
+    server.update(|state| {
+        state.answer_changes_only = false;
+        state.tasks.clear();
+        state.generation = 3;
+    });
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
+    while !runtime.calls().iter().any(|call| matches!(call, Call::Stop(..))) {
+        assert!(tokio::time::Instant::now() < deadline, "a whole document without the task did not stop it");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     agent.stop.send(()).unwrap();
     agent.join.await.unwrap();
 }

@@ -16,6 +16,9 @@ use std::time::Duration;
 pub struct PollQuery {
     #[serde(default)]
     after: u64,
+    /// Only the tasks that changed since `after` (see `berth-agent-protocol`).
+    #[serde(default)]
+    changes_only: bool,
 }
 
 fn refusal(refusal: AgentRefusal) -> Response {
@@ -41,7 +44,11 @@ pub async fn poll_desired(
         Ok(parsed) => parsed,
         Err(reason) => return refusal(reason),
     };
-    match api.control.poll_desired(&cluster, &instance, query.after, Duration::from_secs(LONG_POLL_SECONDS)).await {
+    match api
+        .control
+        .poll_desired(&cluster, &instance, query.after, query.changes_only, Duration::from_secs(LONG_POLL_SECONDS))
+        .await
+    {
         Ok(document) => Json(document).into_response(),
         Err(reason) => refusal(reason),
     }

@@ -25,7 +25,7 @@ fn spec() -> TaskSpec {
 async fn report_all_running(control: &ControlPlane, cluster: &ClusterName) {
     let instances = control.list_container_instances(cluster, None, None).unwrap();
     for instance in instances {
-        let document = control.desired_document(&instance);
+        let document = control.desired_document(&instance, None);
         let tasks = document
             .tasks
             .iter()

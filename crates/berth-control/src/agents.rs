@@ -6,13 +6,14 @@
 //! when it says nothing new, so agents may resend reports freely.
 
 use crate::error::ControlResult;
-use crate::state::Change;
+use crate::state::{Change, State};
 use crate::ControlPlane;
 use berth_agent_protocol::{DesiredDocument, DesiredTask, ReportResponse, StateReport, TaskReport};
 use berth_types::records::TaskRecord;
 use berth_types::{
     Arn, ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskStatus, Timestamp,
 };
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::watch;
 
@@ -36,13 +37,16 @@ impl ControlPlane {
         Ok(instance.desired_generation)
     }
 
-    /// The whole desired document for the instance, once its generation is newer than `after`
-    /// or `wait` has passed. The poll counts as a heartbeat for as long as it is open.
+    /// The desired document for the instance, once its generation is newer than `after` or
+    /// `wait` has passed: whole, or with `changes_only` just the tasks that changed since
+    /// `after` (see [`ControlPlane::desired_document`]). The poll counts as a heartbeat for as
+    /// long as it is open.
     pub async fn poll_desired(
         &self,
         cluster: &ClusterName,
         id: &ContainerInstanceId,
         after: u64,
+        changes_only: bool,
         wait: Duration,
     ) -> Result<DesiredDocument, AgentRefusal> {
         let generation = self.instance_for_agent(cluster, id)?;
@@ -54,7 +58,7 @@ impl ControlPlane {
             self.record_agent_contact(id);
         }
         self.instance_for_agent(cluster, id)?;
-        Ok(self.desired_document(id))
+        Ok(self.desired_document(id, changes_only.then_some(after)))
     }
 
     fn generation_receiver(&self, id: &ContainerInstanceId, generation: u64) -> watch::Receiver<u64> {
@@ -72,17 +76,26 @@ impl ControlPlane {
 
     /// Every task assigned to the instance that the server still remembers, stopped ones
     /// included, so an agent can tell a stop it missed from a task it never heard of.
-    pub fn desired_document(&self, id: &ContainerInstanceId) -> DesiredDocument {
+    ///
+    /// With `changes_since: Some(after)` from an agent that holds generation `after`, only the
+    /// tasks stamped later than `after` are listed and the document says it is not complete:
+    /// at thousands of tasks per instance, resending every task on each change dominated the
+    /// channel. A generation the server cannot answer from (0, or one from the future) gets
+    /// the whole document.
+    pub fn desired_document(&self, id: &ContainerInstanceId, changes_since: Option<u64>) -> DesiredDocument {
         let state = self.read();
         let context = self.arn_context();
         let generation = state.instances.get(id).map(|instance| instance.desired_generation).unwrap_or(0);
+        let since = changes_since.filter(|after| *after > 0 && *after <= generation);
         let tasks = state
             .tasks_on_instance(id)
+            // A stamp of 0 predates stamping: such a task is always listed.
+            .filter(|task| since.is_none_or(|after| task.desired_generation == 0 || task.desired_generation > after))
             .map(|task| {
                 DesiredTask::from_record(Arn::Task(task.cluster.clone(), task.id.clone()).render(context), task)
             })
             .collect();
-        DesiredDocument { generation, tasks }
+        DesiredDocument { generation, tasks, complete: since.is_none() }
     }
 
     /// Merges an agent's report. Tasks the server does not know on this instance are listed in
@@ -121,6 +134,68 @@ impl ControlPlane {
         })
         .await
         .map(Ok)
+    }
+}
+
+/// Whether the agent must hear of the change from `previous` to `next`: a new task, or a new
+/// desired status. Reports (observed state) never need to be sent back.
+fn agent_acts_on(previous: Option<&TaskRecord>, next: &TaskRecord) -> bool {
+    previous.is_none_or(|previous| previous.desired_status != next.desired_status)
+}
+
+/// Gives every instance whose agent must act on `changes` its next desired generation in the
+/// same batch, and stamps the changed tasks with it. Writers only say what changes; none can
+/// forget to wake an agent, and the stamps are what changes-only documents are cut by.
+pub(crate) fn stamp_desired_generations(state: &State, changes: &mut Vec<Change>) {
+    let mut target: HashMap<ContainerInstanceId, u64> = HashMap::new();
+    // Generations the batch itself moves an instance to (a deregistration, say).
+    for change in changes.iter() {
+        if let Change::PutContainerInstance(record) = change {
+            let current = state.instances.get(&record.id).map_or(0, |instance| instance.desired_generation);
+            if record.desired_generation > current {
+                let generation = target.entry(record.id.clone()).or_default();
+                *generation = (*generation).max(record.desired_generation);
+            }
+        }
+    }
+    for change in changes.iter() {
+        if let Change::PutTask(task) = change {
+            if agent_acts_on(state.tasks.get(&task.id), task) {
+                if let Some(instance) = state.instances.get(&task.container_instance) {
+                    target.entry(instance.id.clone()).or_insert(instance.desired_generation + 1);
+                }
+            }
+        }
+    }
+    if target.is_empty() {
+        return;
+    }
+    let mut carried = HashSet::new();
+    for change in changes.iter_mut() {
+        match change {
+            Change::PutContainerInstance(record) => {
+                if let Some(generation) = target.get(&record.id) {
+                    record.desired_generation = *generation;
+                    carried.insert(record.id.clone());
+                }
+            }
+            Change::PutTask(task) if agent_acts_on(state.tasks.get(&task.id), task) => {
+                if let Some(generation) = target.get(&task.container_instance) {
+                    task.desired_generation = *generation;
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut missing: Vec<(ContainerInstanceId, u64)> =
+        target.into_iter().filter(|(id, _)| !carried.contains(id)).collect();
+    missing.sort();
+    for (id, generation) in missing {
+        if let Some(instance) = state.instances.get(&id) {
+            let mut record = instance.clone();
+            record.desired_generation = generation;
+            changes.push(Change::PutContainerInstance(record));
+        }
     }
 }
 
@@ -261,7 +336,7 @@ mod tests {
         let send = |status, exit_code| StateReport { tasks: vec![report(&arn, status, exit_code)] };
 
         control.apply_report(&name("prod"), &id, send(TaskStatus::Running, None)).await.unwrap().unwrap();
-        let running = control.desired_document(&id).tasks[0].clone();
+        let running = control.desired_document(&id, None).tasks[0].clone();
         assert_eq!(running.last_status, TaskStatus::Running);
         let version_running = control
             .with_described_tasks(&name("prod"), std::slice::from_ref(&task.id), |found, _| found[0].version)
@@ -310,16 +385,52 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn changes_only_documents_list_what_changed_since_the_agents_generation() {
+        let control = control_plane();
+        let instance = cluster_with_instance(&control, "prod", 4096, 4096).await;
+        let id = instance.record.id.clone();
+        let first = control.launch_tasks(run_web("prod", 2, None)).await.unwrap().tasks;
+        let after_launch = control.desired_document(&id, None);
+        assert_eq!((after_launch.tasks.len(), after_launch.complete), (2, true));
+
+        let second = control.launch_tasks(run_web("prod", 1, None)).await.unwrap().tasks;
+        let arn = |task: &TaskRecord| Arn::Task(name("prod"), task.id.clone()).render(control.arn_context());
+        let changes = control.desired_document(&id, Some(after_launch.generation));
+        assert!(!changes.complete);
+        assert!(changes.generation > after_launch.generation);
+        assert_eq!(changes.tasks.iter().map(|task| task.task_arn.clone()).collect::<Vec<_>>(), vec![arn(&second[0])]);
+
+        // A report moves no generation and lists nothing new; a stop does.
+        let running = StateReport { tasks: vec![report(&arn(&first[0]), TaskStatus::Running, None)] };
+        control.apply_report(&name("prod"), &id, running).await.unwrap().unwrap();
+        let quiet = control.desired_document(&id, Some(changes.generation));
+        assert_eq!((quiet.generation, quiet.tasks.len()), (changes.generation, 0));
+        control.stop_task(&name("prod"), &first[1].id, None).await.unwrap();
+        let stop = control.desired_document(&id, Some(changes.generation));
+        assert_eq!(stop.tasks.len(), 1);
+        assert_eq!(
+            (stop.tasks[0].task_arn.clone(), stop.tasks[0].desired_status),
+            (arn(&first[1]), DesiredStatus::Stopped)
+        );
+
+        // A generation the server never handed out, or none, gets the whole document.
+        for unanswerable in [0, stop.generation + 1] {
+            let whole = control.desired_document(&id, Some(unanswerable));
+            assert_eq!((whole.tasks.len(), whole.complete), (3, true));
+        }
+    }
+
+    #[tokio::test]
     async fn long_poll_wakes_on_a_new_task() {
         let control = control_plane();
         let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
         let id = instance.record.id.clone();
-        let current = control.desired_document(&id).generation;
+        let current = control.desired_document(&id, None).generation;
         let poller = {
             let control = std::sync::Arc::clone(&control);
             let id = id.clone();
             tokio::spawn(async move {
-                control.poll_desired(&name("prod"), &id, current, std::time::Duration::from_secs(600)).await
+                control.poll_desired(&name("prod"), &id, current, false, std::time::Duration::from_secs(600)).await
             })
         };
         control.launch_tasks(run_web("prod", 1, None)).await.unwrap();

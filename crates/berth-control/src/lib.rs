@@ -141,10 +141,13 @@ impl ControlPlane {
     ) -> ControlResult<T> {
         let (durable, woken, result) = {
             let _writer = self.writer.lock();
-            let (changes, result) = decide(&self.state.read())?;
+            let state = self.state.read();
+            let (mut changes, result) = decide(&state)?;
             if changes.is_empty() {
                 return Ok(result);
             }
+            agents::stamp_desired_generations(&state, &mut changes);
+            drop(state);
             let woken: Vec<(ContainerInstanceId, u64)> = changes
                 .iter()
                 .filter_map(|change| match change {
@@ -266,6 +269,9 @@ mod durability_tests {
         // The client token survived too: a retry creates nothing new.
         let replay = reopened.launch_tasks(run_web("prod", 1, Some(("t", "f")))).await.unwrap();
         assert_eq!(replay.tasks[0].id, task_id);
-        assert!(reopened.desired_document(&instance_id).generation >= 2, "generations keep growing across restarts");
+        assert!(
+            reopened.desired_document(&instance_id, None).generation >= 2,
+            "generations keep growing across restarts"
+        );
     }
 }

@@ -9,7 +9,7 @@
 
 use crate::state::State;
 use berth_scheduler::InstanceView;
-use berth_types::records::ContainerInstanceRecord;
+use berth_types::records::{ContainerInstanceRecord, TaskRecord};
 use berth_types::{ClusterName, ContainerInstanceId, ContainerInstanceStatus, TaskStatus};
 use std::collections::{BTreeMap, HashMap};
 
@@ -79,6 +79,76 @@ fn build_view(state: &State, record: &ContainerInstanceRecord, agent_connected: 
         task_groups,
         capacity_provider: record.capacity_provider.clone(),
     }
+}
+
+/// What one task contributes to its instance's usage and view while it holds resources.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Footprint {
+    pub instance: ContainerInstanceId,
+    pub group: String,
+    pub running: bool,
+    pub cpu: i64,
+    pub memory: i64,
+    pub has_ports: bool,
+}
+
+impl Footprint {
+    /// The task's footprint, `None` once it no longer holds resources.
+    pub fn of(task: &TaskRecord) -> Option<Footprint> {
+        task.holds_resources().then(|| Footprint {
+            instance: task.container_instance.clone(),
+            group: task.group.clone(),
+            running: task.last_status == TaskStatus::Running,
+            cpu: task.demand.cpu,
+            memory: task.demand.memory,
+            has_ports: !task.demand.ports_tcp.is_empty() || !task.demand.ports_udp.is_empty(),
+        })
+    }
+}
+
+/// Whether an instance record changed in a way its view shows (rather than, say, only its
+/// desired generation or tags).
+pub(crate) fn view_inputs_differ(previous: &ContainerInstanceRecord, next: &ContainerInstanceRecord) -> bool {
+    previous.status != next.status
+        || previous.registered != next.registered
+        || previous.attributes != next.attributes
+        || previous.custom_attributes != next.custom_attributes
+        || previous.ec2_instance_id != next.ec2_instance_id
+        || previous.version_info != next.version_info
+        || previous.registered_at != next.registered_at
+        || previous.capacity_provider != next.capacity_provider
+        || previous.cluster != next.cluster
+}
+
+/// Moves the instance's view from a task's `before` footprint to its `after` one, once the
+/// usage already has: group counts, the running count and what remains.
+pub(crate) fn shift_tasks(
+    state: &mut State,
+    instance: &ContainerInstanceId,
+    before: Option<&Footprint>,
+    after: Option<&Footprint>,
+) {
+    let Some(record) = state.instances.get(instance) else { return };
+    let Some(views) = state.cluster_views.get_mut(&record.cluster) else { return };
+    let Some(position) = views.position(instance) else { return };
+    let view = &mut views.views[position];
+    if let Some(before) = before {
+        if let Some(count) = view.task_groups.get_mut(&before.group) {
+            *count -= 1;
+            if *count == 0 {
+                view.task_groups.remove(&before.group);
+            }
+        }
+        view.running_tasks_count -= u32::from(before.running);
+    }
+    if let Some(after) = after {
+        *view.task_groups.entry(after.group.clone()).or_default() += 1;
+        view.running_tasks_count += u32::from(after.running);
+    }
+    // Port-less footprints only (see `State::shift_footprint`), so the ports stay as they are.
+    let used = state.used_by_instance.get(instance);
+    view.remaining.cpu = record.registered.cpu - used.map_or(0, |used| used.cpu);
+    view.remaining.memory = record.registered.memory - used.map_or(0, |used| used.memory);
 }
 
 /// Rebuilds the views of `instance` after a change touched it.

@@ -13,7 +13,7 @@ use crate::placement_views::ClusterViews;
 use crate::services::{SchedulingStrategy, ServiceRecord, ServiceStatus};
 use crate::state::{Change, State};
 use crate::task_definitions::find_task_definition;
-use crate::tasks::{effective_provider_strategy, new_task_record, place_copies, stop_changes, NewTask};
+use crate::tasks::{effective_provider_strategy, new_task_record, place_copies, stopped_record, NewTask};
 use crate::ControlPlane;
 use berth_planner::{
     CircuitBreaker, DeploymentConfiguration, DeploymentId, FailureThreshold, Plan, ServiceSpec, Snapshot, TaskView,
@@ -39,8 +39,11 @@ struct PassOutcome {
 impl ControlPlane {
     /// One pass over every live service; returns the earliest time a planner asked to be
     /// woken at.
+    ///
+    /// Agent connectivity is whatever the liveness loop last noticed (at most one liveness tick
+    /// old): refreshing it here walked every instance on every wake-up, and wake-ups come with
+    /// every RunTask and agent report.
     pub async fn reconcile_services(&self) -> Option<Timestamp> {
-        self.refresh_agent_connectivity();
         let services: Vec<(ClusterName, ServiceName)> = {
             let state = self.read();
             state
@@ -189,7 +192,6 @@ impl ControlPlane {
         let group = format!("service:{}", record.name);
         let mut changes = Vec::new();
         let mut placed: HashSet<TaskId> = HashSet::new();
-        let mut woken: BTreeSet<ContainerInstanceId> = BTreeSet::new();
         let mut placement_failure = None;
         let strategy = service_strategy(record);
         let mut launches_by_definition: BTreeMap<_, Vec<_>> = BTreeMap::new();
@@ -304,20 +306,14 @@ impl ControlPlane {
                     created_at: now,
                 })));
                 placed.insert(launch.task_id.clone());
-                woken.insert(instance.clone());
             }
         }
         for stop in &plan.stops {
             if let Some(task) =
                 state.tasks.get(&stop.task_id).filter(|task| task.desired_status == DesiredStatus::Running)
             {
-                changes.extend(stop_changes(state, task, stop.reason.code(), stop.reason.text()));
+                changes.push(Change::PutTask(stopped_record(state, task, stop.reason.code(), stop.reason.text())));
             }
-        }
-        for id in woken {
-            let mut instance = state.instances[&id].clone();
-            instance.desired_generation += 1;
-            changes.push(Change::PutContainerInstance(instance));
         }
 
         let mut updated = record.clone();

@@ -5,6 +5,7 @@
 //! kept in step by [`State::apply`] alone.
 
 use crate::error::ControlResult;
+use crate::placement_views::{self, Footprint};
 use crate::services::ServiceRecord;
 use berth_store::{Store, Table, WriteBatch};
 use berth_types::records::{
@@ -159,7 +160,10 @@ impl State {
 
     /// Applies committed changes and keeps the indexes in step.
     pub fn apply(&mut self, changes: Vec<Change>) {
-        let mut touched_instances = BTreeSet::new();
+        // Instances whose usage and view are recomputed from their tasks at the end. A task
+        // change elsewhere shifts them by its own footprint instead: recomputing walked every
+        // task of the instance on every agent report.
+        let mut rebuild = BTreeSet::new();
         for change in changes {
             match change {
                 Change::PutCluster(record) => {
@@ -177,24 +181,24 @@ impl State {
                     }
                 }
                 Change::PutTask(record) => {
-                    if let Some(previous) = self.tasks.get(&record.id) {
-                        if previous.container_instance != record.container_instance {
+                    let before = self.tasks.get(&record.id).and_then(Footprint::of);
+                    match self.tasks.get(&record.id) {
+                        Some(previous) if previous.container_instance != record.container_instance => {
                             if let Some(ids) = self.tasks_by_instance.get_mut(&previous.container_instance) {
                                 ids.remove(&record.id);
                             }
-                            touched_instances.insert(previous.container_instance.clone());
+                            rebuild.insert(previous.container_instance.clone());
+                            rebuild.insert(record.container_instance.clone());
+                            self.index_task(&record);
                         }
+                        Some(_) => {}
+                        None => self.index_task(&record),
                     }
-                    touched_instances.insert(record.container_instance.clone());
-                    self.tasks_by_instance
-                        .entry(record.container_instance.clone())
-                        .or_default()
-                        .insert(record.id.clone());
-                    self.tasks_by_group
-                        .entry(group_key(&record.cluster, &record.group))
-                        .or_default()
-                        .insert(record.id.clone());
+                    let after = Footprint::of(&record);
                     self.tasks.insert(record.id.clone(), record);
+                    if before != after {
+                        self.shift_footprint(before, after, &mut rebuild);
+                    }
                 }
                 Change::DeleteTask(id) => {
                     if let Some(previous) = self.tasks.remove(&id) {
@@ -204,11 +208,18 @@ impl State {
                         if let Some(ids) = self.tasks_by_group.get_mut(&group_key(&previous.cluster, &previous.group)) {
                             ids.remove(&id);
                         }
-                        touched_instances.insert(previous.container_instance);
+                        self.shift_footprint(Footprint::of(&previous), None, &mut rebuild);
                     }
                 }
                 Change::PutContainerInstance(record) => {
-                    touched_instances.insert(record.id.clone());
+                    // A new desired generation alone changes nothing placement sees.
+                    let changed = self
+                        .instances
+                        .get(&record.id)
+                        .is_none_or(|previous| placement_views::view_inputs_differ(previous, &record));
+                    if changed {
+                        rebuild.insert(record.id.clone());
+                    }
                     self.instances.insert(record.id.clone(), record);
                 }
                 Change::PutIdempotency(record) => {
@@ -225,7 +236,7 @@ impl State {
                 }
             }
         }
-        for instance in touched_instances {
+        for instance in rebuild {
             let mut used = Resources::default();
             for task_id in self.tasks_by_instance.get(&instance).into_iter().flatten() {
                 if let Some(task) = self.tasks.get(task_id).filter(|task| task.holds_resources()) {
@@ -233,8 +244,39 @@ impl State {
                 }
             }
             self.used_by_instance.insert(instance.clone(), used);
-            crate::placement_views::refresh(self, &instance);
+            placement_views::refresh(self, &instance);
         }
+    }
+
+    fn index_task(&mut self, record: &TaskRecord) {
+        self.tasks_by_instance.entry(record.container_instance.clone()).or_default().insert(record.id.clone());
+        self.tasks_by_group.entry(group_key(&record.cluster, &record.group)).or_default().insert(record.id.clone());
+    }
+
+    /// Moves a task's share of its instance from `before` to `after` (either may be absent;
+    /// both are on the same instance). Tasks holding host ports go through a rebuild: the
+    /// usage keeps no owner per port, so a port cannot be handed back on its own.
+    fn shift_footprint(
+        &mut self,
+        before: Option<Footprint>,
+        after: Option<Footprint>,
+        rebuild: &mut BTreeSet<ContainerInstanceId>,
+    ) {
+        let Some(instance) = before.as_ref().or(after.as_ref()).map(|footprint| footprint.instance.clone()) else {
+            return;
+        };
+        if rebuild.contains(&instance) || [&before, &after].into_iter().flatten().any(|footprint| footprint.has_ports) {
+            rebuild.insert(instance);
+            return;
+        }
+        let used = self.used_by_instance.entry(instance.clone()).or_default();
+        for (footprint, sign) in [(&before, -1), (&after, 1)] {
+            if let Some(footprint) = footprint {
+                used.cpu += sign * footprint.cpu;
+                used.memory += sign * footprint.memory;
+            }
+        }
+        placement_views::shift_tasks(self, &instance, before.as_ref(), after.as_ref());
     }
 
     pub fn cluster(&self, name: &ClusterName) -> Option<&ClusterRecord> {
@@ -262,5 +304,131 @@ impl State {
             Some(used) => instance.registered.remaining_after(used),
             None => instance.registered.clone(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tasks::{new_task_record, NewTask};
+    use crate::testing::{name, resources, task_spec};
+    use berth_types::spec::PortMappingSpec;
+    use berth_types::{ContainerInstanceStatus, PortProtocol, TaskDefinitionFamily, TaskStatus};
+
+    fn instance(id: &ContainerInstanceId) -> ContainerInstanceRecord {
+        ContainerInstanceRecord {
+            id: id.clone(),
+            cluster: name("prod"),
+            ec2_instance_id: format!("i-{id}"),
+            status: ContainerInstanceStatus::Active,
+            status_reason: None,
+            registered: resources(4096, 8192),
+            attributes: vec![],
+            custom_attributes: vec![],
+            capacity_provider: None,
+            version_info: Default::default(),
+            registered_at: Timestamp(1),
+            tags: vec![],
+            version: 1,
+            desired_generation: 1,
+        }
+    }
+
+    fn task(instance: &ContainerInstanceId, group: &str, host_port: Option<u16>) -> TaskRecord {
+        let mut spec = task_spec();
+        if let Some(port) = host_port {
+            spec.containers[0].port_mappings =
+                vec![PortMappingSpec { container_port: 80, host_port: Some(port), protocol: PortProtocol::Tcp }];
+        }
+        new_task_record(NewTask {
+            id: TaskId::generate(),
+            cluster: name("prod"),
+            family: TaskDefinitionFamily::parse("web").unwrap(),
+            revision: 1,
+            container_instance: instance.clone(),
+            spec,
+            overrides: serde_json::json!({}),
+            started_by: None,
+            group: group.to_string(),
+            capacity_provider: None,
+            tags: vec![],
+            created_at: Timestamp(1),
+        })
+    }
+
+    /// The same records applied to an empty state: every instance is rebuilt from its tasks.
+    fn rebuilt(state: &State) -> State {
+        let mut fresh = State::default();
+        let mut changes: Vec<Change> = state.instances.values().cloned().map(Change::PutContainerInstance).collect();
+        changes.extend(state.tasks.values().cloned().map(Change::PutTask));
+        fresh.apply(changes);
+        fresh
+    }
+
+    fn assert_indexes_match_a_rebuild(state: &State, step: &str) {
+        let fresh = rebuilt(state);
+        for id in state.instances.keys() {
+            let used = |state: &State| {
+                state.used_by_instance.get(id).map(|used| (used.cpu, used.memory, used.ports_tcp.clone()))
+            };
+            let quiet = Some((0, 0, Default::default()));
+            assert!(used(state) == used(&fresh) || (used(state) == quiet && used(&fresh).is_none()), "{step}: usage");
+            let view = |state: &State| state.view_of(&state.instances[id]).cloned();
+            assert_eq!(view(state), view(&fresh), "{step}: view of {id}");
+        }
+    }
+
+    #[test]
+    fn incremental_usage_and_views_match_a_rebuild() {
+        let (first, second) = (ContainerInstanceId::generate(), ContainerInstanceId::generate());
+        let mut state = State::default();
+        state.apply(vec![
+            Change::PutContainerInstance(instance(&first)),
+            Change::PutContainerInstance(instance(&second)),
+        ]);
+        let mut live: Vec<TaskRecord> = Vec::new();
+        // A fixed walk through launches (with and without host ports), status moves, stops,
+        // deletions and generation bumps, checked against a rebuild after every batch.
+        for step in 0..60u16 {
+            let on = if step % 3 == 0 { &second } else { &first };
+            let mut batch = Vec::new();
+            match step % 6 {
+                0 | 1 => {
+                    let record = task(
+                        on,
+                        if step % 4 == 0 { "family:web" } else { "service:api" },
+                        (step % 5 == 0).then_some(8000 + step),
+                    );
+                    live.push(record.clone());
+                    batch.push(Change::PutTask(record));
+                }
+                2 if !live.is_empty() => {
+                    let count = live.len();
+                    let record = &mut live[usize::from(step) % count];
+                    record.last_status = TaskStatus::Running;
+                    record.version += 1;
+                    batch.push(Change::PutTask(record.clone()));
+                }
+                3 if !live.is_empty() => {
+                    let count = live.len();
+                    let record = &mut live[usize::from(step * 7) % count];
+                    record.last_status = TaskStatus::Stopped;
+                    record.version += 1;
+                    batch.push(Change::PutTask(record.clone()));
+                }
+                4 if !live.is_empty() => {
+                    let record = live.remove(usize::from(step) % live.len());
+                    batch.push(Change::DeleteTask(record.id));
+                }
+                _ => {
+                    let mut record = state.instances[on].clone();
+                    record.desired_generation += 1;
+                    batch.push(Change::PutContainerInstance(record));
+                }
+            }
+            state.apply(batch);
+            assert_indexes_match_a_rebuild(&state, &format!("step {step}"));
+        }
+        assert!(state.view_of(&state.instances[&first]).unwrap().running_tasks_count > 0, "the walk ran tasks");
     }
 }

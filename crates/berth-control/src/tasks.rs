@@ -174,17 +174,13 @@ impl ControlPlane {
             if task.desired_status == DesiredStatus::Stopped {
                 return Ok((vec![], task.clone()));
             }
-            let changes = stop_changes(
+            let record = stopped_record(
                 state,
                 task,
                 TaskStopCode::UserInitiated,
                 reason.unwrap_or_else(|| "Task stopped by user".to_string()),
             );
-            let record = match &changes[0] {
-                Change::PutTask(record) => record.clone(),
-                _ => unreachable!("stop_changes starts with the task"),
-            };
-            Ok((changes, record))
+            Ok((vec![Change::PutTask(record.clone())], record))
         })
         .await
     }
@@ -286,12 +282,14 @@ pub(crate) fn new_task_record(task: NewTask) -> TaskRecord {
         stopped_reason: None,
         version: 1,
         tags: task.tags,
+        // Stamped when the launch is committed (see `agents::stamp_desired_generations`).
+        desired_generation: 0,
     }
 }
 
-/// The changes that ask a task to stop: the task itself first, then its instance with a new
-/// desired generation so the agent hears of it at once.
-pub(crate) fn stop_changes(state: &State, task: &TaskRecord, code: TaskStopCode, reason: String) -> Vec<Change> {
+/// The task asked to stop. Committing it also moves its instance's desired generation, so the
+/// agent hears of it at once (`agents::stamp_desired_generations`).
+pub(crate) fn stopped_record(state: &State, task: &TaskRecord, code: TaskStopCode, reason: String) -> TaskRecord {
     let now = Timestamp::now();
     let mut record = task.clone();
     record.desired_status = DesiredStatus::Stopped;
@@ -305,13 +303,7 @@ pub(crate) fn stop_changes(state: &State, task: &TaskRecord, code: TaskStopCode,
         record.stopped_at = Some(now);
     }
     record.version += 1;
-    let mut changes = vec![Change::PutTask(record)];
-    if let Some(instance) = instance {
-        let mut instance = instance.clone();
-        instance.desired_generation += 1;
-        changes.push(Change::PutContainerInstance(instance));
-    }
-    changes
+    record
 }
 
 fn plan_launch(
@@ -435,7 +427,6 @@ fn plan_launch(
     let mut tasks = Vec::new();
     let mut failures = Vec::new();
     let mut rejected_instances = BTreeSet::new();
-    let mut woken = BTreeSet::new();
     for (placement, capacity_provider) in placements {
         match placement {
             Placement::Placed(index) => {
@@ -454,7 +445,6 @@ fn plan_launch(
                     tags: request.tags.clone(),
                     created_at: now,
                 });
-                woken.insert(instance.clone());
                 changes.push(Change::PutTask(task.clone()));
                 tasks.push(task);
             }
@@ -472,11 +462,6 @@ fn plan_launch(
                 }
             }
         }
-    }
-    for id in woken {
-        let mut instance = state.instances[&id].clone();
-        instance.desired_generation += 1;
-        changes.push(Change::PutContainerInstance(instance));
     }
     if let Some((token, fingerprint)) = request.idempotency {
         changes.push(Change::PutIdempotency(IdempotencyRecord {
@@ -563,13 +548,13 @@ mod tests {
         let control = control_plane();
         let instance = cluster_with_instance(&control, "prod", 4096, 4096).await;
         let task = control.launch_tasks(run_web("prod", 1, None)).await.unwrap().tasks.remove(0);
-        let before = control.desired_document(&instance.record.id).generation;
+        let before = control.desired_document(&instance.record.id, None).generation;
         let stopped = control.stop_task(&name("prod"), &task.id, None).await.unwrap();
         assert_eq!(stopped.desired_status, DesiredStatus::Stopped);
         assert_eq!(stopped.stop_code, Some(TaskStopCode::UserInitiated));
         assert_eq!(stopped.stopped_reason.as_deref(), Some("Task stopped by user"));
         assert!(stopped.version > task.version);
-        assert!(control.desired_document(&instance.record.id).generation > before);
+        assert!(control.desired_document(&instance.record.id, None).generation > before);
         let filter = TaskFilter { desired_status: Some(DesiredStatus::Stopped), ..Default::default() };
         assert_eq!(control.list_tasks(&name("prod"), &filter).unwrap(), vec![task.id]);
     }

@@ -1,12 +1,14 @@
 //! Placement speed and packing quality; run with `cargo bench -p berth-scheduler`.
 //!
 //! Prints placements per second for 100,000 copies onto 5,000 instances with binpack(memory)
-//! and with spread(attribute:ecs.availability-zone) + binpack(memory), the cost of building
-//! a call's working view, a random-strategy (scanning) figure for contrast, and how many
-//! instances binpack uses for a seeded mixed workload against the lower bound.
+//! and with spread(attribute:ecs.availability-zone) + binpack(memory), the latency of one
+//! RunTask-sized call (what the server pays per request, dominated by per-call setup on large
+//! clusters), a random-strategy figure for contrast, and how many instances binpack uses for a
+//! seeded mixed workload against the lower bound.
 //! Plain `std::time::Instant`: numbers for closing notes, never for timed tests.
 
 use std::collections::BTreeMap;
+use std::hint::black_box;
 use std::time::Instant;
 
 use berth_scheduler::{place, BinpackField, InstanceView, Placement, PlacementRequest, PlacementStrategy, SpreadField};
@@ -41,6 +43,22 @@ fn cluster(size: usize, cpu: i64, memory: i64) -> Vec<InstanceView> {
         .collect()
 }
 
+/// `cluster` with tasks of a few services on every instance, as a busy cluster has: the group
+/// counts placement reads are then real map lookups, not lookups in empty maps.
+fn busy_cluster(size: usize, cpu: i64, memory: i64) -> Vec<InstanceView> {
+    let mut instances = cluster(size, cpu, memory);
+    for (number, instance) in instances.iter_mut().enumerate() {
+        for service in 0..4 {
+            instance.task_groups.insert(format!("service:svc-{:02}", (number + service * 7) % 40), 1);
+        }
+        if number % 5 == 0 {
+            instance.task_groups.insert("service:web".to_string(), 1);
+        }
+        instance.running_tasks_count = instance.task_groups.values().sum();
+    }
+    instances
+}
+
 fn request(cpu: i64, memory: i64, count: usize, strategy: Vec<PlacementStrategy>) -> PlacementRequest {
     PlacementRequest {
         demand: Resources { cpu, memory, ..Resources::default() },
@@ -56,13 +74,22 @@ fn zone_spread() -> PlacementStrategy {
     PlacementStrategy::Spread(SpreadField::Attribute("ecs.availability-zone".to_string()))
 }
 
+/// Mean latency of one `place` call over `calls` seeds: what one RunTask request pays.
+fn per_call(name: &str, instances: &[InstanceView], request: &PlacementRequest, calls: u64) {
+    let started = Instant::now();
+    for seed in 0..calls {
+        black_box(place(black_box(instances), black_box(request), seed).expect("valid request"));
+    }
+    println!("{name:<56} {:>8.2} µs per call", started.elapsed().as_secs_f64() * 1e6 / calls as f64);
+}
+
 fn speed(name: &str, instances: &[InstanceView], request: &PlacementRequest) {
     let started = Instant::now();
     let placements = place(instances, request, 7).expect("valid request");
     let elapsed = started.elapsed();
     let placed = placements.iter().filter(|placement| matches!(placement, Placement::Placed(_))).count();
     println!(
-        "{name:<52} {placed:>7} placed in {:>8.1} ms  = {:>10.0} placements/s",
+        "{name:<56} {placed:>7} placed in {:>8.1} ms  = {:>10.0} placements/s",
         elapsed.as_secs_f64() * 1e3,
         placed as f64 / elapsed.as_secs_f64()
     );
@@ -108,17 +135,43 @@ fn packing_quality(strategy: Vec<PlacementStrategy>, label: &str) {
 
 fn main() {
     let instances = cluster(5000, 8192, 16384);
+    let busy = busy_cluster(5000, 8192, 16384);
     let many = 100_000;
-    let started = Instant::now();
-    let rounds = 20;
-    for seed in 0..rounds {
-        place(&instances, &request(256, 512, 1, vec![PlacementStrategy::Binpack(BinpackField::Memory)]), seed)
-            .expect("valid");
-    }
-    println!(
-        "{:<52} {:>8.2} ms per call (working view + index for 5,000 instances)",
-        "one-copy call, binpack(memory)",
-        started.elapsed().as_secs_f64() * 1e3 / rounds as f64
+    per_call(
+        "random chain, 5,000 instances, count 10, per call",
+        &busy,
+        &request(256, 512, 10, PlacementStrategy::run_task_default()),
+        2000,
+    );
+    per_call(
+        "random chain, 5,000 instances, count 10, no groups",
+        &instances,
+        &request(256, 512, 10, PlacementStrategy::run_task_default()),
+        2000,
+    );
+    per_call(
+        "random chain, 5,000 instances, count 1, per call",
+        &busy,
+        &request(256, 512, 1, PlacementStrategy::run_task_default()),
+        2000,
+    );
+    per_call(
+        "binpack(memory), 5,000 instances, count 1, per call",
+        &busy,
+        &request(256, 512, 1, vec![PlacementStrategy::Binpack(BinpackField::Memory)]),
+        200,
+    );
+    per_call(
+        "spread(zone)+binpack(memory), 5,000, count 10, per call",
+        &busy,
+        &request(256, 512, 10, vec![zone_spread(), PlacementStrategy::Binpack(BinpackField::Memory)]),
+        200,
+    );
+    per_call(
+        "service default, 5,000 instances, count 10, per call",
+        &busy,
+        &request(256, 512, 10, PlacementStrategy::service_default()),
+        200,
     );
     speed(
         "100k copies onto 5k instances, binpack(memory)",
@@ -135,11 +188,7 @@ fn main() {
         &instances,
         &request(256, 512, many, PlacementStrategy::service_default()),
     );
-    speed(
-        "10k copies, random (scans every instance)",
-        &instances,
-        &request(256, 512, 10_000, vec![PlacementStrategy::Random]),
-    );
+    speed("10k copies, random", &instances, &request(256, 512, 10_000, vec![PlacementStrategy::Random]));
     packing_quality(vec![PlacementStrategy::Binpack(BinpackField::Memory)], "binpack(memory):");
     packing_quality(
         vec![PlacementStrategy::Binpack(BinpackField::Memory), PlacementStrategy::Binpack(BinpackField::Cpu)],

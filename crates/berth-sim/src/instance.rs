@@ -41,7 +41,7 @@ impl HollowInstance {
         let mut generation = 0;
         let mut failures = 0u32;
         loop {
-            let outcome = match self.client.poll_desired(&instance_id, generation).await {
+            let outcome = match self.client.poll_desired(&instance_id, generation, true).await {
                 Ok(document) => {
                     FleetStats::add(&self.stats.documents, 1);
                     let reports = reports_for(&document, Timestamp::now());

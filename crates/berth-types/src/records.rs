@@ -124,6 +124,11 @@ pub struct TaskRecord {
     /// Grows by one on every change a user could see.
     pub version: u64,
     pub tags: Vec<Tag>,
+    /// The instance's desired generation at which this task last changed in a way its agent
+    /// acts on (it appeared, or its desired status moved), so an agent can be sent only what
+    /// changed since the generation it has. 0 (records from before this field) means unknown.
+    #[serde(default)]
+    pub desired_generation: u64,
 }
 
 impl ContainerInstanceRecord {

@@ -40,7 +40,7 @@ impl IndexedChooser {
         chain: &[PlacementStrategy],
         keys: &[StrategyKey],
         ends_with_random: bool,
-        cluster: &WorkingCluster<'_>,
+        cluster: &mut WorkingCluster<'_>,
         demand_cpu: i64,
         demand_memory: i64,
     ) -> Option<Self> {
@@ -93,8 +93,8 @@ impl IndexedChooser {
         }
     }
 
-    fn insert(&mut self, cluster: &WorkingCluster<'_>, index: usize) {
-        let entry = (cluster.key(index, &self.keys), cluster.ranks[index], index as u32);
+    fn insert(&mut self, cluster: &mut WorkingCluster<'_>, index: usize) {
+        let entry = (cluster.key(index, &self.keys), cluster.rank(index), index as u32);
         let (bucket, tasks) = self.bucket(cluster, index);
         self.buckets[bucket].insert(entry);
         self.bucket_order.insert((tasks, bucket as u32));
@@ -112,7 +112,7 @@ impl IndexedChooser {
     }
 
     /// Call after `WorkingCluster::apply(index)`: puts them back under the new keys.
-    pub fn after_apply(&mut self, cluster: &WorkingCluster<'_>, index: usize) {
+    pub fn after_apply(&mut self, cluster: &mut WorkingCluster<'_>, index: usize) {
         self.insert(cluster, index);
     }
 

@@ -4,7 +4,12 @@
 //! Strategies narrow in order, as ECS applies them: binpack keeps the instances with the least
 //! remaining amount, spread those whose value holds the fewest tasks of the group, random picks
 //! one of what is left. That is a lexicographic minimum over per-strategy sort keys; ties left
-//! after the chain go to a seeded random rank drawn once per call.
+//! after the chain go to a seeded random rank per instance, fixed for the call.
+//!
+//! A call costs what its chooser examines: the working view computes per-instance facts on
+//! first use (see `working`), so RunTask's default `random` chain touches a few instances per
+//! copy even on a large cluster; the indexed chains and attribute spreads read each instance
+//! once per call.
 //!
 //! Invariant: pure and deterministic — same instances, request and seed, same placements.
 //! Every copy either lands on an instance that fits it (given earlier copies) and satisfies
@@ -62,11 +67,20 @@ fn place_with(
     request.validate()?;
     let default_chain = PlacementStrategy::run_task_default();
     let chain = if request.strategy.is_empty() { &default_chain } else { &request.strategy };
-    let mut rng = SeededRng::new(seed);
-    let mut cluster = WorkingCluster::new(instances, request, chain, &mut rng);
+    // Instance ranks are draws 0..n of the seed's stream (see `WorkingCluster::rank`); the
+    // chooser's draws follow them, as when the ranks were drawn up front.
+    let mut rng = SeededRng::after_draws(seed, instances.len() as u64);
+    let mut cluster = WorkingCluster::new(instances, request, chain, seed);
     let (keys, ends_with_random) = strategy_keys(chain);
     let mut index = if allow_index {
-        IndexedChooser::for_chain(chain, &keys, ends_with_random, &cluster, request.demand.cpu, request.demand.memory)
+        IndexedChooser::for_chain(
+            chain,
+            &keys,
+            ends_with_random,
+            &mut cluster,
+            request.demand.cpu,
+            request.demand.memory,
+        )
     } else {
         None
     };
@@ -89,7 +103,7 @@ fn place_with(
         }
         cluster.apply(instance);
         if let Some(index) = &mut index {
-            index.after_apply(&cluster, instance);
+            index.after_apply(&mut cluster, instance);
         }
         placements.push(Placement::Placed(instance));
     }

@@ -4,7 +4,8 @@
 //!
 //! Invariant: its answer is, by definition, what placement means; the index must agree with
 //! it (a property test checks that). O(instances) per copy — used when the chain contains
-//! `random` or spreads by attribute after the first strategy.
+//! `random` or spreads by attribute after the first strategy — except that a plain `random`
+//! chain first tries a few uniform draws and so usually examines only those instances.
 
 use super::rng::SeededRng;
 use super::working::{SortKey, StrategyKey, WorkingCluster};
@@ -47,7 +48,7 @@ pub(crate) fn choose(
                 }
             }
         } else {
-            let candidate = (key, cluster.ranks[index], index);
+            let candidate = (key, cluster.rank(index), index);
             if best.is_none_or(|best| candidate < best) {
                 best = Some(candidate);
             }
