@@ -87,10 +87,11 @@ impl ControlPlane {
         let context = self.arn_context();
         let generation = state.instances.get(id).map(|instance| instance.desired_generation).unwrap_or(0);
         let since = changes_since.filter(|after| *after > 0 && *after <= generation);
-        let tasks = state
-            .tasks_on_instance(id)
-            // A stamp of 0 predates stamping: such a task is always listed.
-            .filter(|task| since.is_none_or(|after| task.desired_generation == 0 || task.desired_generation > after))
+        let listed: Box<dyn Iterator<Item = &TaskRecord>> = match since {
+            Some(after) => Box::new(state.tasks_stamped_after(id, after)),
+            None => Box::new(state.tasks_on_instance(id)),
+        };
+        let tasks = listed
             .map(|task| {
                 DesiredTask::from_record(Arn::Task(task.cluster.clone(), task.id.clone()).render(context), task)
             })

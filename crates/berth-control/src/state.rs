@@ -62,6 +62,9 @@ pub struct State {
     /// Keyed by [`ServiceRecord::key`] (`cluster/name`).
     pub services: BTreeMap<String, ServiceRecord>,
     pub tasks_by_instance: HashMap<ContainerInstanceId, BTreeSet<TaskId>>,
+    /// Each instance's tasks by their desired-generation stamp, so a changes-only document
+    /// reads just the tasks stamped after the agent's generation.
+    pub tasks_by_stamp: HashMap<ContainerInstanceId, BTreeMap<u64, BTreeSet<TaskId>>>,
     /// By [`group_key`]: a service's tasks are the group `service:NAME` of its cluster. A
     /// task's group never changes.
     pub tasks_by_group: HashMap<String, BTreeSet<TaskId>>,
@@ -182,6 +185,18 @@ impl State {
                 }
                 Change::PutTask(record) => {
                     let before = self.tasks.get(&record.id).and_then(Footprint::of);
+                    let previous_stamp = self.tasks.get(&record.id).map(|previous| previous.desired_generation);
+                    if previous_stamp != Some(record.desired_generation) {
+                        if let Some(stamp) = previous_stamp {
+                            self.unstamp(&record.container_instance, stamp, &record.id);
+                        }
+                        self.tasks_by_stamp
+                            .entry(record.container_instance.clone())
+                            .or_default()
+                            .entry(record.desired_generation)
+                            .or_default()
+                            .insert(record.id.clone());
+                    }
                     match self.tasks.get(&record.id) {
                         Some(previous) if previous.container_instance != record.container_instance => {
                             if let Some(ids) = self.tasks_by_instance.get_mut(&previous.container_instance) {
@@ -208,6 +223,7 @@ impl State {
                         if let Some(ids) = self.tasks_by_group.get_mut(&group_key(&previous.cluster, &previous.group)) {
                             ids.remove(&id);
                         }
+                        self.unstamp(&previous.container_instance, previous.desired_generation, &id);
                         self.shift_footprint(Footprint::of(&previous), None, &mut rebuild);
                     }
                 }
@@ -246,6 +262,26 @@ impl State {
             self.used_by_instance.insert(instance.clone(), used);
             placement_views::refresh(self, &instance);
         }
+    }
+
+    fn unstamp(&mut self, instance: &ContainerInstanceId, stamp: u64, id: &TaskId) {
+        if let Some(stamps) = self.tasks_by_stamp.get_mut(instance) {
+            if let Some(ids) = stamps.get_mut(&stamp) {
+                ids.remove(id);
+                if ids.is_empty() {
+                    stamps.remove(&stamp);
+                }
+            }
+        }
+    }
+
+    /// The instance's tasks stamped after generation `after`, and those never stamped (0).
+    pub fn tasks_stamped_after(&self, instance: &ContainerInstanceId, after: u64) -> impl Iterator<Item = &TaskRecord> {
+        let stamps = self.tasks_by_stamp.get(instance);
+        let unstamped = stamps.and_then(|stamps| stamps.get(&0)).into_iter().flatten();
+        let later =
+            stamps.into_iter().flat_map(move |stamps| stamps.range(after.saturating_add(1)..)).flat_map(|(_, ids)| ids);
+        unstamped.chain(later).filter_map(|id| self.tasks.get(id))
     }
 
     fn index_task(&mut self, record: &TaskRecord) {
@@ -367,6 +403,15 @@ mod tests {
 
     fn assert_indexes_match_a_rebuild(state: &State, step: &str) {
         let fresh = rebuilt(state);
+        let stamps = |state: &State| {
+            state
+                .tasks_by_stamp
+                .iter()
+                .filter(|(_, stamps)| !stamps.is_empty())
+                .map(|(id, stamps)| (id.clone(), stamps.clone()))
+                .collect::<BTreeMap<_, _>>()
+        };
+        assert_eq!(stamps(state), stamps(&fresh), "{step}: stamps");
         for id in state.instances.keys() {
             let used = |state: &State| {
                 state.used_by_instance.get(id).map(|used| (used.cpu, used.memory, used.ports_tcp.clone()))
@@ -413,6 +458,7 @@ mod tests {
                     let count = live.len();
                     let record = &mut live[usize::from(step * 7) % count];
                     record.last_status = TaskStatus::Stopped;
+                    record.desired_generation = u64::from(step);
                     record.version += 1;
                     batch.push(Change::PutTask(record.clone()));
                 }

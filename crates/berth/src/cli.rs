@@ -96,8 +96,10 @@ pub enum BenchCommand {
         instances: usize,
         #[arg(long, default_value_t = 100_000)]
         tasks: usize,
-        /// Concurrent RunTask clients.
-        #[arg(long, default_value_t = 64)]
+        /// Concurrent RunTask clients, each calling again as soon as it is answered. A closed
+        /// loop's latency is clients / throughput (Little's law), so 64 clients cannot see a
+        /// 50 ms p99 below 1,280 calls/s; 8 keep enough calls in flight to fill group commits.
+        #[arg(long, default_value_t = 8)]
         clients: usize,
         /// Bound on placing the tasks and waiting for them to run.
         #[arg(long, default_value = "10m", value_parser = duration::parse)]

@@ -121,6 +121,7 @@ async fn run_with(options: &ScaleOptions, data_dir: &std::path::Path) -> anyhow:
     )
     .await?;
     figures.resident_after_load = resident(&server);
+    figures.fleet_after_load = Some(fleet.snapshot());
     figures.peak_resident = server.pid().and_then(process::memory).map(|memory| memory.peak_resident_bytes);
 
     if let ServerUnderTest::Managed(managed) = &mut server {

@@ -17,6 +17,9 @@ pub struct ScaleFigures {
     pub resident_after_load: Option<u64>,
     pub peak_resident: Option<u64>,
     pub restart: Option<RestartFigures>,
+    /// The fleet's counters once the load was placed and RUNNING, before any restart.
+    pub fleet_after_load: Option<berth_sim::FleetSnapshot>,
+    /// And at the end (a restart's refused requests show up here).
     pub fleet: Option<berth_sim::FleetSnapshot>,
 }
 
@@ -112,8 +115,11 @@ pub fn render(figures: &ScaleFigures) -> String {
         }
         None => rows.push(("restart".into(), "skipped (server not started by the benchmark)".into(), "")),
     }
+    if let Some(fleet) = &figures.fleet_after_load {
+        rows.push(("hollow fleet after the load".into(), fleet.to_string(), ""));
+    }
     if let Some(fleet) = &figures.fleet {
-        rows.push(("hollow fleet".into(), fleet.to_string(), ""));
+        rows.push(("hollow fleet at the end".into(), fleet.to_string(), ""));
     }
     let width = rows.iter().map(|(name, _, _)| name.len()).max().unwrap_or(0);
     // Targets line up after the widest value that has one; long untargeted values run on.
