@@ -11,7 +11,9 @@ use berth_agent::task::runner::{RunnerContext, RunnerSignal, TaskRunner};
 use berth_agent::task::state::{TaskState, OUT_OF_MEMORY_REASON};
 use berth_agent_protocol::{labels, TaskReport};
 use berth_runtime_docker::DockerRuntime;
-use berth_types::spec::{ContainerSpec, LogConfigurationSpec, NetworkMode, PortMappingSpec, TaskSpec};
+use berth_types::spec::{
+    ContainerSpec, DependencyCondition, DependencySpec, LogConfigurationSpec, NetworkMode, PortMappingSpec, TaskSpec,
+};
 use berth_types::{DesiredStatus, PortProtocol, TaskStatus, TaskStopCode};
 use futures_util::StreamExt;
 use std::collections::BTreeMap;
@@ -225,11 +227,11 @@ async fn the_runner_runs_serves_and_stops_a_task_on_docker() {
 async fn essential_exit_and_oom_kill_on_docker() {
     let (runtime, instance, _cleanup) = setup().await;
     let arn = task_arn();
-    let spec = TaskSpec::new(
-        "batch",
-        3,
-        vec![container("main", &["sh", "-c", "exit 3"]), container("idle", &["sleep", "600"])],
-    );
+    // `main` starts only once `idle` has: otherwise, on a busy host, `main` can exit before
+    // `idle` ever starts, and a container that never ran has no exit code to report.
+    let mut main = container("main", &["sh", "-c", "exit 3"]);
+    main.depends_on = vec![DependencySpec { container_name: "idle".into(), condition: DependencyCondition::Start }];
+    let spec = TaskSpec::new("batch", 3, vec![main, container("idle", &["sleep", "600"])]);
     let (reporter, _desired) = run_task(runtime.clone(), &instance, &arn, spec).await;
     let stopped = report_where(&reporter, &arn, |report| report.last_status == TaskStatus::Stopped).await;
     assert_eq!(stopped.stop_code, Some(TaskStopCode::EssentialContainerExited));
