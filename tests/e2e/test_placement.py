@@ -269,6 +269,32 @@ def test_member_of_a_custom_attribute(fleet, ecs):
     assert set(listed["containerInstanceArns"]) == blue | green
 
 
+def test_runtime_platform_places_on_matching_architecture_only(fleet, ecs):
+    world = fleet("platform")
+    hollow = world.sim(4, attributes={"ecs.cpu-architecture": ["x86_64", "arm64"]})
+    architectures = {i["containerInstanceArn"]: attribute(i, "ecs.cpu-architecture") for i in hollow}
+    assert Counter(architectures.values()) == {"x86_64": 2, "arm64": 2}, architectures
+    arm = {arn for arn, architecture in architectures.items() if architecture == "arm64"}
+    family = e2e.unique_name("arm")
+    definition = e2e.busybox_task_definition(family, ["sleep", "3600"], memory=32)
+    definition["runtimePlatform"] = {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}
+    ecs.register_task_definition(**definition)
+
+    response = world.run(family, count=6)
+    assert response["failures"] == [], response["failures"]
+    assert {task["containerInstanceArn"] for task in response["tasks"]} == arm, response["tasks"]
+
+    # A Windows task finds no Windows instance: every instance is refused for its attribute.
+    windows = e2e.unique_name("windows")
+    definition = e2e.busybox_task_definition(windows, ["sleep", "3600"], memory=32)
+    definition["runtimePlatform"] = {"operatingSystemFamily": "WINDOWS_SERVER_2022_CORE"}
+    ecs.register_task_definition(**definition)
+    response = world.run(windows, count=1)
+    assert response["tasks"] == []
+    assert set(failure_reasons(response)) == {"ATTRIBUTE"}, response["failures"]
+    assert len(response["failures"]) == 4, response["failures"]
+
+
 def test_distinct_instance_refuses_the_extra_copies(fleet):
     world = fleet("distinct")
     hollow = world.sim(3)

@@ -13,7 +13,9 @@ use crate::placement_views::ClusterViews;
 use crate::services::{SchedulingStrategy, ServiceRecord, ServiceStatus};
 use crate::state::{Change, State};
 use crate::task_definitions::find_task_definition;
-use crate::tasks::{effective_provider_strategy, new_task_record, place_copies, stopped_record, NewTask};
+use crate::tasks::{
+    effective_provider_strategy, new_task_record, place_copies, required_attributes, stopped_record, NewTask,
+};
 use crate::ControlPlane;
 use berth_planner::{
     CircuitBreaker, DeploymentConfiguration, DeploymentId, FailureThreshold, Plan, ServiceSpec, Snapshot, TaskView,
@@ -223,7 +225,7 @@ impl ControlPlane {
                     group: group.clone(),
                     constraints: vec![],
                     strategy: vec![],
-                    required_attributes: vec![],
+                    required_attributes: required_attributes(&definition.spec),
                 };
                 match place(std::slice::from_ref(&views[index]), &request, 0) {
                     Ok(placements) if matches!(placements.first(), Some(Placement::Placed(_))) => {
@@ -241,7 +243,7 @@ impl ControlPlane {
                     group: group.clone(),
                     constraints: all_constraints,
                     strategy: strategy.clone(),
-                    required_attributes: vec![],
+                    required_attributes: required_attributes(&definition.spec),
                 };
                 let configuration = &record.configuration;
                 let placed_copies = effective_provider_strategy(

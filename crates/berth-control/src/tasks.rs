@@ -130,6 +130,11 @@ pub(crate) fn place_copies(
     Ok(placements)
 }
 
+/// The attributes an instance must have to take the task (its definition's platform).
+pub(crate) fn required_attributes(spec: &TaskSpec) -> Vec<(String, Option<String>)> {
+    spec.platform_attributes.iter().map(|(name, value)| (name.clone(), Some(value.clone()))).collect()
+}
+
 /// A task that could not be launched, as ECS's `failures[]` reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LaunchFailure {
@@ -387,7 +392,7 @@ fn plan_launch(
                 group: group.clone(),
                 constraints: constraints.clone(),
                 strategy: request.placement.strategy.clone(),
-                required_attributes: vec![],
+                required_attributes: required_attributes(&request.spec),
             };
             let provider_strategy = effective_provider_strategy(
                 state,
@@ -407,7 +412,7 @@ fn plan_launch(
                     group: group.clone(),
                     constraints: vec![],
                     strategy: vec![],
-                    required_attributes: vec![],
+                    required_attributes: required_attributes(&request.spec),
                 };
                 let placed = place(std::slice::from_ref(view), &single, seed)
                     .map_err(|error| ControlError::InvalidParameter(error.to_string()))?;

@@ -49,9 +49,15 @@ fn zone_of(config: &FleetConfig, index: usize) -> Option<&str> {
     config.attributes.iter().find(|attribute| attribute.name == "ecs.availability-zone")?.value_for(index)
 }
 
+/// The built-in platform attributes, unless the fleet configures its own values for them
+/// (`--attribute ecs.cpu-architecture=x86_64,arm64` makes a mixed fleet), then the configured ones.
 fn attributes(config: &FleetConfig, index: usize) -> Vec<Attribute> {
-    let mut attributes =
-        vec![attribute("ecs.os-type", Some("linux")), attribute("ecs.cpu-architecture", Some("x86_64"))];
+    let configured = |name: &str| config.attributes.iter().any(|spread| spread.name == name);
+    let mut attributes: Vec<Attribute> = [("ecs.os-type", "linux"), ("ecs.cpu-architecture", "x86_64")]
+        .into_iter()
+        .filter(|(name, _)| !configured(name))
+        .map(|(name, value)| attribute(name, Some(value)))
+        .collect();
     for spread in &config.attributes {
         attributes.push(attribute(&spread.name, spread.value_for(index)));
     }
@@ -103,5 +109,22 @@ mod tests {
             serde_json::from_str(request.instance_identity_document.as_deref().unwrap()).unwrap();
         assert!(document.get("capacityProvider").is_none());
         assert!(document.get("availabilityZone").is_none());
+    }
+
+    #[test]
+    fn a_configured_platform_attribute_replaces_the_built_in_one() {
+        let mut config = FleetConfig::new("http://127.0.0.1:1", "prod", 2);
+        config.attributes = vec![parse_spread_attribute("ecs.cpu-architecture=x86_64,arm64").unwrap()];
+        let second = register_request(&config, 1);
+        let architectures: Vec<_> = second
+            .attributes
+            .as_ref()
+            .unwrap()
+            .iter()
+            .filter(|attribute| attribute.name.as_deref() == Some("ecs.cpu-architecture"))
+            .collect();
+        assert_eq!(architectures.len(), 1, "{architectures:?}");
+        assert_eq!(architectures[0].value.as_deref(), Some("arm64"));
+        assert_eq!(value_of(&second, "ecs.os-type"), Some(Some("linux".into())));
     }
 }

@@ -38,6 +38,10 @@ pub struct TaskSpec {
     /// registration and applied by placement to every task of the definition.
     #[serde(default)]
     pub placement_constraints: Vec<String>,
+    /// Instance attributes the task must land on, from the definition's `runtimePlatform`
+    /// (`ecs.cpu-architecture`, `ecs.os-type`), as name and required value.
+    #[serde(default)]
+    pub platform_attributes: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -185,6 +189,7 @@ impl TaskSpec {
             containers,
             volumes: vec![],
             placement_constraints: vec![],
+            platform_attributes: vec![],
         }
     }
 
@@ -239,16 +244,7 @@ mod tests {
         ];
         let mut sidecar = container("sidecar");
         sidecar.memory_reservation = Some(64);
-        let spec = TaskSpec {
-            family: "web".into(),
-            revision: 1,
-            network_mode: NetworkMode::Bridge,
-            cpu: None,
-            memory: None,
-            containers: vec![web, sidecar],
-            volumes: vec![],
-            placement_constraints: vec![],
-        };
+        let spec = TaskSpec::new("web", 1, vec![web, sidecar]);
         let demand = spec.resource_demand();
         assert_eq!((demand.cpu, demand.memory), (256, 192));
         assert_eq!(demand.ports_tcp, [8080].into());
@@ -257,8 +253,6 @@ mod tests {
     #[test]
     fn task_level_amounts_win() {
         let spec = TaskSpec {
-            family: "web".into(),
-            revision: 1,
             network_mode: NetworkMode::Host,
             cpu: Some(1024),
             memory: Some(512),
@@ -270,8 +264,7 @@ mod tests {
                 }],
                 ..container("a")
             }],
-            volumes: vec![],
-            placement_constraints: vec![],
+            ..TaskSpec::new("web", 1, vec![])
         };
         let demand = spec.resource_demand();
         assert_eq!((demand.cpu, demand.memory), (1024, 512));

@@ -109,6 +109,7 @@ pub fn parse_register_task_definition(
             .flatten()
             .filter_map(|constraint| constraint.expression.clone())
             .collect(),
+        platform_attributes: platform_attributes(request.runtime_platform.as_ref()),
     };
     Ok(ParsedTaskDefinition { family, spec, document, tags })
 }
@@ -245,4 +246,24 @@ fn check_has_essential_container(containers: &[ContainerSpec]) -> Result<(), Val
             "A task definition must have at least one essential container.",
         ))
     }
+}
+
+/// The instance attributes a `runtimePlatform` asks for, with the values agents register
+/// (`ecs.cpu-architecture` is `x86_64` or `arm64`; `ecs.os-type` is `linux` or `windows`).
+/// On EC2 capacity ECS places such a task only on instances of that platform.
+fn platform_attributes(platform: Option<&wire::RuntimePlatform>) -> Vec<(String, String)> {
+    let Some(platform) = platform else { return vec![] };
+    let mut attributes = Vec::new();
+    if let Some(architecture) = platform.cpu_architecture {
+        let value = match architecture {
+            wire::CPUArchitecture::X8664 => "x86_64",
+            wire::CPUArchitecture::Arm64 => "arm64",
+        };
+        attributes.push(("ecs.cpu-architecture".to_string(), value.to_string()));
+    }
+    if let Some(family) = platform.operating_system_family {
+        let value = if family == wire::OSFamily::Linux { "linux" } else { "windows" };
+        attributes.push(("ecs.os-type".to_string(), value.to_string()));
+    }
+    attributes
 }

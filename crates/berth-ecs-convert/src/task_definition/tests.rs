@@ -364,3 +364,26 @@ fn render_fills_registration_facts() {
     assert_eq!(rendered.family.as_deref(), Some("web"));
     assert_eq!(rendered.deregistered_at, None);
 }
+
+#[test]
+fn runtime_platform_becomes_the_instance_attributes_placement_requires() {
+    let arm = parse_ok(&with_containers(
+        json!([web()]),
+        json!({ "runtimePlatform": { "cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX" } }),
+    ));
+    assert_eq!(
+        arm.spec.platform_attributes,
+        vec![
+            ("ecs.cpu-architecture".to_string(), "arm64".to_string()),
+            ("ecs.os-type".to_string(), "linux".to_string())
+        ]
+    );
+    let echoed = arm.document.runtime_platform.as_ref().and_then(|platform| platform.cpu_architecture);
+    assert_eq!(echoed, Some(wire::CPUArchitecture::Arm64), "echoed as registered");
+    let windows = parse_ok(&with_containers(
+        json!([web()]),
+        json!({ "runtimePlatform": { "operatingSystemFamily": "WINDOWS_SERVER_2022_CORE" } }),
+    ));
+    assert_eq!(windows.spec.platform_attributes, vec![("ecs.os-type".to_string(), "windows".to_string())]);
+    assert!(parse_ok(&with_containers(json!([web()]), json!({}))).spec.platform_attributes.is_empty());
+}
