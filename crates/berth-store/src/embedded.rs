@@ -1,13 +1,18 @@
 //! The embedded backend on redb. Each commit is one redb write transaction with immediate
 //! durability (fsync before `commit` returns).
 
-use crate::{Store, StoreError, Table, WriteBatch, WriteOperation};
+use crate::{Store, StoreError, Table, Visit, WriteBatch, WriteOperation};
 use redb::{Database, ReadableTable, TableDefinition};
 use std::path::Path;
 
 fn definition(table: Table) -> TableDefinition<'static, &'static str, &'static [u8]> {
     TableDefinition::new(table.name())
 }
+
+/// redb's page cache. The control plane keeps every record in memory and reads the store only
+/// at start-up, so the cache serves little but the B-tree's hot edge; redb's default (1 GiB)
+/// only kept the whole file resident after a restart's full scan.
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
 
 pub struct EmbeddedStore {
     database: Database,
@@ -17,7 +22,10 @@ impl EmbeddedStore {
     /// Opens (or creates) the store file `path`, creating every table so reads never miss one.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let open_error = |message: String| StoreError::Open { path: path.display().to_string(), message };
-        let database = Database::create(path).map_err(|error| open_error(error.to_string()))?;
+        let database = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|error| open_error(error.to_string()))?;
         let transaction = database.begin_write().map_err(|error| open_error(error.to_string()))?;
         for table in Table::ALL {
             transaction.open_table(definition(table)).map_err(|error| open_error(error.to_string()))?;
@@ -28,16 +36,15 @@ impl EmbeddedStore {
 }
 
 impl Store for EmbeddedStore {
-    fn load(&self, table: Table) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    fn scan(&self, table: Table, visit: &mut Visit<'_>) -> Result<(), StoreError> {
         let read_error = |error: &dyn std::fmt::Display| StoreError::Read(format!("{}: {error}", table.name()));
         let transaction = self.database.begin_read().map_err(|error| read_error(&error))?;
         let rows = transaction.open_table(definition(table)).map_err(|error| read_error(&error))?;
-        let mut loaded = Vec::new();
         for row in rows.iter().map_err(|error| read_error(&error))? {
             let (key, value) = row.map_err(|error| read_error(&error))?;
-            loaded.push((key.value().to_string(), value.value().to_vec()));
+            visit(key.value(), value.value())?;
         }
-        Ok(loaded)
+        Ok(())
     }
 
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {

@@ -88,10 +88,24 @@ pub enum StoreError {
     Commit(String),
 }
 
+/// What [`Store::scan`] calls for each row: the key and the value, lent for the call.
+pub type Visit<'a> = dyn FnMut(&str, &[u8]) -> Result<(), StoreError> + 'a;
+
 /// A durable key/value store of tables.
 pub trait Store: Send + Sync {
+    /// Calls `visit` with every row of `table`, in key order, stopping at its first error.
+    /// Rows are lent, not collected, so start-up never holds a table's raw bytes and its
+    /// decoded records at once.
+    fn scan(&self, table: Table, visit: &mut Visit<'_>) -> Result<(), StoreError>;
     /// Every `(key, value)` of `table`, in key order.
-    fn load(&self, table: Table) -> Result<Vec<(String, Vec<u8>)>, StoreError>;
+    fn load(&self, table: Table) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+        let mut rows = Vec::new();
+        self.scan(table, &mut |key, value| {
+            rows.push((key.to_string(), value.to_vec()));
+            Ok(())
+        })?;
+        Ok(rows)
+    }
     /// Applies the batch atomically and durably.
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError>;
 }

@@ -1,6 +1,6 @@
 //! An in-memory store for unit tests: same contract as the embedded one, minus durability.
 
-use crate::{Store, StoreError, Table, WriteBatch, WriteOperation};
+use crate::{Store, StoreError, Table, Visit, WriteBatch, WriteOperation};
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, HashMap};
 
@@ -10,12 +10,12 @@ pub struct MemoryStore {
 }
 
 impl Store for MemoryStore {
-    fn load(&self, table: Table) -> Result<Vec<(String, Vec<u8>)>, StoreError> {
+    fn scan(&self, table: Table, visit: &mut Visit<'_>) -> Result<(), StoreError> {
         let tables = self.tables.lock();
-        Ok(tables
-            .get(&table)
-            .map(|rows| rows.iter().map(|(key, value)| (key.clone(), value.clone())).collect())
-            .unwrap_or_default())
+        for (key, value) in tables.get(&table).into_iter().flatten() {
+            visit(key, value)?;
+        }
+        Ok(())
     }
 
     fn commit(&self, batch: WriteBatch) -> Result<(), StoreError> {
