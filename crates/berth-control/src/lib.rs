@@ -14,6 +14,7 @@
 
 pub mod agents;
 pub mod attributes;
+mod booked_views;
 pub mod capacity_providers;
 pub mod clusters;
 mod committer;

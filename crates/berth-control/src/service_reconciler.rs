@@ -8,6 +8,7 @@
 //! failure (which the next pass finds out again); running it twice in a row on an unchanged
 //! world writes nothing the second time.
 
+use crate::booked_views::BookedViews;
 use crate::error::ControlResult;
 use crate::placement_views::ClusterViews;
 use crate::services::{SchedulingStrategy, ServiceRecord, ServiceStatus};
@@ -21,7 +22,7 @@ use berth_planner::{
     CircuitBreaker, DeploymentConfiguration, DeploymentId, FailureThreshold, Plan, ServiceSpec, Snapshot, TaskView,
 };
 use berth_scheduler::{
-    place, Expression, InstanceView, Placement, PlacementConstraint, PlacementRequest, PlacementStrategy, Rejection,
+    place, Expression, Placement, PlacementConstraint, PlacementRequest, PlacementStrategy, Rejection,
 };
 use berth_types::{
     ClusterName, ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, ServiceName, TaskId, TaskStatus,
@@ -187,9 +188,7 @@ impl ControlPlane {
         cluster_views: &ClusterViews,
         now: Timestamp,
     ) -> (Vec<Change>, PassOutcome) {
-        // A working copy, booked as launches are placed; only passes that launch pay for it.
-        let mut views: Vec<InstanceView> =
-            if plan.launches.is_empty() { Vec::new() } else { cluster_views.views.clone() };
+        let mut views = BookedViews::new(&cluster_views.views);
         let ids = &cluster_views.ids;
         let group = format!("service:{}", record.name);
         let mut changes = Vec::new();
@@ -227,10 +226,10 @@ impl ControlPlane {
                     strategy: vec![],
                     required_attributes: required_attributes(&definition.spec),
                 };
-                match place(std::slice::from_ref(&views[index]), &request, 0) {
+                match place(std::slice::from_ref(views.view(index)), &request, 0) {
                     Ok(placements) if matches!(placements.first(), Some(Placement::Placed(_))) => {
                         assignments.push((launch, index, None));
-                        take(&mut views[index], &demand, &group);
+                        views.book(index, &demand, &group);
                     }
                     Ok(placements) => placement_failure = Some(failure_detail(&placements, ids)),
                     Err(error) => placement_failure = Some(error.to_string()),
@@ -265,7 +264,7 @@ impl ControlPlane {
                                 .count() as u32
                         })
                         .collect();
-                    place_copies(&views, &request, &providers, &already, pass_seed(record))
+                    place_copies(views.all(), &request, &providers, &already, pass_seed(record))
                 });
                 match placed_copies {
                     Ok(placements) => {
@@ -279,7 +278,7 @@ impl ControlPlane {
                             Placement::Unplaceable(_) => None,
                         });
                         for (launch, (index, provider)) in anywhere.into_iter().zip(chosen) {
-                            take(&mut views[index], &demand, &group);
+                            views.book(index, &demand, &group);
                             assignments.push((launch, index, provider));
                         }
                     }
@@ -406,14 +405,6 @@ fn pass_seed(record: &ServiceRecord) -> u64 {
 }
 
 /// Books a placed copy on the working view so later launches of the pass see it.
-fn take(view: &mut InstanceView, demand: &berth_types::Resources, group: &str) {
-    view.remaining.cpu -= demand.cpu;
-    view.remaining.memory -= demand.memory;
-    view.remaining.ports_tcp.extend(demand.ports_tcp.iter().copied());
-    view.remaining.ports_udp.extend(demand.ports_udp.iter().copied());
-    *view.task_groups.entry(group.to_string()).or_default() += 1;
-}
-
 /// ECS's explanation of an unplaceable task: the closest instance and what it lacks.
 fn failure_detail(placements: &[Placement], instances: &[ContainerInstanceId]) -> String {
     let rejections = placements.iter().find_map(|placement| match placement {
