@@ -321,8 +321,11 @@ impl Parser {
         let (start, text) = self
             .raw_value()?
             .ok_or_else(|| self.error_here(format!("expected a regular expression after {}", operator.symbol())))?;
-        let anchored = format!("^(?:{text})$");
-        let regex = RegexBuilder::new(&anchored).size_limit(1 << 20).build().map_err(|error| {
+        let build = |pattern: &str| RegexBuilder::new(pattern).size_limit(1 << 20).build();
+        // The pattern must stand on its own before it is anchored: inside `^(?:...)$` an
+        // unbalanced `)` would close the anchoring group, so `p)|(x` would compile and match
+        // any value that merely starts with `p`.
+        let regex = build(&text).and_then(|_| build(&format!("^(?:{text})$"))).map_err(|error| {
             let detail = error.to_string();
             let last_line = detail.lines().last().unwrap_or("invalid").trim().to_string();
             QueryError::new(start, format!("invalid regular expression: {last_line}"))

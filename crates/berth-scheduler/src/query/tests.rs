@@ -144,6 +144,16 @@ fn unsupported_regex_features_are_rejected_not_misread() {
 }
 
 #[test]
+fn unbalanced_patterns_cannot_escape_the_whole_value_anchor() {
+    // Wrapped as `^(?:p)|(x)$`, this once matched any value starting with `p`.
+    let unbalanced = error("attribute:stack =~ 'p)|(x'");
+    assert_eq!(unbalanced.position, 19, "{unbalanced}");
+    assert!(unbalanced.message.contains("invalid regular expression"), "{unbalanced}");
+    assert!(error("attribute:stack =~ '.*)|(?:q'").message.contains("invalid regular expression"));
+    assert!(holds("attribute:stack =~ '(p)(r)od'"));
+}
+
+#[test]
 fn length_limit_is_2000_characters() {
     let value = "x".repeat(2000 - "attribute:stack == ".len());
     assert!(Expression::parse(&format!("attribute:stack == {value}")).is_ok());
