@@ -36,6 +36,11 @@ cargo fmt --all -- --check || die "code is not formatted: run cargo fmt --all"
 step "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets -- -D warnings || die "clippy found problems"
 
+# The fuzz targets live in their own workspace (fuzzing needs nightly); checking them on the
+# stable toolchain keeps them compiling as the crates they call change.
+step "cargo check --manifest-path fuzz/Cargo.toml"
+cargo check --manifest-path fuzz/Cargo.toml || die "the fuzz targets no longer compile"
+
 step "cargo build --release -p berth"
 cargo build --release -p berth || die "the release build failed"
 
