@@ -146,6 +146,14 @@ def attribute(instance: dict, name: str) -> str | None:
     return None
 
 
+def by_attribute(instances: list[dict], name: str) -> dict[str | None, set[str]]:
+    """The instances' ARNs grouped by their value of the attribute."""
+    groups: dict[str | None, set[str]] = {}
+    for instance in instances:
+        groups.setdefault(attribute(instance, name), set()).add(instance["containerInstanceArn"])
+    return groups
+
+
 def ports(fleet_: "Fleet", instance_arn: str) -> list[str]:
     described = fleet_.ecs.describe_container_instances(cluster=fleet_.cluster, containerInstances=[instance_arn])
     (resource,) = [r for r in described["containerInstances"][0]["remainingResources"] if r["name"] == "PORTS"]
@@ -235,11 +243,9 @@ def test_binpack_memory_fills_one_instance_before_the_next(fleet):
 
 def test_member_of_a_custom_attribute(fleet, ecs):
     world = fleet("memberof")
-    hollow = world.sim(4, attributes={"stack": ["blue", "green"]})
-    stacks = {i["containerInstanceArn"]: attribute(i, "stack") for i in hollow}
-    assert Counter(stacks.values()) == {"blue": 2, "green": 2}, stacks
-    blue = {arn for arn, stack in stacks.items() if stack == "blue"}
-    green = {arn for arn, stack in stacks.items() if stack == "green"}
+    stacks = by_attribute(world.sim(4, attributes={"stack": ["blue", "green"]}), "stack")
+    assert {stack: len(arns) for stack, arns in stacks.items()} == {"blue": 2, "green": 2}, stacks
+    blue, green = stacks["blue"], stacks["green"]
     family = world.register()
 
     response = world.run(family, count=4,
@@ -271,10 +277,10 @@ def test_member_of_a_custom_attribute(fleet, ecs):
 
 def test_runtime_platform_places_on_matching_architecture_only(fleet, ecs):
     world = fleet("platform")
-    hollow = world.sim(4, attributes={"ecs.cpu-architecture": ["x86_64", "arm64"]})
-    architectures = {i["containerInstanceArn"]: attribute(i, "ecs.cpu-architecture") for i in hollow}
-    assert Counter(architectures.values()) == {"x86_64": 2, "arm64": 2}, architectures
-    arm = {arn for arn, architecture in architectures.items() if architecture == "arm64"}
+    architectures = by_attribute(world.sim(4, attributes={"ecs.cpu-architecture": ["x86_64", "arm64"]}),
+                                 "ecs.cpu-architecture")
+    assert {name: len(arns) for name, arns in architectures.items()} == {"x86_64": 2, "arm64": 2}, architectures
+    arm = architectures["arm64"]
     family = e2e.unique_name("arm")
     definition = e2e.busybox_task_definition(family, ["sleep", "3600"], memory=32)
     definition["runtimePlatform"] = {"cpuArchitecture": "ARM64", "operatingSystemFamily": "LINUX"}

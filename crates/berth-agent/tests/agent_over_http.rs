@@ -164,20 +164,16 @@ fn reported(state: &ServerState, status: TaskStatus) -> Option<(String, TaskRepo
     state.reports.get(TASK).filter(|(_, report)| report.last_status == status).cloned()
 }
 
-#[tokio::test]
-async fn register_run_restart_adopt_stop_and_reregister() {
+/// The stand-in server, an agent data directory and a fake runtime that has the test image.
+async fn fixtures() -> (Arc<Server>, String, tempfile::TempDir, Arc<FakeRuntime>) {
     let (server, url) = start_server().await;
-    let data_dir = tempfile::tempdir().unwrap();
     let runtime = Arc::new(FakeRuntime::new());
     runtime.add_image(IMAGE);
+    (server, url, tempfile::tempdir().unwrap(), runtime)
+}
 
-    let agent = start_agent(&url, data_dir.path(), runtime.clone());
-    let first = eventually("a registration", &server, |state| state.registrations.first().cloned()).await;
-    assert_eq!(first["cluster"], "default");
-    assert!(first.get("containerInstanceArn").is_none());
-    let ports = &first["totalResources"][2]["stringSetValue"];
-    assert_eq!(ports, &serde_json::json!(["22", "2375", "2376", "51678", "51679", "23784"]));
-
+/// Generation 1: the one task, wanted RUNNING and not yet started.
+fn want_the_task_running(server: &Server) {
     server.update(|state| {
         state.generation = 1;
         state.tasks = vec![DesiredTask {
@@ -187,6 +183,19 @@ async fn register_run_restart_adopt_stop_and_reregister() {
             last_status: TaskStatus::Provisioning,
         }];
     });
+}
+
+#[tokio::test]
+async fn register_run_restart_adopt_stop_and_reregister() {
+    let (server, url, data_dir, runtime) = fixtures().await;
+    let agent = start_agent(&url, data_dir.path(), runtime.clone());
+    let first = eventually("a registration", &server, |state| state.registrations.first().cloned()).await;
+    assert_eq!(first["cluster"], "default");
+    assert!(first.get("containerInstanceArn").is_none());
+    let ports = &first["totalResources"][2]["stringSetValue"];
+    assert_eq!(ports, &serde_json::json!(["22", "2375", "2376", "51678", "51679", "23784"]));
+
+    want_the_task_running(&server);
     let (_, running) = eventually("RUNNING", &server, |state| reported(state, TaskStatus::Running)).await;
     let container_id = running.containers[0].runtime_id.clone().unwrap();
 
@@ -224,20 +233,9 @@ async fn register_run_restart_adopt_stop_and_reregister() {
 
 #[tokio::test]
 async fn a_changes_only_document_leaves_unlisted_tasks_running() {
-    let (server, url) = start_server().await;
-    let data_dir = tempfile::tempdir().unwrap();
-    let runtime = Arc::new(FakeRuntime::new());
-    runtime.add_image(IMAGE);
+    let (server, url, data_dir, runtime) = fixtures().await;
     let agent = start_agent(&url, data_dir.path(), runtime.clone());
-    server.update(|state| {
-        state.generation = 1;
-        state.tasks = vec![DesiredTask {
-            task_arn: TASK.into(),
-            spec: spec(),
-            desired_status: DesiredStatus::Running,
-            last_status: TaskStatus::Provisioning,
-        }];
-    });
+    want_the_task_running(&server);
     eventually("RUNNING", &server, |state| reported(state, TaskStatus::Running)).await;
     let first_poll = server.state.lock().unwrap().polls[0];
     assert_eq!(first_poll, (0, false), "the first poll after registering asks for the whole document");
