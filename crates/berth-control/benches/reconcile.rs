@@ -9,7 +9,7 @@ use berth_planner::TaskDefinitionKey;
 use berth_store::MemoryStore;
 use berth_types::records::ContainerState;
 use berth_types::spec::{ContainerSpec, TaskSpec};
-use berth_types::{ClusterName, HealthStatus, Resources, ServiceName, TaskDefinitionFamily, TaskStatus, Timestamp};
+use berth_types::{ClusterName, Resources, ServiceName, TaskDefinitionFamily, TaskStatus, Timestamp};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,16 +33,7 @@ async fn report_all_running(control: &ControlPlane, cluster: &ClusterName) {
             .map(|task| TaskReport {
                 task_arn: task.task_arn.clone(),
                 last_status: TaskStatus::Running,
-                containers: vec![ContainerState {
-                    name: "app".into(),
-                    runtime_id: None,
-                    last_status: TaskStatus::Running,
-                    exit_code: None,
-                    reason: None,
-                    network_bindings: vec![],
-                    health_status: HealthStatus::Unknown,
-                    image_digest: None,
-                }],
+                containers: vec![ContainerState::new("app", TaskStatus::Running)],
                 pull_started_at: None,
                 pull_stopped_at: None,
                 started_at: Some(Timestamp::now()),

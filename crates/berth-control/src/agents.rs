@@ -309,14 +309,9 @@ mod tests {
             task_arn: task_arn.to_string(),
             last_status: status,
             containers: vec![ContainerState {
-                name: "web".into(),
                 runtime_id: Some("abc".into()),
-                last_status: status,
                 exit_code,
-                reason: None,
-                network_bindings: vec![],
-                health_status: HealthStatus::Unknown,
-                image_digest: None,
+                ..ContainerState::new("web", status)
             }],
             pull_started_at: None,
             pull_stopped_at: None,

@@ -248,16 +248,7 @@ pub(crate) fn new_task_record(task: NewTask) -> TaskRecord {
         .spec
         .containers
         .iter()
-        .map(|container| ContainerState {
-            name: container.name.clone(),
-            runtime_id: None,
-            last_status: TaskStatus::Pending,
-            exit_code: None,
-            reason: None,
-            network_bindings: vec![],
-            health_status: HealthStatus::Unknown,
-            image_digest: None,
-        })
+        .map(|container| ContainerState::new(container.name.clone(), TaskStatus::Pending))
         .collect();
     TaskRecord {
         id: task.id,

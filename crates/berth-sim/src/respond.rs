@@ -9,7 +9,7 @@
 
 use berth_agent_protocol::{DesiredDocument, DesiredTask, TaskReport};
 use berth_types::records::ContainerState;
-use berth_types::{DesiredStatus, HealthStatus, TaskStatus, Timestamp};
+use berth_types::{DesiredStatus, TaskStatus, Timestamp};
 
 /// Reports that move the document's tasks to where their desired status points.
 pub fn reports_for(document: &DesiredDocument, now: Timestamp) -> Vec<TaskReport> {
@@ -29,14 +29,8 @@ fn report_for(task: &DesiredTask, now: Timestamp) -> Option<TaskReport> {
         .containers
         .iter()
         .map(|container| ContainerState {
-            name: container.name.clone(),
-            runtime_id: None,
-            last_status: status,
             exit_code: stopped.then_some(0),
-            reason: None,
-            network_bindings: Vec::new(),
-            health_status: HealthStatus::Unknown,
-            image_digest: None,
+            ..ContainerState::new(container.name.clone(), status)
         })
         .collect();
     Some(TaskReport {

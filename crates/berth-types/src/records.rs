@@ -89,6 +89,23 @@ pub struct ContainerState {
     pub image_digest: Option<String>,
 }
 
+impl ContainerState {
+    /// A container at `last_status` with nothing else known yet: no Docker ID, exit code,
+    /// bindings or digest, and health UNKNOWN.
+    pub fn new(name: impl Into<String>, last_status: TaskStatus) -> Self {
+        ContainerState {
+            name: name.into(),
+            runtime_id: None,
+            last_status,
+            exit_code: None,
+            reason: None,
+            network_bindings: vec![],
+            health_status: HealthStatus::Unknown,
+            image_digest: None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TaskRecord {
     pub id: TaskId,
