@@ -36,16 +36,23 @@ pub enum Command {
     Sim(SimArgs),
 }
 
+/// The running `berth up` and the image the Docker-backed benchmarks compare against.
+#[derive(Debug, Args)]
+pub struct DockerBenchTarget {
+    #[arg(long, default_value = "http://127.0.0.1:23784")]
+    pub endpoint: String,
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+    #[arg(long, default_value = "berth-test/busybox:latest")]
+    pub image: String,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum BenchCommand {
     /// RunTask -> RUNNING against Docker's own create+start of the same image.
     Launch {
-        #[arg(long, default_value = "http://127.0.0.1:23784")]
-        endpoint: String,
-        #[arg(long, default_value = "default")]
-        cluster: String,
-        #[arg(long, default_value = "berth-test/busybox:latest")]
-        image: String,
+        #[command(flatten)]
+        target: DockerBenchTarget,
         #[arg(long, default_value_t = 20)]
         samples: usize,
     },
@@ -62,12 +69,8 @@ pub enum BenchCommand {
     /// A service of N tasks to steady state and through a rolling update, against Docker's own
     /// start and replace of the same containers (run `berth up --service-settle-time 0s`).
     Service {
-        #[arg(long, default_value = "http://127.0.0.1:23784")]
-        endpoint: String,
-        #[arg(long, default_value = "default")]
-        cluster: String,
-        #[arg(long, default_value = "berth-test/busybox:latest")]
-        image: String,
+        #[command(flatten)]
+        target: DockerBenchTarget,
         #[arg(long, default_value_t = 20)]
         tasks: usize,
     },

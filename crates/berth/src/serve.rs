@@ -1,7 +1,7 @@
 //! Starting the pieces: the control plane and its HTTP endpoint, the background reconcilers,
 //! and agents.
 
-use crate::cli::{self, AgentArgs, BenchCommand, Command, ServerArgs, SimArgs, UpArgs};
+use crate::cli::{self, AgentArgs, BenchCommand, Command, DockerBenchTarget, ServerArgs, SimArgs, UpArgs};
 use anyhow::Context;
 use berth_agent::AgentConfig;
 use berth_control::{ControlConfig, ControlPlane};
@@ -132,13 +132,13 @@ async fn shutdown_signal() {
 
 async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
     match bench {
-        BenchCommand::Launch { endpoint, cluster, image, samples } => {
+        BenchCommand::Launch { target: DockerBenchTarget { endpoint, cluster, image }, samples } => {
             berth_bench::launch::run(berth_bench::launch::LaunchOptions { endpoint, cluster, image, samples }).await
         }
         BenchCommand::Api { endpoint, clients, phase } => {
             berth_bench::api::run(berth_bench::api::ApiOptions { endpoint, clients, phase }).await
         }
-        BenchCommand::Service { endpoint, cluster, image, tasks } => {
+        BenchCommand::Service { target: DockerBenchTarget { endpoint, cluster, image }, tasks } => {
             berth_bench::service::run(berth_bench::service::ServiceOptions { endpoint, cluster, image, tasks }).await
         }
         BenchCommand::Startup { runs } => {
