@@ -40,6 +40,17 @@ class World:
     def register(self, definition: dict) -> str:
         return self.ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
 
+    def steady_sleeper_service(self, prefix: str, desired: int, **create) -> tuple[str, str, str]:
+        """Registers a sleeper family, creates a replica service of it and waits until it is
+        steady; returns (family, task definition ARN, service name)."""
+        family = e2e.unique_name(prefix)
+        definition = self.register(sleeper(family))
+        name = e2e.unique_name(f"{prefix}svc")
+        self.ecs.create_service(cluster=self.name, serviceName=name, taskDefinition=definition,
+                                desiredCount=desired, **create)
+        e2e.wait_service_steady(self.ecs, self.name, name, desired, definition)
+        return family, definition, name
+
 
 def assert_each_task_has_one_container(task_arns) -> None:
     for arn in task_arns:
@@ -65,13 +76,9 @@ def test_server_killed_mid_rolling_deployment(processes):
     world = World(processes, ["--service-settle-time", "4s", "--service-throttle-delay", "1s"])
     world.add_agent("a")
     ecs, cluster = world.ecs, world.name
-    family = e2e.unique_name("roll")
-    first = world.register(sleeper(family))
-    name = e2e.unique_name("rollsvc")
     desired = 3
-    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=first, desiredCount=desired,
-                       deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100})
-    e2e.wait_service_steady(ecs, cluster, name, desired, first)
+    family, first, name = world.steady_sleeper_service(
+        "roll", desired, deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100})
     old_tasks = {t["taskArn"] for t in e2e.service_tasks(ecs, cluster, name)}
 
     second = world.register(sleeper(family, environment=[{"name": "REVISION", "value": "2"}]))
@@ -167,11 +174,7 @@ def test_tasks_on_a_lost_instance_are_replaced_and_not_run_twice(processes):
     world.add_agent("left")
     world.add_agent("right")
     ecs, cluster = world.ecs, world.name
-    family = e2e.unique_name("lost")
-    definition = world.register(sleeper(family))
-    name = e2e.unique_name("lostsvc")
-    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=definition, desiredCount=1)
-    e2e.wait_service_steady(ecs, cluster, name, 1, definition)
+    _, definition, name = world.steady_sleeper_service("lost", 1)
     (original,) = e2e.service_tasks(ecs, cluster, name)
     lost_instance = original["containerInstanceArn"]
     lost_agent = world.agents[lost_instance]
@@ -222,13 +225,9 @@ def test_draining_instance_moves_service_tasks_within_bounds(processes):
     first_instance = world.add_agent("first")
     second_instance = world.add_agent("second")
     ecs, cluster = world.ecs, world.name
-    family = e2e.unique_name("drain")
-    definition = world.register(sleeper(family))
-    name = e2e.unique_name("drainsvc")
     desired = 2
-    ecs.create_service(cluster=cluster, serviceName=name, taskDefinition=definition, desiredCount=desired,
-                       deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100})
-    e2e.wait_service_steady(ecs, cluster, name, desired, definition)
+    _, definition, name = world.steady_sleeper_service(
+        "drain", desired, deploymentConfiguration={"maximumPercent": 200, "minimumHealthyPercent": 100})
     before = e2e.service_tasks(ecs, cluster, name)
     counts = {first_instance: 0, second_instance: 0}
     for task in before:
