@@ -415,6 +415,17 @@ class AwsCli:
 # Docker
 
 
+def http_get(port: int) -> tuple[int, str] | None:
+    """GET / on a loopback port: (status, body), or None while nothing answers there."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
+            return response.status, response.read().decode(errors="replace")
+    except urllib.error.HTTPError as error:
+        return error.code, ""
+    except OSError:
+        return None
+
+
 def docker(*args: str, check: bool = True, timeout: float = 60.0) -> subprocess.CompletedProcess:
     result = subprocess.run(["docker", *args], capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:

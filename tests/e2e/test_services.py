@@ -11,8 +11,6 @@ healthy after 40 s) and a short throttle delay, so deployments finish in seconds
 from __future__ import annotations
 
 import math
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
@@ -39,16 +37,6 @@ def sleeper_definition(family: str, **extra) -> dict:
 
 def register(ecs, definition: dict) -> str:
     return ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
-
-
-def http_get(port: int):
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except OSError:
-        return None
 
 
 def error_of(raised: pytest.ExceptionInfo) -> tuple[int, str, str]:
@@ -128,7 +116,7 @@ def test_service_reaches_steady_state_behind_dynamic_ports(ecs, aws, cluster, se
         ports.append(bindings[0]["hostPort"])
     assert len(set(ports)) == 3, f"dynamic host ports collide: {ports}"
     for port in ports:
-        status, body = e2e.wait_until(lambda: http_get(port), lambda r: r is not None and r[0] == 200,
+        status, body = e2e.wait_until(lambda: e2e.http_get(port), lambda r: r is not None and r[0] == 200,
                                       timeout=60, what=f"HTTP 200 from 127.0.0.1:{port}")
         assert body.strip() == "berth"
     # The aws CLI's --service-name filter finds the same three.

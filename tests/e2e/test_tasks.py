@@ -4,8 +4,6 @@ the host ports, in `docker ps`, and in the container instance's resources."""
 from __future__ import annotations
 
 import socket
-import urllib.error
-import urllib.request
 
 import pytest
 
@@ -24,18 +22,8 @@ def web_definition(family: str) -> dict:
     )
 
 
-def http_get(port: int) -> tuple[int, str] | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5) as response:
-            return response.status, response.read().decode(errors="replace")
-    except urllib.error.HTTPError as error:
-        return error.code, ""
-    except OSError:
-        return None
-
-
 def wait_http(port: int) -> tuple[int, str]:
-    return e2e.wait_until(lambda: http_get(port), lambda r: r is not None and r[0] == 200, timeout=60,
+    return e2e.wait_until(lambda: e2e.http_get(port), lambda r: r is not None and r[0] == 200, timeout=60,
                           what=f"HTTP 200 from 127.0.0.1:{port}")
 
 
@@ -111,7 +99,7 @@ def test_two_web_tasks_serve_on_their_own_ports_and_stop(ecs, cluster, instance,
     assert stopped["createdAt"] <= stopped["startedAt"] <= stopped["stoppingAt"] <= stopped["stoppedAt"]
     e2e.wait_until(lambda: e2e.containers_for_task(arns[0], all_states=False), lambda ids: ids == [], timeout=30,
                    what="the stopped task's container to leave `docker ps`")
-    assert http_get(ports[0]) is None or http_get(ports[0])[0] != 200
+    assert e2e.http_get(ports[0]) is None or e2e.http_get(ports[0])[0] != 200
 
     # The other task is untouched.
     other = e2e.describe_task(ecs, cluster, arns[1])
