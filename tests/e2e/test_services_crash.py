@@ -174,45 +174,52 @@ def test_tasks_on_a_lost_instance_are_replaced_and_not_run_twice(processes):
     world.add_agent("left")
     world.add_agent("right")
     ecs, cluster = world.ecs, world.name
-    _, definition, name = world.steady_sleeper_service("lost", 1)
-    (original,) = e2e.service_tasks(ecs, cluster, name)
-    lost_instance = original["containerInstanceArn"]
+    _, definition, name = world.steady_sleeper_service("lost", 4,
+                                                       placementStrategy=[{"type": "spread", "field": "instanceId"}])
+    originals = e2e.service_tasks(ecs, cluster, name)
+    lost_instance = originals[0]["containerInstanceArn"]
+    on_lost = sorted(t["taskArn"] for t in originals if t["containerInstanceArn"] == lost_instance)
+    assert len(on_lost) == 2, originals
     lost_agent = world.agents[lost_instance]
-    lost_agent.kill(signal.SIGKILL)  # its container keeps running in Docker
-
-    def replaced(tasks: list[dict]) -> bool:
-        return any(t["containerInstanceArn"] != lost_instance and t["lastStatus"] == "RUNNING" for t in tasks)
-
-    tasks = e2e.wait_until(lambda: e2e.service_tasks(ecs, cluster, name), replaced, timeout=90, interval=0.5,
-                           what="a replacement task on the other instance")
-    (replacement,) = [t for t in tasks if t["containerInstanceArn"] != lost_instance]
-    assert replacement["taskArn"] != original["taskArn"]
-    # When the agent comes back, the service has two tasks for a desired count of one: exactly
-    # one of them is stopped (which one is the scheduler's choice), and none runs twice.
-    lost_agent.restart()
-    pair = [original["taskArn"], replacement["taskArn"]]
+    lost_agent.kill(signal.SIGKILL)  # its containers keep running in Docker
 
     def view():
         service = e2e.describe_service(ecs, cluster, name)
         return {
-            "tasks": {t["taskArn"]: (t["lastStatus"], t["desiredStatus"]) for t in e2e.describe_tasks_of(ecs, cluster, pair)},
             "service": {key: service[key] for key in ("desiredCount", "runningCount", "pendingCount")},
-            "events": e2e.event_messages(service)[:5],
+            "live": e2e.service_tasks(ecs, cluster, name),
+            "lost": {t["taskArn"]: t for t in e2e.describe_tasks_of(ecs, cluster, on_lost)},
+            "events": e2e.event_messages(service)[:8],
         }
 
-    settled = e2e.wait_until(
-        view, lambda v: sorted(status for status, _ in v["tasks"].values()) == ["RUNNING", "STOPPED"],
-        timeout=90, interval=0.5, what="one of the two tasks to stop once the lost agent is back")
-    (survivor,) = [arn for arn, (status, _) in settled["tasks"].items() if status == "RUNNING"]
-    (stopped_arn,) = [arn for arn in pair if arn != survivor]
-    stopped = e2e.describe_task(ecs, cluster, stopped_arn)
-    assert stopped["desiredStatus"] == "STOPPED"
-    assert stopped["stopCode"] == "ServiceSchedulerInitiated", stopped
-    wait_docker_matches(cluster, {survivor})
-    service = e2e.wait_service_steady(ecs, cluster, name, 1, definition, timeout=60)
-    assert service["runningCount"] == 1
-    assert [t["taskArn"] for t in e2e.service_tasks(ecs, cluster, name)] == [survivor]
-    assert_each_task_has_one_container(pair)
+    def replaced(v) -> bool:
+        elsewhere = [t for t in v["live"] if t["containerInstanceArn"] != lost_instance and t["lastStatus"] == "RUNNING"]
+        return len(elsewhere) == 4
+
+    # While the agent is away: its two tasks are desired STOPPED with a reason that says why,
+    # replaced on the other instance, out of runningCount, and an event tells the story.
+    away = e2e.wait_until(view, replaced, timeout=90, interval=0.5, what="four tasks on the surviving instance")
+    for arn, task in away["lost"].items():
+        assert task["desiredStatus"] == "STOPPED", task
+        assert task["stopCode"] == "ServiceSchedulerInitiated", task
+        assert "container instance was lost" in task["stoppedReason"].lower(), task
+    assert {t["taskArn"] for t in away["live"]}.isdisjoint(on_lost)
+    steady_away = e2e.wait_service_steady(ecs, cluster, name, 4, definition, timeout=60)
+    assert steady_away["runningCount"] == 4, "the lost instance's tasks no longer count"
+    lost_id = lost_instance.rsplit("/", 1)[1]
+    assert any(f"(container-instance {lost_id}) was lost" in m for m in e2e.event_messages(steady_away)), \
+        e2e.event_messages(steady_away)
+
+    # When the agent comes back it stops its two tasks at once; none runs twice.
+    lost_agent.restart()
+    survivors = {t["taskArn"] for t in away["live"]}
+    back = e2e.wait_until(view, lambda v: all(t["lastStatus"] == "STOPPED" for t in v["lost"].values()),
+                          timeout=90, interval=0.5, what="the returning agent to stop its replaced tasks")
+    assert {t["taskArn"] for t in back["live"]} == survivors
+    wait_docker_matches(cluster, survivors)
+    service = e2e.wait_service_steady(ecs, cluster, name, 4, definition, timeout=60)
+    assert service["runningCount"] == 4
+    assert_each_task_has_one_container(on_lost + sorted(survivors))
     ecs.delete_service(cluster=cluster, service=name, force=True)
 
 

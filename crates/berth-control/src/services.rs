@@ -375,7 +375,11 @@ pub(crate) fn summarise(state: &State, record: &ServiceRecord) -> ServiceSummary
     let group = format!("service:{}", record.name);
     let (mut running_count, mut pending_count) = (0, 0);
     for task in state.tasks_in_group(&record.cluster, &group) {
-        if task.last_status == TaskStatus::Running {
+        // A task stopped because its instance was lost may still run on the unreachable
+        // host, but it has been replaced and no longer counts as the service's.
+        let replaced_while_lost = task.desired_status == DesiredStatus::Stopped
+            && task.stopped_reason.as_deref() == Some(berth_planner::StopReason::INSTANCE_LOST);
+        if task.last_status == TaskStatus::Running && !replaced_while_lost {
             running_count += 1;
         } else if task.last_status.is_pending() && task.desired_status == DesiredStatus::Running {
             pending_count += 1;

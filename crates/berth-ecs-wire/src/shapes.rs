@@ -1495,6 +1495,21 @@ impl CheckRequired for ContainerDependency {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContainerImage {
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    #[serde(rename = "imageDigest", default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
+    #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+impl CheckRequired for ContainerImage {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ContainerInstance {
     #[serde(rename = "containerInstanceArn", default, skip_serializing_if = "Option::is_none")]
     pub container_instance_arn: Option<String>,
@@ -1725,6 +1740,38 @@ impl CheckRequired for ContainerStateChange {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContinueServiceDeploymentRequest {
+    #[serde(rename = "serviceDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    #[serde(rename = "hookId", default, skip_serializing_if = "Option::is_none")]
+    pub hook_id: Option<String>,
+    #[serde(rename = "action", default, skip_serializing_if = "Option::is_none")]
+    pub action: Option<DeploymentLifecycleHookAction>,
+}
+impl CheckRequired for ContinueServiceDeploymentRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.service_deployment_arn.is_none() {
+            return Err(crate::required::join(path, "serviceDeploymentArn"));
+        }
+        if self.hook_id.is_none() {
+            return Err(crate::required::join(path, "hookId"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ContinueServiceDeploymentResponse {
+    #[serde(rename = "serviceDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+}
+impl CheckRequired for ContinueServiceDeploymentResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum CpuManufacturer {
     #[serde(rename = "intel")]
@@ -1847,6 +1894,69 @@ impl CheckRequired for CreateClusterResponse {
         if let Some(value) = &self.cluster {
             value.check_required(&crate::required::join(path, "cluster"))?;
         }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateDaemonRequest {
+    #[serde(rename = "daemonName", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_name: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "daemonTaskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition_arn: Option<String>,
+    #[serde(rename = "capacityProviderArns", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_arns: Option<Vec<String>>,
+    #[serde(rename = "deploymentConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DaemonDeploymentConfiguration>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<DaemonPropagateTags>,
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
+    pub enable_ecs_managed_tags: Option<bool>,
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "critical", default, skip_serializing_if = "Option::is_none")]
+    pub critical: Option<bool>,
+}
+impl CheckRequired for CreateDaemonRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_name.is_none() {
+            return Err(crate::required::join(path, "daemonName"));
+        }
+        if self.daemon_task_definition_arn.is_none() {
+            return Err(crate::required::join(path, "daemonTaskDefinitionArn"));
+        }
+        if self.capacity_provider_arns.is_none() {
+            return Err(crate::required::join(path, "capacityProviderArns"));
+        }
+        if let Some(value) = &self.deployment_configuration {
+            value.check_required(&crate::required::join(path, "deploymentConfiguration"))?;
+        }
+        if let Some(value) = &self.tags {
+            value.check_required(&crate::required::join(path, "tags"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateDaemonResponse {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonStatus>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "deploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_arn: Option<String>,
+}
+impl CheckRequired for CreateDaemonResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
         Ok(())
     }
 }
@@ -2010,6 +2120,916 @@ impl CheckRequired for CreateServiceResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTaskSetRequest {
+    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "externalId", default, skip_serializing_if = "Option::is_none")]
+    pub external_id: Option<String>,
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    #[serde(rename = "loadBalancers", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancers: Option<Vec<LoadBalancer>>,
+    #[serde(rename = "serviceRegistries", default, skip_serializing_if = "Option::is_none")]
+    pub service_registries: Option<Vec<ServiceRegistry>>,
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<LaunchType>,
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    #[serde(rename = "scale", default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Scale>,
+    #[serde(rename = "clientToken", default, skip_serializing_if = "Option::is_none")]
+    pub client_token: Option<String>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+}
+impl CheckRequired for CreateTaskSetRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.service.is_none() {
+            return Err(crate::required::join(path, "service"));
+        }
+        if self.cluster.is_none() {
+            return Err(crate::required::join(path, "cluster"));
+        }
+        if self.task_definition.is_none() {
+            return Err(crate::required::join(path, "taskDefinition"));
+        }
+        if let Some(value) = &self.network_configuration {
+            value.check_required(&crate::required::join(path, "networkConfiguration"))?;
+        }
+        if let Some(value) = &self.load_balancers {
+            value.check_required(&crate::required::join(path, "loadBalancers"))?;
+        }
+        if let Some(value) = &self.service_registries {
+            value.check_required(&crate::required::join(path, "serviceRegistries"))?;
+        }
+        if let Some(value) = &self.capacity_provider_strategy {
+            value.check_required(&crate::required::join(path, "capacityProviderStrategy"))?;
+        }
+        if let Some(value) = &self.scale {
+            value.check_required(&crate::required::join(path, "scale"))?;
+        }
+        if let Some(value) = &self.tags {
+            value.check_required(&crate::required::join(path, "tags"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreateTaskSetResponse {
+    #[serde(rename = "taskSet", default, skip_serializing_if = "Option::is_none")]
+    pub task_set: Option<TaskSet>,
+}
+impl CheckRequired for CreateTaskSetResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.task_set {
+            value.check_required(&crate::required::join(path, "taskSet"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct CreatedAt {
+    #[serde(rename = "before", default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<f64>,
+    #[serde(rename = "after", default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<f64>,
+}
+impl CheckRequired for CreatedAt {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonAlarmConfiguration {
+    #[serde(rename = "alarmNames", default, skip_serializing_if = "Option::is_none")]
+    pub alarm_names: Option<Vec<String>>,
+    #[serde(rename = "enable", default, skip_serializing_if = "Option::is_none")]
+    pub enable: Option<bool>,
+}
+impl CheckRequired for DaemonAlarmConfiguration {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonCapacityProvider {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "runningCount", default, skip_serializing_if = "Option::is_none")]
+    pub running_count: Option<i32>,
+    #[serde(rename = "withoutDaemonCount", default, skip_serializing_if = "Option::is_none")]
+    pub without_daemon_count: Option<i32>,
+}
+impl CheckRequired for DaemonCapacityProvider {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonCircuitBreaker {
+    #[serde(rename = "failureCount", default, skip_serializing_if = "Option::is_none")]
+    pub failure_count: Option<i32>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonDeploymentRollbackMonitorsStatus>,
+    #[serde(rename = "threshold", default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i32>,
+}
+impl CheckRequired for DaemonCircuitBreaker {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonContainerDefinition {
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<i32>,
+    #[serde(rename = "memoryReservation", default, skip_serializing_if = "Option::is_none")]
+    pub memory_reservation: Option<i32>,
+    #[serde(rename = "repositoryCredentials", default, skip_serializing_if = "Option::is_none")]
+    pub repository_credentials: Option<RepositoryCredentials>,
+    #[serde(rename = "healthCheck", default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<HealthCheck>,
+    #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<i32>,
+    #[serde(rename = "essential", default, skip_serializing_if = "Option::is_none")]
+    pub essential: Option<bool>,
+    #[serde(rename = "entryPoint", default, skip_serializing_if = "Option::is_none")]
+    pub entry_point: Option<Vec<String>>,
+    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<Vec<String>>,
+    #[serde(rename = "workingDirectory", default, skip_serializing_if = "Option::is_none")]
+    pub working_directory: Option<String>,
+    #[serde(rename = "environmentFiles", default, skip_serializing_if = "Option::is_none")]
+    pub environment_files: Option<Vec<EnvironmentFile>>,
+    #[serde(rename = "environment", default, skip_serializing_if = "Option::is_none")]
+    pub environment: Option<Vec<KeyValuePair>>,
+    #[serde(rename = "secrets", default, skip_serializing_if = "Option::is_none")]
+    pub secrets: Option<Vec<Secret>>,
+    #[serde(rename = "readonlyRootFilesystem", default, skip_serializing_if = "Option::is_none")]
+    pub readonly_root_filesystem: Option<bool>,
+    #[serde(rename = "mountPoints", default, skip_serializing_if = "Option::is_none")]
+    pub mount_points: Option<Vec<MountPoint>>,
+    #[serde(rename = "logConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub log_configuration: Option<LogConfiguration>,
+    #[serde(rename = "firelensConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub firelens_configuration: Option<FirelensConfiguration>,
+    #[serde(rename = "privileged", default, skip_serializing_if = "Option::is_none")]
+    pub privileged: Option<bool>,
+    #[serde(rename = "user", default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    #[serde(rename = "ulimits", default, skip_serializing_if = "Option::is_none")]
+    pub ulimits: Option<Vec<Ulimit>>,
+    #[serde(rename = "linuxParameters", default, skip_serializing_if = "Option::is_none")]
+    pub linux_parameters: Option<DaemonLinuxParameters>,
+    #[serde(rename = "dependsOn", default, skip_serializing_if = "Option::is_none")]
+    pub depends_on: Option<Vec<ContainerDependency>>,
+    #[serde(rename = "startTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub start_timeout: Option<i32>,
+    #[serde(rename = "stopTimeout", default, skip_serializing_if = "Option::is_none")]
+    pub stop_timeout: Option<i32>,
+    #[serde(rename = "systemControls", default, skip_serializing_if = "Option::is_none")]
+    pub system_controls: Option<Vec<SystemControl>>,
+    #[serde(rename = "interactive", default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<bool>,
+    #[serde(rename = "pseudoTerminal", default, skip_serializing_if = "Option::is_none")]
+    pub pseudo_terminal: Option<bool>,
+    #[serde(rename = "restartPolicy", default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<ContainerRestartPolicy>,
+}
+impl CheckRequired for DaemonContainerDefinition {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.image.is_none() {
+            return Err(crate::required::join(path, "image"));
+        }
+        if let Some(value) = &self.repository_credentials {
+            value.check_required(&crate::required::join(path, "repositoryCredentials"))?;
+        }
+        if let Some(value) = &self.health_check {
+            value.check_required(&crate::required::join(path, "healthCheck"))?;
+        }
+        if let Some(value) = &self.environment_files {
+            value.check_required(&crate::required::join(path, "environmentFiles"))?;
+        }
+        if let Some(value) = &self.environment {
+            value.check_required(&crate::required::join(path, "environment"))?;
+        }
+        if let Some(value) = &self.secrets {
+            value.check_required(&crate::required::join(path, "secrets"))?;
+        }
+        if let Some(value) = &self.mount_points {
+            value.check_required(&crate::required::join(path, "mountPoints"))?;
+        }
+        if let Some(value) = &self.log_configuration {
+            value.check_required(&crate::required::join(path, "logConfiguration"))?;
+        }
+        if let Some(value) = &self.firelens_configuration {
+            value.check_required(&crate::required::join(path, "firelensConfiguration"))?;
+        }
+        if let Some(value) = &self.ulimits {
+            value.check_required(&crate::required::join(path, "ulimits"))?;
+        }
+        if let Some(value) = &self.linux_parameters {
+            value.check_required(&crate::required::join(path, "linuxParameters"))?;
+        }
+        if let Some(value) = &self.depends_on {
+            value.check_required(&crate::required::join(path, "dependsOn"))?;
+        }
+        if let Some(value) = &self.system_controls {
+            value.check_required(&crate::required::join(path, "systemControls"))?;
+        }
+        if let Some(value) = &self.restart_policy {
+            value.check_required(&crate::required::join(path, "restartPolicy"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonContainerImage {
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    #[serde(rename = "imageDigest", default, skip_serializing_if = "Option::is_none")]
+    pub image_digest: Option<String>,
+    #[serde(rename = "image", default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+}
+impl CheckRequired for DaemonContainerImage {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonDeployment {
+    #[serde(rename = "daemonDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_deployment_arn: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonDeploymentStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "targetDaemonRevision", default, skip_serializing_if = "Option::is_none")]
+    pub target_daemon_revision: Option<DaemonDeploymentRevisionDetail>,
+    #[serde(rename = "sourceDaemonRevisions", default, skip_serializing_if = "Option::is_none")]
+    pub source_daemon_revisions: Option<Vec<DaemonDeploymentRevisionDetail>>,
+    #[serde(rename = "circuitBreaker", default, skip_serializing_if = "Option::is_none")]
+    pub circuit_breaker: Option<DaemonCircuitBreaker>,
+    #[serde(rename = "alarms", default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<DaemonDeploymentAlarms>,
+    #[serde(rename = "rollback", default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<DaemonRollback>,
+    #[serde(rename = "deploymentConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DaemonDeploymentConfiguration>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    #[serde(rename = "stoppedAt", default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<f64>,
+    #[serde(rename = "finishedAt", default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<f64>,
+}
+impl CheckRequired for DaemonDeployment {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.target_daemon_revision {
+            value.check_required(&crate::required::join(path, "targetDaemonRevision"))?;
+        }
+        if let Some(value) = &self.source_daemon_revisions {
+            value.check_required(&crate::required::join(path, "sourceDaemonRevisions"))?;
+        }
+        if let Some(value) = &self.circuit_breaker {
+            value.check_required(&crate::required::join(path, "circuitBreaker"))?;
+        }
+        if let Some(value) = &self.alarms {
+            value.check_required(&crate::required::join(path, "alarms"))?;
+        }
+        if let Some(value) = &self.rollback {
+            value.check_required(&crate::required::join(path, "rollback"))?;
+        }
+        if let Some(value) = &self.deployment_configuration {
+            value.check_required(&crate::required::join(path, "deploymentConfiguration"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonDeploymentAlarms {
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonDeploymentRollbackMonitorsStatus>,
+    #[serde(rename = "alarmNames", default, skip_serializing_if = "Option::is_none")]
+    pub alarm_names: Option<Vec<String>>,
+    #[serde(rename = "triggeredAlarmNames", default, skip_serializing_if = "Option::is_none")]
+    pub triggered_alarm_names: Option<Vec<String>>,
+}
+impl CheckRequired for DaemonDeploymentAlarms {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonDeploymentCapacityProvider {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "runningInstanceCount", default, skip_serializing_if = "Option::is_none")]
+    pub running_instance_count: Option<i32>,
+    #[serde(rename = "withoutDaemonInstanceCount", default, skip_serializing_if = "Option::is_none")]
+    pub without_daemon_instance_count: Option<i32>,
+    #[serde(rename = "drainingInstanceCount", default, skip_serializing_if = "Option::is_none")]
+    pub draining_instance_count: Option<i32>,
+}
+impl CheckRequired for DaemonDeploymentCapacityProvider {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonDeploymentConfiguration {
+    #[serde(rename = "drainPercent", default, skip_serializing_if = "Option::is_none")]
+    pub drain_percent: Option<f64>,
+    #[serde(rename = "alarms", default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<DaemonAlarmConfiguration>,
+    #[serde(rename = "bakeTimeInMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub bake_time_in_minutes: Option<i32>,
+}
+impl CheckRequired for DaemonDeploymentConfiguration {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.alarms {
+            value.check_required(&crate::required::join(path, "alarms"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonDeploymentRevisionDetail {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<DaemonDeploymentCapacityProvider>>,
+    #[serde(rename = "totalRunningInstanceCount", default, skip_serializing_if = "Option::is_none")]
+    pub total_running_instance_count: Option<i32>,
+    #[serde(rename = "totalWithoutDaemonInstanceCount", default, skip_serializing_if = "Option::is_none")]
+    pub total_without_daemon_instance_count: Option<i32>,
+    #[serde(rename = "totalDrainingInstanceCount", default, skip_serializing_if = "Option::is_none")]
+    pub total_draining_instance_count: Option<i32>,
+}
+impl CheckRequired for DaemonDeploymentRevisionDetail {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.capacity_providers {
+            value.check_required(&crate::required::join(path, "capacityProviders"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonDeploymentRollbackMonitorsStatus {
+    #[serde(rename = "TRIGGERED")]
+    Triggered,
+    #[serde(rename = "MONITORING")]
+    Monitoring,
+    #[serde(rename = "MONITORING_COMPLETE")]
+    MonitoringComplete,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+impl DaemonDeploymentRollbackMonitorsStatus {
+    pub const ALL: &'static [DaemonDeploymentRollbackMonitorsStatus] = &[
+        DaemonDeploymentRollbackMonitorsStatus::Triggered,
+        DaemonDeploymentRollbackMonitorsStatus::Monitoring,
+        DaemonDeploymentRollbackMonitorsStatus::MonitoringComplete,
+        DaemonDeploymentRollbackMonitorsStatus::Disabled,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonDeploymentRollbackMonitorsStatus::Triggered => "TRIGGERED",
+            DaemonDeploymentRollbackMonitorsStatus::Monitoring => "MONITORING",
+            DaemonDeploymentRollbackMonitorsStatus::MonitoringComplete => "MONITORING_COMPLETE",
+            DaemonDeploymentRollbackMonitorsStatus::Disabled => "DISABLED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonDeploymentRollbackMonitorsStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonDeploymentStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "SUCCESSFUL")]
+    Successful,
+    #[serde(rename = "STOPPED")]
+    Stopped,
+    #[serde(rename = "STOP_REQUESTED")]
+    StopRequested,
+    #[serde(rename = "IN_PROGRESS")]
+    InProgress,
+    #[serde(rename = "ROLLBACK_IN_PROGRESS")]
+    RollbackInProgress,
+    #[serde(rename = "ROLLBACK_SUCCESSFUL")]
+    RollbackSuccessful,
+    #[serde(rename = "ROLLBACK_FAILED")]
+    RollbackFailed,
+}
+impl DaemonDeploymentStatus {
+    pub const ALL: &'static [DaemonDeploymentStatus] = &[
+        DaemonDeploymentStatus::Pending,
+        DaemonDeploymentStatus::Successful,
+        DaemonDeploymentStatus::Stopped,
+        DaemonDeploymentStatus::StopRequested,
+        DaemonDeploymentStatus::InProgress,
+        DaemonDeploymentStatus::RollbackInProgress,
+        DaemonDeploymentStatus::RollbackSuccessful,
+        DaemonDeploymentStatus::RollbackFailed,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonDeploymentStatus::Pending => "PENDING",
+            DaemonDeploymentStatus::Successful => "SUCCESSFUL",
+            DaemonDeploymentStatus::Stopped => "STOPPED",
+            DaemonDeploymentStatus::StopRequested => "STOP_REQUESTED",
+            DaemonDeploymentStatus::InProgress => "IN_PROGRESS",
+            DaemonDeploymentStatus::RollbackInProgress => "ROLLBACK_IN_PROGRESS",
+            DaemonDeploymentStatus::RollbackSuccessful => "ROLLBACK_SUCCESSFUL",
+            DaemonDeploymentStatus::RollbackFailed => "ROLLBACK_FAILED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonDeploymentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonDeploymentSummary {
+    #[serde(rename = "daemonDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_deployment_arn: Option<String>,
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonDeploymentStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "targetDaemonRevisionArn", default, skip_serializing_if = "Option::is_none")]
+    pub target_daemon_revision_arn: Option<String>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    #[serde(rename = "stoppedAt", default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<f64>,
+    #[serde(rename = "finishedAt", default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<f64>,
+}
+impl CheckRequired for DaemonDeploymentSummary {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonDetail {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonStatus>,
+    #[serde(rename = "currentRevisions", default, skip_serializing_if = "Option::is_none")]
+    pub current_revisions: Option<Vec<DaemonRevisionDetail>>,
+    #[serde(rename = "deploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_arn: Option<String>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+}
+impl CheckRequired for DaemonDetail {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.current_revisions {
+            value.check_required(&crate::required::join(path, "currentRevisions"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonIpcMode {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "shared")]
+    Shared,
+}
+impl DaemonIpcMode {
+    pub const ALL: &'static [DaemonIpcMode] = &[DaemonIpcMode::None, DaemonIpcMode::Shared];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonIpcMode::None => "none",
+            DaemonIpcMode::Shared => "shared",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonIpcMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonLinuxParameters {
+    #[serde(rename = "capabilities", default, skip_serializing_if = "Option::is_none")]
+    pub capabilities: Option<KernelCapabilities>,
+    #[serde(rename = "devices", default, skip_serializing_if = "Option::is_none")]
+    pub devices: Option<Vec<Device>>,
+    #[serde(rename = "initProcessEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub init_process_enabled: Option<bool>,
+    #[serde(rename = "tmpfs", default, skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<Vec<Tmpfs>>,
+}
+impl CheckRequired for DaemonLinuxParameters {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.capabilities {
+            value.check_required(&crate::required::join(path, "capabilities"))?;
+        }
+        if let Some(value) = &self.devices {
+            value.check_required(&crate::required::join(path, "devices"))?;
+        }
+        if let Some(value) = &self.tmpfs {
+            value.check_required(&crate::required::join(path, "tmpfs"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonPidMode {
+    #[serde(rename = "none")]
+    None,
+    #[serde(rename = "shared")]
+    Shared,
+}
+impl DaemonPidMode {
+    pub const ALL: &'static [DaemonPidMode] = &[DaemonPidMode::None, DaemonPidMode::Shared];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonPidMode::None => "none",
+            DaemonPidMode::Shared => "shared",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonPidMode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonPropagateTags {
+    #[serde(rename = "DAEMON")]
+    Daemon,
+    #[serde(rename = "NONE")]
+    None,
+}
+impl DaemonPropagateTags {
+    pub const ALL: &'static [DaemonPropagateTags] = &[DaemonPropagateTags::Daemon, DaemonPropagateTags::None];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonPropagateTags::Daemon => "DAEMON",
+            DaemonPropagateTags::None => "NONE",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonPropagateTags {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonRevision {
+    #[serde(rename = "daemonRevisionArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_revision_arn: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "daemonTaskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition_arn: Option<String>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "containerImages", default, skip_serializing_if = "Option::is_none")]
+    pub container_images: Option<Vec<DaemonContainerImage>>,
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<DaemonPropagateTags>,
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
+    pub enable_ecs_managed_tags: Option<bool>,
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    #[serde(rename = "critical", default, skip_serializing_if = "Option::is_none")]
+    pub critical: Option<bool>,
+}
+impl CheckRequired for DaemonRevision {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.container_images {
+            value.check_required(&crate::required::join(path, "containerImages"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonRevisionDetail {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "capacityProviders", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_providers: Option<Vec<DaemonCapacityProvider>>,
+    #[serde(rename = "totalRunningCount", default, skip_serializing_if = "Option::is_none")]
+    pub total_running_count: Option<i32>,
+    #[serde(rename = "totalWithoutDaemonCount", default, skip_serializing_if = "Option::is_none")]
+    pub total_without_daemon_count: Option<i32>,
+}
+impl CheckRequired for DaemonRevisionDetail {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.capacity_providers {
+            value.check_required(&crate::required::join(path, "capacityProviders"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonRollback {
+    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    #[serde(rename = "rollbackTargetDaemonRevisionArn", default, skip_serializing_if = "Option::is_none")]
+    pub rollback_target_daemon_revision_arn: Option<String>,
+    #[serde(rename = "rollbackCapacityProviders", default, skip_serializing_if = "Option::is_none")]
+    pub rollback_capacity_providers: Option<Vec<String>>,
+}
+impl CheckRequired for DaemonRollback {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonStatus {
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "DELETE_IN_PROGRESS")]
+    DeleteInProgress,
+}
+impl DaemonStatus {
+    pub const ALL: &'static [DaemonStatus] = &[DaemonStatus::Active, DaemonStatus::DeleteInProgress];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonStatus::Active => "ACTIVE",
+            DaemonStatus::DeleteInProgress => "DELETE_IN_PROGRESS",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonSummary {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonStatus>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+}
+impl CheckRequired for DaemonSummary {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonTaskDefinition {
+    #[serde(rename = "daemonTaskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition_arn: Option<String>,
+    #[serde(rename = "family", default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    #[serde(rename = "revision", default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<i32>,
+    #[serde(rename = "taskRoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub task_role_arn: Option<String>,
+    #[serde(rename = "executionRoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub execution_role_arn: Option<String>,
+    #[serde(rename = "containerDefinitions", default, skip_serializing_if = "Option::is_none")]
+    pub container_definitions: Option<Vec<DaemonContainerDefinition>>,
+    #[serde(rename = "volumes", default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<DaemonVolume>>,
+    #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonTaskDefinitionStatus>,
+    #[serde(rename = "registeredAt", default, skip_serializing_if = "Option::is_none")]
+    pub registered_at: Option<f64>,
+    #[serde(rename = "deleteRequestedAt", default, skip_serializing_if = "Option::is_none")]
+    pub delete_requested_at: Option<f64>,
+    #[serde(rename = "registeredBy", default, skip_serializing_if = "Option::is_none")]
+    pub registered_by: Option<String>,
+    #[serde(rename = "pidMode", default, skip_serializing_if = "Option::is_none")]
+    pub pid_mode: Option<DaemonPidMode>,
+    #[serde(rename = "ipcMode", default, skip_serializing_if = "Option::is_none")]
+    pub ipc_mode: Option<DaemonIpcMode>,
+}
+impl CheckRequired for DaemonTaskDefinition {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.container_definitions {
+            value.check_required(&crate::required::join(path, "containerDefinitions"))?;
+        }
+        if let Some(value) = &self.volumes {
+            value.check_required(&crate::required::join(path, "volumes"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonTaskDefinitionRevisionFilter {
+    #[serde(rename = "LAST_REGISTERED")]
+    LastRegistered,
+}
+impl DaemonTaskDefinitionRevisionFilter {
+    pub const ALL: &'static [DaemonTaskDefinitionRevisionFilter] =
+        &[DaemonTaskDefinitionRevisionFilter::LastRegistered];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonTaskDefinitionRevisionFilter::LastRegistered => "LAST_REGISTERED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonTaskDefinitionRevisionFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonTaskDefinitionStatus {
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "DELETE_IN_PROGRESS")]
+    DeleteInProgress,
+    #[serde(rename = "DELETED")]
+    Deleted,
+}
+impl DaemonTaskDefinitionStatus {
+    pub const ALL: &'static [DaemonTaskDefinitionStatus] = &[
+        DaemonTaskDefinitionStatus::Active,
+        DaemonTaskDefinitionStatus::DeleteInProgress,
+        DaemonTaskDefinitionStatus::Deleted,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonTaskDefinitionStatus::Active => "ACTIVE",
+            DaemonTaskDefinitionStatus::DeleteInProgress => "DELETE_IN_PROGRESS",
+            DaemonTaskDefinitionStatus::Deleted => "DELETED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonTaskDefinitionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DaemonTaskDefinitionStatusFilter {
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "DELETE_IN_PROGRESS")]
+    DeleteInProgress,
+    #[serde(rename = "ALL")]
+    All,
+}
+impl DaemonTaskDefinitionStatusFilter {
+    pub const ALL: &'static [DaemonTaskDefinitionStatusFilter] = &[
+        DaemonTaskDefinitionStatusFilter::Active,
+        DaemonTaskDefinitionStatusFilter::DeleteInProgress,
+        DaemonTaskDefinitionStatusFilter::All,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DaemonTaskDefinitionStatusFilter::Active => "ACTIVE",
+            DaemonTaskDefinitionStatusFilter::DeleteInProgress => "DELETE_IN_PROGRESS",
+            DaemonTaskDefinitionStatusFilter::All => "ALL",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DaemonTaskDefinitionStatusFilter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonTaskDefinitionSummary {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "registeredAt", default, skip_serializing_if = "Option::is_none")]
+    pub registered_at: Option<f64>,
+    #[serde(rename = "registeredBy", default, skip_serializing_if = "Option::is_none")]
+    pub registered_by: Option<String>,
+    #[serde(rename = "deleteRequestedAt", default, skip_serializing_if = "Option::is_none")]
+    pub delete_requested_at: Option<f64>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonTaskDefinitionStatus>,
+}
+impl CheckRequired for DaemonTaskDefinitionSummary {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DaemonVolume {
+    #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(rename = "host", default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<HostVolumeProperties>,
+    #[serde(rename = "logDriverVolumeConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub log_driver_volume_configuration: Option<LogDriverVolumeConfiguration>,
+}
+impl CheckRequired for DaemonVolume {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.host {
+            value.check_required(&crate::required::join(path, "host"))?;
+        }
+        if let Some(value) = &self.log_driver_volume_configuration {
+            value.check_required(&crate::required::join(path, "logDriverVolumeConfiguration"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteAccountSettingRequest {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<SettingName>,
@@ -2131,6 +3151,64 @@ impl CheckRequired for DeleteClusterResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteDaemonRequest {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+}
+impl CheckRequired for DeleteDaemonRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_arn.is_none() {
+            return Err(crate::required::join(path, "daemonArn"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteDaemonResponse {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonStatus>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "deploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_arn: Option<String>,
+}
+impl CheckRequired for DeleteDaemonResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteDaemonTaskDefinitionRequest {
+    #[serde(rename = "daemonTaskDefinition", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition: Option<String>,
+}
+impl CheckRequired for DeleteDaemonTaskDefinitionRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_task_definition.is_none() {
+            return Err(crate::required::join(path, "daemonTaskDefinition"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteDaemonTaskDefinitionResponse {
+    #[serde(rename = "daemonTaskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition_arn: Option<String>,
+}
+impl CheckRequired for DeleteDaemonTaskDefinitionResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DeleteServiceRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -2190,6 +3268,46 @@ impl CheckRequired for DeleteTaskDefinitionsResponse {
         }
         if let Some(value) = &self.failures {
             value.check_required(&crate::required::join(path, "failures"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTaskSetRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(rename = "taskSet", default, skip_serializing_if = "Option::is_none")]
+    pub task_set: Option<String>,
+    #[serde(rename = "force", default, skip_serializing_if = "Option::is_none")]
+    pub force: Option<bool>,
+}
+impl CheckRequired for DeleteTaskSetRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Err(crate::required::join(path, "cluster"));
+        }
+        if self.service.is_none() {
+            return Err(crate::required::join(path, "service"));
+        }
+        if self.task_set.is_none() {
+            return Err(crate::required::join(path, "taskSet"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeleteTaskSetResponse {
+    #[serde(rename = "taskSet", default, skip_serializing_if = "Option::is_none")]
+    pub task_set: Option<TaskSet>,
+}
+impl CheckRequired for DeleteTaskSetResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.task_set {
+            value.check_required(&crate::required::join(path, "taskSet"))?;
         }
         Ok(())
     }
@@ -2489,6 +3607,27 @@ impl std::fmt::Display for DeploymentLifecycleHookAction {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeploymentLifecycleHookDetail {
+    #[serde(rename = "hookId", default, skip_serializing_if = "Option::is_none")]
+    pub hook_id: Option<String>,
+    #[serde(rename = "targetType", default, skip_serializing_if = "Option::is_none")]
+    pub target_type: Option<DeploymentLifecycleHookTargetType>,
+    #[serde(rename = "targetArn", default, skip_serializing_if = "Option::is_none")]
+    pub target_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DeploymentLifecycleHookStatus>,
+    #[serde(rename = "expiresAt", default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<f64>,
+    #[serde(rename = "timeoutAction", default, skip_serializing_if = "Option::is_none")]
+    pub timeout_action: Option<DeploymentLifecycleHookAction>,
+}
+impl CheckRequired for DeploymentLifecycleHookDetail {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum DeploymentLifecycleHookStage {
     #[serde(rename = "RECONCILE_SERVICE")]
@@ -2536,6 +3675,46 @@ impl DeploymentLifecycleHookStage {
     }
 }
 impl std::fmt::Display for DeploymentLifecycleHookStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DeploymentLifecycleHookStatus {
+    #[serde(rename = "AWAITING_ACTION")]
+    AwaitingAction,
+    #[serde(rename = "IN_PROGRESS")]
+    InProgress,
+    #[serde(rename = "SUCCEEDED")]
+    Succeeded,
+    #[serde(rename = "FAILED")]
+    Failed,
+    #[serde(rename = "TIMED_OUT")]
+    TimedOut,
+}
+impl DeploymentLifecycleHookStatus {
+    pub const ALL: &'static [DeploymentLifecycleHookStatus] = &[
+        DeploymentLifecycleHookStatus::AwaitingAction,
+        DeploymentLifecycleHookStatus::InProgress,
+        DeploymentLifecycleHookStatus::Succeeded,
+        DeploymentLifecycleHookStatus::Failed,
+        DeploymentLifecycleHookStatus::TimedOut,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            DeploymentLifecycleHookStatus::AwaitingAction => "AWAITING_ACTION",
+            DeploymentLifecycleHookStatus::InProgress => "IN_PROGRESS",
+            DeploymentLifecycleHookStatus::Succeeded => "SUCCEEDED",
+            DeploymentLifecycleHookStatus::Failed => "FAILED",
+            DeploymentLifecycleHookStatus::TimedOut => "TIMED_OUT",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for DeploymentLifecycleHookStatus {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
     }
@@ -2815,6 +3994,194 @@ impl CheckRequired for DescribeContainerInstancesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonDeploymentsRequest {
+    #[serde(rename = "daemonDeploymentArns", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_deployment_arns: Option<Vec<String>>,
+}
+impl CheckRequired for DescribeDaemonDeploymentsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_deployment_arns.is_none() {
+            return Err(crate::required::join(path, "daemonDeploymentArns"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonDeploymentsResponse {
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+    #[serde(rename = "daemonDeployments", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_deployments: Option<Vec<DaemonDeployment>>,
+}
+impl CheckRequired for DescribeDaemonDeploymentsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.failures {
+            value.check_required(&crate::required::join(path, "failures"))?;
+        }
+        if let Some(value) = &self.daemon_deployments {
+            value.check_required(&crate::required::join(path, "daemonDeployments"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonRequest {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+}
+impl CheckRequired for DescribeDaemonRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_arn.is_none() {
+            return Err(crate::required::join(path, "daemonArn"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonResponse {
+    #[serde(rename = "daemon", default, skip_serializing_if = "Option::is_none")]
+    pub daemon: Option<DaemonDetail>,
+}
+impl CheckRequired for DescribeDaemonResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.daemon {
+            value.check_required(&crate::required::join(path, "daemon"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonRevisionsRequest {
+    #[serde(rename = "daemonRevisionArns", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_revision_arns: Option<Vec<String>>,
+}
+impl CheckRequired for DescribeDaemonRevisionsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_revision_arns.is_none() {
+            return Err(crate::required::join(path, "daemonRevisionArns"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonRevisionsResponse {
+    #[serde(rename = "daemonRevisions", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_revisions: Option<Vec<DaemonRevision>>,
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+}
+impl CheckRequired for DescribeDaemonRevisionsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.daemon_revisions {
+            value.check_required(&crate::required::join(path, "daemonRevisions"))?;
+        }
+        if let Some(value) = &self.failures {
+            value.check_required(&crate::required::join(path, "failures"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonTaskDefinitionRequest {
+    #[serde(rename = "daemonTaskDefinition", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition: Option<String>,
+}
+impl CheckRequired for DescribeDaemonTaskDefinitionRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_task_definition.is_none() {
+            return Err(crate::required::join(path, "daemonTaskDefinition"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeDaemonTaskDefinitionResponse {
+    #[serde(rename = "daemonTaskDefinition", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition: Option<DaemonTaskDefinition>,
+}
+impl CheckRequired for DescribeDaemonTaskDefinitionResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.daemon_task_definition {
+            value.check_required(&crate::required::join(path, "daemonTaskDefinition"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeServiceDeploymentsRequest {
+    #[serde(rename = "serviceDeploymentArns", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arns: Option<Vec<String>>,
+}
+impl CheckRequired for DescribeServiceDeploymentsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.service_deployment_arns.is_none() {
+            return Err(crate::required::join(path, "serviceDeploymentArns"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeServiceDeploymentsResponse {
+    #[serde(rename = "serviceDeployments", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployments: Option<Vec<ServiceDeployment>>,
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+}
+impl CheckRequired for DescribeServiceDeploymentsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.service_deployments {
+            value.check_required(&crate::required::join(path, "serviceDeployments"))?;
+        }
+        if let Some(value) = &self.failures {
+            value.check_required(&crate::required::join(path, "failures"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeServiceRevisionsRequest {
+    #[serde(rename = "serviceRevisionArns", default, skip_serializing_if = "Option::is_none")]
+    pub service_revision_arns: Option<Vec<String>>,
+}
+impl CheckRequired for DescribeServiceRevisionsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.service_revision_arns.is_none() {
+            return Err(crate::required::join(path, "serviceRevisionArns"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeServiceRevisionsResponse {
+    #[serde(rename = "serviceRevisions", default, skip_serializing_if = "Option::is_none")]
+    pub service_revisions: Option<Vec<ServiceRevision>>,
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+}
+impl CheckRequired for DescribeServiceRevisionsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.service_revisions {
+            value.check_required(&crate::required::join(path, "serviceRevisions"))?;
+        }
+        if let Some(value) = &self.failures {
+            value.check_required(&crate::required::join(path, "failures"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct DescribeServicesRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -2881,6 +4248,48 @@ impl CheckRequired for DescribeTaskDefinitionResponse {
         }
         if let Some(value) = &self.tags {
             value.check_required(&crate::required::join(path, "tags"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTaskSetsRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(rename = "taskSets", default, skip_serializing_if = "Option::is_none")]
+    pub task_sets: Option<Vec<String>>,
+    #[serde(rename = "include", default, skip_serializing_if = "Option::is_none")]
+    pub include: Option<Vec<TaskSetField>>,
+}
+impl CheckRequired for DescribeTaskSetsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Err(crate::required::join(path, "cluster"));
+        }
+        if self.service.is_none() {
+            return Err(crate::required::join(path, "service"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DescribeTaskSetsResponse {
+    #[serde(rename = "taskSets", default, skip_serializing_if = "Option::is_none")]
+    pub task_sets: Option<Vec<TaskSet>>,
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+}
+impl CheckRequired for DescribeTaskSetsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.task_sets {
+            value.check_required(&crate::required::join(path, "taskSets"))?;
+        }
+        if let Some(value) = &self.failures {
+            value.check_required(&crate::required::join(path, "failures"))?;
         }
         Ok(())
     }
@@ -3083,6 +4492,45 @@ impl CheckRequired for EBSTagSpecification {
         }
         if let Some(value) = &self.tags {
             value.check_required(&crate::required::join(path, "tags"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ECSManagedResources {
+    #[serde(rename = "ingressPaths", default, skip_serializing_if = "Option::is_none")]
+    pub ingress_paths: Option<Vec<ManagedIngressPath>>,
+    #[serde(rename = "autoScaling", default, skip_serializing_if = "Option::is_none")]
+    pub auto_scaling: Option<ManagedAutoScaling>,
+    #[serde(rename = "metricAlarms", default, skip_serializing_if = "Option::is_none")]
+    pub metric_alarms: Option<Vec<ManagedMetricAlarm>>,
+    #[serde(rename = "serviceSecurityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub service_security_groups: Option<Vec<ManagedSecurityGroup>>,
+    #[serde(rename = "logGroups", default, skip_serializing_if = "Option::is_none")]
+    pub log_groups: Option<Vec<ManagedLogGroup>>,
+    #[serde(rename = "gatewayConnections", default, skip_serializing_if = "Option::is_none")]
+    pub gateway_connections: Option<Vec<GatewayConnection>>,
+}
+impl CheckRequired for ECSManagedResources {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.ingress_paths {
+            value.check_required(&crate::required::join(path, "ingressPaths"))?;
+        }
+        if let Some(value) = &self.auto_scaling {
+            value.check_required(&crate::required::join(path, "autoScaling"))?;
+        }
+        if let Some(value) = &self.metric_alarms {
+            value.check_required(&crate::required::join(path, "metricAlarms"))?;
+        }
+        if let Some(value) = &self.service_security_groups {
+            value.check_required(&crate::required::join(path, "serviceSecurityGroups"))?;
+        }
+        if let Some(value) = &self.log_groups {
+            value.check_required(&crate::required::join(path, "logGroups"))?;
+        }
+        if let Some(value) = &self.gateway_connections {
+            value.check_required(&crate::required::join(path, "gatewayConnections"))?;
         }
         Ok(())
     }
@@ -3299,6 +4747,58 @@ impl std::fmt::Display for ExecuteCommandLogging {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExecuteCommandRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "container", default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    #[serde(rename = "command", default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    #[serde(rename = "interactive", default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<bool>,
+    #[serde(rename = "task", default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<String>,
+}
+impl CheckRequired for ExecuteCommandRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.command.is_none() {
+            return Err(crate::required::join(path, "command"));
+        }
+        if self.interactive.is_none() {
+            return Err(crate::required::join(path, "interactive"));
+        }
+        if self.task.is_none() {
+            return Err(crate::required::join(path, "task"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ExecuteCommandResponse {
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "containerArn", default, skip_serializing_if = "Option::is_none")]
+    pub container_arn: Option<String>,
+    #[serde(rename = "containerName", default, skip_serializing_if = "Option::is_none")]
+    pub container_name: Option<String>,
+    #[serde(rename = "interactive", default, skip_serializing_if = "Option::is_none")]
+    pub interactive: Option<bool>,
+    #[serde(rename = "session", default, skip_serializing_if = "Option::is_none")]
+    pub session: Option<Session>,
+    #[serde(rename = "taskArn", default, skip_serializing_if = "Option::is_none")]
+    pub task_arn: Option<String>,
+}
+impl CheckRequired for ExecuteCommandResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.session {
+            value.check_required(&crate::required::join(path, "session"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct FSxWindowsFileServerAuthorizationConfig {
     #[serde(rename = "credentialsParameter", default, skip_serializing_if = "Option::is_none")]
     pub credentials_parameter: Option<String>,
@@ -3398,6 +4898,71 @@ impl FirelensConfigurationType {
 impl std::fmt::Display for FirelensConfigurationType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GatewayConnection {
+    #[serde(rename = "gatewayArn", default, skip_serializing_if = "Option::is_none")]
+    pub gateway_arn: Option<String>,
+    #[serde(rename = "gatewayRouteArn", default, skip_serializing_if = "Option::is_none")]
+    pub gateway_route_arn: Option<String>,
+    #[serde(rename = "portName", default, skip_serializing_if = "Option::is_none")]
+    pub port_name: Option<String>,
+    #[serde(rename = "serviceUrl", default, skip_serializing_if = "Option::is_none")]
+    pub service_url: Option<String>,
+    #[serde(rename = "accessType", default, skip_serializing_if = "Option::is_none")]
+    pub access_type: Option<AccessType>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<GatewayRouteStatus>,
+    #[serde(rename = "resources", default, skip_serializing_if = "Option::is_none")]
+    pub resources: Option<GatewayConnectionResources>,
+}
+impl CheckRequired for GatewayConnection {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.resources {
+            value.check_required(&crate::required::join(path, "resources"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GatewayConnectionAlbResources {
+    #[serde(rename = "acmCertificateArn", default, skip_serializing_if = "Option::is_none")]
+    pub acm_certificate_arn: Option<String>,
+    #[serde(rename = "loadBalancerArn", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_arn: Option<String>,
+    #[serde(rename = "loadBalancerSecurityGroupArns", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_security_group_arns: Option<Vec<String>>,
+    #[serde(rename = "listenerArn", default, skip_serializing_if = "Option::is_none")]
+    pub listener_arn: Option<String>,
+    #[serde(rename = "listenerRuleArn", default, skip_serializing_if = "Option::is_none")]
+    pub listener_rule_arn: Option<String>,
+    #[serde(rename = "testListenerRuleArn", default, skip_serializing_if = "Option::is_none")]
+    pub test_listener_rule_arn: Option<String>,
+    #[serde(rename = "targetGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<String>,
+    #[serde(rename = "alternateTargetGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub alternate_target_group_arn: Option<String>,
+}
+impl CheckRequired for GatewayConnectionAlbResources {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GatewayConnectionResources {
+    #[serde(rename = "hostSharedAlb", default, skip_serializing_if = "Option::is_none")]
+    pub host_shared_alb: Option<Vec<GatewayConnectionAlbResources>>,
+}
+impl CheckRequired for GatewayConnectionResources {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.host_shared_alb {
+            value.check_required(&crate::required::join(path, "hostSharedAlb"))?;
+        }
+        Ok(())
     }
 }
 
@@ -3516,6 +5081,89 @@ impl GatewayConnectorHealthCheckProtocol {
 impl std::fmt::Display for GatewayConnectorHealthCheckProtocol {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum GatewayRouteStatus {
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "CREATE_IN_PROGRESS")]
+    CreateInProgress,
+    #[serde(rename = "CREATE_FAILED")]
+    CreateFailed,
+    #[serde(rename = "UPDATE_IN_PROGRESS")]
+    UpdateInProgress,
+    #[serde(rename = "UPDATE_FAILED")]
+    UpdateFailed,
+    #[serde(rename = "DELETE_IN_PROGRESS")]
+    DeleteInProgress,
+    #[serde(rename = "DELETE_FAILED")]
+    DeleteFailed,
+}
+impl GatewayRouteStatus {
+    pub const ALL: &'static [GatewayRouteStatus] = &[
+        GatewayRouteStatus::Active,
+        GatewayRouteStatus::CreateInProgress,
+        GatewayRouteStatus::CreateFailed,
+        GatewayRouteStatus::UpdateInProgress,
+        GatewayRouteStatus::UpdateFailed,
+        GatewayRouteStatus::DeleteInProgress,
+        GatewayRouteStatus::DeleteFailed,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            GatewayRouteStatus::Active => "ACTIVE",
+            GatewayRouteStatus::CreateInProgress => "CREATE_IN_PROGRESS",
+            GatewayRouteStatus::CreateFailed => "CREATE_FAILED",
+            GatewayRouteStatus::UpdateInProgress => "UPDATE_IN_PROGRESS",
+            GatewayRouteStatus::UpdateFailed => "UPDATE_FAILED",
+            GatewayRouteStatus::DeleteInProgress => "DELETE_IN_PROGRESS",
+            GatewayRouteStatus::DeleteFailed => "DELETE_FAILED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for GatewayRouteStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTaskProtectionRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "tasks", default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<String>>,
+}
+impl CheckRequired for GetTaskProtectionRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Err(crate::required::join(path, "cluster"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct GetTaskProtectionResponse {
+    #[serde(rename = "protectedTasks", default, skip_serializing_if = "Option::is_none")]
+    pub protected_tasks: Option<Vec<ProtectedTask>>,
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+}
+impl CheckRequired for GetTaskProtectionResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.protected_tasks {
+            value.check_required(&crate::required::join(path, "protectedTasks"))?;
+        }
+        if let Some(value) = &self.failures {
+            value.check_required(&crate::required::join(path, "failures"))?;
+        }
+        Ok(())
     }
 }
 
@@ -4296,6 +5944,162 @@ impl CheckRequired for ListContainerInstancesResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDaemonDeploymentsRequest {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Vec<DaemonDeploymentStatus>>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<CreatedAt>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl CheckRequired for ListDaemonDeploymentsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_arn.is_none() {
+            return Err(crate::required::join(path, "daemonArn"));
+        }
+        if let Some(value) = &self.created_at {
+            value.check_required(&crate::required::join(path, "createdAt"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDaemonDeploymentsResponse {
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "daemonDeployments", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_deployments: Option<Vec<DaemonDeploymentSummary>>,
+}
+impl CheckRequired for ListDaemonDeploymentsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.daemon_deployments {
+            value.check_required(&crate::required::join(path, "daemonDeployments"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDaemonTaskDefinitionsRequest {
+    #[serde(rename = "familyPrefix", default, skip_serializing_if = "Option::is_none")]
+    pub family_prefix: Option<String>,
+    #[serde(rename = "family", default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    #[serde(rename = "revision", default, skip_serializing_if = "Option::is_none")]
+    pub revision: Option<DaemonTaskDefinitionRevisionFilter>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonTaskDefinitionStatusFilter>,
+    #[serde(rename = "sort", default, skip_serializing_if = "Option::is_none")]
+    pub sort: Option<SortOrder>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+impl CheckRequired for ListDaemonTaskDefinitionsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDaemonTaskDefinitionsResponse {
+    #[serde(rename = "daemonTaskDefinitions", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definitions: Option<Vec<DaemonTaskDefinitionSummary>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl CheckRequired for ListDaemonTaskDefinitionsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.daemon_task_definitions {
+            value.check_required(&crate::required::join(path, "daemonTaskDefinitions"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDaemonsRequest {
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "capacityProviderArns", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_arns: Option<Vec<String>>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl CheckRequired for ListDaemonsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListDaemonsResponse {
+    #[serde(rename = "daemonSummariesList", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_summaries_list: Option<Vec<DaemonSummary>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl CheckRequired for ListDaemonsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.daemon_summaries_list {
+            value.check_required(&crate::required::join(path, "daemonSummariesList"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListServiceDeploymentsRequest {
+    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Vec<ServiceDeploymentStatus>>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<CreatedAt>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+    #[serde(rename = "maxResults", default, skip_serializing_if = "Option::is_none")]
+    pub max_results: Option<i32>,
+}
+impl CheckRequired for ListServiceDeploymentsRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.service.is_none() {
+            return Err(crate::required::join(path, "service"));
+        }
+        if let Some(value) = &self.created_at {
+            value.check_required(&crate::required::join(path, "createdAt"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ListServiceDeploymentsResponse {
+    #[serde(rename = "serviceDeployments", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployments: Option<Vec<ServiceDeploymentBrief>>,
+    #[serde(rename = "nextToken", default, skip_serializing_if = "Option::is_none")]
+    pub next_token: Option<String>,
+}
+impl CheckRequired for ListServiceDeploymentsResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.service_deployments {
+            value.check_required(&crate::required::join(path, "serviceDeployments"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ListServicesRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -4610,6 +6414,20 @@ impl std::fmt::Display for LogDriver {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LogDriverVolumeConfiguration {
+    #[serde(rename = "driver", default, skip_serializing_if = "Option::is_none")]
+    pub driver: Option<LogDriver>,
+}
+impl CheckRequired for LogDriverVolumeConfiguration {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.driver.is_none() {
+            return Err(crate::required::join(path, "driver"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedAgent {
     #[serde(rename = "lastStartedAt", default, skip_serializing_if = "Option::is_none")]
     pub last_started_at: Option<f64>,
@@ -4674,6 +6492,91 @@ impl CheckRequired for ManagedAgentStateChange {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedApplicationAutoScalingPolicy {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "policyType", default, skip_serializing_if = "Option::is_none")]
+    pub policy_type: Option<String>,
+    #[serde(rename = "targetValue", default, skip_serializing_if = "Option::is_none")]
+    pub target_value: Option<f64>,
+    #[serde(rename = "metric", default, skip_serializing_if = "Option::is_none")]
+    pub metric: Option<String>,
+}
+impl CheckRequired for ManagedApplicationAutoScalingPolicy {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        if self.policy_type.is_none() {
+            return Err(crate::required::join(path, "policyType"));
+        }
+        if self.target_value.is_none() {
+            return Err(crate::required::join(path, "targetValue"));
+        }
+        if self.metric.is_none() {
+            return Err(crate::required::join(path, "metric"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedAutoScaling {
+    #[serde(rename = "scalableTarget", default, skip_serializing_if = "Option::is_none")]
+    pub scalable_target: Option<ManagedScalableTarget>,
+    #[serde(rename = "applicationAutoScalingPolicies", default, skip_serializing_if = "Option::is_none")]
+    pub application_auto_scaling_policies: Option<Vec<ManagedApplicationAutoScalingPolicy>>,
+}
+impl CheckRequired for ManagedAutoScaling {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.scalable_target {
+            value.check_required(&crate::required::join(path, "scalableTarget"))?;
+        }
+        if let Some(value) = &self.application_auto_scaling_policies {
+            value.check_required(&crate::required::join(path, "applicationAutoScalingPolicies"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedCertificate {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "domainName", default, skip_serializing_if = "Option::is_none")]
+    pub domain_name: Option<String>,
+}
+impl CheckRequired for ManagedCertificate {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        if self.domain_name.is_none() {
+            return Err(crate::required::join(path, "domainName"));
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ManagedDraining {
     #[serde(rename = "ENABLED")]
@@ -4696,6 +6599,55 @@ impl ManagedDraining {
 impl std::fmt::Display for ManagedDraining {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedIngressPath {
+    #[serde(rename = "accessType", default, skip_serializing_if = "Option::is_none")]
+    pub access_type: Option<AccessType>,
+    #[serde(rename = "endpoint", default, skip_serializing_if = "Option::is_none")]
+    pub endpoint: Option<String>,
+    #[serde(rename = "loadBalancer", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer: Option<ManagedLoadBalancer>,
+    #[serde(rename = "loadBalancerSecurityGroups", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancer_security_groups: Option<Vec<ManagedSecurityGroup>>,
+    #[serde(rename = "certificate", default, skip_serializing_if = "Option::is_none")]
+    pub certificate: Option<ManagedCertificate>,
+    #[serde(rename = "listener", default, skip_serializing_if = "Option::is_none")]
+    pub listener: Option<ManagedListener>,
+    #[serde(rename = "rule", default, skip_serializing_if = "Option::is_none")]
+    pub rule: Option<ManagedListenerRule>,
+    #[serde(rename = "targetGroups", default, skip_serializing_if = "Option::is_none")]
+    pub target_groups: Option<Vec<ManagedTargetGroup>>,
+}
+impl CheckRequired for ManagedIngressPath {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.access_type.is_none() {
+            return Err(crate::required::join(path, "accessType"));
+        }
+        if self.endpoint.is_none() {
+            return Err(crate::required::join(path, "endpoint"));
+        }
+        if let Some(value) = &self.load_balancer {
+            value.check_required(&crate::required::join(path, "loadBalancer"))?;
+        }
+        if let Some(value) = &self.load_balancer_security_groups {
+            value.check_required(&crate::required::join(path, "loadBalancerSecurityGroups"))?;
+        }
+        if let Some(value) = &self.certificate {
+            value.check_required(&crate::required::join(path, "certificate"))?;
+        }
+        if let Some(value) = &self.listener {
+            value.check_required(&crate::required::join(path, "listener"))?;
+        }
+        if let Some(value) = &self.rule {
+            value.check_required(&crate::required::join(path, "rule"))?;
+        }
+        if let Some(value) = &self.target_groups {
+            value.check_required(&crate::required::join(path, "targetGroups"))?;
+        }
+        Ok(())
     }
 }
 
@@ -4789,6 +6741,208 @@ impl CheckRequired for ManagedInstancesStorageConfiguration {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedListener {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+}
+impl CheckRequired for ManagedListener {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedListenerRule {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+}
+impl CheckRequired for ManagedListenerRule {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedLoadBalancer {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "scheme", default, skip_serializing_if = "Option::is_none")]
+    pub scheme: Option<String>,
+    #[serde(rename = "subnetIds", default, skip_serializing_if = "Option::is_none")]
+    pub subnet_ids: Option<Vec<String>>,
+    #[serde(rename = "securityGroupIds", default, skip_serializing_if = "Option::is_none")]
+    pub security_group_ids: Option<Vec<String>>,
+}
+impl CheckRequired for ManagedLoadBalancer {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        if self.scheme.is_none() {
+            return Err(crate::required::join(path, "scheme"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedLogGroup {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "logGroupName", default, skip_serializing_if = "Option::is_none")]
+    pub log_group_name: Option<String>,
+}
+impl CheckRequired for ManagedLogGroup {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        if self.log_group_name.is_none() {
+            return Err(crate::required::join(path, "logGroupName"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedMetricAlarm {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+}
+impl CheckRequired for ManagedMetricAlarm {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ManagedResourceStatus {
+    #[serde(rename = "PROVISIONING")]
+    Provisioning,
+    #[serde(rename = "ACTIVE")]
+    Active,
+    #[serde(rename = "DEPROVISIONING")]
+    Deprovisioning,
+    #[serde(rename = "DELETED")]
+    Deleted,
+    #[serde(rename = "FAILED")]
+    Failed,
+}
+impl ManagedResourceStatus {
+    pub const ALL: &'static [ManagedResourceStatus] = &[
+        ManagedResourceStatus::Provisioning,
+        ManagedResourceStatus::Active,
+        ManagedResourceStatus::Deprovisioning,
+        ManagedResourceStatus::Deleted,
+        ManagedResourceStatus::Failed,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ManagedResourceStatus::Provisioning => "PROVISIONING",
+            ManagedResourceStatus::Active => "ACTIVE",
+            ManagedResourceStatus::Deprovisioning => "DEPROVISIONING",
+            ManagedResourceStatus::Deleted => "DELETED",
+            ManagedResourceStatus::Failed => "FAILED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for ManagedResourceStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedScalableTarget {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "minCapacity", default, skip_serializing_if = "Option::is_none")]
+    pub min_capacity: Option<i32>,
+    #[serde(rename = "maxCapacity", default, skip_serializing_if = "Option::is_none")]
+    pub max_capacity: Option<i32>,
+}
+impl CheckRequired for ManagedScalableTarget {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        if self.min_capacity.is_none() {
+            return Err(crate::required::join(path, "minCapacity"));
+        }
+        if self.max_capacity.is_none() {
+            return Err(crate::required::join(path, "maxCapacity"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedScaling {
     #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
     pub status: Option<ManagedScalingStatus>,
@@ -4833,6 +6987,29 @@ impl std::fmt::Display for ManagedScalingStatus {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedSecurityGroup {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+}
+impl CheckRequired for ManagedSecurityGroup {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ManagedStorageConfiguration {
     #[serde(rename = "kmsKeyId", default, skip_serializing_if = "Option::is_none")]
     pub kms_key_id: Option<String>,
@@ -4841,6 +7018,44 @@ pub struct ManagedStorageConfiguration {
 }
 impl CheckRequired for ManagedStorageConfiguration {
     fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ManagedTargetGroup {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ManagedResourceStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "healthCheckPath", default, skip_serializing_if = "Option::is_none")]
+    pub health_check_path: Option<String>,
+    #[serde(rename = "healthCheckPort", default, skip_serializing_if = "Option::is_none")]
+    pub health_check_port: Option<i32>,
+    #[serde(rename = "port", default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<i32>,
+}
+impl CheckRequired for ManagedTargetGroup {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.status.is_none() {
+            return Err(crate::required::join(path, "status"));
+        }
+        if self.updated_at.is_none() {
+            return Err(crate::required::join(path, "updatedAt"));
+        }
+        if self.health_check_path.is_none() {
+            return Err(crate::required::join(path, "healthCheckPath"));
+        }
+        if self.health_check_port.is_none() {
+            return Err(crate::required::join(path, "healthCheckPort"));
+        }
+        if self.port.is_none() {
+            return Err(crate::required::join(path, "port"));
+        }
         Ok(())
     }
 }
@@ -5358,6 +7573,21 @@ impl std::fmt::Display for PropagateTags {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ProtectedTask {
+    #[serde(rename = "taskArn", default, skip_serializing_if = "Option::is_none")]
+    pub task_arn: Option<String>,
+    #[serde(rename = "protectionEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub protection_enabled: Option<bool>,
+    #[serde(rename = "expirationDate", default, skip_serializing_if = "Option::is_none")]
+    pub expiration_date: Option<f64>,
+}
+impl CheckRequired for ProtectedTask {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ProxyConfiguration {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
     pub r#type: Option<ProxyConfigurationType>,
@@ -5599,6 +7829,61 @@ impl CheckRequired for RegisterContainerInstanceResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterDaemonTaskDefinitionRequest {
+    #[serde(rename = "family", default, skip_serializing_if = "Option::is_none")]
+    pub family: Option<String>,
+    #[serde(rename = "taskRoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub task_role_arn: Option<String>,
+    #[serde(rename = "executionRoleArn", default, skip_serializing_if = "Option::is_none")]
+    pub execution_role_arn: Option<String>,
+    #[serde(rename = "containerDefinitions", default, skip_serializing_if = "Option::is_none")]
+    pub container_definitions: Option<Vec<DaemonContainerDefinition>>,
+    #[serde(rename = "cpu", default, skip_serializing_if = "Option::is_none")]
+    pub cpu: Option<String>,
+    #[serde(rename = "memory", default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<String>,
+    #[serde(rename = "volumes", default, skip_serializing_if = "Option::is_none")]
+    pub volumes: Option<Vec<DaemonVolume>>,
+    #[serde(rename = "tags", default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<Tag>>,
+    #[serde(rename = "pidMode", default, skip_serializing_if = "Option::is_none")]
+    pub pid_mode: Option<DaemonPidMode>,
+    #[serde(rename = "ipcMode", default, skip_serializing_if = "Option::is_none")]
+    pub ipc_mode: Option<DaemonIpcMode>,
+}
+impl CheckRequired for RegisterDaemonTaskDefinitionRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.family.is_none() {
+            return Err(crate::required::join(path, "family"));
+        }
+        if self.container_definitions.is_none() {
+            return Err(crate::required::join(path, "containerDefinitions"));
+        }
+        if let Some(value) = &self.container_definitions {
+            value.check_required(&crate::required::join(path, "containerDefinitions"))?;
+        }
+        if let Some(value) = &self.volumes {
+            value.check_required(&crate::required::join(path, "volumes"))?;
+        }
+        if let Some(value) = &self.tags {
+            value.check_required(&crate::required::join(path, "tags"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RegisterDaemonTaskDefinitionResponse {
+    #[serde(rename = "daemonTaskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition_arn: Option<String>,
+}
+impl CheckRequired for RegisterDaemonTaskDefinitionResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegisterTaskDefinitionRequest {
     #[serde(rename = "family", default, skip_serializing_if = "Option::is_none")]
     pub family: Option<String>,
@@ -5712,6 +7997,25 @@ impl CheckRequired for RepositoryCredentials {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ResolvedConfiguration {
+    #[serde(rename = "loadBalancers", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancers: Option<Vec<ServiceRevisionLoadBalancer>>,
+    #[serde(rename = "vpcLatticeConfigurations", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice_configurations: Option<Vec<ServiceRevisionVpcLatticeConfiguration>>,
+}
+impl CheckRequired for ResolvedConfiguration {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.load_balancers {
+            value.check_required(&crate::required::join(path, "loadBalancers"))?;
+        }
+        if let Some(value) = &self.vpc_lattice_configurations {
+            value.check_required(&crate::required::join(path, "vpcLatticeConfigurations"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Resource {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -5804,6 +8108,21 @@ impl ResourceType {
 impl std::fmt::Display for ResourceType {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Rollback {
+    #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    #[serde(rename = "serviceRevisionArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_revision_arn: Option<String>,
+}
+impl CheckRequired for Rollback {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
     }
 }
 
@@ -5905,6 +8224,17 @@ pub struct RuntimePlatform {
     pub operating_system_family: Option<OSFamily>,
 }
 impl CheckRequired for RuntimePlatform {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct RuntimePlatformOverride {
+    #[serde(rename = "cpuArchitecture", default, skip_serializing_if = "Option::is_none")]
+    pub cpu_architecture: Option<String>,
+}
+impl CheckRequired for RuntimePlatformOverride {
     fn check_required(&self, path: &str) -> Result<(), String> {
         Ok(())
     }
@@ -6460,6 +8790,281 @@ impl CheckRequired for ServiceCurrentRevisionSummary {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDeployment {
+    #[serde(rename = "serviceDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    #[serde(rename = "serviceArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_arn: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    #[serde(rename = "finishedAt", default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<f64>,
+    #[serde(rename = "stoppedAt", default, skip_serializing_if = "Option::is_none")]
+    pub stopped_at: Option<f64>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "sourceServiceRevisions", default, skip_serializing_if = "Option::is_none")]
+    pub source_service_revisions: Option<Vec<ServiceRevisionSummary>>,
+    #[serde(rename = "targetServiceRevision", default, skip_serializing_if = "Option::is_none")]
+    pub target_service_revision: Option<ServiceRevisionSummary>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ServiceDeploymentStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+    #[serde(rename = "lifecycleStage", default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stage: Option<ServiceDeploymentLifecycleStage>,
+    #[serde(rename = "lifecycleHookDetails", default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_hook_details: Option<Vec<DeploymentLifecycleHookDetail>>,
+    #[serde(rename = "deploymentConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DeploymentConfiguration>,
+    #[serde(rename = "rollback", default, skip_serializing_if = "Option::is_none")]
+    pub rollback: Option<Rollback>,
+    #[serde(rename = "deploymentCircuitBreaker", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_circuit_breaker: Option<ServiceDeploymentCircuitBreaker>,
+    #[serde(rename = "alarms", default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<ServiceDeploymentAlarms>,
+}
+impl CheckRequired for ServiceDeployment {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.source_service_revisions {
+            value.check_required(&crate::required::join(path, "sourceServiceRevisions"))?;
+        }
+        if let Some(value) = &self.target_service_revision {
+            value.check_required(&crate::required::join(path, "targetServiceRevision"))?;
+        }
+        if let Some(value) = &self.lifecycle_hook_details {
+            value.check_required(&crate::required::join(path, "lifecycleHookDetails"))?;
+        }
+        if let Some(value) = &self.deployment_configuration {
+            value.check_required(&crate::required::join(path, "deploymentConfiguration"))?;
+        }
+        if let Some(value) = &self.rollback {
+            value.check_required(&crate::required::join(path, "rollback"))?;
+        }
+        if let Some(value) = &self.deployment_circuit_breaker {
+            value.check_required(&crate::required::join(path, "deploymentCircuitBreaker"))?;
+        }
+        if let Some(value) = &self.alarms {
+            value.check_required(&crate::required::join(path, "alarms"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDeploymentAlarms {
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ServiceDeploymentRollbackMonitorsStatus>,
+    #[serde(rename = "alarmNames", default, skip_serializing_if = "Option::is_none")]
+    pub alarm_names: Option<Vec<String>>,
+    #[serde(rename = "triggeredAlarmNames", default, skip_serializing_if = "Option::is_none")]
+    pub triggered_alarm_names: Option<Vec<String>>,
+}
+impl CheckRequired for ServiceDeploymentAlarms {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDeploymentBrief {
+    #[serde(rename = "serviceDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    #[serde(rename = "serviceArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_arn: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "startedAt", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<f64>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "finishedAt", default, skip_serializing_if = "Option::is_none")]
+    pub finished_at: Option<f64>,
+    #[serde(rename = "targetServiceRevisionArn", default, skip_serializing_if = "Option::is_none")]
+    pub target_service_revision_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ServiceDeploymentStatus>,
+    #[serde(rename = "statusReason", default, skip_serializing_if = "Option::is_none")]
+    pub status_reason: Option<String>,
+}
+impl CheckRequired for ServiceDeploymentBrief {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceDeploymentCircuitBreaker {
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<ServiceDeploymentRollbackMonitorsStatus>,
+    #[serde(rename = "failureCount", default, skip_serializing_if = "Option::is_none")]
+    pub failure_count: Option<i32>,
+    #[serde(rename = "threshold", default, skip_serializing_if = "Option::is_none")]
+    pub threshold: Option<i32>,
+}
+impl CheckRequired for ServiceDeploymentCircuitBreaker {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ServiceDeploymentLifecycleStage {
+    #[serde(rename = "RECONCILE_SERVICE")]
+    ReconcileService,
+    #[serde(rename = "PRE_SCALE_UP")]
+    PreScaleUp,
+    #[serde(rename = "SCALE_UP")]
+    ScaleUp,
+    #[serde(rename = "POST_SCALE_UP")]
+    PostScaleUp,
+    #[serde(rename = "TEST_TRAFFIC_SHIFT")]
+    TestTrafficShift,
+    #[serde(rename = "POST_TEST_TRAFFIC_SHIFT")]
+    PostTestTrafficShift,
+    #[serde(rename = "PRODUCTION_TRAFFIC_SHIFT")]
+    ProductionTrafficShift,
+    #[serde(rename = "POST_PRODUCTION_TRAFFIC_SHIFT")]
+    PostProductionTrafficShift,
+    #[serde(rename = "BAKE_TIME")]
+    BakeTime,
+    #[serde(rename = "CLEAN_UP")]
+    CleanUp,
+}
+impl ServiceDeploymentLifecycleStage {
+    pub const ALL: &'static [ServiceDeploymentLifecycleStage] = &[
+        ServiceDeploymentLifecycleStage::ReconcileService,
+        ServiceDeploymentLifecycleStage::PreScaleUp,
+        ServiceDeploymentLifecycleStage::ScaleUp,
+        ServiceDeploymentLifecycleStage::PostScaleUp,
+        ServiceDeploymentLifecycleStage::TestTrafficShift,
+        ServiceDeploymentLifecycleStage::PostTestTrafficShift,
+        ServiceDeploymentLifecycleStage::ProductionTrafficShift,
+        ServiceDeploymentLifecycleStage::PostProductionTrafficShift,
+        ServiceDeploymentLifecycleStage::BakeTime,
+        ServiceDeploymentLifecycleStage::CleanUp,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServiceDeploymentLifecycleStage::ReconcileService => "RECONCILE_SERVICE",
+            ServiceDeploymentLifecycleStage::PreScaleUp => "PRE_SCALE_UP",
+            ServiceDeploymentLifecycleStage::ScaleUp => "SCALE_UP",
+            ServiceDeploymentLifecycleStage::PostScaleUp => "POST_SCALE_UP",
+            ServiceDeploymentLifecycleStage::TestTrafficShift => "TEST_TRAFFIC_SHIFT",
+            ServiceDeploymentLifecycleStage::PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
+            ServiceDeploymentLifecycleStage::ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
+            ServiceDeploymentLifecycleStage::PostProductionTrafficShift => "POST_PRODUCTION_TRAFFIC_SHIFT",
+            ServiceDeploymentLifecycleStage::BakeTime => "BAKE_TIME",
+            ServiceDeploymentLifecycleStage::CleanUp => "CLEAN_UP",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for ServiceDeploymentLifecycleStage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ServiceDeploymentRollbackMonitorsStatus {
+    #[serde(rename = "TRIGGERED")]
+    Triggered,
+    #[serde(rename = "MONITORING")]
+    Monitoring,
+    #[serde(rename = "MONITORING_COMPLETE")]
+    MonitoringComplete,
+    #[serde(rename = "DISABLED")]
+    Disabled,
+}
+impl ServiceDeploymentRollbackMonitorsStatus {
+    pub const ALL: &'static [ServiceDeploymentRollbackMonitorsStatus] = &[
+        ServiceDeploymentRollbackMonitorsStatus::Triggered,
+        ServiceDeploymentRollbackMonitorsStatus::Monitoring,
+        ServiceDeploymentRollbackMonitorsStatus::MonitoringComplete,
+        ServiceDeploymentRollbackMonitorsStatus::Disabled,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServiceDeploymentRollbackMonitorsStatus::Triggered => "TRIGGERED",
+            ServiceDeploymentRollbackMonitorsStatus::Monitoring => "MONITORING",
+            ServiceDeploymentRollbackMonitorsStatus::MonitoringComplete => "MONITORING_COMPLETE",
+            ServiceDeploymentRollbackMonitorsStatus::Disabled => "DISABLED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for ServiceDeploymentRollbackMonitorsStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ServiceDeploymentStatus {
+    #[serde(rename = "PENDING")]
+    Pending,
+    #[serde(rename = "SUCCESSFUL")]
+    Successful,
+    #[serde(rename = "STOPPED")]
+    Stopped,
+    #[serde(rename = "STOP_REQUESTED")]
+    StopRequested,
+    #[serde(rename = "IN_PROGRESS")]
+    InProgress,
+    #[serde(rename = "ROLLBACK_REQUESTED")]
+    RollbackRequested,
+    #[serde(rename = "ROLLBACK_IN_PROGRESS")]
+    RollbackInProgress,
+    #[serde(rename = "ROLLBACK_SUCCESSFUL")]
+    RollbackSuccessful,
+    #[serde(rename = "ROLLBACK_FAILED")]
+    RollbackFailed,
+}
+impl ServiceDeploymentStatus {
+    pub const ALL: &'static [ServiceDeploymentStatus] = &[
+        ServiceDeploymentStatus::Pending,
+        ServiceDeploymentStatus::Successful,
+        ServiceDeploymentStatus::Stopped,
+        ServiceDeploymentStatus::StopRequested,
+        ServiceDeploymentStatus::InProgress,
+        ServiceDeploymentStatus::RollbackRequested,
+        ServiceDeploymentStatus::RollbackInProgress,
+        ServiceDeploymentStatus::RollbackSuccessful,
+        ServiceDeploymentStatus::RollbackFailed,
+    ];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ServiceDeploymentStatus::Pending => "PENDING",
+            ServiceDeploymentStatus::Successful => "SUCCESSFUL",
+            ServiceDeploymentStatus::Stopped => "STOPPED",
+            ServiceDeploymentStatus::StopRequested => "STOP_REQUESTED",
+            ServiceDeploymentStatus::InProgress => "IN_PROGRESS",
+            ServiceDeploymentStatus::RollbackRequested => "ROLLBACK_REQUESTED",
+            ServiceDeploymentStatus::RollbackInProgress => "ROLLBACK_IN_PROGRESS",
+            ServiceDeploymentStatus::RollbackSuccessful => "ROLLBACK_SUCCESSFUL",
+            ServiceDeploymentStatus::RollbackFailed => "ROLLBACK_FAILED",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for ServiceDeploymentStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceEvent {
     #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -6550,6 +9155,103 @@ impl CheckRequired for ServiceRegistry {
     }
 }
 
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRevision {
+    #[serde(rename = "serviceRevisionArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_revision_arn: Option<String>,
+    #[serde(rename = "serviceArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_arn: Option<String>,
+    #[serde(rename = "clusterArn", default, skip_serializing_if = "Option::is_none")]
+    pub cluster_arn: Option<String>,
+    #[serde(rename = "taskDefinition", default, skip_serializing_if = "Option::is_none")]
+    pub task_definition: Option<String>,
+    #[serde(rename = "capacityProviderStrategy", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
+    #[serde(rename = "launchType", default, skip_serializing_if = "Option::is_none")]
+    pub launch_type: Option<LaunchType>,
+    #[serde(rename = "platformVersion", default, skip_serializing_if = "Option::is_none")]
+    pub platform_version: Option<String>,
+    #[serde(rename = "platformFamily", default, skip_serializing_if = "Option::is_none")]
+    pub platform_family: Option<String>,
+    #[serde(rename = "loadBalancers", default, skip_serializing_if = "Option::is_none")]
+    pub load_balancers: Option<Vec<LoadBalancer>>,
+    #[serde(rename = "serviceRegistries", default, skip_serializing_if = "Option::is_none")]
+    pub service_registries: Option<Vec<ServiceRegistry>>,
+    #[serde(rename = "networkConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub network_configuration: Option<NetworkConfiguration>,
+    #[serde(rename = "containerImages", default, skip_serializing_if = "Option::is_none")]
+    pub container_images: Option<Vec<ContainerImage>>,
+    #[serde(rename = "guardDutyEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub guard_duty_enabled: Option<bool>,
+    #[serde(rename = "serviceConnectConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub service_connect_configuration: Option<ServiceConnectConfiguration>,
+    #[serde(rename = "volumeConfigurations", default, skip_serializing_if = "Option::is_none")]
+    pub volume_configurations: Option<Vec<ServiceVolumeConfiguration>>,
+    #[serde(rename = "fargateEphemeralStorage", default, skip_serializing_if = "Option::is_none")]
+    pub fargate_ephemeral_storage: Option<DeploymentEphemeralStorage>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "vpcLatticeConfigurations", default, skip_serializing_if = "Option::is_none")]
+    pub vpc_lattice_configurations: Option<Vec<VpcLatticeConfiguration>>,
+    #[serde(rename = "resolvedConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub resolved_configuration: Option<ResolvedConfiguration>,
+    #[serde(rename = "ecsManagedResources", default, skip_serializing_if = "Option::is_none")]
+    pub ecs_managed_resources: Option<ECSManagedResources>,
+    #[serde(rename = "overrides", default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<ServiceRevisionOverrides>,
+    #[serde(rename = "gatewayConnectors", default, skip_serializing_if = "Option::is_none")]
+    pub gateway_connectors: Option<Vec<GatewayConnector>>,
+    #[serde(rename = "monitoring", default, skip_serializing_if = "Option::is_none")]
+    pub monitoring: Option<MonitoringConfiguration>,
+}
+impl CheckRequired for ServiceRevision {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.capacity_provider_strategy {
+            value.check_required(&crate::required::join(path, "capacityProviderStrategy"))?;
+        }
+        if let Some(value) = &self.load_balancers {
+            value.check_required(&crate::required::join(path, "loadBalancers"))?;
+        }
+        if let Some(value) = &self.service_registries {
+            value.check_required(&crate::required::join(path, "serviceRegistries"))?;
+        }
+        if let Some(value) = &self.network_configuration {
+            value.check_required(&crate::required::join(path, "networkConfiguration"))?;
+        }
+        if let Some(value) = &self.container_images {
+            value.check_required(&crate::required::join(path, "containerImages"))?;
+        }
+        if let Some(value) = &self.service_connect_configuration {
+            value.check_required(&crate::required::join(path, "serviceConnectConfiguration"))?;
+        }
+        if let Some(value) = &self.volume_configurations {
+            value.check_required(&crate::required::join(path, "volumeConfigurations"))?;
+        }
+        if let Some(value) = &self.fargate_ephemeral_storage {
+            value.check_required(&crate::required::join(path, "fargateEphemeralStorage"))?;
+        }
+        if let Some(value) = &self.vpc_lattice_configurations {
+            value.check_required(&crate::required::join(path, "vpcLatticeConfigurations"))?;
+        }
+        if let Some(value) = &self.resolved_configuration {
+            value.check_required(&crate::required::join(path, "resolvedConfiguration"))?;
+        }
+        if let Some(value) = &self.ecs_managed_resources {
+            value.check_required(&crate::required::join(path, "ecsManagedResources"))?;
+        }
+        if let Some(value) = &self.overrides {
+            value.check_required(&crate::required::join(path, "overrides"))?;
+        }
+        if let Some(value) = &self.gateway_connectors {
+            value.check_required(&crate::required::join(path, "gatewayConnectors"))?;
+        }
+        if let Some(value) = &self.monitoring {
+            value.check_required(&crate::required::join(path, "monitoring"))?;
+        }
+        Ok(())
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum ServiceRevisionCleanup {
     #[serde(rename = "BLOCKING")]
@@ -6577,6 +9279,67 @@ impl std::fmt::Display for ServiceRevisionCleanup {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRevisionLoadBalancer {
+    #[serde(rename = "targetGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<String>,
+    #[serde(rename = "productionListenerRule", default, skip_serializing_if = "Option::is_none")]
+    pub production_listener_rule: Option<String>,
+}
+impl CheckRequired for ServiceRevisionLoadBalancer {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRevisionOverrides {
+    #[serde(rename = "runtimePlatform", default, skip_serializing_if = "Option::is_none")]
+    pub runtime_platform: Option<RuntimePlatformOverride>,
+}
+impl CheckRequired for ServiceRevisionOverrides {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.runtime_platform {
+            value.check_required(&crate::required::join(path, "runtimePlatform"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRevisionSummary {
+    #[serde(rename = "arn", default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(rename = "requestedTaskCount", default, skip_serializing_if = "Option::is_none")]
+    pub requested_task_count: Option<i32>,
+    #[serde(rename = "runningTaskCount", default, skip_serializing_if = "Option::is_none")]
+    pub running_task_count: Option<i32>,
+    #[serde(rename = "pendingTaskCount", default, skip_serializing_if = "Option::is_none")]
+    pub pending_task_count: Option<i32>,
+    #[serde(rename = "requestedTestTrafficWeight", default, skip_serializing_if = "Option::is_none")]
+    pub requested_test_traffic_weight: Option<f64>,
+    #[serde(rename = "requestedProductionTrafficWeight", default, skip_serializing_if = "Option::is_none")]
+    pub requested_production_traffic_weight: Option<f64>,
+}
+impl CheckRequired for ServiceRevisionSummary {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ServiceRevisionVpcLatticeConfiguration {
+    #[serde(rename = "targetGroupArn", default, skip_serializing_if = "Option::is_none")]
+    pub target_group_arn: Option<String>,
+    #[serde(rename = "productionListenerRule", default, skip_serializing_if = "Option::is_none")]
+    pub production_listener_rule: Option<String>,
+}
+impl CheckRequired for ServiceRevisionVpcLatticeConfiguration {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ServiceVolumeConfiguration {
     #[serde(rename = "name", default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -6591,6 +9354,21 @@ impl CheckRequired for ServiceVolumeConfiguration {
         if let Some(value) = &self.managed_ebs_volume {
             value.check_required(&crate::required::join(path, "managedEBSVolume"))?;
         }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Session {
+    #[serde(rename = "sessionId", default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(rename = "streamUrl", default, skip_serializing_if = "Option::is_none")]
+    pub stream_url: Option<String>,
+    #[serde(rename = "tokenValue", default, skip_serializing_if = "Option::is_none")]
+    pub token_value: Option<String>,
+}
+impl CheckRequired for Session {
+    fn check_required(&self, path: &str) -> Result<(), String> {
         Ok(())
     }
 }
@@ -6838,6 +9616,59 @@ impl CheckRequired for StartTaskResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StopServiceDeploymentRequest {
+    #[serde(rename = "serviceDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+    #[serde(rename = "stopType", default, skip_serializing_if = "Option::is_none")]
+    pub stop_type: Option<StopServiceDeploymentStopType>,
+}
+impl CheckRequired for StopServiceDeploymentRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.service_deployment_arn.is_none() {
+            return Err(crate::required::join(path, "serviceDeploymentArn"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StopServiceDeploymentResponse {
+    #[serde(rename = "serviceDeploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub service_deployment_arn: Option<String>,
+}
+impl CheckRequired for StopServiceDeploymentResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum StopServiceDeploymentStopType {
+    #[serde(rename = "ABORT")]
+    Abort,
+    #[serde(rename = "ROLLBACK")]
+    Rollback,
+}
+impl StopServiceDeploymentStopType {
+    pub const ALL: &'static [StopServiceDeploymentStopType] =
+        &[StopServiceDeploymentStopType::Abort, StopServiceDeploymentStopType::Rollback];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            StopServiceDeploymentStopType::Abort => "ABORT",
+            StopServiceDeploymentStopType::Rollback => "ROLLBACK",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for StopServiceDeploymentStopType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct StopTaskRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -6865,6 +9696,36 @@ impl CheckRequired for StopTaskResponse {
         if let Some(value) = &self.task {
             value.check_required(&crate::required::join(path, "task"))?;
         }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubmitAttachmentStateChangesRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "attachments", default, skip_serializing_if = "Option::is_none")]
+    pub attachments: Option<Vec<AttachmentStateChange>>,
+}
+impl CheckRequired for SubmitAttachmentStateChangesRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.attachments.is_none() {
+            return Err(crate::required::join(path, "attachments"));
+        }
+        if let Some(value) = &self.attachments {
+            value.check_required(&crate::required::join(path, "attachments"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SubmitAttachmentStateChangesResponse {
+    #[serde(rename = "acknowledgment", default, skip_serializing_if = "Option::is_none")]
+    pub acknowledgment: Option<String>,
+}
+impl CheckRequired for SubmitAttachmentStateChangesResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
         Ok(())
     }
 }
@@ -7589,6 +10450,28 @@ impl CheckRequired for TaskSet {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum TaskSetField {
+    #[serde(rename = "TAGS")]
+    Tags,
+}
+impl TaskSetField {
+    pub const ALL: &'static [TaskSetField] = &[TaskSetField::Tags];
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TaskSetField::Tags => "TAGS",
+        }
+    }
+    pub fn parse(value: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)
+    }
+}
+impl std::fmt::Display for TaskSetField {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TaskStopCode {
     #[serde(rename = "TaskFailedToStart")]
     TaskFailedToStart,
@@ -8058,6 +10941,36 @@ impl CheckRequired for UpdateClusterSettingsResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateContainerAgentRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "containerInstance", default, skip_serializing_if = "Option::is_none")]
+    pub container_instance: Option<String>,
+}
+impl CheckRequired for UpdateContainerAgentRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.container_instance.is_none() {
+            return Err(crate::required::join(path, "containerInstance"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateContainerAgentResponse {
+    #[serde(rename = "containerInstance", default, skip_serializing_if = "Option::is_none")]
+    pub container_instance: Option<ContainerInstance>,
+}
+impl CheckRequired for UpdateContainerAgentResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.container_instance {
+            value.check_required(&crate::required::join(path, "containerInstance"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateContainerInstancesStateRequest {
     #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
     pub cluster: Option<String>,
@@ -8098,6 +11011,62 @@ impl CheckRequired for UpdateContainerInstancesStateResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateDaemonRequest {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "daemonTaskDefinitionArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_task_definition_arn: Option<String>,
+    #[serde(rename = "capacityProviderArns", default, skip_serializing_if = "Option::is_none")]
+    pub capacity_provider_arns: Option<Vec<String>>,
+    #[serde(rename = "deploymentConfiguration", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_configuration: Option<DaemonDeploymentConfiguration>,
+    #[serde(rename = "propagateTags", default, skip_serializing_if = "Option::is_none")]
+    pub propagate_tags: Option<DaemonPropagateTags>,
+    #[serde(rename = "enableECSManagedTags", default, skip_serializing_if = "Option::is_none")]
+    pub enable_ecs_managed_tags: Option<bool>,
+    #[serde(rename = "enableExecuteCommand", default, skip_serializing_if = "Option::is_none")]
+    pub enable_execute_command: Option<bool>,
+    #[serde(rename = "critical", default, skip_serializing_if = "Option::is_none")]
+    pub critical: Option<bool>,
+}
+impl CheckRequired for UpdateDaemonRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.daemon_arn.is_none() {
+            return Err(crate::required::join(path, "daemonArn"));
+        }
+        if self.daemon_task_definition_arn.is_none() {
+            return Err(crate::required::join(path, "daemonTaskDefinitionArn"));
+        }
+        if self.capacity_provider_arns.is_none() {
+            return Err(crate::required::join(path, "capacityProviderArns"));
+        }
+        if let Some(value) = &self.deployment_configuration {
+            value.check_required(&crate::required::join(path, "deploymentConfiguration"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateDaemonResponse {
+    #[serde(rename = "daemonArn", default, skip_serializing_if = "Option::is_none")]
+    pub daemon_arn: Option<String>,
+    #[serde(rename = "status", default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<DaemonStatus>,
+    #[serde(rename = "createdAt", default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<f64>,
+    #[serde(rename = "updatedAt", default, skip_serializing_if = "Option::is_none")]
+    pub updated_at: Option<f64>,
+    #[serde(rename = "deploymentArn", default, skip_serializing_if = "Option::is_none")]
+    pub deployment_arn: Option<String>,
+}
+impl CheckRequired for UpdateDaemonResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct UpdateManagedInstancesProviderConfiguration {
     #[serde(rename = "infrastructureRoleArn", default, skip_serializing_if = "Option::is_none")]
     pub infrastructure_role_arn: Option<String>,
@@ -8126,6 +11095,44 @@ impl CheckRequired for UpdateManagedInstancesProviderConfiguration {
         }
         if let Some(value) = &self.auto_repair_configuration {
             value.check_required(&crate::required::join(path, "autoRepairConfiguration"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateServicePrimaryTaskSetRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(rename = "primaryTaskSet", default, skip_serializing_if = "Option::is_none")]
+    pub primary_task_set: Option<String>,
+}
+impl CheckRequired for UpdateServicePrimaryTaskSetRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Err(crate::required::join(path, "cluster"));
+        }
+        if self.service.is_none() {
+            return Err(crate::required::join(path, "service"));
+        }
+        if self.primary_task_set.is_none() {
+            return Err(crate::required::join(path, "primaryTaskSet"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateServicePrimaryTaskSetResponse {
+    #[serde(rename = "taskSet", default, skip_serializing_if = "Option::is_none")]
+    pub task_set: Option<TaskSet>,
+}
+impl CheckRequired for UpdateServicePrimaryTaskSetResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.task_set {
+            value.check_required(&crate::required::join(path, "taskSet"))?;
         }
         Ok(())
     }
@@ -8239,6 +11246,97 @@ impl CheckRequired for UpdateServiceResponse {
     fn check_required(&self, path: &str) -> Result<(), String> {
         if let Some(value) = &self.service {
             value.check_required(&crate::required::join(path, "service"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateTaskProtectionRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "tasks", default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<String>>,
+    #[serde(rename = "protectionEnabled", default, skip_serializing_if = "Option::is_none")]
+    pub protection_enabled: Option<bool>,
+    #[serde(rename = "expiresInMinutes", default, skip_serializing_if = "Option::is_none")]
+    pub expires_in_minutes: Option<i32>,
+}
+impl CheckRequired for UpdateTaskProtectionRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Err(crate::required::join(path, "cluster"));
+        }
+        if self.tasks.is_none() {
+            return Err(crate::required::join(path, "tasks"));
+        }
+        if self.protection_enabled.is_none() {
+            return Err(crate::required::join(path, "protectionEnabled"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateTaskProtectionResponse {
+    #[serde(rename = "protectedTasks", default, skip_serializing_if = "Option::is_none")]
+    pub protected_tasks: Option<Vec<ProtectedTask>>,
+    #[serde(rename = "failures", default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<Vec<Failure>>,
+}
+impl CheckRequired for UpdateTaskProtectionResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.protected_tasks {
+            value.check_required(&crate::required::join(path, "protectedTasks"))?;
+        }
+        if let Some(value) = &self.failures {
+            value.check_required(&crate::required::join(path, "failures"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateTaskSetRequest {
+    #[serde(rename = "cluster", default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<String>,
+    #[serde(rename = "service", default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    #[serde(rename = "taskSet", default, skip_serializing_if = "Option::is_none")]
+    pub task_set: Option<String>,
+    #[serde(rename = "scale", default, skip_serializing_if = "Option::is_none")]
+    pub scale: Option<Scale>,
+}
+impl CheckRequired for UpdateTaskSetRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.cluster.is_none() {
+            return Err(crate::required::join(path, "cluster"));
+        }
+        if self.service.is_none() {
+            return Err(crate::required::join(path, "service"));
+        }
+        if self.task_set.is_none() {
+            return Err(crate::required::join(path, "taskSet"));
+        }
+        if self.scale.is_none() {
+            return Err(crate::required::join(path, "scale"));
+        }
+        if let Some(value) = &self.scale {
+            value.check_required(&crate::required::join(path, "scale"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct UpdateTaskSetResponse {
+    #[serde(rename = "taskSet", default, skip_serializing_if = "Option::is_none")]
+    pub task_set: Option<TaskSet>,
+}
+impl CheckRequired for UpdateTaskSetResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.task_set {
+            value.check_required(&crate::required::join(path, "taskSet"))?;
         }
         Ok(())
     }

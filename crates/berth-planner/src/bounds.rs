@@ -1,6 +1,6 @@
 //! The arithmetic of a deployment's bounds and of the circuit breaker's threshold.
 //!
-//! Invariant: ECS's rounding. The healthy floor rounds up (it may never be undershot), the
+//! Invariant: ECS's rounding. The RUNNING floor rounds up (it may never be undershot), the
 //! ceiling on running plus pending rounds down (it may never be overshot).
 
 use crate::model::{DeploymentConfiguration, FailureThreshold};
@@ -8,8 +8,10 @@ use crate::model::{DeploymentConfiguration, FailureThreshold};
 /// What `minimumHealthyPercent` and `maximumPercent` mean for one desired count.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Bounds {
-    /// Healthy tasks the planner never stops below: `ceil(min% × desired)`.
-    pub minimum_healthy: u32,
+    /// RUNNING tasks (settling or healthy) the planner never stops below:
+    /// `ceil(min% × desired)`. ECS: "a lower limit on the number of your service's tasks that
+    /// must remain in the RUNNING state during a deployment".
+    pub minimum_running: u32,
     /// Tasks RUNNING or PENDING (including those still stopping) it never exceeds:
     /// `floor(max% × desired)`.
     pub maximum_occupying: u32,
@@ -21,7 +23,7 @@ impl Bounds {
         let minimum = u64::from(configuration.minimum_healthy_percent);
         let maximum = u64::from(configuration.maximum_percent);
         Bounds {
-            minimum_healthy: saturate((desired * minimum).div_ceil(100)),
+            minimum_running: saturate((desired * minimum).div_ceil(100)),
             maximum_occupying: saturate(desired * maximum / 100),
         }
     }

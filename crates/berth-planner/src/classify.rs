@@ -49,6 +49,11 @@ impl TaskState<'_> {
         self.presence != Presence::Gone
     }
 
+    /// Live and RUNNING: settling or healthy. What the deployment floor counts.
+    pub fn is_running(&self) -> bool {
+        self.is_live() && matches!(self.readiness, Readiness::Starting | Readiness::Healthy)
+    }
+
     pub fn is_healthy(&self) -> bool {
         self.is_live() && self.readiness == Readiness::Healthy
     }

@@ -2,7 +2,7 @@
 //! not lost, satisfying the placement constraints), joining instances included.
 //!
 //! Invariant: an instance never runs two of the service's tasks at once, so a deployment
-//! replaces per instance, stop first, then start; the healthy floor (min%, 0 by default)
+//! replaces per instance, stop first, then start; the RUNNING floor (min%, 0 by default)
 //! bounds how many instances are between tasks at a time. `maximumPercent` above 100 is
 //! not used to overlap tasks on one instance. Tasks on a disconnected (not lost) instance are
 //! left alone; tasks on draining or no longer eligible instances are stopped.
@@ -89,14 +89,16 @@ pub(crate) fn decide(pass: &mut Pass) {
 }
 
 fn retire_within_floor(pass: &mut Pass, retiring: Vec<usize>, scaling: &StopReason) {
-    let (healthy, not_healthy): (Vec<usize>, Vec<usize>) =
-        retiring.into_iter().partition(|&index| pass.tasks[index].readiness == Readiness::Healthy);
-    for index in not_healthy {
+    let (running, not_running): (Vec<usize>, Vec<usize>) =
+        retiring.into_iter().partition(|&index| pass.tasks[index].is_running());
+    for index in not_running {
         pass.stop(index, scaling.clone());
     }
-    let healthy_now = pass.tasks.iter().filter(|task| task.is_healthy()).count();
-    let budget = healthy_now.saturating_sub(pass.bounds.minimum_healthy as usize);
-    let chosen = choose_to_stop(&pass.tasks, healthy, budget, |task: &TaskState| pass.deployment_age_key(task));
+    let running_now = pass.tasks.iter().filter(|task| task.is_running()).count();
+    let budget = running_now.saturating_sub(pass.bounds.minimum_running as usize);
+    let chosen = choose_to_stop(&pass.tasks, running, budget, |task: &TaskState| {
+        (task.readiness, pass.deployment_age_key(task))
+    });
     for index in chosen {
         pass.stop(index, scaling.clone());
     }

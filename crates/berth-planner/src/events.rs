@@ -5,7 +5,7 @@
 //! of 100 events belong to the control plane.
 
 use crate::progress::DeploymentId;
-use berth_types::{ServiceName, TaskId};
+use berth_types::{ContainerInstanceId, ServiceName, TaskId};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ServiceEvent {
@@ -26,10 +26,15 @@ pub enum ServiceEvent {
         rollback: DeploymentId,
     },
     UnableToConsistentlyStartTasks,
+    /// Tasks asked to stop because their instance was lost; replacements start elsewhere.
+    TasksOnLostInstance {
+        instance: ContainerInstanceId,
+        tasks: Vec<TaskId>,
+    },
     DeploymentStuck {
         deployment: DeploymentId,
-        healthy: u32,
-        minimum_healthy: u32,
+        running: u32,
+        minimum_running: u32,
         occupying: u32,
         maximum_occupying: u32,
     },
@@ -70,14 +75,19 @@ impl ServiceEvent {
             ServiceEvent::UnableToConsistentlyStartTasks => {
                 format!("(service {service}) is unable to consistently start tasks successfully.")
             }
+            ServiceEvent::TasksOnLostInstance { instance, tasks } => format!(
+                "(service {service}) (container-instance {instance}) was lost: its agent stopped reporting. The service stopped its {} tasks, which no longer count, and is replacing them: {}.",
+                tasks.len(),
+                task_list(tasks)
+            ),
             ServiceEvent::DeploymentStuck {
                 deployment,
-                healthy,
-                minimum_healthy,
+                running,
+                minimum_running,
                 occupying,
                 maximum_occupying,
             } => format!(
-                "(service {service}) (deployment {deployment}) cannot make progress: minimumHealthyPercent needs {minimum_healthy} healthy tasks and {healthy} are healthy, so none can stop; maximumPercent allows {maximum_occupying} running or pending tasks and {occupying} are, so none can start."
+                "(service {service}) (deployment {deployment}) cannot make progress: minimumHealthyPercent needs {minimum_running} RUNNING tasks and {running} are, so none can stop; maximumPercent allows {maximum_occupying} running or pending tasks and {occupying} are, so none can start."
             ),
         }
     }

@@ -24,6 +24,7 @@ mod breaker;
 mod classify;
 mod daemon;
 mod events;
+mod lost;
 mod model;
 mod observe;
 mod pass;

@@ -11,7 +11,7 @@ use crate::events::ServiceEvent;
 use crate::model::{SchedulingStrategy, Snapshot};
 use crate::plan::{Launch, Plan, Stop, StopReason};
 use crate::progress::{Deployment, DeploymentStatus, RolloutState, ServiceProgress};
-use crate::{breaker, daemon, observe, replica, settle};
+use crate::{breaker, daemon, lost, observe, replica, settle};
 use berth_types::{ContainerInstanceId, ContainerInstanceStatus, TaskId, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -79,6 +79,7 @@ pub(crate) fn run(snapshot: &Snapshot) -> Plan {
         pass.wake(at);
     }
     observe::account_for_changes(&mut pass);
+    lost::stop_tasks_on_lost_instances(&mut pass);
     if pass.primary().is_some() {
         breaker::trip_if_over_threshold(&mut pass);
         match snapshot.service.scheduling_strategy {

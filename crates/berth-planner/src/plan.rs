@@ -31,11 +31,20 @@ pub enum StopReason {
     InstanceDraining,
     /// DAEMON: the instance no longer satisfies the placement constraints.
     InstanceIneligible,
-    /// A copy that was replaced while its instance was lost and has come back.
+    /// A copy that was replaced while its instance was lost and has come back (tasks stopped
+    /// before `InstanceLost` existed).
     ReplacedWhileLost,
+    /// Its instance's agent has been away past the lost-after interval; it is replaced
+    /// elsewhere, and the returning agent stops it.
+    InstanceLost,
 }
 
 impl StopReason {
+    /// The `stoppedReason` of a task stopped because its instance was lost. Such a task may
+    /// still be RUNNING on the unreachable host, but no longer counts as the service's.
+    pub const INSTANCE_LOST: &'static str =
+        "Container instance was lost (its agent stopped reporting); the task was replaced on another instance";
+
     /// The task's `stoppedReason`.
     pub fn text(&self) -> String {
         match self {
@@ -48,6 +57,7 @@ impl StopReason {
                 "Container instance no longer satisfies the service's placement constraints".to_string()
             }
             StopReason::ReplacedWhileLost => "Task was replaced while its container instance was lost".to_string(),
+            StopReason::InstanceLost => Self::INSTANCE_LOST.to_string(),
         }
     }
 

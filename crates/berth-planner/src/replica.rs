@@ -1,10 +1,12 @@
 //! REPLICA decisions: keep `desiredCount` tasks of the PRIMARY deployment, retire older
 //! deployments' tasks and tasks on draining instances, all within the deployment bounds.
 //!
-//! Invariant: the planner's own stops never take healthy tasks below the healthy floor, and
-//! its launches never take tasks running, pending or still stopping above the ceiling. A
-//! stop does not free room in the same pass: the stopping task occupies its slot until it is
-//! STOPPED. Not here: stops of unhealthy tasks (`observe`) and the circuit breaker.
+//! Invariant: the planner's own stops never take the service's RUNNING tasks below the floor
+//! `ceil(minimumHealthyPercent × desired)` — a task still settling counts as RUNNING here,
+//! though not as healthy for completing a deployment — and its launches never take tasks
+//! running, pending or still stopping above the ceiling. A stop does not free room in the same
+//! pass: the stopping task occupies its slot until it is STOPPED. Not here: stops of unhealthy
+//! tasks (`observe`), of tasks on lost instances (`lost`) and the circuit breaker.
 
 use crate::classify::{Readiness, TaskState};
 use crate::events::ServiceEvent;
@@ -71,21 +73,16 @@ fn stop_primary_excess(pass: &mut Pass, scaling: &StopReason) {
 }
 
 /// Rolling update and draining: older deployments' tasks and tasks on draining instances go.
-/// Those not yet healthy cost nothing; healthy ones only down to the healthy floor, oldest
-/// deployment first.
+/// Those not RUNNING yet cost nothing (the pending ones already went above); RUNNING ones,
+/// settling or healthy, only down to the floor: settling before healthy, oldest deployment
+/// first.
 fn retire_within_floor(pass: &mut Pass, scaling: &StopReason) {
     let retiring =
-        pass.task_indexes(|task| task.is_live() && (!pass.is_primary_task(task) || task.on_draining_instance));
-    let (healthy, not_healthy): (Vec<usize>, Vec<usize>) =
-        retiring.into_iter().partition(|&index| pass.tasks[index].readiness == Readiness::Healthy);
-    for index in not_healthy {
-        let reason = retire_reason(&pass.tasks[index], scaling);
-        pass.stop(index, reason);
-    }
-    let healthy_now = count(pass, |_, task| task.is_healthy());
-    let budget = healthy_now.saturating_sub(pass.bounds.minimum_healthy) as usize;
-    let chosen = choose_to_stop(&pass.tasks, healthy, budget, |task| {
-        (pass.is_primary_task(task), pass.deployment_age_key(task), !task.on_draining_instance)
+        pass.task_indexes(|task| task.is_running() && (!pass.is_primary_task(task) || task.on_draining_instance));
+    let running_now = count(pass, |_, task| task.is_running());
+    let budget = running_now.saturating_sub(pass.bounds.minimum_running) as usize;
+    let chosen = choose_to_stop(&pass.tasks, retiring, budget, |task| {
+        (task.readiness, pass.is_primary_task(task), pass.deployment_age_key(task), !task.on_draining_instance)
     });
     for index in chosen {
         let reason = retire_reason(&pass.tasks[index], scaling);
@@ -125,12 +122,12 @@ pub(crate) fn report_if_stuck(pass: &mut Pass, needed: u32) {
         return;
     }
     let deployment = primary.id.clone();
-    let healthy = count(pass, |_, task| task.is_healthy());
+    let running = count(pass, |_, task| task.is_running());
     let occupying = count(pass, |_, task| task.occupies());
     pass.events.push(ServiceEvent::DeploymentStuck {
         deployment,
-        healthy,
-        minimum_healthy: pass.bounds.minimum_healthy,
+        running,
+        minimum_running: pass.bounds.minimum_running,
         occupying,
         maximum_occupying: pass.bounds.maximum_occupying,
     });

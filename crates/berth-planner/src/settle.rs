@@ -9,7 +9,7 @@
 use crate::events::ServiceEvent;
 use crate::model::SchedulingStrategy;
 use crate::pass::Pass;
-use crate::plan::Plan;
+use crate::plan::{Plan, StopReason};
 use crate::progress::{DeploymentStatus, RolloutState};
 use berth_types::TaskStatus;
 use std::collections::HashMap;
@@ -90,7 +90,8 @@ pub(crate) fn finish(mut pass: Pass) -> Plan {
 
     // Summaries of this pass's own actions.
     let (mut stopped_running, mut stopped_pending) = (Vec::new(), Vec::new());
-    for stop in &pass.stops {
+    // Stops of a lost instance's tasks have their own event (`lost`).
+    for stop in pass.stops.iter().filter(|stop| stop.reason != StopReason::InstanceLost) {
         let was_running = pass
             .tasks
             .iter()

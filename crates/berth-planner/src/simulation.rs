@@ -283,6 +283,29 @@ impl Simulation {
             .count()
     }
 
+    /// Tasks the deployment floor counts: desired and last RUNNING on an instance that is not
+    /// lost, settling or healthy (not reported UNHEALTHY).
+    pub fn running(&self) -> usize {
+        self.tasks
+            .iter()
+            .filter(|task| {
+                task.desired_status == DesiredStatus::Running
+                    && task.last_status == TaskStatus::Running
+                    && !self.is_lost(&task.instance)
+                    && !(task.has_health_check && task.health == HealthStatus::Unhealthy)
+            })
+            .count()
+    }
+
+    /// An essential container of a running task exits, as an agent would report it.
+    pub fn exit_task(&mut self, index: usize) {
+        if let Some(task) = self.tasks.get_mut(index) {
+            if task.last_status != TaskStatus::Stopped {
+                stop(task, TaskStopCode::EssentialContainerExited, "Essential container in task exited");
+            }
+        }
+    }
+
     fn is_lost(&self, instance: &ContainerInstanceId) -> bool {
         self.instances.iter().any(|known| &known.id == instance && known.lost)
     }

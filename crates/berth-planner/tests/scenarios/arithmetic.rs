@@ -27,7 +27,7 @@ fn bounds_round_the_floor_up_and_the_ceiling_down() {
     for ((desired, minimum, maximum), (floor, ceiling)) in table {
         let bounds = Bounds::new(desired, &configuration(minimum, maximum));
         assert_eq!(
-            (bounds.minimum_healthy, bounds.maximum_occupying),
+            (bounds.minimum_running, bounds.maximum_occupying),
             (floor, ceiling),
             "desired {desired}, min {minimum}%, max {maximum}%"
         );

@@ -5,6 +5,7 @@ mod arithmetic;
 mod breaker;
 mod daemon;
 mod draining;
+mod floor_properties;
 mod health;
 mod rolling;
 mod scaling;
@@ -20,21 +21,22 @@ pub fn replica(desired: u32, instances: u32) -> Simulation {
     Simulation::new(desired, SchedulingStrategy::Replica, instances)
 }
 
-/// One pass, asserting that the planner's own actions respect the bounds: healthy tasks stay
-/// at or above the floor (or where they were, if already below), and occupying tasks at or
-/// below the ceiling (or where they were, if already above).
+/// One pass, asserting that the planner's own actions respect the bounds: RUNNING tasks
+/// (settling or healthy) stay at or above the floor (or where they were, if already below),
+/// and occupying tasks at or below the ceiling (or where they were, if already above). Only
+/// stops of unhealthy tasks may go below the floor.
 pub fn checked_step(sim: &mut Simulation) -> Plan {
-    let healthy_before = sim.healthy();
+    let running_before = sim.running();
     let occupying_before = sim.occupying();
     let plan = sim.step();
     let bounds = Bounds::new(plan.desired_count, &sim.spec.deployment_configuration);
     let unhealthy_stops =
         plan.stops.iter().filter(|stop| stop.reason == berth_planner::StopReason::FailedHealthChecks).count();
-    let floor = (bounds.minimum_healthy as usize).min(healthy_before);
+    let floor = (bounds.minimum_running as usize).min(running_before);
     assert!(
-        sim.healthy() + unhealthy_stops >= floor,
-        "healthy {} fell below floor {floor}\n{}",
-        sim.healthy(),
+        sim.running() + unhealthy_stops >= floor,
+        "RUNNING {} fell below floor {floor}\n{}",
+        sim.running(),
         plan.render(&sim.spec.name)
     );
     let ceiling = (bounds.maximum_occupying as usize).max(occupying_before);

@@ -136,7 +136,7 @@ fn stuck_deployment_says_why_once() {
         plan.events.iter().filter(|event| matches!(event, ServiceEvent::DeploymentStuck { .. })).collect();
     assert_eq!(stuck.len(), 1);
     let message = stuck[0].message(&sim.spec.name);
-    assert!(message.contains("needs 2 healthy tasks and 2 are healthy"), "{message}");
+    assert!(message.contains("needs 2 RUNNING tasks and 2 are"), "{message}");
     assert!(message.contains("allows 2 running or pending tasks and 2 are"), "{message}");
     sim.advance(TICK);
     assert!(checked_step(&mut sim).events.is_empty());
