@@ -22,7 +22,7 @@ if ! docker_error=$(docker info --format '{{.ServerVersion}}' 2>&1); then
   die "Docker is unreachable (docker info: ${docker_error}). Start the Docker Engine or point DOCKER_HOST at it; the end-to-end tests are never skipped."
 fi
 echo "docker engine ${docker_error}"
-python3 - <<'PY' || die "python3 lacks the e2e test dependencies; run: pip install 'awscli>=1.32' 'boto3>=1.34' 'botocore>=1.34' 'pytest>=8.0' (or .ci/run)"
+python3 - <<'PY' || die "python3 lacks the e2e test dependencies; run: pip install -r tests/e2e/requirements.txt (or .ci/run)"
 import importlib.util, shutil, sys
 missing = [m for m in ("boto3", "botocore", "pytest", "awscli") if importlib.util.find_spec(m) is None]
 if missing:
