@@ -74,20 +74,30 @@ fn attributes(config: &AgentConfig, host: &HostInfo) -> Vec<Attribute> {
         attributes.push(attribute(name, Some(value)));
     }
     let newest_minor = api_minor_version(&host.api_version).unwrap_or(OLDEST_API_MINOR);
-    for minor in OLDEST_API_MINOR..=newest_minor {
-        attributes.push(attribute(&format!("com.amazonaws.ecs.capability.docker-remote-api.1.{minor}"), None));
-    }
-    for capability in [
+    attributes.extend(capability_attributes(newest_minor));
+    attributes
+}
+
+/// What this agent really does, as ECS's capability attributes, for a Docker Engine whose
+/// newest API version is `1.{newest_api_minor}`. Placement refuses a task whose definition
+/// requires a capability its instance lacks, so nothing Berth cannot run is advertised: no
+/// task IAM roles, no awslogs or other logging drivers, no task ENIs, no ECR authentication.
+pub fn capability_attributes(newest_api_minor: u32) -> Vec<Attribute> {
+    let docker_api_versions = (OLDEST_API_MINOR..=newest_api_minor.max(OLDEST_API_MINOR))
+        .map(|minor| format!("com.amazonaws.ecs.capability.docker-remote-api.1.{minor}"));
+    let features = [
+        // Docker health checks, turned into container and task health.
         "ecs.capability.container-health-check",
+        // dependsOn conditions START, COMPLETE, SUCCESS and HEALTHY.
         "ecs.capability.container-ordering",
-        "ecs.capability.task-cpu-mem-limit",
+        // The two logging drivers Docker runs without outside configuration.
         "com.amazonaws.ecs.capability.logging-driver.json-file",
         "com.amazonaws.ecs.capability.logging-driver.none",
+        // Docker volumes with the built-in local driver (dockerVolumeConfiguration).
         "ecs.capability.docker-plugin.local",
-    ] {
-        attributes.push(attribute(capability, None));
-    }
-    attributes
+    ]
+    .map(str::to_string);
+    docker_api_versions.chain(features).map(|name| attribute(&name, None)).collect()
 }
 
 /// ECS names architectures `x86_64` and `arm64`; Docker reports the kernel's names.
@@ -178,5 +188,7 @@ mod tests {
         assert_eq!(value_of("com.amazonaws.ecs.capability.docker-remote-api.1.41"), Some(None));
         assert_eq!(value_of("com.amazonaws.ecs.capability.docker-remote-api.1.42"), None);
         assert_eq!(value_of("ecs.capability.container-health-check"), Some(None));
+        assert_eq!(value_of("com.amazonaws.ecs.capability.task-iam-role"), None, "no task roles today");
+        assert_eq!(value_of("com.amazonaws.ecs.capability.logging-driver.awslogs"), None);
     }
 }

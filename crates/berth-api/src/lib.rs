@@ -62,7 +62,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
         return ApiError::unknown_operation(&target).into_response();
     };
-    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body)).catch_unwind().await;
+    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body, &headers)).catch_unwind().await;
     let result = match outcome {
         Ok(result) => result,
         Err(_) => {
@@ -84,7 +84,8 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     }
 }
 
-async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
+async fn dispatch(api: &Api, operation: &str, body: &[u8], headers: &HeaderMap) -> ApiResult<Vec<u8>> {
+    use operations::{account_settings, agent_operations};
     use operations::{
         attributes, capacity_providers, clusters, container_instances, services, tags, task_definitions, tasks,
     };
@@ -136,6 +137,18 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>>
         "TagResource" => serve!(tags::tag_resource),
         "UntagResource" => serve!(tags::untag_resource),
         "ListTagsForResource" => serve!(tags::list_tags_for_resource),
+        "PutAccountSetting" => serve!(account_settings::put_account_setting),
+        "PutAccountSettingDefault" => serve!(account_settings::put_account_setting_default),
+        "DeleteAccountSetting" => serve!(account_settings::delete_account_setting),
+        "ListAccountSettings" => serve!(account_settings::list_account_settings),
+        "DiscoverPollEndpoint" => {
+            let response = agent_operations::discover_poll_endpoint(api, decode_request(body)?, headers)?;
+            Ok(serde_json::to_vec(&response).expect("response shapes always serialise"))
+        }
+        "SubmitTaskStateChange" => serve!(agent_operations::submit_task_state_change),
+        "SubmitContainerStateChange" => serve!(agent_operations::submit_container_state_change),
+        "SubmitAttachmentStateChanges" => serve!(agent_operations::submit_attachment_state_changes),
+        "UpdateContainerAgent" => serve!(agent_operations::update_container_agent),
         known if berth_ecs_wire::ALL_OPERATIONS.contains(&known) => Err(ApiError {
             status: StatusCode::BAD_REQUEST,
             error_type: "UnsupportedFeatureException",

@@ -3,9 +3,13 @@
 use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, State};
 use crate::ControlPlane;
+use berth_types::account_settings::{AccountSettingName, Principal};
 use berth_types::records::ClusterRecord;
 use berth_types::{ClusterName, ClusterStatus, ContainerInstanceStatus, Tag, TaskStatus, Timestamp};
 use std::collections::BTreeMap;
+
+/// The cluster setting the `containerInsights` account setting is the default of.
+const CONTAINER_INSIGHTS: &str = "containerInsights";
 
 /// A cluster with the counts DescribeClusters reports.
 #[derive(Debug, Clone)]
@@ -31,6 +35,16 @@ impl ControlPlane {
                 if let Some(existing) = state.cluster(&name).filter(|record| record.status == ClusterStatus::Active) {
                     return Ok((vec![], existing.clone()));
                 }
+                let mut settings = settings;
+                // A cluster created without containerInsights takes the account's setting.
+                settings.entry(CONTAINER_INSIGHTS.to_string()).or_insert_with(|| {
+                    crate::account_settings::resolve(
+                        &state.account_settings,
+                        &Principal::Root,
+                        AccountSettingName::ContainerInsights,
+                    )
+                    .value
+                });
                 let record = ClusterRecord {
                     name: name.clone(),
                     status: ClusterStatus::Active,

@@ -12,6 +12,7 @@
 //! Not here: wire shapes and the AWS error mapping (the edge, `berth-api`), placement logic
 //! (`berth-scheduler`), storage engines (`berth-store`).
 
+pub mod account_settings;
 pub mod agents;
 pub mod attributes;
 mod booked_views;
@@ -26,6 +27,7 @@ pub mod retention;
 pub mod service_reconciler;
 pub mod services;
 pub mod state;
+pub mod submitted_state_changes;
 pub mod tags;
 pub mod task_definitions;
 pub mod tasks;

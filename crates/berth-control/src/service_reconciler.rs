@@ -298,7 +298,7 @@ impl ControlPlane {
                     family: definition.family.clone(),
                     revision: definition.revision,
                     container_instance: instance.clone(),
-                    spec: definition.spec.clone(),
+                    spec: crate::account_settings::with_default_log_driver_mode(state, definition.spec.clone()),
                     overrides: serde_json::json!({"containerOverrides": [], "inferenceAcceleratorOverrides": []}),
                     started_by: Some(launch.deployment.to_string()),
                     group: group.clone(),

@@ -8,6 +8,7 @@ use crate::error::ControlResult;
 use crate::placement_views::{self, Footprint};
 use crate::services::ServiceRecord;
 use berth_store::{Store, Table, WriteBatch};
+use berth_types::account_settings::AccountSettingRecord;
 use berth_types::records::{
     CapacityProviderRecord, ClusterRecord, ContainerInstanceRecord, TaskDefinitionRecord, TaskRecord,
 };
@@ -48,6 +49,9 @@ pub enum Change {
     DeleteIdempotency(String),
     PutCapacityProvider(CapacityProviderRecord),
     PutService(Box<ServiceRecord>),
+    PutAccountSetting(AccountSettingRecord),
+    /// By [`AccountSettingRecord::key`].
+    DeleteAccountSetting(String),
 }
 
 #[derive(Default)]
@@ -72,6 +76,8 @@ pub struct State {
     pub used_by_instance: HashMap<ContainerInstanceId, Resources>,
     /// Each cluster's live instances as placement sees them (see `placement_views`).
     pub cluster_views: HashMap<ClusterName, crate::placement_views::ClusterViews>,
+    /// Settings principals set explicitly, by [`AccountSettingRecord::key`].
+    pub account_settings: BTreeMap<String, AccountSettingRecord>,
 }
 
 /// The key of a task group within a cluster.
@@ -108,6 +114,7 @@ impl State {
         state.load_table(store, Table::CapacityProviders, Change::PutCapacityProvider)?;
         state.load_table(store, Table::Services, |record| Change::PutService(Box::new(record)))?;
         state.load_table(store, Table::IdempotencyTokens, Change::PutIdempotency)?;
+        state.load_table(store, Table::AccountSettings, Change::PutAccountSetting)?;
         Ok(state)
     }
 
@@ -163,6 +170,12 @@ impl State {
                     ServiceRecord::key(&record.cluster, &record.name),
                     encode(record.as_ref()),
                 ),
+                Change::PutAccountSetting(record) => batch.put(
+                    Table::AccountSettings,
+                    AccountSettingRecord::key(&record.principal, record.name),
+                    encode(record),
+                ),
+                Change::DeleteAccountSetting(key) => batch.delete(Table::AccountSettings, key.clone()),
             }
         }
         batch
@@ -256,6 +269,12 @@ impl State {
                 }
                 Change::PutService(record) => {
                     self.services.insert(ServiceRecord::key(&record.cluster, &record.name), *record);
+                }
+                Change::PutAccountSetting(record) => {
+                    self.account_settings.insert(AccountSettingRecord::key(&record.principal, record.name), record);
+                }
+                Change::DeleteAccountSetting(key) => {
+                    self.account_settings.remove(&key);
                 }
             }
         }

@@ -130,9 +130,11 @@ pub(crate) fn place_copies(
     Ok(placements)
 }
 
-/// The attributes an instance must have to take the task (its definition's platform).
+/// The attributes an instance must have to take the task: its definition's platform, with
+/// those values, and the agent capabilities its `requiresAttributes` names, with any value.
 pub(crate) fn required_attributes(spec: &TaskSpec) -> Vec<(String, Option<String>)> {
-    spec.platform_attributes.iter().map(|(name, value)| (name.clone(), Some(value.clone()))).collect()
+    let platform = spec.platform_attributes.iter().map(|(name, value)| (name.clone(), Some(value.clone())));
+    platform.chain(spec.capability_attributes.iter().map(|name| (name.clone(), None))).collect()
 }
 
 /// A task that could not be launched, as ECS's `failures[]` reports it.
@@ -433,7 +435,7 @@ fn plan_launch(
                     family: definition.family.clone(),
                     revision: definition.revision,
                     container_instance: instance.clone(),
-                    spec: request.spec.clone(),
+                    spec: crate::account_settings::with_default_log_driver_mode(state, request.spec.clone()),
                     overrides: request.overrides_document.clone(),
                     started_by: request.started_by.clone(),
                     group: group.clone(),

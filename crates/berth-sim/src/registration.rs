@@ -3,12 +3,16 @@
 //! attributes. Pure: no I/O.
 
 use crate::config::FleetConfig;
-use berth_agent::registration::{attribute, integer_resource, string_set_resource};
+use berth_agent::registration::{attribute, capability_attributes, integer_resource, string_set_resource};
 use berth_ecs_wire::{Attribute, RegisterContainerInstanceRequest, VersionInfo};
 
 /// Host ports a real agent registers as taken; hollow instances claim the same so placement
 /// sees the same port picture.
 const RESERVED_PORTS: [u16; 5] = [22, 2375, 2376, 51678, 51679];
+
+/// The Docker API version hollow instances claim (Docker 20.10's), so that they advertise the
+/// same capabilities as a real agent on a common Docker host.
+const HOLLOW_DOCKER_API_MINOR: u32 = 41;
 
 pub fn register_request(config: &FleetConfig, index: usize) -> RegisterContainerInstanceRequest {
     RegisterContainerInstanceRequest {
@@ -61,6 +65,7 @@ fn attributes(config: &FleetConfig, index: usize) -> Vec<Attribute> {
     for spread in &config.attributes {
         attributes.push(attribute(&spread.name, spread.value_for(index)));
     }
+    attributes.extend(capability_attributes(HOLLOW_DOCKER_API_MINOR));
     attributes
 }
 
@@ -95,6 +100,12 @@ mod tests {
         assert_eq!(document["capacityProvider"], "hollow-pool");
         assert_eq!(value_of(&second, "ecs.availability-zone"), Some(Some("us-east-1b".into())));
         assert_eq!(value_of(&second, "stack"), Some(Some("blue".into())));
+        assert_eq!(
+            value_of(&second, "ecs.capability.container-health-check"),
+            Some(None),
+            "a real agent's capabilities"
+        );
+        assert_eq!(value_of(&second, "com.amazonaws.ecs.capability.docker-remote-api.1.41"), Some(None));
         assert_eq!(value_of(&register_request(&config, 2), "ecs.availability-zone"), Some(Some("us-east-1a".into())));
         let resources = second.total_resources.unwrap();
         assert_eq!(resources[0].integer_value, Some(4096));

@@ -5,6 +5,7 @@
 //! Invariant: no I/O and no knowledge of the wire format. A value of these types has already
 //! been validated (IDs parse, ARNs are well formed); the edge does the parsing.
 
+pub mod account_settings;
 pub mod arn;
 pub mod ids;
 pub mod records;

@@ -42,6 +42,10 @@ pub struct TaskSpec {
     /// (`ecs.cpu-architecture`, `ecs.os-type`), as name and required value.
     #[serde(default)]
     pub platform_attributes: Vec<(String, String)>,
+    /// The agent capability attributes (`com.amazonaws.ecs.capability.*`, `ecs.capability.*`)
+    /// of the definition's `requiresAttributes`: an instance must have each, whatever its value.
+    #[serde(default)]
+    pub capability_attributes: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -190,6 +194,7 @@ impl TaskSpec {
             volumes: vec![],
             placement_constraints: vec![],
             platform_attributes: vec![],
+            capability_attributes: vec![],
         }
     }
 

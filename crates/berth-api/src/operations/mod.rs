@@ -1,6 +1,8 @@
 //! One module per group of ECS operations; each function takes the decoded request shape and
 //! returns the response shape.
 
+pub mod account_settings;
+pub mod agent_operations;
 pub mod attributes;
 pub mod capacity_providers;
 pub mod clusters;

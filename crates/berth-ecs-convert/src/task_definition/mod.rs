@@ -110,6 +110,12 @@ pub fn parse_register_task_definition(
             .filter_map(|constraint| constraint.expression.clone())
             .collect(),
         platform_attributes: platform_attributes(request.runtime_platform.as_ref()),
+        capability_attributes: document
+            .requires_attributes
+            .iter()
+            .flatten()
+            .filter_map(|attribute| attribute.name.clone())
+            .collect(),
     };
     Ok(ParsedTaskDefinition { family, spec, document, tags })
 }
