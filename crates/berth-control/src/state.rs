@@ -48,6 +48,7 @@ pub enum Change {
     DeleteIdempotency(String),
     PutCapacityProvider(CapacityProviderRecord),
     PutService(Box<ServiceRecord>),
+    PutExecSession(Box<crate::exec_sessions::ExecSessionRecord>),
 }
 
 #[derive(Default)]
@@ -61,6 +62,8 @@ pub struct State {
     pub capacity_providers: BTreeMap<String, CapacityProviderRecord>,
     /// Keyed by [`ServiceRecord::key`] (`cluster/name`).
     pub services: BTreeMap<String, ServiceRecord>,
+    /// ECS Exec sessions by session ID (which sorts by creation time).
+    pub exec_sessions: BTreeMap<String, crate::exec_sessions::ExecSessionRecord>,
     pub tasks_by_instance: HashMap<ContainerInstanceId, BTreeSet<TaskId>>,
     /// Each instance's tasks by their desired-generation stamp, so a changes-only document
     /// reads just the tasks stamped after the agent's generation.
@@ -108,6 +111,7 @@ impl State {
         state.load_table(store, Table::CapacityProviders, Change::PutCapacityProvider)?;
         state.load_table(store, Table::Services, |record| Change::PutService(Box::new(record)))?;
         state.load_table(store, Table::IdempotencyTokens, Change::PutIdempotency)?;
+        state.load_table(store, Table::ExecSessions, |record| Change::PutExecSession(Box::new(record)))?;
         Ok(state)
     }
 
@@ -163,6 +167,9 @@ impl State {
                     ServiceRecord::key(&record.cluster, &record.name),
                     encode(record.as_ref()),
                 ),
+                Change::PutExecSession(record) => {
+                    batch.put(Table::ExecSessions, record.id.as_str(), encode(record.as_ref()))
+                }
             }
         }
         batch
@@ -256,6 +263,9 @@ impl State {
                 }
                 Change::PutService(record) => {
                     self.services.insert(ServiceRecord::key(&record.cluster, &record.name), *record);
+                }
+                Change::PutExecSession(record) => {
+                    self.exec_sessions.insert(record.id.clone(), *record);
                 }
             }
         }

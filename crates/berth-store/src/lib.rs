@@ -26,10 +26,11 @@ pub enum Table {
     IdempotencyTokens,
     CapacityProviders,
     Services,
+    ExecSessions,
 }
 
 impl Table {
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 8] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -37,6 +38,7 @@ impl Table {
         Table::IdempotencyTokens,
         Table::CapacityProviders,
         Table::Services,
+        Table::ExecSessions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +50,7 @@ impl Table {
             Table::IdempotencyTokens => "idempotency_tokens",
             Table::CapacityProviders => "capacity_providers",
             Table::Services => "services",
+            Table::ExecSessions => "exec_sessions",
         }
     }
 }
