@@ -123,6 +123,12 @@ impl Agent {
         let found = self.find_own_containers().await;
         self.tasks.lock().adoptable = Some(found);
         background.spawn(Arc::clone(&self).send_reports());
+        background.spawn(crate::exec_sessions::serve(
+            self.client.clone(),
+            self.session.subscribe(),
+            Arc::clone(&self.runtime),
+            self.identity.clone(),
+        ));
         self.poll_desired().await;
         Ok(())
     }

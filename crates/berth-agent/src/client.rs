@@ -103,6 +103,23 @@ impl ServerClient {
         check(response).await
     }
 
+    /// Long-polls the ECS Exec sessions this instance's agent should serve.
+    pub async fn poll_exec_tickets(&self, instance_id: &str) -> Result<berth_exec::ticket::ExecTickets, ClientError> {
+        let response = self
+            .http
+            .get(format!("{}/exec-sessions", self.instance_url(instance_id)))
+            .timeout(Duration::from_secs(berth_exec::ticket::EXEC_POLL_SECONDS) + REQUEST_TIMEOUT)
+            .send()
+            .await
+            .map_err(transient)?;
+        check(response).await
+    }
+
+    /// Where the agent attaches its stream for one exec session.
+    pub fn exec_stream_url(&self, instance_id: &str, session_id: &str) -> String {
+        format!("{}/exec-sessions/{session_id}/stream", self.instance_url(instance_id))
+    }
+
     fn instance_url(&self, instance_id: &str) -> String {
         format!("{}/agent/v1/clusters/{}/instances/{}", self.base_url, self.cluster, instance_id)
     }

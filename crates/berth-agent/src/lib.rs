@@ -10,6 +10,8 @@
 //! - [`ContainerRuntime`] (`runtime`): the narrow trait over Docker; `berth-runtime-docker`
 //!   implements it, [`fake::FakeRuntime`] records calls for tests.
 //! - `container_config`: ECS rules that turn a task spec into containers to create.
+//! - `exec_sessions`: ECS Exec — the long poll for sessions and one relay per session between
+//!   the server's stream and a Docker exec in one of this agent's own containers.
 //!
 //! Deliberately not here: placement, the store, anything Docker-specific. The agent talks to
 //! the server only over HTTP, even when both run in one process.
@@ -21,11 +23,13 @@ pub mod backoff;
 pub mod client;
 pub mod config;
 pub mod container_config;
+mod exec_sessions;
 pub mod fake;
 pub mod identity;
 pub mod registration;
 pub mod reporter;
 pub mod runtime;
+mod runtime_exec;
 pub mod task;
 
 #[cfg(test)]
@@ -38,3 +42,4 @@ pub use runtime::{
     HostInfo, MountRequest, MountSource, PortBindingRequest, RuntimeError, RuntimeEvent, RuntimeEventKind,
     RuntimeEventStream, RuntimeHealth,
 };
+pub use runtime_exec::{ExecOutput, ExecRequest, ExecStreams};

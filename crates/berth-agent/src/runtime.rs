@@ -6,6 +6,7 @@
 //! specification is translated into a [`CreateContainerRequest`] by `crate::container_config`,
 //! so that a runtime only maps fields and never decides ECS semantics.
 
+pub use crate::runtime_exec::{ExecOutput, ExecRequest, ExecStreams};
 use async_trait::async_trait;
 use berth_types::records::NetworkBinding;
 use berth_types::spec::{LogConfigurationSpec, NetworkMode, UlimitSpec};
@@ -207,4 +208,20 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// A stream of events of the containers that carry `label` with `value`, from now on.
     /// The stream ends or fails when the runtime connection breaks; the caller subscribes again.
     async fn events(&self, label: &str, value: &str) -> Result<RuntimeEventStream, RuntimeError>;
+    /// Starts `request.command` in a running container, attached (ECS Exec). Runtimes without
+    /// exec support refuse.
+    async fn start_exec(&self, request: &ExecRequest) -> Result<ExecStreams, RuntimeError> {
+        let _ = request;
+        Err(RuntimeError::Failed { operation: "exec", message: "this runtime cannot exec into containers".into() })
+    }
+    /// Sets the TTY size of a started exec.
+    async fn resize_exec(&self, exec_id: &str, rows: u16, columns: u16) -> Result<(), RuntimeError> {
+        let _ = (exec_id, rows, columns);
+        Ok(())
+    }
+    /// The exit code of an exec, `None` while it still runs.
+    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError> {
+        let _ = exec_id;
+        Ok(None)
+    }
 }

@@ -59,6 +59,7 @@ impl From<ControlError> for ApiError {
             ControlError::ServiceNotFound => Self::client("ServiceNotFoundException", message),
             ControlError::ServiceNotActive(_) => Self::client("ServiceNotActiveException", message),
             ControlError::ClusterContainsServices => Self::client("ClusterContainsServicesException", message),
+            ControlError::TargetNotConnected(_) => Self::client("TargetNotConnectedException", message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

@@ -10,7 +10,9 @@
 //! (`berth-ecs-convert`).
 
 mod agent_routes;
+pub mod caller;
 pub mod error;
+pub mod exec;
 mod operations;
 pub mod parse;
 mod placement;
@@ -38,6 +40,8 @@ const MAX_REQUEST_BYTES: usize = 1024 * 1024;
 pub struct Api {
     pub control: Arc<ControlPlane>,
     pub task_cache: task_cache::TaskCache,
+    /// Pending ECS Exec sessions and their streams (see `exec`).
+    pub exec: Arc<exec::broker::ExecBroker>,
 }
 
 impl Api {
@@ -48,11 +52,18 @@ impl Api {
 
 /// The whole HTTP surface of a Berth server.
 pub fn router(control: Arc<ControlPlane>) -> Router {
-    let api = Arc::new(Api { control, task_cache: task_cache::TaskCache::default() });
+    let api = Arc::new(Api { control, task_cache: task_cache::TaskCache::default(), exec: Arc::default() });
     Router::new()
         .route("/", post(ecs_endpoint))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
+        .route("/exec/v1/sessions", get(exec::list_sessions))
+        .route("/exec/v1/sessions/{session}", get(exec::attach_client))
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/exec-sessions", get(exec::poll_tickets))
+        .route(
+            "/agent/v1/clusters/{cluster}/instances/{instance}/exec-sessions/{session}/stream",
+            get(exec::attach_agent),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(api)
 }
@@ -62,7 +73,8 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
         return ApiError::unknown_operation(&target).into_response();
     };
-    let outcome = AssertUnwindSafe(dispatch(&api, operation, &body, &headers)).catch_unwind().await;
+    let outcome =
+        AssertUnwindSafe(caller::scope(&headers, dispatch(&api, operation, &body, &headers))).catch_unwind().await;
     let result = match outcome {
         Ok(result) => result,
         Err(_) => {
@@ -149,6 +161,7 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8], headers: &HeaderMap) 
         "SubmitContainerStateChange" => serve!(agent_operations::submit_container_state_change),
         "SubmitAttachmentStateChanges" => serve!(agent_operations::submit_attachment_state_changes),
         "UpdateContainerAgent" => serve!(agent_operations::update_container_agent),
+        "ExecuteCommand" => serve!(exec::operation::execute_command),
         known if berth_ecs_wire::ALL_OPERATIONS.contains(&known) => Err(ApiError {
             status: StatusCode::BAD_REQUEST,
             error_type: "UnsupportedFeatureException",

@@ -239,7 +239,7 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         memory: task.spec.memory.map(|memory| memory.to_string()),
         created_at: Some(task.created_at.as_epoch_seconds()),
         desired_status: Some(task.desired_status.as_str().to_string()),
-        enable_execute_command: Some(false),
+        enable_execute_command: Some(task.enable_execute_command),
         execution_stopped_at: task.execution_stopped_at.map(|at| at.as_epoch_seconds()),
         group: Some(task.group.clone()),
         health_status: Some(health(task.health_status)),
@@ -372,7 +372,7 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
                 .and_then(wire::PropagateTags::parse)
                 .unwrap_or(wire::PropagateTags::None),
         ),
-        enable_execute_command: Some(false),
+        enable_execute_command: Some(configuration.enable_execute_command),
         ..Default::default()
     }
 }

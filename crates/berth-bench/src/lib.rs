@@ -5,6 +5,7 @@
 //! - [`launch`]: RunTask → RUNNING against `docker create` + `docker start` of the same image.
 //! - [`api`]: DescribeTasks (100 tasks) and ListTasks under concurrent clients.
 //! - [`startup`]: how soon a fresh `berth up` answers its first request.
+//! - [`exec`]: `berth exec … -- echo hi` against `docker exec` on the same container.
 //! - [`scale`]: thousands of hollow instances (`berth-sim`), a hundred thousand tasks placed
 //!   through RunTask, the server's memory, and its restart after `kill -9`.
 //!
@@ -13,6 +14,7 @@
 
 pub mod api;
 pub mod ecs_client;
+pub mod exec;
 pub mod launch;
 pub mod process;
 pub mod scale;

@@ -90,6 +90,7 @@ async fn main() {
                     launch_type: None,
                     propagate_tags: None,
                     enable_ecs_managed_tags: false,
+                    enable_execute_command: false,
                 },
                 tags: vec![],
                 client_token: None,

@@ -31,6 +31,8 @@ pub enum ControlError {
     ServiceNotActive(String),
     #[error("The cluster cannot be deleted while services are active.")]
     ClusterContainsServices,
+    #[error("{0}")]
+    TargetNotConnected(String),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

@@ -21,6 +21,7 @@ pub mod clusters;
 mod committer;
 pub mod container_instances;
 pub mod error;
+pub mod exec_sessions;
 pub mod liveness;
 mod placement_views;
 pub mod retention;

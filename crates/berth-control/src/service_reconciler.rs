@@ -292,7 +292,7 @@ impl ControlPlane {
                 } else {
                     vec![]
                 };
-                changes.push(Change::PutTask(new_task_record(NewTask {
+                let mut task = new_task_record(NewTask {
                     id: launch.task_id.clone(),
                     cluster: record.cluster.clone(),
                     family: definition.family.clone(),
@@ -305,7 +305,9 @@ impl ControlPlane {
                     capacity_provider,
                     tags,
                     created_at: now,
-                })));
+                });
+                task.enable_execute_command = record.configuration.enable_execute_command;
+                changes.push(Change::PutTask(task));
                 placed.insert(launch.task_id.clone());
             }
         }

@@ -86,6 +86,9 @@ pub struct ServiceConfiguration {
     pub launch_type: Option<String>,
     pub propagate_tags: Option<String>,
     pub enable_ecs_managed_tags: bool,
+    /// `enableExecuteCommand`, inherited by every task the service launches from now on.
+    #[serde(default)]
+    pub enable_execute_command: bool,
 }
 
 /// One entry of a service's `events`.
@@ -156,6 +159,7 @@ pub struct UpdateService {
     pub placement_strategy: Option<Vec<PlacementRule>>,
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
     pub force_new_deployment: bool,
+    pub enable_execute_command: Option<bool>,
 }
 
 impl ControlPlane {
@@ -234,6 +238,10 @@ impl ControlPlane {
                 if let Some(strategy) = update.capacity_provider_strategy {
                     redeploy |= strategy != configuration.capacity_provider_strategy;
                     configuration.capacity_provider_strategy = strategy;
+                }
+                if let Some(enable) = update.enable_execute_command {
+                    // As in ECS, tasks already running keep the flag they were launched with.
+                    configuration.enable_execute_command = enable;
                 }
                 if let Some(count) = update.desired_count {
                     configuration.desired_count = count;

@@ -52,6 +52,7 @@ pub enum Change {
     PutAccountSetting(AccountSettingRecord),
     /// By [`AccountSettingRecord::key`].
     DeleteAccountSetting(String),
+    PutExecSession(Box<crate::exec_sessions::ExecSessionRecord>),
 }
 
 #[derive(Default)]
@@ -65,6 +66,8 @@ pub struct State {
     pub capacity_providers: BTreeMap<String, CapacityProviderRecord>,
     /// Keyed by [`ServiceRecord::key`] (`cluster/name`).
     pub services: BTreeMap<String, ServiceRecord>,
+    /// ECS Exec sessions by session ID (which sorts by creation time).
+    pub exec_sessions: BTreeMap<String, crate::exec_sessions::ExecSessionRecord>,
     pub tasks_by_instance: HashMap<ContainerInstanceId, BTreeSet<TaskId>>,
     /// Each instance's tasks by their desired-generation stamp, so a changes-only document
     /// reads just the tasks stamped after the agent's generation.
@@ -115,6 +118,7 @@ impl State {
         state.load_table(store, Table::Services, |record| Change::PutService(Box::new(record)))?;
         state.load_table(store, Table::IdempotencyTokens, Change::PutIdempotency)?;
         state.load_table(store, Table::AccountSettings, Change::PutAccountSetting)?;
+        state.load_table(store, Table::ExecSessions, |record| Change::PutExecSession(Box::new(record)))?;
         Ok(state)
     }
 
@@ -176,6 +180,9 @@ impl State {
                     encode(record),
                 ),
                 Change::DeleteAccountSetting(key) => batch.delete(Table::AccountSettings, key.clone()),
+                Change::PutExecSession(record) => {
+                    batch.put(Table::ExecSessions, record.id.as_str(), encode(record.as_ref()))
+                }
             }
         }
         batch
@@ -275,6 +282,9 @@ impl State {
                 }
                 Change::DeleteAccountSetting(key) => {
                     self.account_settings.remove(&key);
+                }
+                Change::PutExecSession(record) => {
+                    self.exec_sessions.insert(record.id.clone(), *record);
                 }
             }
         }

@@ -49,6 +49,8 @@ pub struct LaunchRequest {
     /// The client token and a fingerprint of every other parameter.
     pub idempotency: Option<(String, String)>,
     pub placement: PlacementOptions,
+    /// `enableExecuteCommand`: the tasks accept ExecuteCommand.
+    pub enable_execute_command: bool,
 }
 
 /// How RunTask asked for its tasks to be placed.
@@ -282,6 +284,7 @@ pub(crate) fn new_task_record(task: NewTask) -> TaskRecord {
         tags: task.tags,
         // Stamped when the launch is committed (see `agents::stamp_desired_generations`).
         desired_generation: 0,
+        enable_execute_command: false,
     }
 }
 
@@ -429,7 +432,7 @@ fn plan_launch(
         match placement {
             Placement::Placed(index) => {
                 let instance = &ids[index];
-                let task = new_task_record(NewTask {
+                let mut task = new_task_record(NewTask {
                     id: TaskId::generate(),
                     cluster: request.cluster.clone(),
                     family: definition.family.clone(),
@@ -443,6 +446,7 @@ fn plan_launch(
                     tags: request.tags.clone(),
                     created_at: now,
                 });
+                task.enable_execute_command = request.enable_execute_command;
                 changes.push(Change::PutTask(task.clone()));
                 tasks.push(task);
             }

@@ -64,6 +64,7 @@ pub fn run_web(cluster: &str, count: usize, token: Option<(&str, &str)>) -> crat
         tags: vec![],
         idempotency: token.map(|(token, fingerprint)| (token.to_string(), fingerprint.to_string())),
         placement: Default::default(),
+        enable_execute_command: false,
     }
 }
 

@@ -12,6 +12,7 @@
 mod create;
 mod error;
 mod events;
+mod exec;
 mod inspect;
 
 use async_trait::async_trait;
@@ -177,6 +178,21 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn events(&self, label: &str, value: &str) -> Result<RuntimeEventStream, RuntimeError> {
         events::subscribe(&self.docker, label, value).await
+    }
+
+    async fn start_exec(
+        &self,
+        request: &berth_agent::runtime::ExecRequest,
+    ) -> Result<berth_agent::runtime::ExecStreams, RuntimeError> {
+        exec::start(&self.docker, request).await
+    }
+
+    async fn resize_exec(&self, exec_id: &str, rows: u16, columns: u16) -> Result<(), RuntimeError> {
+        exec::resize(&self.docker, exec_id, rows, columns).await
+    }
+
+    async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError> {
+        exec::exit_code(&self.docker, exec_id).await
     }
 }
 

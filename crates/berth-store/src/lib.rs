@@ -27,6 +27,7 @@ pub enum Table {
     CapacityProviders,
     Services,
     AccountSettings,
+    ExecSessions,
 }
 
 impl Table {
@@ -39,6 +40,7 @@ impl Table {
         Table::CapacityProviders,
         Table::Services,
         Table::AccountSettings,
+        Table::ExecSessions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -51,6 +53,7 @@ impl Table {
             Table::CapacityProviders => "capacity_providers",
             Table::Services => "services",
             Table::AccountSettings => "account_settings",
+            Table::ExecSessions => "exec_sessions",
         }
     }
 }

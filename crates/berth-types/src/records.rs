@@ -146,6 +146,10 @@ pub struct TaskRecord {
     /// changed since the generation it has. 0 (records from before this field) means unknown.
     #[serde(default)]
     pub desired_generation: u64,
+    /// Launched with `enableExecuteCommand` (a service's tasks inherit the service's flag):
+    /// only such tasks accept ExecuteCommand.
+    #[serde(default)]
+    pub enable_execute_command: bool,
 }
 
 impl ContainerInstanceRecord {

@@ -34,6 +34,44 @@ pub enum Command {
     /// Hollow agents: many simulated container instances that register and run tasks through
     /// the real API and agent protocol, without Docker (for scale tests and benchmarks).
     Sim(SimArgs),
+    /// Runs a command in a task's container (ECS Exec) and exits with its exit code.
+    Exec(ExecArgs),
+    /// The ECS Exec sessions a server has recorded.
+    #[command(subcommand)]
+    ExecSessions(ExecSessionsCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The Berth endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:23784")]
+    pub server: String,
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+    /// The task's ARN or ID.
+    #[arg(long)]
+    pub task: String,
+    /// The container to run in; needed when the task has more than one.
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Interactive: a TTY in the container, this terminal in raw mode (`-it` works too).
+    #[arg(short = 'i', long)]
+    pub interactive: bool,
+    /// The same as `--interactive`, so that `-it` reads as with docker.
+    #[arg(short = 't', long = "tty", hide = true)]
+    pub tty: bool,
+    /// The command and its arguments, after `--`.
+    #[arg(last = true, required = true)]
+    pub command: Vec<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExecSessionsCommand {
+    /// Every recorded session: who ran what in which container, when, and its exit code.
+    List {
+        #[arg(long, default_value = "http://127.0.0.1:23784")]
+        server: String,
+    },
 }
 
 /// The running `berth up` and the image the Docker-backed benchmarks compare against.
@@ -75,6 +113,13 @@ pub enum BenchCommand {
         tasks: usize,
     },
     /// Time from starting `berth up` on an empty data directory to its first answer.
+    /// `berth exec … -- echo hi` against `docker exec` on the same container, alternating.
+    Exec {
+        #[command(flatten)]
+        target: DockerBenchTarget,
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+    },
     Startup {
         #[arg(long, default_value_t = 5)]
         runs: usize,

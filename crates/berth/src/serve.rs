@@ -31,6 +31,11 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Agent(args) => agent(args).await,
         Command::Bench(bench) => run_bench(bench).await,
         Command::Sim(args) => sim(args).await,
+        Command::Exec(args) => exec(args).await,
+        Command::ExecSessions(cli::ExecSessionsCommand::List { server }) => {
+            print!("{}", berth_exec::client::list_sessions(&server).await?);
+            Ok(())
+        }
     }
 }
 
@@ -130,6 +135,26 @@ async fn shutdown_signal() {
     tracing::info!("shutting down");
 }
 
+/// `berth exec`: the process exits with the command's exit code (255 when the session failed).
+async fn exec(args: cli::ExecArgs) -> anyhow::Result<()> {
+    let options = berth_exec::client::ExecOptions {
+        server: args.server,
+        cluster: args.cluster,
+        task: args.task,
+        container: args.container,
+        interactive: args.interactive || args.tty,
+        command: args.command,
+    };
+    let code = match berth_exec::client::run(options).await {
+        Ok(code) => i32::try_from(code).unwrap_or(255),
+        Err(error) => {
+            eprintln!("{error}");
+            255
+        }
+    };
+    std::process::exit(code)
+}
+
 async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
     match bench {
         BenchCommand::Launch { target: DockerBenchTarget { endpoint, cluster, image }, samples } => {
@@ -140,6 +165,11 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Service { target: DockerBenchTarget { endpoint, cluster, image }, tasks } => {
             berth_bench::service::run(berth_bench::service::ServiceOptions { endpoint, cluster, image, tasks }).await
+        }
+        BenchCommand::Exec { target: DockerBenchTarget { endpoint, cluster, image }, samples } => {
+            let binary = std::env::current_exe()?;
+            let options = berth_bench::exec::ExecBenchOptions { binary, endpoint, cluster, image, samples };
+            berth_bench::exec::run(options).await
         }
         BenchCommand::Startup { runs } => {
             let binary = std::env::current_exe()?;

@@ -203,6 +203,7 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         launch_type,
         propagate_tags: request.propagate_tags.map(|value| value.as_str().to_string()),
         enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
+        enable_execute_command: request.enable_execute_command.unwrap_or(false),
     };
     let summary =
         api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
@@ -258,6 +259,7 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
             .map(|items| super::capacity_providers::strategy(Some(items), "capacityProviderStrategy"))
             .transpose()?,
         force_new_deployment: request.force_new_deployment.unwrap_or(false),
+        enable_execute_command: request.enable_execute_command,
     };
     let summary = api.control.update_service(&cluster, &name, update).await?;
     Ok(wire::UpdateServiceResponse { service: Some(render::service(&summary, context, false)) })

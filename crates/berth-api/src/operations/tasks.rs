@@ -14,6 +14,7 @@ struct LaunchMembers<'a> {
     started_by: Option<&'a String>,
     group: Option<&'a String>,
     tags: Option<&'a Vec<wire::Tag>>,
+    enable_execute_command: Option<bool>,
 }
 
 async fn launch(
@@ -52,6 +53,7 @@ async fn launch(
             tags,
             idempotency,
             placement,
+            enable_execute_command: members.enable_execute_command.unwrap_or(false),
         })
         .await?)
 }
@@ -127,6 +129,7 @@ pub async fn run_task(api: &Api, request: wire::RunTaskRequest) -> ApiResult<wir
         started_by: request.started_by.as_ref(),
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
+        enable_execute_command: request.enable_execute_command,
     };
     let outcome = launch(api, members, Target::Placement { count: count as usize }, idempotency, placement).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
@@ -147,6 +150,7 @@ pub async fn start_task(api: &Api, request: wire::StartTaskRequest) -> ApiResult
         started_by: request.started_by.as_ref(),
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
+        enable_execute_command: request.enable_execute_command,
     };
     let outcome = launch(api, members, Target::Instances(instances), None, PlacementOptions::default()).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
