@@ -312,3 +312,29 @@ def test_required_capabilities_are_enforced_at_placement(ecs, cluster, instance,
     task_arn = response["tasks"][0]["taskArn"]
     cleanup_tasks.append((ecs, cluster, task_arn))
     e2e.wait_status(ecs, cluster, task_arn, "RUNNING")
+
+
+def test_default_log_driver_mode_reaches_docker(ecs, cluster, cleanup_tasks):
+    family = e2e.unique_name("logmode")
+    ecs.register_task_definition(**e2e.busybox_task_definition(
+        family, ["sleep", "3600"], memory=16,
+        logConfiguration={"logDriver": "json-file", "options": {"max-size": "1m"}}))
+
+    def log_options_of_a_new_task() -> dict:
+        response = ecs.run_task(cluster=cluster, taskDefinition=family)
+        assert response["failures"] == [], response["failures"]
+        task_arn = response["tasks"][0]["taskArn"]
+        cleanup_tasks.append((ecs, cluster, task_arn))
+        e2e.wait_status(ecs, cluster, task_arn, "RUNNING")
+        (container_id,) = e2e.containers_for_task(task_arn)
+        return e2e.inspect_container(container_id)["HostConfig"]["LogConfig"]["Config"]
+
+    # The daemon may add its own defaults (max-file, say); the definition's options stay.
+    options = log_options_of_a_new_task()
+    assert (options["mode"], options["max-size"]) == ("non-blocking", "1m"), f"AWS's default: {options}"
+    ecs.put_account_setting_default(name="defaultLogDriverMode", value="blocking")
+    try:
+        options = log_options_of_a_new_task()
+        assert (options["mode"], options["max-size"]) == ("blocking", "1m"), options
+    finally:
+        ecs.delete_account_setting(name="defaultLogDriverMode")

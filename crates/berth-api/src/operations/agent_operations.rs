@@ -152,7 +152,7 @@ fn refuse_attachments(attachments: Option<&Vec<wire::AttachmentStateChange>>) ->
     }
 }
 
-fn required_task<'a>(task: Option<&'a String>) -> ApiResult<&'a str> {
+fn required_task(task: Option<&String>) -> ApiResult<&str> {
     task.map(String::as_str)
         .filter(|task| !task.is_empty())
         .ok_or_else(|| ApiError::invalid_parameter("task: required"))
