@@ -10,6 +10,8 @@
 //! - [`ContainerRuntime`] (`runtime`): the narrow trait over Docker; `berth-runtime-docker`
 //!   implements it, [`fake::FakeRuntime`] records calls for tests.
 //! - `container_config`: ECS rules that turn a task spec into containers to create.
+//! - `metadata`: the task metadata endpoint (v3/v4) and task protection endpoint that
+//!   containers reach on the bridge gateway, one unguessable token per container.
 //!
 //! Deliberately not here: placement, the store, anything Docker-specific. The agent talks to
 //! the server only over HTTP, even when both run in one process.
@@ -23,6 +25,7 @@ pub mod config;
 pub mod container_config;
 pub mod fake;
 pub mod identity;
+pub mod metadata;
 pub mod registration;
 pub mod reporter;
 pub mod runtime;

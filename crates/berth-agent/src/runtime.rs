@@ -207,4 +207,14 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// A stream of events of the containers that carry `label` with `value`, from now on.
     /// The stream ends or fails when the runtime connection breaks; the caller subscribes again.
     async fn events(&self, label: &str, value: &str) -> Result<RuntimeEventStream, RuntimeError>;
+    /// One sample of the container's resource statistics, in the runtime's own JSON (Docker's
+    /// stats API), for the task metadata endpoint.
+    async fn container_stats(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
+        Err(RuntimeError::Failed { operation: "stats", message: format!("no statistics for container {id}") })
+    }
+    /// The host's address on the default bridge network, where containers can reach the
+    /// agent; `None` when the runtime has no such network.
+    async fn bridge_gateway(&self) -> Result<Option<std::net::IpAddr>, RuntimeError> {
+        Ok(None)
+    }
 }

@@ -136,6 +136,8 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>>
         "TagResource" => serve!(tags::tag_resource),
         "UntagResource" => serve!(tags::untag_resource),
         "ListTagsForResource" => serve!(tags::list_tags_for_resource),
+        "UpdateTaskProtection" => serve!(operations::task_protection::update_task_protection),
+        "GetTaskProtection" => serve!(operations::task_protection::get_task_protection),
         known if berth_ecs_wire::ALL_OPERATIONS.contains(&known) => Err(ApiError {
             status: StatusCode::BAD_REQUEST,
             error_type: "UnsupportedFeatureException",

@@ -28,6 +28,7 @@ pub mod services;
 pub mod state;
 pub mod tags;
 pub mod task_definitions;
+pub mod task_protection;
 pub mod tasks;
 
 pub use error::{ControlError, ControlResult};

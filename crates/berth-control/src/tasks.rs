@@ -280,6 +280,7 @@ pub(crate) fn new_task_record(task: NewTask) -> TaskRecord {
         tags: task.tags,
         // Stamped when the launch is committed (see `agents::stamp_desired_generations`).
         desired_generation: 0,
+        protected_until: None,
     }
 }
 

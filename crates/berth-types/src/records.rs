@@ -146,6 +146,10 @@ pub struct TaskRecord {
     /// changed since the generation it has. 0 (records from before this field) means unknown.
     #[serde(default)]
     pub desired_generation: u64,
+    /// Scale-in protection (UpdateTaskProtection) holds until this instant; `None` when it was
+    /// never set or was disabled. Protection is enabled while this lies in the future.
+    #[serde(default)]
+    pub protected_until: Option<Timestamp>,
 }
 
 impl ContainerInstanceRecord {
