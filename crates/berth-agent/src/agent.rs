@@ -47,11 +47,20 @@ pub async fn run_agent(
     let cluster = client::cluster_name(&config.cluster).to_string();
     let client = ServerClient::new(&config.server_url, &cluster).map_err(AgentError::InvalidConfig)?;
     let reporter = Arc::new(Reporter::new());
+    let metadata = crate::metadata::listen::start(
+        Arc::clone(&runtime),
+        client.clone(),
+        &data,
+        cluster.clone(),
+        config.availability_zone.clone(),
+    )
+    .await;
     let runner_context = Arc::new(RunnerContext {
         runtime: Arc::clone(&runtime),
         reporter: Arc::clone(&reporter),
         owner: Ownership { cluster, instance: identity.clone() },
         cleanup_wait: config.task_cleanup_wait,
+        metadata: Arc::clone(&metadata.registry),
     });
     let (session, _) = watch::channel(None);
     let agent = Arc::new(Agent {
@@ -79,6 +88,7 @@ pub async fn run_agent(
     for removal in agent.orphan_removals.lock().drain(..) {
         removal.abort();
     }
+    metadata.stop();
     tracing::info!("agent stopped");
     result
 }
@@ -150,6 +160,7 @@ impl Agent {
         for id in ids {
             match self.runtime.inspect_container(&id).await {
                 Ok(info) => {
+                    self.runner_context.metadata.adopt(&info.labels);
                     if let Some(arn) = info.labels.get(labels::TASK_ARN) {
                         found.entry(arn.clone()).or_default().push(info);
                     }

@@ -26,6 +26,15 @@ pub enum ClientError {
     Transient(String),
 }
 
+/// How an ECS operation called through [`ServerClient::ecs_call`] failed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EcsCallError {
+    /// The server refused the request with this ECS error.
+    Refused { error_type: String, message: String },
+    /// The server could not be reached or failed.
+    Unreachable(String),
+}
+
 #[derive(Debug, Clone)]
 pub struct ServerClient {
     http: reqwest::Client,
@@ -118,6 +127,37 @@ impl ServerClient {
     /// Where the agent attaches its stream for one exec session.
     pub fn exec_stream_url(&self, instance_id: &str, session_id: &str) -> String {
         format!("{}/exec-sessions/{session_id}/stream", self.instance_url(instance_id))
+    }
+
+    /// Calls one ECS operation on the server (AWS JSON 1.1), as the task metadata endpoint does
+    /// on a task's behalf.
+    pub async fn ecs_call<Request: serde::Serialize, Answer: DeserializeOwned>(
+        &self,
+        operation: &str,
+        request: &Request,
+    ) -> Result<Answer, EcsCallError> {
+        let response = self
+            .http
+            .post(format!("{}/", self.base_url))
+            .header("Content-Type", "application/x-amz-json-1.1")
+            .header("X-Amz-Target", format!("{}{operation}", berth_ecs_wire::TARGET_PREFIX))
+            .timeout(REQUEST_TIMEOUT)
+            .json(request)
+            .send()
+            .await
+            .map_err(|error| EcsCallError::Unreachable(error.to_string()))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|error| EcsCallError::Unreachable(error.to_string()))?;
+        if status.is_success() {
+            return serde_json::from_slice(&body)
+                .map_err(|error| EcsCallError::Unreachable(format!("undecodable response: {error}")));
+        }
+        match serde_json::from_slice::<ErrorBody>(&body) {
+            Ok(error) if status.is_client_error() => {
+                Err(EcsCallError::Refused { error_type: error.error_type, message: error.message })
+            }
+            _ => Err(EcsCallError::Unreachable(format!("{status}: {}", String::from_utf8_lossy(&body)))),
+        }
     }
 
     fn instance_url(&self, instance_id: &str) -> String {

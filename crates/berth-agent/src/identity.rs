@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 
 const IDENTITY_FILE: &str = "agent-identity";
 const INSTANCE_ARN_FILE: &str = "instance-arn";
+const METADATA_PORT_FILE: &str = "metadata-port";
 
 /// The files of one agent's data directory.
 #[derive(Debug, Clone)]
@@ -45,6 +46,16 @@ impl DataDir {
 
     pub fn save_instance_arn(&self, arn: &str) -> std::io::Result<()> {
         self.write_atomically(INSTANCE_ARN_FILE, arn)
+    }
+
+    /// The port the task metadata endpoint listened on last time: containers that outlive
+    /// an agent restart keep it in their environment.
+    pub fn load_metadata_port(&self) -> std::io::Result<Option<u16>> {
+        Ok(self.read(METADATA_PORT_FILE)?.and_then(|text| text.parse().ok()))
+    }
+
+    pub fn save_metadata_port(&self, port: u16) -> std::io::Result<()> {
+        self.write_atomically(METADATA_PORT_FILE, &port.to_string())
     }
 
     pub fn forget_instance_arn(&self) -> std::io::Result<()> {

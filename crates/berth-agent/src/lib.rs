@@ -12,6 +12,8 @@
 //! - `container_config`: ECS rules that turn a task spec into containers to create.
 //! - `exec_sessions`: ECS Exec — the long poll for sessions and one relay per session between
 //!   the server's stream and a Docker exec in one of this agent's own containers.
+//! - `metadata`: the task metadata endpoint (v3/v4) and task protection endpoint that
+//!   containers reach on the bridge gateway, one unguessable token per container.
 //!
 //! Deliberately not here: placement, the store, anything Docker-specific. The agent talks to
 //! the server only over HTTP, even when both run in one process.
@@ -26,6 +28,7 @@ pub mod container_config;
 mod exec_sessions;
 pub mod fake;
 pub mod identity;
+pub mod metadata;
 pub mod registration;
 pub mod reporter;
 pub mod runtime;

@@ -224,4 +224,14 @@ pub trait ContainerRuntime: Send + Sync + 'static {
         let _ = exec_id;
         Ok(None)
     }
+    /// One sample of the container's resource statistics, in the runtime's own JSON (Docker's
+    /// stats API), for the task metadata endpoint.
+    async fn container_stats(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
+        Err(RuntimeError::Failed { operation: "stats", message: format!("no statistics for container {id}") })
+    }
+    /// The host's address on the default bridge network, where containers can reach the
+    /// agent; `None` when the runtime has no such network.
+    async fn bridge_gateway(&self) -> Result<Option<std::net::IpAddr>, RuntimeError> {
+        Ok(None)
+    }
 }

@@ -162,6 +162,8 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8], headers: &HeaderMap) 
         "SubmitAttachmentStateChanges" => serve!(agent_operations::submit_attachment_state_changes),
         "UpdateContainerAgent" => serve!(agent_operations::update_container_agent),
         "ExecuteCommand" => serve!(exec::operation::execute_command),
+        "UpdateTaskProtection" => serve!(operations::task_protection::update_task_protection),
+        "GetTaskProtection" => serve!(operations::task_protection::get_task_protection),
         known if berth_ecs_wire::ALL_OPERATIONS.contains(&known) => Err(ApiError {
             status: StatusCode::BAD_REQUEST,
             error_type: "UnsupportedFeatureException",

@@ -31,6 +31,7 @@ pub mod state;
 pub mod submitted_state_changes;
 pub mod tags;
 pub mod task_definitions;
+pub mod task_protection;
 pub mod tasks;
 
 pub use error::{ControlError, ControlResult};

@@ -126,6 +126,7 @@ impl ControlPlane {
                         .any(|container| container.essential && container.health_check.is_some()),
                     stop_code: task.stop_code,
                     stopped_reason: task.stopped_reason.clone(),
+                    protected_until: task.protected_until,
                 })
             })
             .collect();

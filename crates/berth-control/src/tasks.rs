@@ -285,6 +285,7 @@ pub(crate) fn new_task_record(task: NewTask) -> TaskRecord {
         // Stamped when the launch is committed (see `agents::stamp_desired_generations`).
         desired_generation: 0,
         enable_execute_command: false,
+        protected_until: None,
     }
 }
 

@@ -36,6 +36,8 @@ pub(crate) struct TaskState<'a> {
     pub readiness: Readiness,
     pub on_draining_instance: bool,
     pub on_lost_instance: bool,
+    /// Live and under scale-in protection now: neither scale-in nor a deployment stops it.
+    pub protected: bool,
     /// Set by this pass when it asks the task to stop.
     pub stop_requested: bool,
 }
@@ -101,7 +103,22 @@ pub(crate) fn classify<'a>(
             } else {
                 Readiness::Pending
             };
-            TaskState { task, presence, readiness, on_draining_instance, on_lost_instance, stop_requested: false }
+            // The pass must run again when protection ends, or the stop it holds back waits
+            // for an unrelated change.
+            let protected = presence == Presence::Live
+                && task.protected_until.is_some_and(|until| {
+                    note_change(until);
+                    until > snapshot.now
+                });
+            TaskState {
+                task,
+                presence,
+                readiness,
+                on_draining_instance,
+                on_lost_instance,
+                protected,
+                stop_requested: false,
+            }
         })
         .collect();
     Classification { tasks, next_change_at }

@@ -31,6 +31,10 @@ pub enum ServiceEvent {
         instance: ContainerInstanceId,
         tasks: Vec<TaskId>,
     },
+    /// Scale-in or a deployment wants to stop this many more tasks, but they are protected.
+    UnableToScaleInProtected {
+        protected: u32,
+    },
     DeploymentStuck {
         deployment: DeploymentId,
         running: u32,
@@ -79,6 +83,9 @@ impl ServiceEvent {
                 "(service {service}) (container-instance {instance}) was lost: its agent stopped reporting. The service stopped its {} tasks, which no longer count, and is replacing them: {}.",
                 tasks.len(),
                 task_list(tasks)
+            ),
+            ServiceEvent::UnableToScaleInProtected { protected } => format!(
+                "(service {service}) was unable to scale in due to (reason: {protected} tasks were protected)."
             ),
             ServiceEvent::DeploymentStuck {
                 deployment,

@@ -30,6 +30,7 @@ mod observe;
 mod pass;
 mod plan;
 mod progress;
+mod protection;
 mod replica;
 mod selection;
 mod settle;

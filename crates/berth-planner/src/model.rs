@@ -114,6 +114,9 @@ pub struct TaskView {
     pub has_health_check: bool,
     pub stop_code: Option<TaskStopCode>,
     pub stopped_reason: Option<String>,
+    /// Scale-in protection (UpdateTaskProtection) holds until this instant; `None` when not
+    /// protected. Scale-in and deployments do not stop the task before then.
+    pub protected_until: Option<Timestamp>,
 }
 
 /// A container instance the service's tasks run on (REPLICA), or any instance of the cluster

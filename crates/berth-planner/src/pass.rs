@@ -33,6 +33,8 @@ pub(crate) struct Pass<'a> {
     pub events: Vec<ServiceEvent>,
     pub wake_at: Option<Timestamp>,
     pub launches_throttled_until: Option<Timestamp>,
+    /// Stops this pass wanted but left to protected tasks (`protection`).
+    pub protected_held_back: u32,
 }
 
 pub(crate) fn run(snapshot: &Snapshot) -> Plan {
@@ -74,6 +76,7 @@ pub(crate) fn run(snapshot: &Snapshot) -> Plan {
         events: Vec::new(),
         wake_at: None,
         launches_throttled_until: None,
+        protected_held_back: 0,
     };
     if let Some(at) = classification.next_change_at {
         pass.wake(at);

@@ -134,6 +134,10 @@ pub struct ServiceProgress {
     pub last_steady_state_event_at: Option<Timestamp>,
     /// The last placement failure reported as an event, and when.
     pub last_placement_failure_event: Option<(String, Timestamp)>,
+    /// The last "unable to scale in" event for protected tasks: how many were held back, and
+    /// when it was said.
+    #[serde(default)]
+    pub last_protection_event: Option<(u32, Timestamp)>,
     /// Grows on every pass and every `begin_deployment`; the control plane may compare it to
     /// detect that the progress it is about to store was computed from a stale copy.
     pub revision: u64,

@@ -5,7 +5,8 @@
 //! `ceil(minimumHealthyPercent × desired)` — a task still settling counts as RUNNING here,
 //! though not as healthy for completing a deployment — and its launches never take tasks
 //! running, pending or still stopping above the ceiling. A stop does not free room in the same
-//! pass: the stopping task occupies its slot until it is STOPPED. Not here: stops of unhealthy
+//! pass: the stopping task occupies its slot until it is STOPPED. Scale-in and retirement skip
+//! protected tasks (`protection`) and wait for their protection to end. Not here: stops of unhealthy
 //! tasks (`observe`), of tasks on lost instances (`lost`) and the circuit breaker.
 
 use crate::classify::{Readiness, TaskState};
@@ -13,6 +14,7 @@ use crate::events::ServiceEvent;
 use crate::pass::Pass;
 use crate::plan::StopReason;
 use crate::progress::RolloutState;
+use crate::protection;
 use crate::selection::choose_to_stop;
 
 pub(crate) fn decide(pass: &mut Pass) {
@@ -64,7 +66,10 @@ fn stop_primary_excess(pass: &mut Pass, scaling: &StopReason) {
         return;
     }
     let excess = serving.len() - desired;
-    let chosen = choose_to_stop(&pass.tasks, serving, excess, |task| (task.readiness, !pass.note_of(task).superseded));
+    let (candidates, protected) = protection::unprotected(pass, serving);
+    let chosen =
+        choose_to_stop(&pass.tasks, candidates, excess, |task| (task.readiness, !pass.note_of(task).superseded));
+    protection::note_held_back(pass, excess, chosen.len(), protected);
     for index in chosen {
         let reason =
             if pass.note_of(&pass.tasks[index]).superseded { StopReason::ReplacedWhileLost } else { scaling.clone() };
@@ -81,9 +86,11 @@ fn retire_within_floor(pass: &mut Pass, scaling: &StopReason) {
         pass.task_indexes(|task| task.is_running() && (!pass.is_primary_task(task) || task.on_draining_instance));
     let running_now = count(pass, |_, task| task.is_running());
     let budget = running_now.saturating_sub(pass.bounds.minimum_running) as usize;
-    let chosen = choose_to_stop(&pass.tasks, retiring, budget, |task| {
+    let (candidates, protected) = protection::unprotected(pass, retiring);
+    let chosen = choose_to_stop(&pass.tasks, candidates, budget, |task| {
         (task.readiness, pass.is_primary_task(task), pass.deployment_age_key(task), !task.on_draining_instance)
     });
+    protection::note_held_back(pass, budget, chosen.len(), protected);
     for index in chosen {
         let reason = retire_reason(&pass.tasks[index], scaling);
         pass.stop(index, reason);
@@ -111,7 +118,14 @@ pub(crate) fn report_if_stuck(pass: &mut Pass, needed: u32) {
         }
         return;
     }
-    if primary_failed || throttled || primary.rollout_state != RolloutState::InProgress || primary.stuck_reported {
+    // Waiting for protected tasks is reported as such (`protection`), not as being stuck.
+    let waiting_for_protection = pass.protected_held_back > 0;
+    if primary_failed
+        || throttled
+        || waiting_for_protection
+        || primary.rollout_state != RolloutState::InProgress
+        || primary.stuck_reported
+    {
         return;
     }
     let retiring_left =

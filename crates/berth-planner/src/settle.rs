@@ -116,6 +116,7 @@ pub(crate) fn finish(mut pass: Pass) -> Plan {
 
     report_placement_failure(&mut pass);
     report_throttle(&mut pass);
+    crate::protection::report(&mut pass);
 
     let steady = settled
         && pass.progress.deployments.iter().filter(|d| d.status != DeploymentStatus::Inactive).count() == 1

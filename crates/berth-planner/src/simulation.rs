@@ -173,6 +173,7 @@ impl Simulation {
                 has_health_check: self.health_checks,
                 stop_code: None,
                 stopped_reason: None,
+                protected_until: None,
             });
         }
         self.events.extend(plan.event_messages(&self.spec.name, |id| placed.contains(id)));

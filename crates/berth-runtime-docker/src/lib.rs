@@ -194,6 +194,39 @@ impl ContainerRuntime for DockerRuntime {
     async fn exec_exit_code(&self, exec_id: &str) -> Result<Option<i64>, RuntimeError> {
         exec::exit_code(&self.docker, exec_id).await
     }
+    async fn container_stats(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
+        let options = bollard::query_parameters::StatsOptionsBuilder::new().stream(false).one_shot(true).build();
+        let sample = self
+            .docker
+            .stats(id, Some(options))
+            .try_next()
+            .await
+            .map_err(|error| map_error_as("stats", "container", error))?;
+        Ok(sample.map_or(serde_json::Value::Null, |sample| serde_json::to_value(sample).unwrap_or_default()))
+    }
+
+    async fn bridge_gateway(&self) -> Result<Option<std::net::IpAddr>, RuntimeError> {
+        let network =
+            match self.docker.inspect_network("bridge", None::<bollard::query_parameters::InspectNetworkOptions>).await
+            {
+                Ok(network) => network,
+                Err(bollard::errors::Error::DockerResponseServerError { status_code: 404, .. }) => return Ok(None),
+                Err(error) => return Err(map_error("inspect network", error)),
+            };
+        let configs = network.ipam.and_then(|ipam| ipam.config).unwrap_or_default();
+        Ok(configs.iter().find_map(gateway_of))
+    }
+}
+
+/// The gateway of one IPAM pool; Docker leaves it out of the default bridge's pool at times,
+/// and then the bridge holds the subnet's first address.
+fn gateway_of(config: &bollard::models::IpamConfig) -> Option<std::net::IpAddr> {
+    if let Some(gateway) = config.gateway.as_deref().and_then(|text| text.parse::<std::net::Ipv4Addr>().ok()) {
+        return Some(std::net::IpAddr::V4(gateway));
+    }
+    let (network, _) = config.subnet.as_deref()?.split_once('/')?;
+    let network: std::net::Ipv4Addr = network.parse().ok()?;
+    Some(std::net::IpAddr::V4(std::net::Ipv4Addr::from(u32::from(network) + 1)))
 }
 
 /// Splits an image reference into what Docker's pull takes: the repository and a tag (or a

@@ -164,6 +164,7 @@ async fn run_task(
         reporter: reporter.clone(),
         owner: Ownership { cluster: "default".into(), instance: instance.into() },
         cleanup_wait: Duration::from_secs(3600),
+        metadata: Arc::new(berth_agent::metadata::MetadataRegistry::disabled()),
     });
     let (desired, desired_receiver) = watch::channel(DesiredStatus::Running);
     let (signals, signal_receiver) = mpsc::unbounded_channel();

@@ -150,6 +150,10 @@ pub struct TaskRecord {
     /// only such tasks accept ExecuteCommand.
     #[serde(default)]
     pub enable_execute_command: bool,
+    /// Scale-in protection (UpdateTaskProtection) holds until this instant; `None` when it was
+    /// never set or was disabled. Protection is enabled while this lies in the future.
+    #[serde(default)]
+    pub protected_until: Option<Timestamp>,
 }
 
 impl ContainerInstanceRecord {

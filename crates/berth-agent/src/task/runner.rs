@@ -5,6 +5,7 @@
 
 use crate::backoff::Backoff;
 use crate::container_config::{self, Ownership};
+use crate::metadata::{MetadataRegistry, TOKEN_LABEL};
 use crate::reporter::Reporter;
 use crate::runtime::{ContainerRuntime, RuntimeError};
 use crate::task::decide::{decide, Action};
@@ -34,6 +35,8 @@ pub struct RunnerContext {
     pub reporter: Arc<Reporter>,
     pub owner: Ownership,
     pub cleanup_wait: Duration,
+    /// What the task metadata endpoint answers; runners keep it current.
+    pub metadata: Arc<MetadataRegistry>,
 }
 
 pub struct TaskRunner {
@@ -70,6 +73,7 @@ impl TaskRunner {
             tracing::debug!(task = %self.state.task_arn, ?action, "task action");
             match action {
                 Action::Finished => {
+                    self.context.metadata.forget_task(&self.state.task_arn);
                     self.context.reporter.forget_when_acknowledged(&self.state.task_arn);
                     return self.state;
                 }
@@ -133,7 +137,10 @@ impl TaskRunner {
             return;
         };
         match self.context.runtime.inspect_container(&id).await {
-            Ok(info) => self.state.observe(index, &info),
+            Ok(info) => {
+                self.context.metadata.adopt(&info.labels);
+                self.state.observe(index, &info)
+            }
             Err(RuntimeError::NotFound { .. }) => self.state.observe_missing(index),
             Err(error) => {
                 tracing::warn!(task = %self.state.task_arn, container = %id, %error, "cannot inspect container")
@@ -147,6 +154,7 @@ impl TaskRunner {
         }
         let report = self.state.report();
         if self.last_published.as_ref() != Some(&report) {
+            self.context.metadata.update_task(&self.state);
             self.context.reporter.submit(report.clone());
             self.last_published = Some(report);
         }
@@ -240,7 +248,7 @@ impl TaskRunner {
 
     async fn create(&mut self, index: usize) {
         let spec = &self.state.spec;
-        let request = match container_config::create_request(
+        let mut request = match container_config::create_request(
             &self.context.owner,
             &self.state.task_arn,
             spec,
@@ -249,6 +257,14 @@ impl TaskRunner {
             Ok(request) => request,
             Err(message) => return self.fail_to_start(&[index], format!("CannotCreateContainerError: {message}")),
         };
+        // The endpoint's variables go last, so a definition cannot point them elsewhere.
+        if let Some((token, environment)) =
+            self.context.metadata.issue(&self.state.task_arn, &spec.containers[index].name)
+        {
+            request.environment.retain(|(name, _)| environment.iter().all(|(reserved, _)| reserved != name));
+            request.environment.extend(environment);
+            request.labels.insert(TOKEN_LABEL.to_string(), token);
+        }
         match self.context.runtime.create_container(&request).await {
             Ok(id) => {
                 let track = &mut self.state.containers[index];
@@ -259,6 +275,7 @@ impl TaskRunner {
             Err(RuntimeError::NameConflict { .. }) => match self.context.runtime.inspect_container(&request.name).await
             {
                 Ok(info) if info.labels.get(labels::CONTAINER_INSTANCE) == Some(&self.context.owner.instance) => {
+                    self.context.metadata.adopt(&info.labels);
                     self.state.observe(index, &info)
                 }
                 Ok(_) => self.fail_to_start(

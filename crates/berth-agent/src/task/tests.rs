@@ -146,6 +146,7 @@ impl Harness {
             reporter: reporter.clone(),
             owner: Ownership { cluster: "default".into(), instance: INSTANCE.into() },
             cleanup_wait,
+            metadata: Arc::new(crate::metadata::MetadataRegistry::disabled()),
         });
         let (desired, desired_receiver) = watch::channel(state.desired);
         let (signals, signal_receiver) = mpsc::unbounded_channel();

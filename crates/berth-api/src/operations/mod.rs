@@ -10,4 +10,5 @@ pub mod container_instances;
 pub mod services;
 pub mod tags;
 pub mod task_definitions;
+pub mod task_protection;
 pub mod tasks;

@@ -7,6 +7,7 @@ mod daemon;
 mod draining;
 mod floor_properties;
 mod health;
+mod protection;
 mod rolling;
 mod scaling;
 mod throttle;
