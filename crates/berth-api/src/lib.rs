@@ -85,6 +85,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
 }
 
 async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>> {
+    use operations::service_deployments;
     use operations::{
         attributes, capacity_providers, clusters, container_instances, services, tags, task_definitions, tasks,
     };
@@ -125,6 +126,11 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> ApiResult<Vec<u8>>
         "DeleteService" => serve!(services::delete_service),
         "DescribeServices" => serve!(services::describe_services),
         "ListServices" => serve!(services::list_services),
+        "ListServiceDeployments" => serve!(service_deployments::list_service_deployments),
+        "DescribeServiceDeployments" => serve!(service_deployments::describe_service_deployments),
+        "DescribeServiceRevisions" => serve!(service_deployments::describe_service_revisions),
+        "StopServiceDeployment" => serve!(service_deployments::stop_service_deployment),
+        "ContinueServiceDeployment" => serve!(service_deployments::continue_service_deployment),
         "CreateCapacityProvider" => serve!(capacity_providers::create_capacity_provider),
         "UpdateCapacityProvider" => serve!(capacity_providers::update_capacity_provider),
         "DeleteCapacityProvider" => serve!(capacity_providers::delete_capacity_provider),

@@ -23,6 +23,7 @@ pub mod error;
 pub mod liveness;
 mod placement_views;
 pub mod retention;
+pub mod service_history;
 pub mod service_reconciler;
 pub mod services;
 pub mod state;

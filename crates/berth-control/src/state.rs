@@ -6,6 +6,7 @@
 
 use crate::error::ControlResult;
 use crate::placement_views::{self, Footprint};
+use crate::service_history::records::{ServiceDeploymentRecord, ServiceRevisionRecord};
 use crate::services::ServiceRecord;
 use berth_store::{Store, Table, WriteBatch};
 use berth_types::records::{
@@ -48,6 +49,10 @@ pub enum Change {
     DeleteIdempotency(String),
     PutCapacityProvider(CapacityProviderRecord),
     PutService(Box<ServiceRecord>),
+    PutServiceDeployment(Box<ServiceDeploymentRecord>),
+    DeleteServiceDeployment(String),
+    PutServiceRevision(Box<ServiceRevisionRecord>),
+    DeleteServiceRevision(String),
 }
 
 #[derive(Default)]
@@ -61,6 +66,9 @@ pub struct State {
     pub capacity_providers: BTreeMap<String, CapacityProviderRecord>,
     /// Keyed by [`ServiceRecord::key`] (`cluster/name`).
     pub services: BTreeMap<String, ServiceRecord>,
+    /// Service history, keyed `cluster/service/id` (see `service_history::records`).
+    pub service_deployments: BTreeMap<String, ServiceDeploymentRecord>,
+    pub service_revisions: BTreeMap<String, ServiceRevisionRecord>,
     pub tasks_by_instance: HashMap<ContainerInstanceId, BTreeSet<TaskId>>,
     /// Each instance's tasks by their desired-generation stamp, so a changes-only document
     /// reads just the tasks stamped after the agent's generation.
@@ -108,6 +116,8 @@ impl State {
         state.load_table(store, Table::CapacityProviders, Change::PutCapacityProvider)?;
         state.load_table(store, Table::Services, |record| Change::PutService(Box::new(record)))?;
         state.load_table(store, Table::IdempotencyTokens, Change::PutIdempotency)?;
+        state.load_table(store, Table::ServiceRevisions, |record| Change::PutServiceRevision(Box::new(record)))?;
+        state.load_table(store, Table::ServiceDeployments, |record| Change::PutServiceDeployment(Box::new(record)))?;
         Ok(state)
     }
 
@@ -163,6 +173,14 @@ impl State {
                     ServiceRecord::key(&record.cluster, &record.name),
                     encode(record.as_ref()),
                 ),
+                Change::PutServiceDeployment(record) => {
+                    batch.put(Table::ServiceDeployments, record.key(), encode(record.as_ref()))
+                }
+                Change::DeleteServiceDeployment(key) => batch.delete(Table::ServiceDeployments, key.clone()),
+                Change::PutServiceRevision(record) => {
+                    batch.put(Table::ServiceRevisions, record.key(), encode(record.as_ref()))
+                }
+                Change::DeleteServiceRevision(key) => batch.delete(Table::ServiceRevisions, key.clone()),
             }
         }
         batch
@@ -256,6 +274,18 @@ impl State {
                 }
                 Change::PutService(record) => {
                     self.services.insert(ServiceRecord::key(&record.cluster, &record.name), *record);
+                }
+                Change::PutServiceDeployment(record) => {
+                    self.service_deployments.insert(record.key(), *record);
+                }
+                Change::DeleteServiceDeployment(key) => {
+                    self.service_deployments.remove(&key);
+                }
+                Change::PutServiceRevision(record) => {
+                    self.service_revisions.insert(record.key(), *record);
+                }
+                Change::DeleteServiceRevision(key) => {
+                    self.service_revisions.remove(&key);
                 }
             }
         }

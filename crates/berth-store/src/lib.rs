@@ -26,10 +26,12 @@ pub enum Table {
     IdempotencyTokens,
     CapacityProviders,
     Services,
+    ServiceDeployments,
+    ServiceRevisions,
 }
 
 impl Table {
-    pub const ALL: [Table; 7] = [
+    pub const ALL: [Table; 9] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -37,6 +39,8 @@ impl Table {
         Table::IdempotencyTokens,
         Table::CapacityProviders,
         Table::Services,
+        Table::ServiceDeployments,
+        Table::ServiceRevisions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +52,8 @@ impl Table {
             Table::IdempotencyTokens => "idempotency_tokens",
             Table::CapacityProviders => "capacity_providers",
             Table::Services => "services",
+            Table::ServiceDeployments => "service_deployments",
+            Table::ServiceRevisions => "service_revisions",
         }
     }
 }
