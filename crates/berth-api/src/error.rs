@@ -58,6 +58,7 @@ impl From<ControlError> for ApiError {
             ControlError::ResourceInUse(_) => Self::client("ResourceInUseException", message),
             ControlError::ServiceNotFound => Self::client("ServiceNotFoundException", message),
             ControlError::ServiceNotActive(_) => Self::client("ServiceNotActiveException", message),
+            ControlError::ServiceDeploymentNotFound => Self::client("ServiceDeploymentNotFoundException", message),
             ControlError::ClusterContainsServices => Self::client("ClusterContainsServicesException", message),
             ControlError::TargetNotConnected(_) => Self::client("TargetNotConnectedException", message),
             ControlError::Store(store_error) => {

@@ -97,6 +97,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
 }
 
 async fn dispatch(api: &Api, operation: &str, body: &[u8], headers: &HeaderMap) -> ApiResult<Vec<u8>> {
+    use operations::service_deployments;
     use operations::{account_settings, agent_operations};
     use operations::{
         attributes, capacity_providers, clusters, container_instances, services, tags, task_definitions, tasks,
@@ -138,6 +139,11 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8], headers: &HeaderMap) 
         "DeleteService" => serve!(services::delete_service),
         "DescribeServices" => serve!(services::describe_services),
         "ListServices" => serve!(services::list_services),
+        "ListServiceDeployments" => serve!(service_deployments::list_service_deployments),
+        "DescribeServiceDeployments" => serve!(service_deployments::describe_service_deployments),
+        "DescribeServiceRevisions" => serve!(service_deployments::describe_service_revisions),
+        "StopServiceDeployment" => serve!(service_deployments::stop_service_deployment),
+        "ContinueServiceDeployment" => serve!(service_deployments::continue_service_deployment),
         "CreateCapacityProvider" => serve!(capacity_providers::create_capacity_provider),
         "UpdateCapacityProvider" => serve!(capacity_providers::update_capacity_provider),
         "DeleteCapacityProvider" => serve!(capacity_providers::delete_capacity_provider),

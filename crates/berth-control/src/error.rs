@@ -29,6 +29,8 @@ pub enum ControlError {
     ServiceNotFound,
     #[error("{0}")]
     ServiceNotActive(String),
+    #[error("The service deployment was not found.")]
+    ServiceDeploymentNotFound,
     #[error("The cluster cannot be deleted while services are active.")]
     ClusterContainsServices,
     #[error("{0}")]

@@ -25,6 +25,7 @@ pub mod exec_sessions;
 pub mod liveness;
 mod placement_views;
 pub mod retention;
+pub mod service_history;
 pub mod service_reconciler;
 pub mod services;
 pub mod state;

@@ -37,6 +37,7 @@ impl ControlPlane {
                     pass.tokens_forgotten += 1;
                 }
             }
+            changes.extend(ControlPlane::expired_history(state, now));
             Ok((changes, pass))
         })
         .await

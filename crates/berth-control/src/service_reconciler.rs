@@ -327,6 +327,7 @@ impl ControlPlane {
         let quiet = changes.is_empty() && events.is_empty() && unchanged_progress == record.progress;
         updated.progress = plan.progress;
         updated.record_events(events, now);
+        changes.extend(crate::service_history::mapping::pass_changes(state, &updated, now));
         if updated.status == ServiceStatus::Draining {
             let live =
                 state.tasks_in_group(&record.cluster, &group).any(|task| task.last_status != TaskStatus::Stopped);
@@ -366,7 +367,7 @@ fn service_strategy(record: &ServiceRecord) -> Vec<PlacementStrategy> {
     }
 }
 
-fn service_spec(record: &ServiceRecord) -> ServiceSpec {
+pub(crate) fn service_spec(record: &ServiceRecord) -> ServiceSpec {
     let configuration = &record.configuration;
     let breaker = &configuration.circuit_breaker;
     let threshold = match breaker.threshold_type.as_str() {

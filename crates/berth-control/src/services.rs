@@ -6,6 +6,7 @@
 
 use crate::clusters::active_cluster;
 use crate::error::{ControlError, ControlResult};
+use crate::service_history::mapping::started_deployment_changes;
 use crate::state::{Change, State};
 use crate::task_definitions::find_task_definition;
 use crate::ControlPlane;
@@ -196,7 +197,9 @@ impl ControlPlane {
                     created_by: "arn:aws:iam::000000000000:root".to_string(),
                     client_token: request.client_token,
                 };
-                Ok((vec![Change::PutService(Box::new(record.clone()))], record))
+                let mut changes = vec![Change::PutService(Box::new(record.clone()))];
+                changes.extend(started_deployment_changes(state, &record, &ServiceProgress::default(), now));
+                Ok((changes, record))
             })
             .await?;
         self.wake_service_reconciler();
@@ -263,18 +266,18 @@ impl ControlPlane {
                         "deploymentConfiguration: maximumPercent must be at least minimumHealthyPercent.".to_string(),
                     ));
                 }
+                let mut history = Vec::new();
                 if redeploy {
                     let task_definition = record.configuration.task_definition.clone();
                     let desired = record.configuration.desired_count;
-                    begin_deployment(
-                        &mut record.progress,
-                        new_deployment_id(),
-                        task_definition,
-                        desired,
-                        Timestamp::now(),
-                    );
+                    let previous = record.progress.clone();
+                    let now = Timestamp::now();
+                    begin_deployment(&mut record.progress, new_deployment_id(), task_definition, desired, now);
+                    history = started_deployment_changes(state, &record, &previous, now);
                 }
-                Ok((vec![Change::PutService(Box::new(record.clone()))], record))
+                let mut changes = vec![Change::PutService(Box::new(record.clone()))];
+                changes.extend(history);
+                Ok((changes, record))
             })
             .await?;
         self.wake_service_reconciler();
@@ -417,6 +420,6 @@ fn check_task_definition(state: &State, key: &TaskDefinitionKey) -> ControlResul
     Ok(())
 }
 
-fn new_deployment_id() -> DeploymentId {
+pub(crate) fn new_deployment_id() -> DeploymentId {
     DeploymentId::generate(&mut rand::rngs::StdRng::from_os_rng())
 }

@@ -6,6 +6,7 @@
 
 use crate::error::ControlResult;
 use crate::placement_views::{self, Footprint};
+use crate::service_history::records::{ServiceDeploymentRecord, ServiceRevisionRecord};
 use crate::services::ServiceRecord;
 use berth_store::{Store, Table, WriteBatch};
 use berth_types::account_settings::AccountSettingRecord;
@@ -53,6 +54,10 @@ pub enum Change {
     /// By [`AccountSettingRecord::key`].
     DeleteAccountSetting(String),
     PutExecSession(Box<crate::exec_sessions::ExecSessionRecord>),
+    PutServiceDeployment(Box<ServiceDeploymentRecord>),
+    DeleteServiceDeployment(String),
+    PutServiceRevision(Box<ServiceRevisionRecord>),
+    DeleteServiceRevision(String),
 }
 
 #[derive(Default)]
@@ -68,6 +73,9 @@ pub struct State {
     pub services: BTreeMap<String, ServiceRecord>,
     /// ECS Exec sessions by session ID (which sorts by creation time).
     pub exec_sessions: BTreeMap<String, crate::exec_sessions::ExecSessionRecord>,
+    /// Service history, keyed `cluster/service/id` (see `service_history::records`).
+    pub service_deployments: BTreeMap<String, ServiceDeploymentRecord>,
+    pub service_revisions: BTreeMap<String, ServiceRevisionRecord>,
     pub tasks_by_instance: HashMap<ContainerInstanceId, BTreeSet<TaskId>>,
     /// Each instance's tasks by their desired-generation stamp, so a changes-only document
     /// reads just the tasks stamped after the agent's generation.
@@ -119,6 +127,8 @@ impl State {
         state.load_table(store, Table::IdempotencyTokens, Change::PutIdempotency)?;
         state.load_table(store, Table::AccountSettings, Change::PutAccountSetting)?;
         state.load_table(store, Table::ExecSessions, |record| Change::PutExecSession(Box::new(record)))?;
+        state.load_table(store, Table::ServiceRevisions, |record| Change::PutServiceRevision(Box::new(record)))?;
+        state.load_table(store, Table::ServiceDeployments, |record| Change::PutServiceDeployment(Box::new(record)))?;
         Ok(state)
     }
 
@@ -183,6 +193,14 @@ impl State {
                 Change::PutExecSession(record) => {
                     batch.put(Table::ExecSessions, record.id.as_str(), encode(record.as_ref()))
                 }
+                Change::PutServiceDeployment(record) => {
+                    batch.put(Table::ServiceDeployments, record.key(), encode(record.as_ref()))
+                }
+                Change::DeleteServiceDeployment(key) => batch.delete(Table::ServiceDeployments, key.clone()),
+                Change::PutServiceRevision(record) => {
+                    batch.put(Table::ServiceRevisions, record.key(), encode(record.as_ref()))
+                }
+                Change::DeleteServiceRevision(key) => batch.delete(Table::ServiceRevisions, key.clone()),
             }
         }
         batch
@@ -285,6 +303,18 @@ impl State {
                 }
                 Change::PutExecSession(record) => {
                     self.exec_sessions.insert(record.id.clone(), *record);
+                }
+                Change::PutServiceDeployment(record) => {
+                    self.service_deployments.insert(record.key(), *record);
+                }
+                Change::DeleteServiceDeployment(key) => {
+                    self.service_deployments.remove(&key);
+                }
+                Change::PutServiceRevision(record) => {
+                    self.service_revisions.insert(record.key(), *record);
+                }
+                Change::DeleteServiceRevision(key) => {
+                    self.service_revisions.remove(&key);
                 }
             }
         }

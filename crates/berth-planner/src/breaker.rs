@@ -9,7 +9,7 @@
 use crate::bounds::circuit_breaker_threshold;
 use crate::events::ServiceEvent;
 use crate::pass::Pass;
-use crate::progress::{Deployment, DeploymentId, DeploymentStatus, RolloutState, Throttle};
+use crate::progress::{begin_rollback, Deployment, DeploymentId, RolloutState};
 
 pub(crate) fn trip_if_over_threshold(pass: &mut Pass) {
     let breaker = pass.snapshot.service.deployment_configuration.circuit_breaker;
@@ -36,31 +36,15 @@ pub(crate) fn trip_if_over_threshold(pass: &mut Pass) {
     };
     let (target_id, task_definition) = (target.id.clone(), target.task_definition.clone());
     let rollback_id = DeploymentId::generate(&mut pass.rng);
-    for deployment in &mut pass.progress.deployments {
-        if deployment.id == failed_id {
-            deployment.status = DeploymentStatus::Active;
-        }
-    }
-    pass.progress.deployments.insert(
-        0,
-        Deployment {
-            id: rollback_id.clone(),
-            status: DeploymentStatus::Primary,
-            task_definition,
-            desired_count: pass.desired_count,
-            running_count: 0,
-            pending_count: 0,
-            failed_tasks: 0,
-            rollout_state: RolloutState::InProgress,
-            rollout_state_reason: format!("ECS deployment circuit breaker: rolling back to deploymentId {target_id}."),
-            created_at: now,
-            updated_at: now,
-            rollback_of: Some(failed_id.clone()),
-            stuck_reported: false,
-        },
+    begin_rollback(
+        &mut pass.progress,
+        &failed_id,
+        rollback_id.clone(),
+        task_definition,
+        pass.desired_count,
+        format!("ECS deployment circuit breaker: rolling back to deploymentId {target_id}."),
+        now,
     );
-    // A new deployment resets the throttle, rollbacks included.
-    pass.progress.throttle = Throttle::default();
     pass.events.push(ServiceEvent::RollingBack { failed: failed_id, target: target_id, rollback: rollback_id });
 }
 

@@ -45,7 +45,8 @@ pub use model::{
 pub use observe::throttle_delay;
 pub use plan::{Launch, Plan, Stop, StopReason};
 pub use progress::{
-    begin_deployment, Deployment, DeploymentId, DeploymentStatus, RolloutState, ServiceProgress, TaskNote, Throttle,
+    begin_deployment, begin_rollback, Deployment, DeploymentId, DeploymentStatus, RolloutState, ServiceProgress,
+    TaskNote, Throttle,
 };
 
 /// Plans one pass over one service.

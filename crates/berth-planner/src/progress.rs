@@ -198,6 +198,47 @@ pub fn begin_deployment(
     progress.revision += 1;
 }
 
+/// Starts a deployment that rolls `failed` back to `task_definition`: the circuit breaker's
+/// rollback and a user's StopServiceDeployment both come through here, so the two cannot
+/// drift apart. The failed deployment, if it was PRIMARY, becomes ACTIVE and drains; the
+/// rollback becomes PRIMARY, remembers what it rolls back (a rollback never rolls back
+/// again), and resets the throttle as every new deployment does. The caller marks the failed
+/// deployment's rollout state and bumps `revision` as its own write requires.
+pub fn begin_rollback(
+    progress: &mut ServiceProgress,
+    failed: &DeploymentId,
+    rollback_id: DeploymentId,
+    task_definition: TaskDefinitionKey,
+    desired_count: u32,
+    reason: String,
+    now: Timestamp,
+) {
+    for deployment in &mut progress.deployments {
+        if &deployment.id == failed && deployment.status == DeploymentStatus::Primary {
+            deployment.status = DeploymentStatus::Active;
+        }
+    }
+    progress.deployments.insert(
+        0,
+        Deployment {
+            id: rollback_id,
+            status: DeploymentStatus::Primary,
+            task_definition,
+            desired_count,
+            running_count: 0,
+            pending_count: 0,
+            failed_tasks: 0,
+            rollout_state: RolloutState::InProgress,
+            rollout_state_reason: reason,
+            created_at: now,
+            updated_at: now,
+            rollback_of: Some(failed.clone()),
+            stuck_reported: false,
+        },
+    );
+    progress.throttle = Throttle::default();
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

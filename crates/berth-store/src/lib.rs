@@ -28,10 +28,12 @@ pub enum Table {
     Services,
     AccountSettings,
     ExecSessions,
+    ServiceDeployments,
+    ServiceRevisions,
 }
 
 impl Table {
-    pub const ALL: [Table; 8] = [
+    pub const ALL: [Table; 11] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -41,6 +43,8 @@ impl Table {
         Table::Services,
         Table::AccountSettings,
         Table::ExecSessions,
+        Table::ServiceDeployments,
+        Table::ServiceRevisions,
     ];
 
     pub fn name(self) -> &'static str {
@@ -54,6 +58,8 @@ impl Table {
             Table::Services => "services",
             Table::AccountSettings => "account_settings",
             Table::ExecSessions => "exec_sessions",
+            Table::ServiceDeployments => "service_deployments",
+            Table::ServiceRevisions => "service_revisions",
         }
     }
 }

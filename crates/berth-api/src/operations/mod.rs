@@ -7,6 +7,7 @@ pub mod attributes;
 pub mod capacity_providers;
 pub mod clusters;
 pub mod container_instances;
+pub mod service_deployments;
 pub mod services;
 pub mod tags;
 pub mod task_definitions;

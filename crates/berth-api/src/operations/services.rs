@@ -15,7 +15,12 @@ const DAEMON_MAXIMUM_PERCENT: &str = "deploymentConfiguration.maximumPercent: Th
 /// ECS's quota of tasks per service.
 const MAX_DESIRED_COUNT: i32 = 5000;
 
-fn service_name(value: Option<&str>, api: &Api, cluster: &ClusterName, field: &str) -> ApiResult<ServiceName> {
+pub(crate) fn service_name(
+    value: Option<&str>,
+    api: &Api,
+    cluster: &ClusterName,
+    field: &str,
+) -> ApiResult<ServiceName> {
     let value = value.unwrap_or_default();
     if value.starts_with("arn:") {
         return match Arn::parse(value, api.context())? {
