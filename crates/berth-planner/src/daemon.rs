@@ -88,17 +88,27 @@ pub(crate) fn decide(pass: &mut Pass) {
     report_if_stuck(pass, u32::try_from(needed).unwrap_or(u32::MAX));
 }
 
+/// As for REPLICA (`replica::retire_within_floor`): settling tasks go while the RUNNING floor
+/// holds, healthy ones only while the healthy tasks stay at the floor too.
 fn retire_within_floor(pass: &mut Pass, retiring: Vec<usize>, scaling: &StopReason) {
     let (running, not_running): (Vec<usize>, Vec<usize>) =
         retiring.into_iter().partition(|&index| pass.tasks[index].is_running());
     for index in not_running {
         pass.stop(index, scaling.clone());
     }
-    let running_now = pass.tasks.iter().filter(|task| task.is_running()).count();
-    let budget = running_now.saturating_sub(pass.bounds.minimum_running as usize);
-    let chosen = choose_to_stop(&pass.tasks, running, budget, |task: &TaskState| {
-        (task.readiness, pass.deployment_age_key(task))
-    });
+    let (settling, healthy): (Vec<usize>, Vec<usize>) =
+        running.into_iter().partition(|&index| pass.tasks[index].readiness == Readiness::Starting);
+    let floor = pass.bounds.minimum_running as usize;
+    let running_now = |pass: &Pass| pass.tasks.iter().filter(|task| task.is_running()).count();
+    let settling_budget = running_now(pass).saturating_sub(floor);
+    stop_oldest(pass, settling, settling_budget, scaling);
+    let healthy_now = pass.tasks.iter().filter(|task| task.is_healthy()).count();
+    let budget = running_now(pass).saturating_sub(floor).min(healthy_now.saturating_sub(floor));
+    stop_oldest(pass, healthy, budget, scaling);
+}
+
+fn stop_oldest(pass: &mut Pass, candidates: Vec<usize>, budget: usize, scaling: &StopReason) {
+    let chosen = choose_to_stop(&pass.tasks, candidates, budget, |task: &TaskState| pass.deployment_age_key(task));
     for index in chosen {
         pass.stop(index, scaling.clone());
     }

@@ -3,7 +3,8 @@
 //!
 //! Invariant: the planner's own stops never take the service's RUNNING tasks below the floor
 //! `ceil(minimumHealthyPercent × desired)` — a task still settling counts as RUNNING here,
-//! though not as healthy for completing a deployment — and its launches never take tasks
+//! though not as healthy for completing a deployment — nor stop a healthy task when that
+//! leaves fewer healthy ones than the floor; and its launches never take tasks
 //! running, pending or still stopping above the ceiling. A stop does not free room in the same
 //! pass: the stopping task occupies its slot until it is STOPPED. Scale-in and retirement skip
 //! protected tasks (`protection`) and wait for their protection to end. Not here: stops of unhealthy
@@ -78,17 +79,29 @@ fn stop_primary_excess(pass: &mut Pass, scaling: &StopReason) {
 }
 
 /// Rolling update and draining: older deployments' tasks and tasks on draining instances go.
-/// Those not RUNNING yet cost nothing (the pending ones already went above); RUNNING ones,
-/// settling or healthy, only down to the floor: settling before healthy, oldest deployment
-/// first.
+/// Those not RUNNING yet cost nothing (the pending ones already went above). RUNNING ones go
+/// only while the service keeps `minimum_running` RUNNING tasks: settling ones first, then
+/// healthy ones, which must also leave that many healthy — so a new deployment's tasks that
+/// reach RUNNING and then crash never erode the healthy tasks they were meant to replace.
 fn retire_within_floor(pass: &mut Pass, scaling: &StopReason) {
     let retiring =
         pass.task_indexes(|task| task.is_running() && (!pass.is_primary_task(task) || task.on_draining_instance));
-    let running_now = count(pass, |_, task| task.is_running());
-    let budget = running_now.saturating_sub(pass.bounds.minimum_running) as usize;
-    let (candidates, protected) = protection::unprotected(pass, retiring);
+    let (settling, healthy): (Vec<usize>, Vec<usize>) =
+        retiring.into_iter().partition(|&index| pass.tasks[index].readiness == Readiness::Starting);
+    let floor = pass.bounds.minimum_running;
+    let settling_budget = count(pass, |_, task| task.is_running()).saturating_sub(floor) as usize;
+    stop_chosen(pass, settling, settling_budget, scaling);
+    let running_left = count(pass, |_, task| task.is_running()).saturating_sub(floor);
+    let healthy_left = count(pass, |_, task| task.is_healthy()).saturating_sub(floor);
+    stop_chosen(pass, healthy, running_left.min(healthy_left) as usize, scaling);
+}
+
+/// Stops up to `budget` of `candidates` that are not protected, oldest deployment first, then
+/// spread; protected ones that would have gone are counted for the event (`protection`).
+fn stop_chosen(pass: &mut Pass, candidates: Vec<usize>, budget: usize, scaling: &StopReason) {
+    let (candidates, protected) = protection::unprotected(pass, candidates);
     let chosen = choose_to_stop(&pass.tasks, candidates, budget, |task| {
-        (task.readiness, pass.is_primary_task(task), pass.deployment_age_key(task), !task.on_draining_instance)
+        (pass.is_primary_task(task), pass.deployment_age_key(task), !task.on_draining_instance)
     });
     protection::note_held_back(pass, budget, chosen.len(), protected);
     for index in chosen {

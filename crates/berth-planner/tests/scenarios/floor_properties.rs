@@ -190,3 +190,30 @@ fn a_lost_instances_tasks_are_stopped_once_and_no_longer_count() {
     run_checked_until_steady(&mut sim, 20);
     assert_eq!(sim.occupying(), 4);
 }
+
+/// A new revision whose tasks reach RUNNING and then exit: each one RUNNING for a moment
+/// counts toward the RUNNING floor, but stopping a healthy old task for it would leave fewer
+/// healthy tasks than the floor, so the old tasks all keep running until the breaker acts.
+#[test]
+fn tasks_that_crash_after_running_never_erode_the_healthy_ones() {
+    let mut sim = replica(3, 3);
+    sim.spec.deployment_configuration.circuit_breaker.enable = true;
+    sim.spec.deployment_configuration.circuit_breaker.rollback = true;
+    let good = sim.deploy(1);
+    run_checked_until_steady(&mut sim, 10);
+    sim.behaviours.insert(2, TaskBehaviour::ExitsAfterRunning);
+    sim.deploy(2);
+    for _ in 0..30 {
+        let plan = checked_step(&mut sim);
+        let stopped_good = plan
+            .stops
+            .iter()
+            .any(|stop| sim.tasks.iter().any(|task| task.id == stop.task_id && task.deployment == good));
+        assert!(!stopped_good, "a healthy task of the good revision was stopped: {}", plan.render(&sim.spec.name));
+        if sim.progress.primary().is_some_and(|primary| primary.rollback_of.is_some()) {
+            break;
+        }
+        sim.advance(Duration::from_secs(1));
+    }
+    assert!(sim.progress.primary().is_some_and(|primary| primary.rollback_of.is_some()), "the breaker rolled back");
+}

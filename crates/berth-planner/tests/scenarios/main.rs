@@ -24,10 +24,11 @@ pub fn replica(desired: u32, instances: u32) -> Simulation {
 
 /// One pass, asserting that the planner's own actions respect the bounds: RUNNING tasks
 /// (settling or healthy) stay at or above the floor (or where they were, if already below),
-/// and occupying tasks at or below the ceiling (or where they were, if already above). Only
-/// stops of unhealthy tasks may go below the floor.
+/// healthy ones likewise, and occupying tasks at or below the ceiling (or where they were, if
+/// already above). Only stops of unhealthy tasks may go below the floor.
 pub fn checked_step(sim: &mut Simulation) -> Plan {
     let running_before = sim.running();
+    let healthy_before = sim.healthy();
     let occupying_before = sim.occupying();
     let plan = sim.step();
     let bounds = Bounds::new(plan.desired_count, &sim.spec.deployment_configuration);
@@ -38,6 +39,13 @@ pub fn checked_step(sim: &mut Simulation) -> Plan {
         sim.running() + unhealthy_stops >= floor,
         "RUNNING {} fell below floor {floor}\n{}",
         sim.running(),
+        plan.render(&sim.spec.name)
+    );
+    let healthy_floor = (bounds.minimum_running as usize).min(healthy_before);
+    assert!(
+        sim.healthy() + unhealthy_stops >= healthy_floor,
+        "healthy {} fell below {healthy_floor}\n{}",
+        sim.healthy(),
         plan.render(&sim.spec.name)
     );
     let ceiling = (bounds.maximum_occupying as usize).max(occupying_before);
