@@ -183,6 +183,29 @@ impl ControlPlane {
         .await
     }
 
+    /// At start-up: sessions a previous run left open are over (their streams and tokens lived
+    /// in that process's memory), so they are recorded as failed rather than left pending.
+    pub async fn end_interrupted_exec_sessions(&self) -> ControlResult<usize> {
+        self.mutate(|state| {
+            let now = Timestamp::now();
+            let changes: Vec<Change> = state
+                .exec_sessions
+                .values()
+                .filter(|record| record.ended_at.is_none())
+                .map(|record| {
+                    let mut record = record.clone();
+                    record.ended_at = Some(now);
+                    record.status = ExecSessionStatus::Failed;
+                    record.reason = Some("the server restarted while the session was open".to_string());
+                    Change::PutExecSession(Box::new(record))
+                })
+                .collect();
+            let count = changes.len();
+            Ok((changes, count))
+        })
+        .await
+    }
+
     /// Every recorded session, oldest first.
     pub fn list_exec_sessions(&self) -> Vec<ExecSessionRecord> {
         self.read().exec_sessions.values().cloned().collect()
@@ -193,7 +216,10 @@ impl ControlPlane {
 mod tests {
     use super::*;
     use crate::testing::{cluster_with_instance, control_plane, name, run_web};
+    use crate::ControlConfig;
     use berth_agent_protocol::{StateReport, TaskReport};
+    use berth_store::EmbeddedStore;
+    use std::sync::Arc;
 
     async fn running_task(control: &ControlPlane, enable: bool) -> TaskId {
         let instance = cluster_with_instance(control, "prod", 1024, 1024).await;
@@ -254,5 +280,28 @@ mod tests {
         assert_eq!(listed.len(), 1);
         assert_eq!((listed[0].status, listed[0].exit_code), (ExecSessionStatus::Exited, Some(3)));
         assert_eq!(listed[0].principal, "AKIDEXAMPLE");
+    }
+
+    #[tokio::test]
+    async fn records_survive_a_restart_and_open_ones_end_as_interrupted() {
+        let directory = tempfile::tempdir().unwrap();
+        let path = directory.path().join("berth.redb");
+        let (finished, open) = {
+            let control =
+                ControlPlane::open(ControlConfig::default(), Arc::new(EmbeddedStore::open(&path).unwrap())).unwrap();
+            let task = running_task(&control, true).await;
+            let finished = control.begin_exec_session(begin(&task)).await.unwrap();
+            control.end_exec_session(&finished.id, ExecSessionEnd::Exited(0)).await.unwrap();
+            let open = control.begin_exec_session(begin(&task)).await.unwrap();
+            (finished.id, open.id)
+        };
+        let reopened =
+            ControlPlane::open(ControlConfig::default(), Arc::new(EmbeddedStore::open(&path).unwrap())).unwrap();
+        assert_eq!(reopened.end_interrupted_exec_sessions().await.unwrap(), 1);
+        let listed = reopened.list_exec_sessions();
+        let status_of = |id: &str| listed.iter().find(|record| record.id == id).map(|record| record.status);
+        assert_eq!(status_of(&finished), Some(ExecSessionStatus::Exited));
+        assert_eq!(status_of(&open), Some(ExecSessionStatus::Failed));
+        assert_eq!(reopened.end_interrupted_exec_sessions().await.unwrap(), 0, "ended once");
     }
 }

@@ -60,6 +60,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
         },
     };
     let control = ControlPlane::open(config, Arc::new(store))?;
+    control.end_interrupted_exec_sessions().await?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
     let router = berth_api::router(Arc::clone(&control));
