@@ -333,6 +333,7 @@ impl ControlPlane {
                 state.tasks_in_group(&record.cluster, &group).any(|task| task.last_status != TaskStatus::Stopped);
             if !live && plan.launches.is_empty() {
                 updated.status = ServiceStatus::Inactive;
+                changes.extend(crate::service_history::mapping::deleted_service_changes(state, &updated));
             }
         }
         if !(quiet && updated.status == record.status) {

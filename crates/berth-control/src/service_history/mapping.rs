@@ -101,6 +101,14 @@ pub fn started_deployment_changes(
     }
     let Some(primary) = service.progress.primary() else { return changes };
     let id = history_id(&primary.id);
+    // Newest first must mean something even for updates within one millisecond.
+    let prefix = service_prefix(&service.cluster, &service.name);
+    let created_at = state
+        .service_deployments
+        .range(prefix.clone()..)
+        .take_while(|(key, _)| key.starts_with(&prefix))
+        .map(|(_, record)| Timestamp(record.created_at.0 + 1))
+        .fold(now, Timestamp::max);
     let configuration = &service.configuration;
     let container_images =
         find_task_definition(state, primary.task_definition.family.as_str(), Some(primary.task_definition.revision))
@@ -147,11 +155,11 @@ pub fn started_deployment_changes(
         deployment_id: primary.id.clone(),
         status: HistoryStatus::Pending,
         status_reason: None,
-        created_at: now,
+        created_at,
         started_at: None,
         finished_at: None,
         stopped_at: None,
-        updated_at: now,
+        updated_at: created_at,
         source_revisions,
         target_revision: counts(id, primary),
         minimum_healthy_percent: configuration.minimum_healthy_percent,
@@ -163,6 +171,23 @@ pub fn started_deployment_changes(
         rollback: None,
     })));
     changes
+}
+
+/// What a service's deletion removes: its whole history, as ECS deletes a deleted service's
+/// service deployments. Comes after the pass's own history changes in the same batch.
+pub fn deleted_service_changes(state: &State, service: &ServiceRecord) -> Vec<Change> {
+    let prefix = service_prefix(&service.cluster, &service.name);
+    let deployments = state
+        .service_deployments
+        .range(prefix.clone()..)
+        .take_while(|(key, _)| key.starts_with(&prefix))
+        .map(|(key, _)| Change::DeleteServiceDeployment(key.clone()));
+    let revisions = state
+        .service_revisions
+        .range(prefix.clone()..)
+        .take_while(|(key, _)| key.starts_with(&prefix))
+        .map(|(key, _)| Change::DeleteServiceRevision(key.clone()));
+    deployments.chain(revisions).collect()
 }
 
 /// The records a reconciler pass rewrites: every open deployment of the service whose planner

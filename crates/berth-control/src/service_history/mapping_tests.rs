@@ -236,4 +236,13 @@ async fn create_and_update_write_revisions_and_deployments_and_stop_rolls_back()
     control.stop_service_deployment(&revision_of(&second.id)).await.unwrap();
     let (again, _) = control.describe_services(&name("prod"), std::slice::from_ref(&service)).unwrap();
     assert_eq!(again[0].record.progress.primary().unwrap().id, primary.id);
+
+    // Deleting the service deletes its history once the service is gone (INACTIVE).
+    control.delete_service(&name("prod"), &service, true).await.unwrap();
+    control.reconcile_services().await;
+    let (gone, _) = control.describe_services(&name("prod"), std::slice::from_ref(&service)).unwrap();
+    assert_eq!(gone[0].record.status, crate::services::ServiceStatus::Inactive);
+    assert!(control.list_service_deployments(&name("prod"), &service, &Default::default()).unwrap().is_empty());
+    let after = control.describe_service_revisions(&[revision_of(&first.target_revision.revision_id)]);
+    assert!(after[0].is_none());
 }
