@@ -198,6 +198,29 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn protection_survives_a_restart() {
+        let store = std::sync::Arc::new(berth_store::MemoryStore::default());
+        let control = ControlPlane::open(crate::ControlConfig::default(), store.clone()).unwrap();
+        cluster_with_instance(&control, "prod", 4096, 4096).await;
+        let mut as_service = run_web("prod", 1, None);
+        as_service.started_by = Some("ecs-svc/1234567890123456789".to_string());
+        as_service.group = Some("service:web".to_string());
+        let task = control.launch_tasks(as_service).await.unwrap().tasks[0].id.clone();
+        let ids = [task.clone()];
+        let before = control
+            .update_task_protection(&name("prod"), &ids, Some(DEFAULT_PROTECTION))
+            .await
+            .unwrap()
+            .protected_tasks;
+        drop(control);
+
+        let reopened = ControlPlane::open(crate::ControlConfig::default(), store).unwrap();
+        let after = reopened.get_task_protection(&name("prod"), Some(&ids)).unwrap();
+        assert_eq!(after.protected_tasks, before);
+        assert!(after.protected_tasks[0].enabled);
+    }
+
+    #[tokio::test]
     async fn an_unknown_cluster_is_refused() {
         let control = control_plane();
         let outcome = control.update_task_protection(&name("nowhere"), &[TaskId::generate()], None).await;
