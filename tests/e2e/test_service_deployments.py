@@ -134,6 +134,7 @@ def test_history_of_a_service_updated_twice(ecs, cluster, services):
 
     # Filters and pages.
     assert [b["serviceDeploymentArn"] for b in history(ecs, cluster, name, status=["STOPPED"])] == [stopped]
+    assert history(ecs, cluster, name, status=["STOP_REQUESTED"]) == []
     page = ecs.list_service_deployments(cluster=cluster, service=name, maxResults=2)
     assert len(page["serviceDeployments"]) == 2 and page.get("nextToken")
     rest = ecs.list_service_deployments(cluster=cluster, service=name, nextToken=page["nextToken"])

@@ -59,8 +59,10 @@ fn status(status: HistoryStatus) -> wire::ServiceDeploymentStatus {
     wire::ServiceDeploymentStatus::parse(status.as_str()).expect("history statuses are ECS's")
 }
 
-fn parse_status(status: wire::ServiceDeploymentStatus) -> ApiResult<HistoryStatus> {
-    Ok(match status {
+/// `None` for STOP_REQUESTED: Berth never stops a deployment without rolling it back, so no
+/// deployment is ever in that status.
+fn parse_status(status: wire::ServiceDeploymentStatus) -> Option<HistoryStatus> {
+    Some(match status {
         wire::ServiceDeploymentStatus::Pending => HistoryStatus::Pending,
         wire::ServiceDeploymentStatus::InProgress => HistoryStatus::InProgress,
         wire::ServiceDeploymentStatus::Successful => HistoryStatus::Successful,
@@ -69,10 +71,7 @@ fn parse_status(status: wire::ServiceDeploymentStatus) -> ApiResult<HistoryStatu
         wire::ServiceDeploymentStatus::RollbackInProgress => HistoryStatus::RollbackInProgress,
         wire::ServiceDeploymentStatus::RollbackSuccessful => HistoryStatus::RollbackSuccessful,
         wire::ServiceDeploymentStatus::RollbackFailed => HistoryStatus::RollbackFailed,
-        // Berth never stops a deployment without rolling it back.
-        wire::ServiceDeploymentStatus::StopRequested => {
-            return Err(ApiError::invalid_parameter("status: STOP_REQUESTED is not supported by this Berth version"))
-        }
+        wire::ServiceDeploymentStatus::StopRequested => return None,
     })
 }
 
@@ -210,7 +209,10 @@ pub async fn list_service_deployments(
     let context = api.context();
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
     let service = service_name(request.service.as_deref(), api, &cluster, "service")?;
-    let statuses = request.status.unwrap_or_default().into_iter().map(parse_status).collect::<ApiResult<Vec<_>>>()?;
+    let wanted = request.status.unwrap_or_default();
+    let statuses: Vec<HistoryStatus> = wanted.iter().copied().filter_map(parse_status).collect();
+    // Only statuses no deployment can have: nothing matches (an empty list means "any").
+    let matches_nothing = !wanted.is_empty() && statuses.is_empty();
     let created = request.created_at.unwrap_or_default();
     let instant = |value: Option<f64>, field: &str| -> ApiResult<Option<Timestamp>> {
         match value {
@@ -229,6 +231,7 @@ pub async fn list_service_deployments(
         .control
         .list_service_deployments(&cluster, &service, &filter)?
         .iter()
+        .filter(|_| !matches_nothing)
         .map(|record| render_brief(record, context))
         .collect();
     let (page, next_token) = parse::page(&briefs, request.max_results, request.next_token.as_ref(), 20, 100)?;
