@@ -168,6 +168,7 @@ fn configuration(revision: u32) -> ServiceConfiguration {
         launch_type: None,
         propagate_tags: None,
         enable_ecs_managed_tags: false,
+        enable_execute_command: false,
     }
 }
 
