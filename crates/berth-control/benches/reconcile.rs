@@ -3,7 +3,7 @@
 
 use berth_agent_protocol::{StateReport, TaskReport};
 use berth_control::container_instances::RegisterInstance;
-use berth_control::services::{CircuitBreakerSettings, CreateService, SchedulingStrategy, ServiceConfiguration};
+use berth_control::services::{CreateService, ServiceConfiguration};
 use berth_control::{ControlConfig, ControlPlane};
 use berth_planner::TaskDefinitionKey;
 use berth_store::MemoryStore;
@@ -76,22 +76,10 @@ async fn main() {
             .create_service(CreateService {
                 cluster: cluster.clone(),
                 name: ServiceName::parse(&format!("svc{index:04}")).unwrap(),
-                configuration: ServiceConfiguration {
-                    task_definition: TaskDefinitionKey { family: family.clone(), revision: definition.revision },
-                    desired_count: TASKS_PER_SERVICE,
-                    scheduling_strategy: SchedulingStrategy::Replica,
-                    minimum_healthy_percent: 100,
-                    maximum_percent: 200,
-                    circuit_breaker: CircuitBreakerSettings::default(),
-                    health_check_grace_period_seconds: 0,
-                    placement_constraints: vec![],
-                    placement_strategy: vec![],
-                    capacity_provider_strategy: vec![],
-                    launch_type: None,
-                    propagate_tags: None,
-                    enable_ecs_managed_tags: false,
-                    enable_execute_command: false,
-                },
+                configuration: ServiceConfiguration::replica(
+                    TaskDefinitionKey { family: family.clone(), revision: definition.revision },
+                    TASKS_PER_SERVICE,
+                ),
                 tags: vec![],
                 client_token: None,
             })

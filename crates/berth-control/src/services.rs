@@ -92,6 +92,29 @@ pub struct ServiceConfiguration {
     pub enable_execute_command: bool,
 }
 
+impl ServiceConfiguration {
+    /// A REPLICA service of `desired_count` tasks with ECS's defaults for everything else
+    /// (100/200 %, no circuit breaker, no placement rules).
+    pub fn replica(task_definition: TaskDefinitionKey, desired_count: u32) -> Self {
+        ServiceConfiguration {
+            task_definition,
+            desired_count,
+            scheduling_strategy: SchedulingStrategy::Replica,
+            minimum_healthy_percent: 100,
+            maximum_percent: 200,
+            circuit_breaker: CircuitBreakerSettings::default(),
+            health_check_grace_period_seconds: 0,
+            placement_constraints: vec![],
+            placement_strategy: vec![],
+            capacity_provider_strategy: vec![],
+            launch_type: None,
+            propagate_tags: None,
+            enable_ecs_managed_tags: false,
+            enable_execute_command: false,
+        }
+    }
+}
+
 /// One entry of a service's `events`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceEventRecord {

@@ -99,6 +99,34 @@ pub struct Deployment {
     pub stuck_reported: bool,
 }
 
+impl Deployment {
+    /// A new PRIMARY deployment with nothing run yet.
+    fn starting(
+        id: DeploymentId,
+        task_definition: TaskDefinitionKey,
+        desired_count: u32,
+        reason: String,
+        rollback_of: Option<DeploymentId>,
+        now: Timestamp,
+    ) -> Self {
+        Deployment {
+            id,
+            status: DeploymentStatus::Primary,
+            task_definition,
+            desired_count,
+            running_count: 0,
+            pending_count: 0,
+            failed_tasks: 0,
+            rollout_state: RolloutState::InProgress,
+            rollout_state_reason: reason,
+            created_at: now,
+            updated_at: now,
+            rollback_of,
+            stuck_reported: false,
+        }
+    }
+}
+
 /// Crash-loop protection: launches wait longer after each task that fails to start.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Throttle {
@@ -175,24 +203,7 @@ pub fn begin_deployment(
         }
     }
     let reason = format!("ECS deployment {id} in progress.");
-    progress.deployments.insert(
-        0,
-        Deployment {
-            id,
-            status: DeploymentStatus::Primary,
-            task_definition,
-            desired_count,
-            running_count: 0,
-            pending_count: 0,
-            failed_tasks: 0,
-            rollout_state: RolloutState::InProgress,
-            rollout_state_reason: reason,
-            created_at: now,
-            updated_at: now,
-            rollback_of: None,
-            stuck_reported: false,
-        },
-    );
+    progress.deployments.insert(0, Deployment::starting(id, task_definition, desired_count, reason, None, now));
     progress.throttle = Throttle::default();
     progress.steady = false;
     progress.revision += 1;
@@ -218,24 +229,8 @@ pub fn begin_rollback(
             deployment.status = DeploymentStatus::Active;
         }
     }
-    progress.deployments.insert(
-        0,
-        Deployment {
-            id: rollback_id,
-            status: DeploymentStatus::Primary,
-            task_definition,
-            desired_count,
-            running_count: 0,
-            pending_count: 0,
-            failed_tasks: 0,
-            rollout_state: RolloutState::InProgress,
-            rollout_state_reason: reason,
-            created_at: now,
-            updated_at: now,
-            rollback_of: Some(failed.clone()),
-            stuck_reported: false,
-        },
-    );
+    let rollback = Deployment::starting(rollback_id, task_definition, desired_count, reason, Some(failed.clone()), now);
+    progress.deployments.insert(0, rollback);
     progress.throttle = Throttle::default();
 }
 

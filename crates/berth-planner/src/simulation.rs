@@ -269,31 +269,30 @@ impl Simulation {
     /// Tasks that are healthy in the planner's sense: desired and last RUNNING, on a reachable
     /// instance, HEALTHY (with checks) or settled (without).
     pub fn healthy(&self) -> usize {
-        self.tasks
-            .iter()
-            .filter(|task| {
-                task.desired_status == DesiredStatus::Running
-                    && task.last_status == TaskStatus::Running
-                    && !self.is_lost(&task.instance)
-                    && if task.has_health_check {
-                        task.health == HealthStatus::Healthy
-                    } else {
-                        task.started_at.is_some_and(|at| self.now >= at.plus(self.settings.healthy_after_running))
-                    }
-            })
-            .count()
+        self.count_running_where(|task| {
+            if task.has_health_check {
+                task.health == HealthStatus::Healthy
+            } else {
+                task.started_at.is_some_and(|at| self.now >= at.plus(self.settings.healthy_after_running))
+            }
+        })
     }
 
     /// Tasks the deployment floor counts: desired and last RUNNING on an instance that is not
     /// lost, settling or healthy (not reported UNHEALTHY).
     pub fn running(&self) -> usize {
+        self.count_running_where(|task| !(task.has_health_check && task.health == HealthStatus::Unhealthy))
+    }
+
+    /// Desired and last RUNNING tasks on reachable instances that also pass `filter`.
+    fn count_running_where(&self, filter: impl Fn(&TaskView) -> bool) -> usize {
         self.tasks
             .iter()
             .filter(|task| {
                 task.desired_status == DesiredStatus::Running
                     && task.last_status == TaskStatus::Running
                     && !self.is_lost(&task.instance)
-                    && !(task.has_health_check && task.health == HealthStatus::Unhealthy)
+                    && filter(task)
             })
             .count()
     }

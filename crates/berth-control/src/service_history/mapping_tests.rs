@@ -5,7 +5,7 @@ use super::actions::HistoryReference;
 use super::mapping::{follow, CIRCUIT_BREAKER_ROLLBACK_REASON, SUPERSEDED_REASON};
 use super::records::{history_id, BreakerStatus, HistoryStatus, RevisionCounts, ServiceDeploymentRecord};
 use crate::error::ControlError;
-use crate::services::{CircuitBreakerSettings, CreateService, SchedulingStrategy, ServiceConfiguration, UpdateService};
+use crate::services::{CircuitBreakerSettings, CreateService, ServiceConfiguration, UpdateService};
 use crate::testing::{cluster_with_instance, control_plane, name};
 use berth_planner::{begin_deployment, begin_rollback, DeploymentId, RolloutState, ServiceProgress, TaskDefinitionKey};
 use berth_types::{ServiceName, TaskDefinitionFamily, Timestamp};
@@ -154,22 +154,7 @@ fn a_disabled_breaker_reports_disabled_throughout() {
 }
 
 fn configuration(revision: u32) -> ServiceConfiguration {
-    ServiceConfiguration {
-        task_definition: key(revision),
-        desired_count: 1,
-        scheduling_strategy: SchedulingStrategy::Replica,
-        minimum_healthy_percent: 100,
-        maximum_percent: 200,
-        circuit_breaker: CircuitBreakerSettings::default(),
-        health_check_grace_period_seconds: 0,
-        placement_constraints: vec![],
-        placement_strategy: vec![],
-        capacity_provider_strategy: vec![],
-        launch_type: None,
-        propagate_tags: None,
-        enable_ecs_managed_tags: false,
-        enable_execute_command: false,
-    }
+    ServiceConfiguration::replica(key(revision), 1)
 }
 
 #[tokio::test]
