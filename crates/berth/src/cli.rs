@@ -112,7 +112,6 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         tasks: usize,
     },
-    /// Time from starting `berth up` on an empty data directory to its first answer.
     /// `berth exec … -- echo hi` against `docker exec` on the same container, alternating.
     Exec {
         #[command(flatten)]
@@ -120,6 +119,7 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         samples: usize,
     },
+    /// Time from starting `berth up` on an empty data directory to its first answer.
     Startup {
         #[arg(long, default_value_t = 5)]
         runs: usize,
