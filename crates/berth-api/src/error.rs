@@ -59,6 +59,8 @@ impl From<ControlError> for ApiError {
             ControlError::ServiceNotFound => Self::client("ServiceNotFoundException", message),
             ControlError::ServiceNotActive(_) => Self::client("ServiceNotActiveException", message),
             ControlError::ServiceDeploymentNotFound => Self::client("ServiceDeploymentNotFoundException", message),
+            ControlError::TaskSetNotFound => Self::client("TaskSetNotFoundException", message),
+            ControlError::LimitExceeded(_) => Self::client("LimitExceededException", message),
             ControlError::ClusterContainsServices => Self::client("ClusterContainsServicesException", message),
             ControlError::TargetNotConnected(_) => Self::client("TargetNotConnectedException", message),
             ControlError::Store(store_error) => {

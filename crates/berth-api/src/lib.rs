@@ -170,6 +170,11 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8], headers: &HeaderMap) 
         "ExecuteCommand" => serve!(exec::operation::execute_command),
         "UpdateTaskProtection" => serve!(operations::task_protection::update_task_protection),
         "GetTaskProtection" => serve!(operations::task_protection::get_task_protection),
+        "CreateTaskSet" => serve!(operations::task_sets::create_task_set),
+        "DescribeTaskSets" => serve!(operations::task_sets::describe_task_sets),
+        "UpdateTaskSet" => serve!(operations::task_sets::update_task_set),
+        "UpdateServicePrimaryTaskSet" => serve!(operations::task_sets::update_service_primary_task_set),
+        "DeleteTaskSet" => serve!(operations::task_sets::delete_task_set),
         known if berth_ecs_wire::ALL_OPERATIONS.contains(&known) => Err(ApiError {
             status: StatusCode::BAD_REQUEST,
             error_type: "UnsupportedFeatureException",

@@ -4,9 +4,10 @@
 use berth_control::clusters::ClusterSummary;
 use berth_control::container_instances::InstanceSummary;
 use berth_control::services::{SchedulingStrategy, ServiceSummary};
+use berth_control::task_sets::TaskSetRecord;
 use berth_ecs_wire as wire;
 use berth_types::records::{CapacityProviderRecord, CapacityProviderStrategyItem, TaskRecord};
-use berth_types::{Arn, ArnContext, PortProtocol, Resources, Tag, TaskStatus};
+use berth_types::{Arn, ArnContext, ClusterName, PortProtocol, Resources, ServiceName, Tag, TaskStatus};
 
 pub fn tags(tags: &[Tag]) -> Vec<wire::Tag> {
     tags.iter().map(|tag| wire::Tag { key: Some(tag.key.clone()), value: Some(tag.value.clone()) }).collect()
@@ -273,12 +274,30 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
     let configuration = &record.configuration;
     let task_definition_arn =
         |key: &berth_planner::TaskDefinitionKey| Arn::TaskDefinition(key.family.clone(), key.revision).render(context);
-    let launch_type = if configuration.capacity_provider_strategy.is_empty() {
-        wire::LaunchType::parse(configuration.launch_type.as_deref().unwrap_or("EC2"))
+    // An EXTERNAL service shows its primary task set's fields, and none without a primary.
+    let primary_task_set = record.primary_task_set();
+    let (launch_type, provider_items) = match primary_task_set {
+        Some(set) => (set.launch_type.as_deref(), &set.capacity_provider_strategy),
+        None => (configuration.launch_type.as_deref(), &configuration.capacity_provider_strategy),
+    };
+    let launch_type = if provider_items.is_empty() {
+        wire::LaunchType::parse(launch_type.unwrap_or("EC2"))
     } else {
         None
     };
-    let capacity_provider_strategy = capacity_provider_strategy(&configuration.capacity_provider_strategy);
+    let capacity_provider_strategy = capacity_provider_strategy(provider_items);
+    let service_task_definition = match primary_task_set {
+        Some(set) => Some(&set.task_definition),
+        None if configuration.is_external() => None,
+        None => configuration.task_definition.as_ref(),
+    };
+    let task_sets = configuration.is_external().then(|| {
+        record
+            .task_sets
+            .iter()
+            .map(|set| task_set(&record.cluster, &record.name, configuration.desired_count, set, context, include_tags))
+            .collect()
+    });
     let deployments = record
         .progress
         .visible_deployments()
@@ -312,7 +331,8 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
         pending_count: Some(summary.pending_count as i32),
         launch_type,
         capacity_provider_strategy: (!capacity_provider_strategy.is_empty()).then_some(capacity_provider_strategy),
-        task_definition: Some(task_definition_arn(&configuration.task_definition)),
+        task_definition: service_task_definition.map(task_definition_arn),
+        task_sets,
         deployment_configuration: Some(wire::DeploymentConfiguration {
             deployment_circuit_breaker: Some(wire::DeploymentCircuitBreaker {
                 enable: Some(configuration.circuit_breaker.enable),
@@ -361,7 +381,9 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
             SchedulingStrategy::Replica => wire::SchedulingStrategy::Replica,
             SchedulingStrategy::Daemon => wire::SchedulingStrategy::Daemon,
         }),
-        deployment_controller: Some(wire::DeploymentController { r#type: Some(wire::DeploymentControllerType::Ecs) }),
+        deployment_controller: Some(wire::DeploymentController {
+            r#type: wire::DeploymentControllerType::parse(configuration.deployment_controller.as_str()),
+        }),
         tags: Some(if include_tags { tags(&record.tags) } else { vec![] }),
         created_by: Some(record.created_by.clone()),
         enable_ecs_managed_tags: Some(configuration.enable_ecs_managed_tags),
@@ -373,6 +395,56 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
                 .unwrap_or(wire::PropagateTags::None),
         ),
         enable_execute_command: Some(configuration.enable_execute_command),
+        ..Default::default()
+    }
+}
+
+/// `arn:aws:ecs:REGION:ACCOUNT:task-set/CLUSTER/SERVICE/ecs-svc/DIGITS`.
+pub fn task_set_arn(cluster: &ClusterName, service: &ServiceName, id: &str, context: &ArnContext) -> String {
+    format!("arn:aws:ecs:{}:{}:task-set/{cluster}/{service}/{id}", context.region, context.account)
+}
+
+pub fn task_set(
+    cluster: &ClusterName,
+    service: &ServiceName,
+    service_desired_count: u32,
+    set: &TaskSetRecord,
+    context: &ArnContext,
+    include_tags: bool,
+) -> wire::TaskSet {
+    let provider_items = capacity_provider_strategy(&set.capacity_provider_strategy);
+    let launch_type = if provider_items.is_empty() {
+        wire::LaunchType::parse(set.launch_type.as_deref().unwrap_or("EC2"))
+    } else {
+        None
+    };
+    wire::TaskSet {
+        id: Some(set.id.to_string()),
+        task_set_arn: Some(task_set_arn(cluster, service, set.id.as_str(), context)),
+        service_arn: Some(Arn::Service(cluster.clone(), service.clone()).render(context)),
+        cluster_arn: Some(Arn::Cluster(cluster.clone()).render(context)),
+        external_id: set.external_id.clone(),
+        status: Some(set.status.as_str().to_string()),
+        task_definition: Some(
+            Arn::TaskDefinition(set.task_definition.family.clone(), set.task_definition.revision).render(context),
+        ),
+        computed_desired_count: Some(set.computed_desired_count(service_desired_count) as i32),
+        pending_count: Some(set.pending_count as i32),
+        running_count: Some(set.running_count as i32),
+        created_at: Some(set.created_at.as_epoch_seconds()),
+        updated_at: Some(set.updated_at.as_epoch_seconds()),
+        launch_type,
+        capacity_provider_strategy: (!provider_items.is_empty()).then_some(provider_items),
+        load_balancers: Some(vec![]),
+        service_registries: Some(vec![]),
+        scale: Some(wire::Scale { value: Some(set.scale_percent), unit: Some(wire::ScaleUnit::Percent) }),
+        stability_status: Some(if set.steady {
+            wire::StabilityStatus::SteadyState
+        } else {
+            wire::StabilityStatus::Stabilizing
+        }),
+        stability_status_at: Some(set.stability_status_at.as_epoch_seconds()),
+        tags: include_tags.then(|| tags(&set.tags)),
         ..Default::default()
     }
 }

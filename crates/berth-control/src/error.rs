@@ -29,6 +29,10 @@ pub enum ControlError {
     ServiceNotFound,
     #[error("{0}")]
     ServiceNotActive(String),
+    #[error("The specified task set could not be found.")]
+    TaskSetNotFound,
+    #[error("{0}")]
+    LimitExceeded(String),
     #[error("The service deployment was not found.")]
     ServiceDeploymentNotFound,
     #[error("The cluster cannot be deleted while services are active.")]

@@ -33,6 +33,7 @@ pub mod submitted_state_changes;
 pub mod tags;
 pub mod task_definitions;
 pub mod task_protection;
+pub mod task_sets;
 pub mod tasks;
 
 pub use error::{ControlError, ControlResult};

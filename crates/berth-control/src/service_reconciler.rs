@@ -196,11 +196,15 @@ impl ControlPlane {
         let mut placed: HashSet<TaskId> = HashSet::new();
         let mut placement_failure = None;
         let strategy = service_strategy(record);
+        // A task set may name its own capacity provider strategy or launch type, so launches are
+        // placed per task definition and per deployment (one group per task definition for ECS).
         let mut launches_by_definition: BTreeMap<_, Vec<_>> = BTreeMap::new();
         for launch in &plan.launches {
-            launches_by_definition.entry(launch.task_definition.clone()).or_default().push(launch);
+            let task_set = record.task_sets.iter().find(|set| set.id == launch.deployment).map(|set| set.id.clone());
+            launches_by_definition.entry((launch.task_definition.clone(), task_set)).or_default().push(launch);
         }
-        for (key, launches) in launches_by_definition {
+        for ((key, task_set), launches) in launches_by_definition {
+            let task_set = task_set.and_then(|id| record.task_sets.iter().find(|set| set.id == id));
             let Ok(definition) = find_task_definition(state, key.family.as_str(), Some(key.revision)) else {
                 placement_failure = Some(format!("The task definition {key} no longer exists."));
                 continue;
@@ -246,12 +250,12 @@ impl ControlPlane {
                     required_attributes: required_attributes(&definition.spec),
                 };
                 let configuration = &record.configuration;
-                let placed_copies = effective_provider_strategy(
-                    state,
-                    &record.cluster,
-                    &configuration.capacity_provider_strategy,
-                    configuration.launch_type.is_some(),
-                )
+                let (provider_strategy, launch_type) = match task_set {
+                    Some(set) => (&set.capacity_provider_strategy, &set.launch_type),
+                    None => (&configuration.capacity_provider_strategy, &configuration.launch_type),
+                };
+                let placed_copies =
+                    effective_provider_strategy(state, &record.cluster, provider_strategy, launch_type.is_some())
                 .and_then(|providers| {
                     let already: Vec<u32> = providers
                         .iter()
@@ -326,6 +330,8 @@ impl ControlPlane {
         unchanged_progress.revision = record.progress.revision;
         let quiet = changes.is_empty() && events.is_empty() && unchanged_progress == record.progress;
         updated.progress = plan.progress;
+        let task_sets_changed = crate::task_sets::record_pass(&mut updated, &plan.task_sets, now);
+        let quiet = quiet && !task_sets_changed;
         updated.record_events(events, now);
         changes.extend(crate::service_history::mapping::pass_changes(state, &updated, now));
         if updated.status == ServiceStatus::Draining {
@@ -397,6 +403,7 @@ pub(crate) fn service_spec(record: &ServiceRecord) -> ServiceSpec {
             },
         },
         health_check_grace_period: Duration::from_secs(u64::from(configuration.health_check_grace_period_seconds)),
+        task_sets: configuration.is_external().then(|| crate::task_sets::targets(record)),
     }
 }
 

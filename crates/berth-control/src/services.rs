@@ -8,6 +8,7 @@ use crate::clusters::active_cluster;
 use crate::error::{ControlError, ControlResult};
 use crate::service_history::mapping::started_deployment_changes;
 use crate::state::{Change, State};
+use crate::task_sets::{TaskSetRecord, TaskSetStatus};
 use crate::task_definitions::find_task_definition;
 use crate::ControlPlane;
 use berth_planner::{begin_deployment, DeploymentId, ServiceProgress, TaskDefinitionKey};
@@ -65,6 +66,26 @@ impl Default for CircuitBreakerSettings {
     }
 }
 
+/// `deploymentController.type`. CODE_DEPLOY needs CodeDeploy, which Berth does not have; the
+/// edge refuses it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum DeploymentController {
+    /// Rolling updates run by the planner's deployments.
+    #[default]
+    Ecs,
+    /// Task sets created and scaled by an external controller (`task_sets`).
+    External,
+}
+
+impl DeploymentController {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeploymentController::Ecs => "ECS",
+            DeploymentController::External => "EXTERNAL",
+        }
+    }
+}
+
 /// A placement constraint or strategy as the user gave it: its type and its expression or
 /// field. The scheduler parses it when placing (the edge has already checked it parses).
 pub type PlacementRule = (String, Option<String>);
@@ -72,7 +93,8 @@ pub type PlacementRule = (String, Option<String>);
 /// The user's service configuration: what CreateService and UpdateService set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ServiceConfiguration {
-    pub task_definition: TaskDefinitionKey,
+    /// Always set for the ECS controller; for EXTERNAL the task sets name their own.
+    pub task_definition: Option<TaskDefinitionKey>,
     pub desired_count: u32,
     pub scheduling_strategy: SchedulingStrategy,
     pub minimum_healthy_percent: u32,
@@ -90,6 +112,8 @@ pub struct ServiceConfiguration {
     /// `enableExecuteCommand`, inherited by every task the service launches from now on.
     #[serde(default)]
     pub enable_execute_command: bool,
+    #[serde(default)]
+    pub deployment_controller: DeploymentController,
 }
 
 impl ServiceConfiguration {
@@ -97,7 +121,7 @@ impl ServiceConfiguration {
     /// (100/200 %, no circuit breaker, no placement rules).
     pub fn replica(task_definition: TaskDefinitionKey, desired_count: u32) -> Self {
         ServiceConfiguration {
-            task_definition,
+            task_definition: Some(task_definition),
             desired_count,
             scheduling_strategy: SchedulingStrategy::Replica,
             minimum_healthy_percent: 100,
@@ -111,7 +135,12 @@ impl ServiceConfiguration {
             propagate_tags: None,
             enable_ecs_managed_tags: false,
             enable_execute_command: false,
+            deployment_controller: DeploymentController::Ecs,
         }
+    }
+
+    pub fn is_external(&self) -> bool {
+        self.deployment_controller == DeploymentController::External
     }
 }
 
@@ -138,9 +167,16 @@ pub struct ServiceRecord {
     pub created_by: String,
     /// CreateService's client token and a fingerprint of its other parameters.
     pub client_token: Option<(String, String)>,
+    /// EXTERNAL only: the task sets, in creation order.
+    #[serde(default)]
+    pub task_sets: Vec<TaskSetRecord>,
 }
 
 impl ServiceRecord {
+    pub fn primary_task_set(&self) -> Option<&TaskSetRecord> {
+        self.task_sets.iter().find(|set| set.status == TaskSetStatus::Primary)
+    }
+
     pub fn key(cluster: &ClusterName, name: &ServiceName) -> String {
         format!("{cluster}/{name}")
     }
@@ -198,16 +234,16 @@ impl ControlPlane {
                     }
                     return Err(ControlError::InvalidParameter("Creation of service was not idempotent.".to_string()));
                 }
-                check_task_definition(state, &request.configuration.task_definition)?;
                 let now = Timestamp::now();
                 let mut progress = ServiceProgress::default();
-                begin_deployment(
-                    &mut progress,
-                    new_deployment_id(),
-                    request.configuration.task_definition.clone(),
-                    request.configuration.desired_count,
-                    now,
-                );
+                if let Some(task_definition) = &request.configuration.task_definition {
+                    check_task_definition(state, task_definition)?;
+                    // An EXTERNAL service runs only what its task sets ask for.
+                    if !request.configuration.is_external() {
+                        let desired = request.configuration.desired_count;
+                        begin_deployment(&mut progress, new_deployment_id(), task_definition.clone(), desired, now);
+                    }
+                }
                 let record = ServiceRecord {
                     cluster: request.cluster.clone(),
                     name: request.name.clone(),
@@ -219,6 +255,7 @@ impl ControlPlane {
                     created_at: now,
                     created_by: "arn:aws:iam::000000000000:root".to_string(),
                     client_token: request.client_token,
+                    task_sets: vec![],
                 };
                 let mut changes = vec![Change::PutService(Box::new(record.clone()))];
                 changes.extend(started_deployment_changes(state, &record, &ServiceProgress::default(), now));
@@ -246,12 +283,15 @@ impl ControlPlane {
                     return Err(ControlError::ServiceNotActive("Service was not ACTIVE.".to_string()));
                 }
                 let mut record = existing.clone();
+                if record.configuration.is_external() {
+                    refuse_for_external(&update)?;
+                }
                 let configuration = &mut record.configuration;
                 let mut redeploy = update.force_new_deployment;
                 if let Some(task_definition) = update.task_definition {
                     check_task_definition(state, &task_definition)?;
-                    redeploy |= task_definition != configuration.task_definition;
-                    configuration.task_definition = task_definition;
+                    redeploy |= Some(&task_definition) != configuration.task_definition.as_ref();
+                    configuration.task_definition = Some(task_definition);
                 }
                 if let Some(constraints) = update.placement_constraints {
                     redeploy |= constraints != configuration.placement_constraints;
@@ -290,8 +330,7 @@ impl ControlPlane {
                     ));
                 }
                 let mut history = Vec::new();
-                if redeploy {
-                    let task_definition = record.configuration.task_definition.clone();
+                if let (true, Some(task_definition)) = (redeploy, record.configuration.task_definition.clone()) {
                     let desired = record.configuration.desired_count;
                     let previous = record.progress.clone();
                     let now = Timestamp::now();
@@ -435,7 +474,25 @@ pub(crate) fn live_service<'a>(
     state.services.get(&ServiceRecord::key(cluster, name)).filter(|record| record.status != ServiceStatus::Inactive)
 }
 
-fn check_task_definition(state: &State, key: &TaskDefinitionKey) -> ControlResult<()> {
+/// UpdateService on an EXTERNAL service changes only the desired count, the bounds and the
+/// health check grace period; everything a task launches with belongs to a new task set.
+fn refuse_for_external(update: &UpdateService) -> ControlResult<()> {
+    let task_set_members = [
+        ("taskDefinition", update.task_definition.is_some()),
+        ("placementConstraints", update.placement_constraints.is_some()),
+        ("placementStrategy", update.placement_strategy.is_some()),
+        ("capacityProviderStrategy", update.capacity_provider_strategy.is_some()),
+        ("forceNewDeployment", update.force_new_deployment),
+    ];
+    match task_set_members.iter().find(|(_, given)| *given) {
+        Some((member, _)) => Err(ControlError::InvalidParameter(format!(
+            "{member}: cannot be updated on a service with the EXTERNAL deployment controller; create a new task set instead."
+        ))),
+        None => Ok(()),
+    }
+}
+
+pub(crate) fn check_task_definition(state: &State, key: &TaskDefinitionKey) -> ControlResult<()> {
     let definition = find_task_definition(state, key.family.as_str(), Some(key.revision))?;
     if definition.status != TaskDefinitionStatus::Active {
         return Err(ControlError::Client(format!("TaskDefinition is inactive: {key}")));

@@ -15,7 +15,9 @@
 //!
 //! Deliberately not here: placement (berth-scheduler), load balancers and their health checks
 //! (and so the "began draining connections" event), CloudWatch-alarm rollbacks, the
-//! CODE_DEPLOY/EXTERNAL controllers and blue/green strategies, and service auto scaling.
+//! the CODE_DEPLOY controller and blue/green strategies, and service auto scaling. The EXTERNAL
+//! controller's task sets are kept at their counts (`external`); moving scale between them is
+//! the user's.
 
 #![forbid(unsafe_code)]
 
@@ -24,6 +26,7 @@ mod breaker;
 mod classify;
 mod daemon;
 mod events;
+mod external;
 mod lost;
 mod model;
 mod observe;
@@ -40,10 +43,10 @@ pub use bounds::{circuit_breaker_threshold, Bounds};
 pub use events::ServiceEvent;
 pub use model::{
     CircuitBreaker, DeploymentConfiguration, FailureThreshold, InstanceView, PlannerSettings, SchedulingStrategy,
-    ServiceSpec, Snapshot, TaskDefinitionKey, TaskView,
+    ServiceSpec, Snapshot, TaskDefinitionKey, TaskSetTarget, TaskView,
 };
 pub use observe::throttle_delay;
-pub use plan::{Launch, Plan, Stop, StopReason};
+pub use plan::{Launch, Plan, Stop, StopReason, TaskSetProgress};
 pub use progress::{
     begin_deployment, begin_rollback, Deployment, DeploymentId, DeploymentStatus, RolloutState, ServiceProgress,
     TaskNote, Throttle,

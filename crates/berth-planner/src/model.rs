@@ -81,6 +81,19 @@ pub struct ServiceSpec {
     pub deployment_configuration: DeploymentConfiguration,
     /// `healthCheckGracePeriodSeconds`: UNHEALTHY is ignored this long after RUNNING.
     pub health_check_grace_period: Duration,
+    /// `None` for the ECS deployment controller (the planner runs the deployments). For the
+    /// EXTERNAL controller, the task sets the user created: each keeps its own count of tasks,
+    /// and the planner neither starts deployments nor retires one task set for another.
+    pub task_sets: Option<Vec<TaskSetTarget>>,
+}
+
+/// One task set of an EXTERNAL service: its tasks carry its ID as their deployment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSetTarget {
+    pub id: DeploymentId,
+    pub task_definition: TaskDefinitionKey,
+    /// `computedDesiredCount`: zero for a DRAINING task set.
+    pub desired_count: u32,
 }
 
 /// A task definition revision, `family:revision`.

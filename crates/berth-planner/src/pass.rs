@@ -11,7 +11,9 @@ use crate::events::ServiceEvent;
 use crate::model::{SchedulingStrategy, Snapshot};
 use crate::plan::{Launch, Plan, Stop, StopReason};
 use crate::progress::{Deployment, DeploymentStatus, RolloutState, ServiceProgress};
-use crate::{breaker, daemon, lost, observe, replica, settle};
+use crate::model::TaskDefinitionKey;
+use crate::progress::DeploymentId;
+use crate::{breaker, daemon, external, lost, observe, replica, settle};
 use berth_types::{ContainerInstanceId, ContainerInstanceStatus, TaskId, Timestamp};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -35,6 +37,8 @@ pub(crate) struct Pass<'a> {
     pub launches_throttled_until: Option<Timestamp>,
     /// Stops this pass wanted but left to protected tasks (`protection`).
     pub protected_held_back: u32,
+    /// EXTERNAL only: every task set holds its count, stably (`external`).
+    pub external_settled: Option<bool>,
 }
 
 pub(crate) fn run(snapshot: &Snapshot) -> Plan {
@@ -77,13 +81,16 @@ pub(crate) fn run(snapshot: &Snapshot) -> Plan {
         wake_at: None,
         launches_throttled_until: None,
         protected_held_back: 0,
+        external_settled: None,
     };
     if let Some(at) = classification.next_change_at {
         pass.wake(at);
     }
     observe::account_for_changes(&mut pass);
     lost::stop_tasks_on_lost_instances(&mut pass);
-    if pass.primary().is_some() {
+    if let Some(task_sets) = &snapshot.service.task_sets {
+        external::decide(&mut pass, task_sets);
+    } else if pass.primary().is_some() {
         breaker::trip_if_over_threshold(&mut pass);
         match snapshot.service.scheduling_strategy {
             SchedulingStrategy::Replica => replica::decide(&mut pass),
@@ -154,9 +161,20 @@ impl<'a> Pass<'a> {
         }
     }
 
+    /// Launches a task of the PRIMARY deployment.
     pub fn launch(&mut self, instance: Option<ContainerInstanceId>) {
         let Some(primary) = self.primary() else { return };
         let (deployment, task_definition) = (primary.id.clone(), primary.task_definition.clone());
+        self.launch_for(deployment, task_definition, instance);
+    }
+
+    /// Launches a task that carries `deployment` (a deployment or an EXTERNAL task set).
+    pub fn launch_for(
+        &mut self,
+        deployment: DeploymentId,
+        task_definition: TaskDefinitionKey,
+        instance: Option<ContainerInstanceId>,
+    ) {
         let task_id = self.new_task_id();
         self.launches.push(Launch { task_id, deployment, task_definition, instance });
     }

@@ -90,6 +90,20 @@ pub struct Plan {
     /// Run the next pass by then even if nothing changes (settle time, grace period,
     /// throttle, steady-state repeat). Any task change should also trigger a pass.
     pub wake_at: Option<Timestamp>,
+    /// EXTERNAL only: each task set's counts and stability after this pass.
+    pub task_sets: Vec<TaskSetProgress>,
+}
+
+/// One EXTERNAL task set after a pass.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TaskSetProgress {
+    pub id: DeploymentId,
+    pub running_count: u32,
+    pub pending_count: u32,
+    /// Tasks not yet STOPPED: a DRAINING task set is gone once this is zero.
+    pub occupying: u32,
+    /// `stabilityStatus` STEADY_STATE: its count RUNNING and healthy, nothing pending or stopping.
+    pub steady: bool,
 }
 
 impl Plan {
@@ -167,6 +181,13 @@ impl Plan {
         }
         if let Some(until) = self.launches_throttled_until {
             let _ = writeln!(out, "launches wait until {}", until.0);
+        }
+        for set in &self.task_sets {
+            let _ = writeln!(
+                out,
+                "task set {} running={} pending={} occupying={} steady={}",
+                set.id, set.running_count, set.pending_count, set.occupying, set.steady
+            );
         }
         let _ = writeln!(out, "steady {} wake_at {:?}", self.steady, self.wake_at.map(|at| at.0));
         out

@@ -4,7 +4,8 @@
 //! Invariant: a deployment other than the PRIMARY becomes INACTIVE only when none of its
 //! tasks occupies a slot; the PRIMARY completes only when it alone has tasks and exactly the
 //! desired number of them serve, all healthy. Of INACTIVE deployments only the newest
-//! COMPLETED one is kept, as the circuit breaker's rollback target.
+//! COMPLETED one is kept, as the circuit breaker's rollback target. An EXTERNAL service has no
+//! deployments: it is steady when every task set holds its count (`external`).
 
 use crate::events::ServiceEvent;
 use crate::model::SchedulingStrategy;
@@ -70,11 +71,13 @@ pub(crate) fn finish(mut pass: Pass) -> Plan {
     });
     let primary_serving_healthy =
         pass.tasks.iter().filter(|task| task.is_healthy() && pass.is_primary_task(task) && pass.serves(task)).count();
-    let settled = !others_have_tasks
-        && !primary_unsettled
-        && primary_serving_healthy == desired_count as usize
-        && pass.stops.is_empty()
-        && pass.launches.is_empty();
+    let settled = pass.external_settled.unwrap_or(
+        !others_have_tasks
+            && !primary_unsettled
+            && primary_serving_healthy == desired_count as usize
+            && pass.stops.is_empty()
+            && pass.launches.is_empty(),
+    );
     if settled {
         if let Some(primary) = pass.primary_mut() {
             if primary.rollout_state == RolloutState::InProgress {
@@ -118,9 +121,12 @@ pub(crate) fn finish(mut pass: Pass) -> Plan {
     report_throttle(&mut pass);
     crate::protection::report(&mut pass);
 
+    // EXTERNAL: no deployments, only task sets holding their counts.
+    let external = pass.external_settled.is_some();
     let steady = settled
-        && pass.progress.deployments.iter().filter(|d| d.status != DeploymentStatus::Inactive).count() == 1
-        && pass.primary().is_some_and(|primary| primary.rollout_state == RolloutState::Completed);
+        && (external
+            || (pass.progress.deployments.iter().filter(|d| d.status != DeploymentStatus::Inactive).count() == 1
+                && pass.primary().is_some_and(|primary| primary.rollout_state == RolloutState::Completed)));
     if steady {
         let interval = pass.snapshot.settings.steady_state_event_interval;
         let due = match pass.progress.last_steady_state_event_at {
@@ -137,6 +143,10 @@ pub(crate) fn finish(mut pass: Pass) -> Plan {
     }
     pass.progress.steady = steady;
     pass.progress.revision += 1;
+    let task_sets = match &pass.snapshot.service.task_sets {
+        Some(targets) => targets.iter().map(|target| crate::external::task_set_progress(&pass, target)).collect(),
+        None => Vec::new(),
+    };
 
     Plan {
         progress: pass.progress,
@@ -147,6 +157,7 @@ pub(crate) fn finish(mut pass: Pass) -> Plan {
         steady,
         launches_throttled_until: pass.launches_throttled_until,
         wake_at: pass.wake_at,
+        task_sets,
     }
 }
 

@@ -75,6 +75,7 @@ impl Simulation {
                 scheduling_strategy: strategy,
                 deployment_configuration: crate::model::DeploymentConfiguration::defaults_for(strategy),
                 health_check_grace_period: Duration::ZERO,
+                task_sets: None,
             },
             progress: ServiceProgress::default(),
             tasks: Vec::new(),
@@ -114,6 +115,28 @@ impl Simulation {
         begin_deployment(&mut self.progress, id.clone(), task_definition(revision), desired, self.now);
         self.task_definitions.insert(id.clone(), task_definition(revision));
         id
+    }
+
+    /// Adds an EXTERNAL task set of `web:revision` keeping `desired` tasks, as CreateTaskSet
+    /// would (the service becomes EXTERNAL).
+    pub fn add_task_set(&mut self, revision: u32, desired: u32) -> DeploymentId {
+        let id = DeploymentId::generate(&mut self.rng);
+        let target = crate::model::TaskSetTarget {
+            id: id.clone(),
+            task_definition: task_definition(revision),
+            desired_count: desired,
+        };
+        self.spec.task_sets.get_or_insert_with(Vec::new).push(target);
+        self.task_definitions.insert(id.clone(), task_definition(revision));
+        id
+    }
+
+    /// Sets a task set's count, as UpdateTaskSet would.
+    pub fn scale_task_set(&mut self, id: &DeploymentId, desired: u32) {
+        let sets = self.spec.task_sets.iter_mut().flatten();
+        for target in sets.filter(|target| &target.id == id) {
+            target.desired_count = desired;
+        }
     }
 
     pub fn snapshot(&self) -> Snapshot {

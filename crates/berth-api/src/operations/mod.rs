@@ -12,4 +12,5 @@ pub mod services;
 pub mod tags;
 pub mod task_definitions;
 pub mod task_protection;
+pub mod task_sets;
 pub mod tasks;

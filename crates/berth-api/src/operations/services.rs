@@ -3,7 +3,7 @@
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, placement, render, Api};
 use berth_control::services::{
-    CircuitBreakerSettings, CreateService, PlacementRule, SchedulingStrategy, ServiceConfiguration, UpdateService,
+    CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule, SchedulingStrategy, ServiceConfiguration, UpdateService,
 };
 use berth_ecs_wire as wire;
 use berth_planner::TaskDefinitionKey;
@@ -90,6 +90,17 @@ fn placement_strategy(items: Option<&Vec<wire::PlacementStrategy>>) -> ApiResult
     items.map(|items| Ok(placement::strategies(Some(items))?.into_iter().map(|(rule, _)| rule).collect())).transpose()
 }
 
+/// ECS (the default) or EXTERNAL. CODE_DEPLOY needs AWS CodeDeploy to drive its task sets.
+fn deployment_controller(controller: Option<&wire::DeploymentController>) -> ApiResult<DeploymentController> {
+    match controller.and_then(|controller| controller.r#type) {
+        None | Some(wire::DeploymentControllerType::Ecs) => Ok(DeploymentController::Ecs),
+        Some(wire::DeploymentControllerType::External) => Ok(DeploymentController::External),
+        Some(wire::DeploymentControllerType::CodeDeploy) => Err(ApiError::invalid_parameter(
+            "deploymentController.type: CODE_DEPLOY needs AWS CodeDeploy, which this endpoint does not provide; use ECS or EXTERNAL",
+        )),
+    }
+}
+
 fn not_supported(field: &str, present: bool) -> ApiResult<()> {
     if present {
         return Err(ApiError::invalid_parameter(format!("{field}: not supported by this Berth version yet")));
@@ -120,17 +131,17 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         request.network_configuration.is_some(),
         request.service_connect_configuration.is_some(),
     )?;
-    if let Some(controller) = &request.deployment_controller {
-        if controller.r#type != Some(wire::DeploymentControllerType::Ecs) {
-            return Err(ApiError::invalid_parameter(
-                "deploymentController: only the ECS deployment controller is supported",
-            ));
-        }
-    }
+    let deployment_controller = deployment_controller(request.deployment_controller.as_ref())?;
     let scheduling_strategy = match request.scheduling_strategy {
         Some(wire::SchedulingStrategy::Daemon) => SchedulingStrategy::Daemon,
         _ => SchedulingStrategy::Replica,
     };
+    let external = deployment_controller == DeploymentController::External;
+    if external && scheduling_strategy == SchedulingStrategy::Daemon {
+        return Err(ApiError::invalid_parameter(
+            "schedulingStrategy: the DAEMON scheduling strategy is not supported with the EXTERNAL deployment controller",
+        ));
+    }
     let desired_count = match (scheduling_strategy, desired_count(request.desired_count)?) {
         (SchedulingStrategy::Replica, Some(count)) => count,
         (SchedulingStrategy::Replica, None) => {
@@ -180,7 +191,11 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
     if grace < 0 {
         return Err(ApiError::invalid_parameter("healthCheckGracePeriodSeconds: must not be negative"));
     }
-    let task_definition = task_definition(api, request.task_definition.as_deref().unwrap_or_default())?;
+    // An EXTERNAL service's task sets name their task definitions; the service's own is optional.
+    let task_definition = match request.task_definition.as_deref() {
+        None if external => None,
+        reference => Some(task_definition(api, reference.unwrap_or_default())?),
+    };
     let tags = berth_ecs_convert::parse_tags(request.tags.as_ref())?;
     let client_token = match &request.client_token {
         Some(token) if token.is_empty() || token.len() > 36 => {
@@ -209,6 +224,7 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         propagate_tags: request.propagate_tags.map(|value| value.as_str().to_string()),
         enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
         enable_execute_command: request.enable_execute_command.unwrap_or(false),
+        deployment_controller,
     };
     let summary =
         api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;

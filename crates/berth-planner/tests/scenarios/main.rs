@@ -5,6 +5,7 @@ mod arithmetic;
 mod breaker;
 mod daemon;
 mod draining;
+mod external;
 mod floor_properties;
 mod health;
 mod protection;
