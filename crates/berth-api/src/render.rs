@@ -280,11 +280,8 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
         Some(set) => (set.launch_type.as_deref(), &set.capacity_provider_strategy),
         None => (configuration.launch_type.as_deref(), &configuration.capacity_provider_strategy),
     };
-    let launch_type = if provider_items.is_empty() {
-        wire::LaunchType::parse(launch_type.unwrap_or("EC2"))
-    } else {
-        None
-    };
+    let launch_type =
+        if provider_items.is_empty() { wire::LaunchType::parse(launch_type.unwrap_or("EC2")) } else { None };
     let capacity_provider_strategy = capacity_provider_strategy(provider_items);
     let service_task_definition = match primary_task_set {
         Some(set) => Some(&set.task_definition),

@@ -256,21 +256,21 @@ impl ControlPlane {
                 };
                 let placed_copies =
                     effective_provider_strategy(state, &record.cluster, provider_strategy, launch_type.is_some())
-                .and_then(|providers| {
-                    let already: Vec<u32> = providers
-                        .iter()
-                        .map(|item| {
-                            state
-                                .tasks_in_group(&record.cluster, &group)
-                                .filter(|task| task.holds_resources())
-                                .filter(|task| {
-                                    task.capacity_provider.as_deref() == Some(item.capacity_provider.as_str())
+                        .and_then(|providers| {
+                            let already: Vec<u32> = providers
+                                .iter()
+                                .map(|item| {
+                                    state
+                                        .tasks_in_group(&record.cluster, &group)
+                                        .filter(|task| task.holds_resources())
+                                        .filter(|task| {
+                                            task.capacity_provider.as_deref() == Some(item.capacity_provider.as_str())
+                                        })
+                                        .count() as u32
                                 })
-                                .count() as u32
-                        })
-                        .collect();
-                    place_copies(views.all(), &request, &providers, &already, pass_seed(record))
-                });
+                                .collect();
+                            place_copies(views.all(), &request, &providers, &already, pass_seed(record))
+                        });
                 match placed_copies {
                     Ok(placements) => {
                         let outcomes: Vec<Placement> =

@@ -189,11 +189,8 @@ impl ControlPlane {
             }
             for (position, set) in record.task_sets.iter_mut().enumerate() {
                 let status = if position == index { TaskSetStatus::Primary } else { set.status };
-                let status = if position != index && status == TaskSetStatus::Primary {
-                    TaskSetStatus::Active
-                } else {
-                    status
-                };
+                let status =
+                    if position != index && status == TaskSetStatus::Primary { TaskSetStatus::Active } else { status };
                 if status != set.status {
                     set.status = status;
                     set.updated_at = now;

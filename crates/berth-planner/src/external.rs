@@ -48,8 +48,7 @@ fn keep_count(pass: &mut Pass, target: &TaskSetTarget) {
         pass.stop(index, StopReason::InstanceDraining);
     }
 
-    let serving =
-        pass.task_indexes(|task| belongs(task, target) && task.is_live() && !task.on_draining_instance);
+    let serving = pass.task_indexes(|task| belongs(task, target) && task.is_live() && !task.on_draining_instance);
     let desired = target.desired_count as usize;
     if serving.len() > desired {
         let excess = serving.len() - desired;

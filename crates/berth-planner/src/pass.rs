@@ -8,11 +8,11 @@
 use crate::bounds::Bounds;
 use crate::classify::{classify, instance_index, TaskState};
 use crate::events::ServiceEvent;
+use crate::model::TaskDefinitionKey;
 use crate::model::{SchedulingStrategy, Snapshot};
 use crate::plan::{Launch, Plan, Stop, StopReason};
-use crate::progress::{Deployment, DeploymentStatus, RolloutState, ServiceProgress};
-use crate::model::TaskDefinitionKey;
 use crate::progress::DeploymentId;
+use crate::progress::{Deployment, DeploymentStatus, RolloutState, ServiceProgress};
 use crate::{breaker, daemon, external, lost, observe, replica, settle};
 use berth_types::{ContainerInstanceId, ContainerInstanceStatus, TaskId, Timestamp};
 use rand::rngs::StdRng;

@@ -3,7 +3,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, placement, render, Api};
 use berth_control::services::{
-    CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule, SchedulingStrategy, ServiceConfiguration, UpdateService,
+    CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule, SchedulingStrategy,
+    ServiceConfiguration, UpdateService,
 };
 use berth_ecs_wire as wire;
 use berth_planner::TaskDefinitionKey;

@@ -28,7 +28,9 @@ fn task_set_id(
     let id = if value.starts_with("arn:") {
         let prefix = render::task_set_arn(cluster, service, "", context);
         value.strip_prefix(&prefix).ok_or_else(|| {
-            ApiError::invalid_parameter(format!("{field}: {value} is not a task set of service {service} in cluster {cluster}"))
+            ApiError::invalid_parameter(format!(
+                "{field}: {value} is not a task set of service {service} in cluster {cluster}"
+            ))
         })?
     } else {
         value
@@ -55,7 +57,14 @@ fn task_definition(api: &Api, reference: &str) -> ApiResult<TaskDefinitionKey> {
 }
 
 fn rendered(api: &Api, view: &TaskSetView, include_tags: bool) -> wire::TaskSet {
-    render::task_set(&view.cluster, &view.service, view.service_desired_count, &view.task_set, api.context(), include_tags)
+    render::task_set(
+        &view.cluster,
+        &view.service,
+        view.service_desired_count,
+        &view.task_set,
+        api.context(),
+        include_tags,
+    )
 }
 
 fn refuse_present(field: &str, present: bool, why: &str) -> ApiResult<()> {
@@ -75,7 +84,11 @@ pub async fn create_task_set(api: &Api, request: wire::CreateTaskSetRequest) -> 
         not_yet,
     )?;
     refuse_present("networkConfiguration", request.network_configuration.is_some(), not_yet)?;
-    refuse_present("platformVersion", request.platform_version.is_some(), "only tasks on Fargate have a platform version")?;
+    refuse_present(
+        "platformVersion",
+        request.platform_version.is_some(),
+        "only tasks on Fargate have a platform version",
+    )?;
     if let Some(external_id) = &request.external_id {
         if external_id.is_empty() || external_id.len() > 255 {
             return Err(ApiError::invalid_parameter("externalId: must be 1 to 255 characters"));
