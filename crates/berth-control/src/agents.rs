@@ -6,7 +6,7 @@
 //! when it says nothing new, so agents may resend reports freely.
 
 use crate::error::ControlResult;
-use crate::state::{Change, State};
+use crate::state::{Change, InstanceGeneration, State};
 use crate::ControlPlane;
 use berth_agent_protocol::{DesiredDocument, DesiredTask, ReportResponse, StateReport, TaskReport};
 use berth_types::records::TaskRecord;
@@ -191,11 +191,9 @@ pub(crate) fn stamp_desired_generations(state: &State, changes: &mut Vec<Change>
     let mut missing: Vec<(ContainerInstanceId, u64)> =
         target.into_iter().filter(|(id, _)| !carried.contains(id)).collect();
     missing.sort();
-    for (id, generation) in missing {
-        if let Some(instance) = state.instances.get(&id) {
-            let mut record = instance.clone();
-            record.desired_generation = generation;
-            changes.push(Change::PutContainerInstance(record));
+    for (instance, generation) in missing {
+        if state.instances.contains_key(&instance) {
+            changes.push(Change::AdvanceDesiredGeneration(InstanceGeneration { instance, generation }));
         }
     }
 }

@@ -159,6 +159,7 @@ impl ControlPlane {
                 .iter()
                 .filter_map(|change| match change {
                     Change::PutContainerInstance(record) => Some((record.id.clone(), record.desired_generation)),
+                    Change::AdvanceDesiredGeneration(row) => Some((row.instance.clone(), row.generation)),
                     _ => None,
                 })
                 .collect();
@@ -255,12 +256,14 @@ mod durability_tests {
     async fn acknowledged_writes_survive_a_reopen() {
         let directory = tempfile::tempdir().unwrap();
         let path = directory.path().join("berth.redb");
-        let (task_id, instance_id) = {
+        let (task_id, instance_id, generation) = {
             let control =
                 ControlPlane::open(ControlConfig::default(), Arc::new(EmbeddedStore::open(&path).unwrap())).unwrap();
             let instance = cluster_with_instance(&control, "prod", 1024, 1024).await;
             let task = control.launch_tasks(run_web("prod", 1, Some(("t", "f")))).await.unwrap().tasks.remove(0);
-            (task.id, instance.record.id)
+            control.launch_tasks(run_web("prod", 1, None)).await.unwrap();
+            let generation = control.desired_document(&instance.record.id, None).generation;
+            (task.id, instance.record.id, generation)
         };
         let reopened =
             ControlPlane::open(ControlConfig::default(), Arc::new(EmbeddedStore::open(&path).unwrap())).unwrap();
@@ -268,7 +271,7 @@ mod durability_tests {
         assert_eq!(reopened.describe_task_definition("web", None).unwrap().revision, 1);
         let (instances, _) =
             reopened.describe_container_instances(&name("prod"), std::slice::from_ref(&instance_id)).unwrap();
-        assert_eq!(instances[0].remaining.memory, 1024 - 64, "the task still holds its memory after a restart");
+        assert_eq!(instances[0].remaining.memory, 1024 - 2 * 64, "the tasks still hold their memory after a restart");
         let found = reopened
             .with_described_tasks(&name("prod"), std::slice::from_ref(&task_id), |found, _| found.len())
             .unwrap();
@@ -276,9 +279,11 @@ mod durability_tests {
         // The client token survived too: a retry creates nothing new.
         let replay = reopened.launch_tasks(run_web("prod", 1, Some(("t", "f")))).await.unwrap();
         assert_eq!(replay.tasks[0].id, task_id);
-        assert!(
-            reopened.desired_document(&instance_id, None).generation >= 2,
-            "generations keep growing across restarts"
+        assert!(generation >= 3, "registration, then two launches: {generation}");
+        assert_eq!(
+            reopened.desired_document(&instance_id, None).generation,
+            generation,
+            "the generation rows written by launches are read back, so generations keep growing across restarts"
         );
     }
 }

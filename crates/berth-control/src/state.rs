@@ -46,6 +46,9 @@ pub enum Change {
     PutTask(TaskRecord),
     DeleteTask(TaskId),
     PutContainerInstance(ContainerInstanceRecord),
+    /// Moves an instance's desired generation on without rewriting its record: every launch
+    /// does this, and the registration record (attributes and all) is many times the size.
+    AdvanceDesiredGeneration(InstanceGeneration),
     PutIdempotency(IdempotencyRecord),
     DeleteIdempotency(String),
     PutCapacityProvider(CapacityProviderRecord),
@@ -58,6 +61,14 @@ pub enum Change {
     DeleteServiceDeployment(String),
     PutServiceRevision(Box<ServiceRevisionRecord>),
     DeleteServiceRevision(String),
+}
+
+/// An instance's desired generation, kept in its own small row (`instance_generations`). The
+/// instance record also carries one; the larger of the two is the instance's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceGeneration {
+    pub instance: ContainerInstanceId,
+    pub generation: u64,
 }
 
 #[derive(Default)]
@@ -121,6 +132,7 @@ impl State {
         state.load_table(store, Table::Clusters, Change::PutCluster)?;
         state.load_table(store, Table::TaskDefinitions, Change::PutTaskDefinition)?;
         state.load_table(store, Table::ContainerInstances, Change::PutContainerInstance)?;
+        state.load_table(store, Table::InstanceGenerations, Change::AdvanceDesiredGeneration)?;
         state.load_table(store, Table::Tasks, Change::PutTask)?;
         state.load_table(store, Table::CapacityProviders, Change::PutCapacityProvider)?;
         state.load_table(store, Table::Services, |record| Change::PutService(Box::new(record)))?;
@@ -167,6 +179,9 @@ impl State {
                 }
                 Change::PutTask(record) => batch.put(Table::Tasks, record.id.as_str(), encode(record)),
                 Change::DeleteTask(id) => batch.delete(Table::Tasks, id.as_str()),
+                Change::AdvanceDesiredGeneration(row) => {
+                    batch.put(Table::InstanceGenerations, row.instance.as_str(), encode(row))
+                }
                 Change::PutContainerInstance(record) => {
                     batch.put(Table::ContainerInstances, record.id.as_str(), encode(record))
                 }
@@ -272,7 +287,17 @@ impl State {
                         self.shift_footprint(Footprint::of(&previous), None, &mut rebuild);
                     }
                 }
-                Change::PutContainerInstance(record) => {
+                Change::AdvanceDesiredGeneration(row) => {
+                    // Placement does not see generations: nothing to rebuild.
+                    if let Some(instance) = self.instances.get_mut(&row.instance) {
+                        instance.desired_generation = instance.desired_generation.max(row.generation);
+                    }
+                }
+                Change::PutContainerInstance(mut record) => {
+                    // A record written before a later generation row must not move it back.
+                    if let Some(previous) = self.instances.get(&record.id) {
+                        record.desired_generation = record.desired_generation.max(previous.desired_generation);
+                    }
                     // A new desired generation alone changes nothing placement sees.
                     let changed = self
                         .instances

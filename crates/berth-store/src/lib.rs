@@ -30,10 +30,11 @@ pub enum Table {
     ExecSessions,
     ServiceDeployments,
     ServiceRevisions,
+    InstanceGenerations,
 }
 
 impl Table {
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 12] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -45,6 +46,7 @@ impl Table {
         Table::ExecSessions,
         Table::ServiceDeployments,
         Table::ServiceRevisions,
+        Table::InstanceGenerations,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +62,7 @@ impl Table {
             Table::ExecSessions => "exec_sessions",
             Table::ServiceDeployments => "service_deployments",
             Table::ServiceRevisions => "service_revisions",
+            Table::InstanceGenerations => "instance_generations",
         }
     }
 }
