@@ -63,6 +63,13 @@ pub struct TaskSetRecord {
 }
 
 impl TaskSetRecord {
+    /// A change the tasks must follow: STABILIZING until a pass finds the set settled again.
+    fn unsettle(&mut self, now: Timestamp) {
+        self.steady = false;
+        self.stability_status_at = now;
+        self.updated_at = now;
+    }
+
     /// `computedDesiredCount`: scale × desired count, always rounded up; nothing while
     /// DRAINING. A hair is taken off first so that 10 % of 10 is 1, not 2, in floating point.
     pub fn computed_desired_count(&self, service_desired_count: u32) -> u32 {
@@ -165,9 +172,7 @@ impl ControlPlane {
                 return Err(ControlError::InvalidParameter(format!("The task set {} is DRAINING.", set.id)));
             }
             set.scale_percent = scale_percent;
-            set.steady = false;
-            set.stability_status_at = now;
-            set.updated_at = now;
+            set.unsettle(now);
             Ok(())
         })
         .await
@@ -223,9 +228,7 @@ impl ControlPlane {
                 )));
             }
             set.status = TaskSetStatus::Draining;
-            set.steady = false;
-            set.stability_status_at = now;
-            set.updated_at = now;
+            set.unsettle(now);
             Ok(())
         })
         .await

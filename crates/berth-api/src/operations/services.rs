@@ -8,6 +8,7 @@ use berth_control::services::{
 };
 use berth_ecs_wire as wire;
 use berth_planner::TaskDefinitionKey;
+use berth_types::records::CapacityProviderStrategyItem;
 use berth_types::{Arn, ClusterName, ServiceName};
 
 const DAEMON_DESIRED_COUNT: &str = "desiredCount: The daemon scheduling strategy does not support a desired count for services. Remove the desired count value and try again";
@@ -91,6 +92,45 @@ fn placement_strategy(items: Option<&Vec<wire::PlacementStrategy>>) -> ApiResult
     items.map(|items| Ok(placement::strategies(Some(items))?.into_iter().map(|(rule, _)| rule).collect())).transpose()
 }
 
+/// `launchType` (EC2 or EXTERNAL; Berth has no Fargate yet) or `capacityProviderStrategy`,
+/// never both.
+pub(crate) fn compute_option(
+    launch_type: Option<wire::LaunchType>,
+    strategy: Option<&Vec<wire::CapacityProviderStrategyItem>>,
+) -> ApiResult<(Option<String>, Vec<CapacityProviderStrategyItem>)> {
+    let launch_type = match launch_type {
+        None => None,
+        Some(wire::LaunchType::Ec2) => Some("EC2".to_string()),
+        Some(wire::LaunchType::External) => Some("EXTERNAL".to_string()),
+        Some(other) => {
+            return Err(ApiError::invalid_parameter(format!("launchType: {other} is not available on this cluster")))
+        }
+    };
+    let strategy = super::capacity_providers::strategy(strategy, "capacityProviderStrategy")?;
+    if launch_type.is_some() && !strategy.is_empty() {
+        return Err(ApiError::invalid_parameter("launchType and capacityProviderStrategy cannot both be specified"));
+    }
+    Ok((launch_type, strategy))
+}
+
+/// A create call's `clientToken` with a fingerprint of the rest of the request (`without_token`),
+/// so a retry is recognised and a different request under the same token is not.
+pub(crate) fn client_token(
+    token: Option<&String>,
+    without_token: &impl serde::Serialize,
+) -> ApiResult<Option<(String, String)>> {
+    match token {
+        Some(token) if token.is_empty() || token.len() > 36 => {
+            Err(ApiError::invalid_parameter("clientToken: must be 1 to 36 characters"))
+        }
+        Some(token) => {
+            let fingerprint = serde_json::to_string(without_token).expect("requests always serialise");
+            Ok(Some((token.clone(), fingerprint)))
+        }
+        None => Ok(None),
+    }
+}
+
 /// ECS (the default) or EXTERNAL. CODE_DEPLOY needs AWS CodeDeploy to drive its task sets.
 fn deployment_controller(controller: Option<&wire::DeploymentController>) -> ApiResult<DeploymentController> {
     match controller.and_then(|controller| controller.r#type) {
@@ -151,19 +191,8 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         (SchedulingStrategy::Daemon, None) => 0,
         (SchedulingStrategy::Daemon, Some(_)) => return Err(ApiError::invalid_parameter(DAEMON_DESIRED_COUNT)),
     };
-    let launch_type = match request.launch_type {
-        None => None,
-        Some(wire::LaunchType::Ec2) => Some("EC2".to_string()),
-        Some(wire::LaunchType::External) => Some("EXTERNAL".to_string()),
-        Some(other) => {
-            return Err(ApiError::invalid_parameter(format!("launchType: {other} is not available on this cluster")))
-        }
-    };
-    let capacity_provider_strategy =
-        super::capacity_providers::strategy(request.capacity_provider_strategy.as_ref(), "capacityProviderStrategy")?;
-    if launch_type.is_some() && !capacity_provider_strategy.is_empty() {
-        return Err(ApiError::invalid_parameter("launchType and capacityProviderStrategy cannot both be specified"));
-    }
+    let (launch_type, capacity_provider_strategy) =
+        compute_option(request.launch_type, request.capacity_provider_strategy.as_ref())?;
     let placement_strategy = placement_strategy(request.placement_strategy.as_ref())?.unwrap_or_default();
     if scheduling_strategy == SchedulingStrategy::Daemon && !placement_strategy.is_empty() {
         return Err(ApiError::invalid_parameter(
@@ -198,18 +227,10 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         reference => Some(task_definition(api, reference.unwrap_or_default())?),
     };
     let tags = berth_ecs_convert::parse_tags(request.tags.as_ref())?;
-    let client_token = match &request.client_token {
-        Some(token) if token.is_empty() || token.len() > 36 => {
-            return Err(ApiError::invalid_parameter("clientToken: must be 1 to 36 characters"))
-        }
-        Some(token) => {
-            let fingerprint =
-                serde_json::to_string(&wire::CreateServiceRequest { client_token: None, ..request.clone() })
-                    .expect("requests always serialise");
-            Some((token.clone(), fingerprint))
-        }
-        None => None,
-    };
+    let client_token = client_token(
+        request.client_token.as_ref(),
+        &wire::CreateServiceRequest { client_token: None, ..request.clone() },
+    )?;
     let configuration = ServiceConfiguration {
         task_definition,
         desired_count,

@@ -1,7 +1,7 @@
 //! CreateTaskSet, DescribeTaskSets, UpdateTaskSet, UpdateServicePrimaryTaskSet, DeleteTaskSet:
 //! the EXTERNAL deployment controller's API.
 
-use super::services::service_name;
+use super::services::{client_token, compute_option, service_name};
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, render, Api};
 use berth_control::task_sets::{CreateTaskSet, TaskSetView};
@@ -94,31 +94,12 @@ pub async fn create_task_set(api: &Api, request: wire::CreateTaskSetRequest) -> 
             return Err(ApiError::invalid_parameter("externalId: must be 1 to 255 characters"));
         }
     }
-    let launch_type = match request.launch_type {
-        None => None,
-        Some(wire::LaunchType::Ec2) => Some("EC2".to_string()),
-        Some(wire::LaunchType::External) => Some("EXTERNAL".to_string()),
-        Some(other) => {
-            return Err(ApiError::invalid_parameter(format!("launchType: {other} is not available on this cluster")))
-        }
-    };
-    let capacity_provider_strategy =
-        super::capacity_providers::strategy(request.capacity_provider_strategy.as_ref(), "capacityProviderStrategy")?;
-    if launch_type.is_some() && !capacity_provider_strategy.is_empty() {
-        return Err(ApiError::invalid_parameter("launchType and capacityProviderStrategy cannot both be specified"));
-    }
-    let client_token = match &request.client_token {
-        Some(token) if token.is_empty() || token.len() > 36 => {
-            return Err(ApiError::invalid_parameter("clientToken: must be 1 to 36 characters"))
-        }
-        Some(token) => {
-            let fingerprint =
-                serde_json::to_string(&wire::CreateTaskSetRequest { client_token: None, ..request.clone() })
-                    .expect("requests always serialise");
-            Some((token.clone(), fingerprint))
-        }
-        None => None,
-    };
+    let (launch_type, capacity_provider_strategy) =
+        compute_option(request.launch_type, request.capacity_provider_strategy.as_ref())?;
+    let client_token = client_token(
+        request.client_token.as_ref(),
+        &wire::CreateTaskSetRequest { client_token: None, ..request.clone() },
+    )?;
     let view = api
         .control
         .create_task_set(CreateTaskSet {
