@@ -58,6 +58,8 @@ pub enum Change {
     DeleteServiceDeployment(String),
     PutServiceRevision(Box<ServiceRevisionRecord>),
     DeleteServiceRevision(String),
+    /// Daemon task definitions, daemons and their history (`daemons`).
+    Daemon(crate::daemons::DaemonChange),
 }
 
 #[derive(Default)]
@@ -89,6 +91,8 @@ pub struct State {
     pub cluster_views: HashMap<ClusterName, crate::placement_views::ClusterViews>,
     /// Settings principals set explicitly, by [`AccountSettingRecord::key`].
     pub account_settings: BTreeMap<String, AccountSettingRecord>,
+    /// Daemon task definitions, daemons, their revisions and deployments.
+    pub daemons: crate::daemons::DaemonState,
 }
 
 /// The key of a task group within a cluster.
@@ -129,6 +133,7 @@ impl State {
         state.load_table(store, Table::ExecSessions, |record| Change::PutExecSession(Box::new(record)))?;
         state.load_table(store, Table::ServiceRevisions, |record| Change::PutServiceRevision(Box::new(record)))?;
         state.load_table(store, Table::ServiceDeployments, |record| Change::PutServiceDeployment(Box::new(record)))?;
+        state.daemons = crate::daemons::DaemonState::load(store)?;
         Ok(state)
     }
 
@@ -201,6 +206,7 @@ impl State {
                     batch.put(Table::ServiceRevisions, record.key(), encode(record.as_ref()))
                 }
                 Change::DeleteServiceRevision(key) => batch.delete(Table::ServiceRevisions, key.clone()),
+                Change::Daemon(change) => crate::daemons::DaemonState::write(change, &mut batch),
             }
         }
         batch
@@ -316,6 +322,7 @@ impl State {
                 Change::DeleteServiceRevision(key) => {
                     self.service_revisions.remove(&key);
                 }
+                Change::Daemon(change) => self.daemons.apply(change),
             }
         }
         for instance in rebuild {

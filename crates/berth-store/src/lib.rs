@@ -30,10 +30,14 @@ pub enum Table {
     ExecSessions,
     ServiceDeployments,
     ServiceRevisions,
+    DaemonTaskDefinitions,
+    Daemons,
+    DaemonRevisions,
+    DaemonDeployments,
 }
 
 impl Table {
-    pub const ALL: [Table; 11] = [
+    pub const ALL: [Table; 15] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -45,6 +49,10 @@ impl Table {
         Table::ExecSessions,
         Table::ServiceDeployments,
         Table::ServiceRevisions,
+        Table::DaemonTaskDefinitions,
+        Table::Daemons,
+        Table::DaemonRevisions,
+        Table::DaemonDeployments,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +68,10 @@ impl Table {
             Table::ExecSessions => "exec_sessions",
             Table::ServiceDeployments => "service_deployments",
             Table::ServiceRevisions => "service_revisions",
+            Table::DaemonTaskDefinitions => "daemon_task_definitions",
+            Table::Daemons => "daemons",
+            Table::DaemonRevisions => "daemon_revisions",
+            Table::DaemonDeployments => "daemon_deployments",
         }
     }
 }
