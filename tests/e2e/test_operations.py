@@ -23,12 +23,9 @@ OTHER_ISSUES = {
     "UpdateExpressGatewayService",
 }
 
-# Still to be built (issue 8): task sets for the EXTERNAL controller, and daemons.
+# Still to be built (issue 8): task sets for the EXTERNAL controller.
 NOT_YET_SERVED = {
     "CreateTaskSet", "DescribeTaskSets", "UpdateTaskSet", "UpdateServicePrimaryTaskSet", "DeleteTaskSet",
-    "RegisterDaemonTaskDefinition", "DescribeDaemonTaskDefinition", "ListDaemonTaskDefinitions",
-    "DeleteDaemonTaskDefinition", "CreateDaemon", "UpdateDaemon", "DescribeDaemon", "ListDaemons",
-    "DeleteDaemon", "DescribeDaemonDeployments", "ListDaemonDeployments", "DescribeDaemonRevisions",
 }
 
 

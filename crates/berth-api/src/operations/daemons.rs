@@ -8,7 +8,7 @@
 use super::daemon_task_definitions::reference as definition_reference;
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, Api};
-use berth_control::daemons::actions::{CreateDaemon, DaemonDeploymentFilter};
+use berth_control::daemons::actions::{CreateDaemon, DaemonDeploymentFilter, DaemonUpdate};
 use berth_control::daemons::counts::RevisionCounts;
 use berth_control::daemons::records::{
     DaemonConfiguration, DaemonDeploymentRecord, DaemonDeploymentSettings, DaemonDeploymentStatus, DaemonRecord,
@@ -143,7 +143,8 @@ struct ConfigurationMembers<'a> {
     critical: Option<bool>,
 }
 
-fn configuration(members: ConfigurationMembers, context: &ArnContext) -> ApiResult<DaemonConfiguration> {
+/// The members parsed; those left out stay `None` (UpdateDaemon keeps the current value).
+fn update(members: ConfigurationMembers, context: &ArnContext) -> ApiResult<DaemonUpdate> {
     let value = members.task_definition.map(String::as_str).unwrap_or_default();
     let task_definition = match definition_reference(value, context, "daemonTaskDefinitionArn")? {
         (family, Some(revision)) => {
@@ -155,14 +156,28 @@ fn configuration(members: ConfigurationMembers, context: &ArnContext) -> ApiResu
             )))
         }
     };
-    Ok(DaemonConfiguration {
+    Ok(DaemonUpdate {
         task_definition,
         capacity_providers: capacity_providers(members.capacity_providers, context, "capacityProviderArns", true)?,
-        deployment: deployment_settings(members.deployment)?,
-        propagate_tags: members.propagate_tags == Some(wire::DaemonPropagateTags::Daemon),
-        enable_ecs_managed_tags: members.enable_ecs_managed_tags.unwrap_or(false),
-        enable_execute_command: members.enable_execute_command.unwrap_or(false),
-        critical: members.critical.unwrap_or(true),
+        deployment: members.deployment.map(|deployment| deployment_settings(Some(deployment))).transpose()?,
+        propagate_tags: members.propagate_tags.map(|propagate| propagate == wire::DaemonPropagateTags::Daemon),
+        enable_ecs_managed_tags: members.enable_ecs_managed_tags,
+        enable_execute_command: members.enable_execute_command,
+        critical: members.critical,
+    })
+}
+
+/// CreateDaemon's configuration: ECS's defaults for what is left out.
+fn configuration(members: ConfigurationMembers, context: &ArnContext) -> ApiResult<DaemonConfiguration> {
+    let update = update(members, context)?;
+    Ok(DaemonConfiguration {
+        task_definition: update.task_definition,
+        capacity_providers: update.capacity_providers,
+        deployment: update.deployment.unwrap_or_default(),
+        propagate_tags: update.propagate_tags.unwrap_or(false),
+        enable_ecs_managed_tags: update.enable_ecs_managed_tags.unwrap_or(false),
+        enable_execute_command: update.enable_execute_command.unwrap_or(false),
+        critical: update.critical.unwrap_or(true),
     })
 }
 
@@ -215,7 +230,7 @@ fn current_deployment_arn(record: &DaemonRecord, context: &ArnContext) -> String
 pub async fn update_daemon(api: &Api, request: wire::UpdateDaemonRequest) -> ApiResult<wire::UpdateDaemonResponse> {
     let context = api.context();
     let (cluster, name) = daemon_reference(request.daemon_arn.as_ref(), context, "daemonArn")?;
-    let configuration = configuration(
+    let update = update(
         ConfigurationMembers {
             task_definition: request.daemon_task_definition_arn.as_ref(),
             capacity_providers: request.capacity_provider_arns.as_ref(),
@@ -227,7 +242,7 @@ pub async fn update_daemon(api: &Api, request: wire::UpdateDaemonRequest) -> Api
         },
         context,
     )?;
-    let record = api.control.update_daemon(&cluster, &name, configuration).await?;
+    let record = api.control.update_daemon(&cluster, &name, update).await?;
     Ok(wire::UpdateDaemonResponse {
         daemon_arn: Some(daemon_arn(&record.cluster, &record.name, context)),
         status: Some(status(record.status)),

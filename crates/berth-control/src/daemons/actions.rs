@@ -6,8 +6,8 @@
 //! and marks the deployment it supersedes STOPPED — so history and tasks agree after a crash.
 
 use super::records::{
-    deployment_history_id, history_key, DaemonConfiguration, DaemonDeploymentRecord, DaemonDeploymentStatus,
-    DaemonRecord, DaemonRevisionRecord, DaemonStatus,
+    deployment_history_id, history_key, DaemonConfiguration, DaemonDeploymentRecord, DaemonDeploymentSettings,
+    DaemonDeploymentStatus, DaemonRecord, DaemonRevisionRecord, DaemonStatus,
 };
 use super::task_definitions::find_daemon_task_definition;
 use super::DaemonChange;
@@ -16,7 +16,7 @@ use crate::error::{ControlError, ControlResult};
 use crate::services::new_deployment_id;
 use crate::state::{Change, State};
 use crate::ControlPlane;
-use berth_planner::{begin_deployment, DeploymentId, ServiceProgress};
+use berth_planner::{begin_deployment, DeploymentId, ServiceProgress, TaskDefinitionKey};
 use berth_types::daemons::DaemonTaskDefinitionStatus;
 use berth_types::{ClusterName, DaemonName, Tag, TaskId, Timestamp};
 use std::collections::BTreeSet;
@@ -29,6 +29,33 @@ pub struct CreateDaemon {
     pub configuration: DaemonConfiguration,
     pub tags: Vec<Tag>,
     pub client_token: Option<String>,
+}
+
+/// UpdateDaemon, parsed: the definition and providers are required; a member left out keeps
+/// the daemon's current value.
+#[derive(Debug, Clone)]
+pub struct DaemonUpdate {
+    pub task_definition: TaskDefinitionKey,
+    pub capacity_providers: Vec<String>,
+    pub deployment: Option<DaemonDeploymentSettings>,
+    pub propagate_tags: Option<bool>,
+    pub enable_ecs_managed_tags: Option<bool>,
+    pub enable_execute_command: Option<bool>,
+    pub critical: Option<bool>,
+}
+
+impl DaemonUpdate {
+    fn applied_to(self, current: &DaemonConfiguration) -> DaemonConfiguration {
+        DaemonConfiguration {
+            task_definition: self.task_definition,
+            capacity_providers: self.capacity_providers,
+            deployment: self.deployment.unwrap_or_else(|| current.deployment.clone()),
+            propagate_tags: self.propagate_tags.unwrap_or(current.propagate_tags),
+            enable_ecs_managed_tags: self.enable_ecs_managed_tags.unwrap_or(current.enable_ecs_managed_tags),
+            enable_execute_command: self.enable_execute_command.unwrap_or(current.enable_execute_command),
+            critical: self.critical.unwrap_or(current.critical),
+        }
+    }
 }
 
 /// ListDaemonDeployments' filters.
@@ -86,10 +113,11 @@ impl ControlPlane {
         &self,
         cluster: &ClusterName,
         name: &DaemonName,
-        configuration: DaemonConfiguration,
+        update: DaemonUpdate,
     ) -> ControlResult<DaemonRecord> {
         self.mutate(|state| {
             let mut record = active_daemon(state, cluster, name)?.clone();
+            let configuration = update.applied_to(&record.configuration);
             check_configuration(state, cluster, &configuration)?;
             let now = Timestamp::now();
             record.configuration = configuration;

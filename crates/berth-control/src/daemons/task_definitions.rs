@@ -114,7 +114,7 @@ impl ControlPlane {
             {
                 continue;
             }
-            let matching = revisions.values().filter(|record| match status {
+            let mut matching = revisions.values().filter(|record| match status {
                 DaemonDefinitionStatusFilter::Active => record.status == DaemonTaskDefinitionStatus::Active,
                 DaemonDefinitionStatusFilter::DeleteInProgress => {
                     record.status == DaemonTaskDefinitionStatus::DeleteInProgress
@@ -122,7 +122,7 @@ impl ControlPlane {
                 DaemonDefinitionStatusFilter::All => true,
             });
             if filter.last_registered_only {
-                found.extend(matching.last().cloned());
+                found.extend(matching.next_back().cloned());
             } else {
                 found.extend(matching.cloned());
             }

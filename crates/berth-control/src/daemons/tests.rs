@@ -2,7 +2,7 @@
 //! per instance of the daemon's capacity providers (joining instances included), a roll to a
 //! new definition, deletion, and everything surviving a reopen of the store.
 
-use super::actions::{CreateDaemon, DaemonDeploymentFilter};
+use super::actions::{CreateDaemon, DaemonDeploymentFilter, DaemonUpdate};
 use super::records::{DaemonConfiguration, DaemonDeploymentStatus, DaemonRecord, DaemonStatus};
 use super::task_definitions::{DaemonDefinitionFilter, DaemonDefinitionStatusFilter};
 use crate::error::ControlError;
@@ -30,6 +30,18 @@ fn daemon_name() -> DaemonName {
 
 fn key(revision: u32) -> TaskDefinitionKey {
     TaskDefinitionKey { family: TaskDefinitionFamily::parse("shipper").unwrap(), revision }
+}
+
+fn update(revision: u32) -> DaemonUpdate {
+    DaemonUpdate {
+        task_definition: key(revision),
+        capacity_providers: vec!["blue".to_string()],
+        deployment: None,
+        propagate_tags: None,
+        enable_ecs_managed_tags: None,
+        enable_execute_command: Some(true),
+        critical: None,
+    }
 }
 
 fn configuration(revision: u32, providers: &[&str]) -> DaemonConfiguration {
@@ -196,13 +208,18 @@ async fn one_task_per_instance_of_the_capacity_providers_rolled_and_deleted() {
     assert_eq!(live_on(&control, &blue).len(), 1, "still one per instance");
 
     // A new definition rolls every instance.
-    let updated = control.update_daemon(&name("prod"), &daemon_name(), configuration(2, &["blue"])).await.unwrap();
+    let updated = control.update_daemon(&name("prod"), &daemon_name(), update(2)).await.unwrap();
     assert_ne!(updated.revision_id, created.revision_id);
+    assert!(
+        updated.configuration.enable_execute_command && updated.configuration.critical,
+        "left out members are kept"
+    );
     settle(&control).await;
     for instance in [&blue, &joined] {
         let live = live_on(&control, instance);
         assert_eq!(live.len(), 1);
         assert_eq!((live[0].revision, live[0].last_status), (2, TaskStatus::Running));
+        assert!(live[0].enable_execute_command, "the new revision's tasks take its settings");
     }
     let deployments = control.list_daemon_deployments(&name("prod"), &daemon_name(), &Default::default()).unwrap();
     assert_eq!(deployments.len(), 2);
@@ -217,7 +234,7 @@ async fn one_task_per_instance_of_the_capacity_providers_rolled_and_deleted() {
     let deleting = control.delete_daemon(&name("prod"), &daemon_name()).await.unwrap();
     assert_eq!(deleting.status, DaemonStatus::DeleteInProgress);
     assert!(matches!(
-        control.update_daemon(&name("prod"), &daemon_name(), configuration(2, &["blue"])).await,
+        control.update_daemon(&name("prod"), &daemon_name(), update(2)).await,
         Err(ControlError::DaemonNotActive(_))
     ));
     settle(&control).await;
@@ -249,7 +266,7 @@ async fn configuration_is_checked_against_the_cluster() {
         control.create_daemon(CreateDaemon { cluster: name("nowhere"), ..create(configuration(1, &["blue"])) }).await;
     assert!(matches!(unknown_cluster, Err(ControlError::ClusterNotFound)));
     assert!(matches!(
-        control.update_daemon(&name("prod"), &daemon_name(), configuration(1, &["blue"])).await,
+        control.update_daemon(&name("prod"), &daemon_name(), update(1)).await,
         Err(ControlError::DaemonNotFound)
     ));
 }
