@@ -47,6 +47,11 @@ impl ControlPlane {
                 }
             }
         }
+        let deletions =
+            self.mutate_with(false, |state| Ok((super::task_definitions::finished_deletions(state), ()))).await;
+        if let Err(error) = deletions {
+            tracing::warn!(%error, "finishing daemon task definition deletions failed; the next pass retries");
+        }
         earliest
     }
 

@@ -4,7 +4,7 @@
 //! Invariant: revisions of a family only grow, deleted numbers included, and are numbered
 //! apart from ordinary task definitions of the same family.
 
-use super::records::DaemonStatus;
+use super::records::{DaemonRecord, DaemonStatus};
 use super::DaemonChange;
 use crate::error::{ControlError, ControlResult};
 use crate::state::{Change, State};
@@ -149,15 +149,33 @@ pub(crate) fn find_daemon_task_definition<'a>(
     found.ok_or_else(|| ControlError::Client("Unable to describe daemon task definition.".to_string()))
 }
 
-/// Whether a daemon that is not deleted runs, or still has tasks of, that revision.
+/// Whether an ACTIVE daemon is configured with that revision, or a daemon task of it still
+/// holds its instance.
 fn in_use(state: &State, family: &str, revision: u32) -> bool {
     state.daemons.daemons.values().any(|daemon| {
         let configured = &daemon.configuration.task_definition;
         (daemon.status == DaemonStatus::Active
             && configured.family.as_str() == family
             && configured.revision == revision)
-            || daemon.progress.deployments.iter().any(|deployment| {
-                deployment.task_definition.family.as_str() == family && deployment.task_definition.revision == revision
-            })
+            || state
+                .tasks_in_group(&daemon.cluster, &DaemonRecord::group(&daemon.name))
+                .any(|task| task.holds_resources() && task.family.as_str() == family && task.revision == revision)
     })
+}
+
+/// DELETE_IN_PROGRESS definitions that nothing uses any more, now DELETED.
+pub(crate) fn finished_deletions(state: &State) -> Vec<Change> {
+    state
+        .daemons
+        .task_definitions
+        .values()
+        .flat_map(|revisions| revisions.values())
+        .filter(|record| record.status == DaemonTaskDefinitionStatus::DeleteInProgress)
+        .filter(|record| !in_use(state, record.family.as_str(), record.revision))
+        .map(|record| {
+            let mut deleted = record.clone();
+            deleted.status = DaemonTaskDefinitionStatus::Deleted;
+            Change::Daemon(DaemonChange::PutTaskDefinition(Box::new(deleted)))
+        })
+        .collect()
 }

@@ -159,6 +159,10 @@ async fn daemon_definitions_have_their_own_numbering_and_lifecycle() {
         .unwrap();
     let in_use = control.delete_daemon_task_definition("shipper", 1).await.unwrap();
     assert_eq!(in_use.status, DaemonTaskDefinitionStatus::DeleteInProgress, "a daemon still runs it");
+    control.delete_daemon(&name("prod"), &daemon_name()).await.unwrap();
+    settle(&control).await;
+    let finished = control.describe_daemon_task_definition("shipper", Some(1)).unwrap();
+    assert_eq!(finished.status, DaemonTaskDefinitionStatus::Deleted, "nothing uses it once the daemon is gone");
 }
 
 #[tokio::test]
