@@ -63,6 +63,8 @@ impl From<ControlError> for ApiError {
             ControlError::LimitExceeded(_) => Self::client("LimitExceededException", message),
             ControlError::ClusterContainsServices => Self::client("ClusterContainsServicesException", message),
             ControlError::TargetNotConnected(_) => Self::client("TargetNotConnectedException", message),
+            ControlError::DaemonNotFound => Self::client("DaemonNotFoundException", message),
+            ControlError::DaemonNotActive(_) => Self::client("DaemonNotActiveException", message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

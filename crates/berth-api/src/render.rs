@@ -180,6 +180,15 @@ fn health(status: berth_types::HealthStatus) -> wire::HealthStatus {
     wire::HealthStatus::parse(status.as_str()).expect("Berth's health statuses are ECS's")
 }
 
+/// A daemon's task (group `daemon:NAME`) runs a daemon task definition, which has its own ARN.
+fn task_definition_arn_of(task: &TaskRecord, context: &ArnContext) -> String {
+    if task.group.starts_with("daemon:") {
+        berth_types::daemons::DaemonArn::TaskDefinition(task.family.clone(), task.revision).render(context)
+    } else {
+        Arn::TaskDefinition(task.family.clone(), task.revision).render(context)
+    }
+}
+
 pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire::Task {
     let task_arn = Arn::Task(task.cluster.clone(), task.id.clone()).render(context);
     let containers = task
@@ -259,7 +268,7 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         stopping_at: task.stopping_at.map(|at| at.as_epoch_seconds()),
         tags: Some(if include_tags { tags(&task.tags) } else { vec![] }),
         task_arn: Some(task_arn),
-        task_definition_arn: Some(Arn::TaskDefinition(task.family.clone(), task.revision).render(context)),
+        task_definition_arn: Some(task_definition_arn_of(task, context)),
         version: Some(task.version as i64),
         ..Default::default()
     }

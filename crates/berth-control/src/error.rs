@@ -39,6 +39,10 @@ pub enum ControlError {
     ClusterContainsServices,
     #[error("{0}")]
     TargetNotConnected(String),
+    #[error("Daemon not found.")]
+    DaemonNotFound,
+    #[error("{0}")]
+    DaemonNotActive(String),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

@@ -20,6 +20,7 @@ pub mod capacity_providers;
 pub mod clusters;
 mod committer;
 pub mod container_instances;
+pub mod daemons;
 pub mod error;
 pub mod exec_sessions;
 pub mod liveness;

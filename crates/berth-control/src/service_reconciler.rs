@@ -447,6 +447,11 @@ fn failure_detail(placements: &[Placement], instances: &[ContainerInstanceId]) -
 pub async fn run_service_reconciler(control: Arc<ControlPlane>, tick: Duration) {
     loop {
         let wake_at = control.reconcile_services().await;
+        // Daemons share the loop and its wake-ups (see `daemons::reconciler`).
+        let wake_at = match (wake_at, control.reconcile_daemons().await) {
+            (Some(services), Some(daemons)) => Some(services.min(daemons)),
+            (services, daemons) => services.or(daemons),
+        };
         let mut wait = tick;
         if let Some(wake_at) = wake_at {
             let until = Duration::from_millis(wake_at.0.saturating_sub(Timestamp::now().0).max(0) as u64);

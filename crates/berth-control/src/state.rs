@@ -61,6 +61,8 @@ pub enum Change {
     DeleteServiceDeployment(String),
     PutServiceRevision(Box<ServiceRevisionRecord>),
     DeleteServiceRevision(String),
+    /// Daemon task definitions, daemons and their history (`daemons`).
+    Daemon(crate::daemons::DaemonChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -100,6 +102,8 @@ pub struct State {
     pub cluster_views: HashMap<ClusterName, crate::placement_views::ClusterViews>,
     /// Settings principals set explicitly, by [`AccountSettingRecord::key`].
     pub account_settings: BTreeMap<String, AccountSettingRecord>,
+    /// Daemon task definitions, daemons, their revisions and deployments.
+    pub daemons: crate::daemons::DaemonState,
 }
 
 /// The key of a task group within a cluster.
@@ -141,6 +145,7 @@ impl State {
         state.load_table(store, Table::ExecSessions, |record| Change::PutExecSession(Box::new(record)))?;
         state.load_table(store, Table::ServiceRevisions, |record| Change::PutServiceRevision(Box::new(record)))?;
         state.load_table(store, Table::ServiceDeployments, |record| Change::PutServiceDeployment(Box::new(record)))?;
+        state.daemons = crate::daemons::DaemonState::load(store)?;
         Ok(state)
     }
 
@@ -216,6 +221,7 @@ impl State {
                     batch.put(Table::ServiceRevisions, record.key(), encode(record.as_ref()))
                 }
                 Change::DeleteServiceRevision(key) => batch.delete(Table::ServiceRevisions, key.clone()),
+                Change::Daemon(change) => crate::daemons::DaemonState::write(change, &mut batch),
             }
         }
         batch
@@ -341,6 +347,7 @@ impl State {
                 Change::DeleteServiceRevision(key) => {
                     self.service_revisions.remove(&key);
                 }
+                Change::Daemon(change) => self.daemons.apply(change),
             }
         }
         for instance in rebuild {

@@ -9,6 +9,7 @@
 //! Deliberately not here: storing definitions, assigning revisions and ARNs (the control
 //! plane), and HTTP or error-body encoding (the API edge).
 
+mod daemon_task_definition;
 mod error;
 mod names;
 mod overrides;
@@ -17,6 +18,7 @@ mod tags;
 mod task_definition;
 mod units;
 
+pub use daemon_task_definition::{parse_register_daemon_task_definition, ParsedDaemonTaskDefinition};
 pub use error::{ValidationError, ValidationErrorKind};
 pub use overrides::{apply_overrides, ParsedOverrides, MAX_CONTAINER_OVERRIDES_CHARACTERS};
 pub use tags::{parse_tags, MAX_TAGS_PER_RESOURCE};

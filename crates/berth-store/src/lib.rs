@@ -31,10 +31,14 @@ pub enum Table {
     ServiceDeployments,
     ServiceRevisions,
     InstanceGenerations,
+    DaemonTaskDefinitions,
+    Daemons,
+    DaemonRevisions,
+    DaemonDeployments,
 }
 
 impl Table {
-    pub const ALL: [Table; 12] = [
+    pub const ALL: [Table; 16] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -47,6 +51,10 @@ impl Table {
         Table::ServiceDeployments,
         Table::ServiceRevisions,
         Table::InstanceGenerations,
+        Table::DaemonTaskDefinitions,
+        Table::Daemons,
+        Table::DaemonRevisions,
+        Table::DaemonDeployments,
     ];
 
     pub fn name(self) -> &'static str {
@@ -63,6 +71,10 @@ impl Table {
             Table::ServiceDeployments => "service_deployments",
             Table::ServiceRevisions => "service_revisions",
             Table::InstanceGenerations => "instance_generations",
+            Table::DaemonTaskDefinitions => "daemon_task_definitions",
+            Table::Daemons => "daemons",
+            Table::DaemonRevisions => "daemon_revisions",
+            Table::DaemonDeployments => "daemon_deployments",
         }
     }
 }

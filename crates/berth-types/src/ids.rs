@@ -103,6 +103,11 @@ name_type!(
     ServiceName,
     "Service"
 );
+name_type!(
+    /// A daemon's name, unique among the cluster's daemons that are not yet deleted.
+    DaemonName,
+    "Daemon"
+);
 hex_id_type!(
     /// A task's ID, the last component of its ARN.
     TaskId,

@@ -7,6 +7,7 @@
 
 pub mod account_settings;
 pub mod arn;
+pub mod daemons;
 pub mod ids;
 pub mod records;
 pub mod resources;
@@ -15,7 +16,7 @@ pub mod status;
 pub mod time;
 
 pub use arn::{Arn, ArnContext, ArnError, ResourceKind};
-pub use ids::{ClusterName, ContainerInstanceId, IdError, ServiceName, TaskDefinitionFamily, TaskId};
+pub use ids::{ClusterName, ContainerInstanceId, DaemonName, IdError, ServiceName, TaskDefinitionFamily, TaskId};
 pub use resources::{PortProtocol, Resources};
 pub use status::{
     ClusterStatus, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskDefinitionStatus, TaskStatus, TaskStopCode,

@@ -7,6 +7,8 @@ pub mod attributes;
 pub mod capacity_providers;
 pub mod clusters;
 pub mod container_instances;
+pub mod daemon_task_definitions;
+pub mod daemons;
 pub mod service_deployments;
 pub mod services;
 pub mod tags;
