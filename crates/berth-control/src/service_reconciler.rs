@@ -108,28 +108,8 @@ impl ControlPlane {
         let now = Timestamp::now();
         let configuration = &record.configuration;
         let group = format!("service:{}", record.name);
-        let tasks: Vec<TaskView> = state
-            .tasks_in_group(&record.cluster, &group)
-            .filter_map(|task| {
-                Some(TaskView {
-                    id: task.id.clone(),
-                    deployment: DeploymentId::parse(task.started_by.as_deref()?)?,
-                    instance: task.container_instance.clone(),
-                    last_status: task.last_status,
-                    desired_status: task.desired_status,
-                    started_at: task.started_at,
-                    health: task.health_status,
-                    has_health_check: task
-                        .spec
-                        .containers
-                        .iter()
-                        .any(|container| container.essential && container.health_check.is_some()),
-                    stop_code: task.stop_code,
-                    stopped_reason: task.stopped_reason.clone(),
-                    protected_until: task.protected_until,
-                })
-            })
-            .collect();
+        let tasks: Vec<TaskView> =
+            state.tasks_in_group(&record.cluster, &group).filter_map(planner_task_view).collect();
         let constraints = service_constraints(record);
         let no_instances = ClusterViews::default();
         let cluster_views = state.views_of(&record.cluster).unwrap_or(&no_instances);
@@ -347,6 +327,28 @@ impl ControlPlane {
         }
         (changes, PassOutcome { placement_failure, wake_at: plan.wake_at })
     }
+}
+
+/// A task as the planner sees it; `None` for a task no deployment started (its `startedBy` is
+/// not a deployment ID), which the planner leaves alone.
+pub(crate) fn planner_task_view(task: &berth_types::records::TaskRecord) -> Option<TaskView> {
+    Some(TaskView {
+        id: task.id.clone(),
+        deployment: DeploymentId::parse(task.started_by.as_deref()?)?,
+        instance: task.container_instance.clone(),
+        last_status: task.last_status,
+        desired_status: task.desired_status,
+        started_at: task.started_at,
+        health: task.health_status,
+        has_health_check: task
+            .spec
+            .containers
+            .iter()
+            .any(|container| container.essential && container.health_check.is_some()),
+        stop_code: task.stop_code,
+        stopped_reason: task.stopped_reason.clone(),
+        protected_until: task.protected_until,
+    })
 }
 
 /// The service's placement constraints, parsed; unparsable ones were refused at the edge.

@@ -148,11 +148,12 @@ pub struct TaskRecord {
     pub desired_generation: u64,
     /// Launched with `enableExecuteCommand` (a service's tasks inherit the service's flag):
     /// only such tasks accept ExecuteCommand.
-    #[serde(default)]
+    // Absent when false: every task record is written often, and most never enable exec.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub enable_execute_command: bool,
     /// Scale-in protection (UpdateTaskProtection) holds until this instant; `None` when it was
     /// never set or was disabled. Protection is enabled while this lies in the future.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protected_until: Option<Timestamp>,
 }
 

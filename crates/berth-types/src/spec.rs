@@ -44,7 +44,7 @@ pub struct TaskSpec {
     pub platform_attributes: Vec<(String, String)>,
     /// The agent capability attributes (`com.amazonaws.ecs.capability.*`, `ecs.capability.*`)
     /// of the definition's `requiresAttributes`: an instance must have each, whatever its value.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub capability_attributes: Vec<String>,
 }
 

@@ -383,6 +383,21 @@ pub async fn list_daemon_deployments(
 }
 
 /// The history items a describe call names, each as its ARN text and parsed reference.
+/// Each referenced history record rendered, or a MISSING failure for its ARN.
+fn found_and_missing<T>(
+    references: Vec<(String, ClusterName, DaemonName, String)>,
+    find: impl Fn(&ClusterName, &DaemonName, &str) -> Option<T>,
+) -> (Vec<T>, Vec<wire::Failure>) {
+    let (mut found, mut failures) = (Vec::new(), Vec::new());
+    for (arn, cluster, daemon, id) in references {
+        match find(&cluster, &daemon, &id) {
+            Some(rendered) => found.push(rendered),
+            None => failures.push(missing(arn)),
+        }
+    }
+    (found, failures)
+}
+
 fn history_references(
     values: Option<&Vec<String>>,
     kind: DaemonHistoryKind,
@@ -502,14 +517,9 @@ pub async fn describe_daemon_deployments(
         api.context(),
         "daemonDeploymentArns",
     )?;
-    let mut deployments = Vec::new();
-    let mut failures = Vec::new();
-    for (arn, cluster, daemon, id) in references {
-        match api.control.find_daemon_deployment(&cluster, &daemon, &id) {
-            Some(record) => deployments.push(render_deployment(api, &record)),
-            None => failures.push(missing(arn)),
-        }
-    }
+    let (deployments, failures) = found_and_missing(references, |cluster, daemon, id| {
+        api.control.find_daemon_deployment(cluster, daemon, id).map(|record| render_deployment(api, &record))
+    });
     Ok(wire::DescribeDaemonDeploymentsResponse { failures: Some(failures), daemon_deployments: Some(deployments) })
 }
 
@@ -561,13 +571,8 @@ pub async fn describe_daemon_revisions(
         api.context(),
         "daemonRevisionArns",
     )?;
-    let mut revisions = Vec::new();
-    let mut failures = Vec::new();
-    for (arn, cluster, daemon, id) in references {
-        match api.control.find_daemon_revision(&cluster, &daemon, &id) {
-            Some(record) => revisions.push(render_revision(&record, api.context())),
-            None => failures.push(missing(arn)),
-        }
-    }
+    let (revisions, failures) = found_and_missing(references, |cluster, daemon, id| {
+        api.control.find_daemon_revision(cluster, daemon, id).map(|record| render_revision(&record, api.context()))
+    });
     Ok(wire::DescribeDaemonRevisionsResponse { daemon_revisions: Some(revisions), failures: Some(failures) })
 }

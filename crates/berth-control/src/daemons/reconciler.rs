@@ -20,8 +20,8 @@ use crate::state::{Change, State};
 use crate::tasks::{new_task_record, required_attributes, stopped_record, NewTask};
 use crate::ControlPlane;
 use berth_planner::{
-    CircuitBreaker, DeploymentConfiguration, DeploymentId, DeploymentStatus, Plan, RolloutState, SchedulingStrategy,
-    ServiceSpec, Snapshot, TaskView,
+    CircuitBreaker, DeploymentConfiguration, DeploymentStatus, Plan, RolloutState, SchedulingStrategy, ServiceSpec,
+    Snapshot, TaskView,
 };
 use berth_scheduler::{place, Placement, PlacementRequest};
 use berth_types::{
@@ -69,26 +69,9 @@ impl ControlPlane {
         let group = DaemonRecord::group(&record.name);
         let tasks: Vec<TaskView> = state
             .tasks_in_group(&record.cluster, &group)
-            .filter_map(|task| {
-                Some(TaskView {
-                    id: task.id.clone(),
-                    deployment: DeploymentId::parse(task.started_by.as_deref()?)?,
-                    instance: task.container_instance.clone(),
-                    last_status: task.last_status,
-                    desired_status: task.desired_status,
-                    started_at: task.started_at,
-                    health: task.health_status,
-                    has_health_check: task
-                        .spec
-                        .containers
-                        .iter()
-                        .any(|container| container.essential && container.health_check.is_some()),
-                    stop_code: task.stop_code,
-                    stopped_reason: task.stopped_reason.clone(),
-                    // Daemons, like DAEMON services, ignore scale-in protection.
-                    protected_until: None,
-                })
-            })
+            .filter_map(crate::service_reconciler::planner_task_view)
+            // Daemons, like DAEMON services, ignore scale-in protection.
+            .map(|view| TaskView { protected_until: None, ..view })
             .collect();
         let no_instances = ClusterViews::default();
         let cluster_views = state.views_of(&record.cluster).unwrap_or(&no_instances);
