@@ -91,7 +91,7 @@ impl ControlPlane {
 
     /// Instances whose agent has been away longer than the lost-after interval: their tasks are
     /// replaced elsewhere.
-    fn instance_lost(&self, state: &State, id: &ContainerInstanceId) -> bool {
+    pub(crate) fn instance_lost(&self, state: &State, id: &ContainerInstanceId) -> bool {
         match state.instances.get(id) {
             None => true,
             Some(instance) if instance.status == ContainerInstanceStatus::Inactive => true,

@@ -14,6 +14,12 @@ pub enum StatusFilter {
     All,
 }
 
+/// The revision a family's next registration gets: one past its highest, so revisions are
+/// never reused, even after deletion.
+pub(crate) fn next_revision<T>(revisions: Option<&std::collections::BTreeMap<u32, T>>) -> u32 {
+    revisions.and_then(|revisions| revisions.keys().next_back().copied()).unwrap_or(0) + 1
+}
+
 impl ControlPlane {
     /// Registers the next revision of `family`. Revisions are never reused, even after deletion.
     pub async fn register_task_definition(
@@ -24,12 +30,7 @@ impl ControlPlane {
         tags: Vec<Tag>,
     ) -> ControlResult<TaskDefinitionRecord> {
         self.mutate(|state| {
-            let revision = state
-                .task_definitions
-                .get(family.as_str())
-                .and_then(|revisions| revisions.keys().next_back().copied())
-                .unwrap_or(0)
-                + 1;
+            let revision = next_revision(state.task_definitions.get(family.as_str()));
             spec.revision = revision;
             let record = TaskDefinitionRecord {
                 family,

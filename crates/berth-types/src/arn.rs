@@ -17,6 +17,22 @@ impl Default for ArnContext {
     }
 }
 
+/// An ECS ARN issued under `context`, split into its resource kind and the rest of its path
+/// (`task` and `default/<id>` for `arn:aws:ecs:REGION:ACCOUNT:task/default/<id>`).
+pub fn split_ecs_arn<'a>(value: &'a str, context: &ArnContext) -> Result<(&'a str, &'a str), ArnError> {
+    let malformed = || ArnError::Malformed(value.to_string());
+    let mut parts = value.splitn(6, ':');
+    let (Some("arn"), Some(_partition), Some("ecs"), Some(region), Some(account), Some(resource)) =
+        (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(malformed());
+    };
+    if region != context.region || account != context.account {
+        return Err(ArnError::ForeignAccount { arn: value.to_string() });
+    }
+    resource.split_once('/').ok_or_else(malformed)
+}
+
 /// What an ARN names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ResourceKind {
@@ -69,16 +85,7 @@ impl Arn {
     /// Parses a long-format ECS ARN issued under `context`.
     pub fn parse(value: &str, context: &ArnContext) -> Result<Arn, ArnError> {
         let malformed = || ArnError::Malformed(value.to_string());
-        let mut parts = value.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some("ecs"), Some(region), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed());
-        };
-        if region != context.region || account != context.account {
-            return Err(ArnError::ForeignAccount { arn: value.to_string() });
-        }
-        let (kind, rest) = resource.split_once('/').ok_or_else(malformed)?;
+        let (kind, rest) = split_ecs_arn(value, context)?;
         Ok(match kind {
             "cluster" => Arn::Cluster(ClusterName::parse(rest)?),
             "task" => {

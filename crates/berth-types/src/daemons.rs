@@ -83,16 +83,7 @@ impl DaemonArn {
     /// Parses a daemon ARN issued under `context`.
     pub fn parse(value: &str, context: &ArnContext) -> Result<DaemonArn, ArnError> {
         let malformed = || ArnError::Malformed(value.to_string());
-        let mut parts = value.splitn(6, ':');
-        let (Some("arn"), Some(_partition), Some("ecs"), Some(region), Some(account), Some(resource)) =
-            (parts.next(), parts.next(), parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(malformed());
-        };
-        if region != context.region || account != context.account {
-            return Err(ArnError::ForeignAccount { arn: value.to_string() });
-        }
-        let (kind, rest) = resource.split_once('/').ok_or_else(malformed)?;
+        let (kind, rest) = crate::arn::split_ecs_arn(value, context)?;
         let history = |kind: DaemonHistoryKind| -> Result<DaemonArn, ArnError> {
             let mut path = rest.split('/');
             let (Some(cluster), Some(daemon), Some(id), None) = (path.next(), path.next(), path.next(), path.next())

@@ -201,6 +201,11 @@ impl TaskSpec {
     /// What the task holds on its instance: task-level CPU and memory when set, otherwise the
     /// sum over containers (memory counts the hard limit, else the reservation), plus its
     /// static host ports.
+    /// `(container name, image)` of each container, in definition order: what a revision records.
+    pub fn container_images(&self) -> Vec<(String, String)> {
+        self.containers.iter().map(|container| (container.name.clone(), container.image.clone())).collect()
+    }
+
     pub fn resource_demand(&self) -> Resources {
         let mut demand = Resources::default();
         let container_cpu: i64 = self.containers.iter().map(|container| i64::from(container.cpu)).sum();

@@ -282,14 +282,7 @@ fn new_revision(state: &State, record: &DaemonRecord, now: Timestamp) -> DaemonR
     let configuration = &record.configuration;
     let key = &configuration.task_definition;
     let container_images = find_daemon_task_definition(state, key.family.as_str(), Some(key.revision))
-        .map(|definition| {
-            definition
-                .spec
-                .containers
-                .iter()
-                .map(|container| (container.name.clone(), container.image.clone()))
-                .collect()
-        })
+        .map(|definition| definition.spec.container_images())
         .unwrap_or_default();
     DaemonRevisionRecord {
         cluster: record.cluster.clone(),

@@ -24,9 +24,7 @@ use berth_planner::{
     Snapshot, TaskView,
 };
 use berth_scheduler::{place, Placement, PlacementRequest};
-use berth_types::{
-    ClusterName, ContainerInstanceId, ContainerInstanceStatus, DaemonName, DesiredStatus, ServiceName, Timestamp,
-};
+use berth_types::{ClusterName, DaemonName, DesiredStatus, ServiceName, Timestamp};
 use std::hash::{Hash, Hasher};
 use std::time::Duration;
 
@@ -84,7 +82,7 @@ impl ControlPlane {
                 id: id.clone(),
                 status: view.status,
                 agent_connected: view.agent_connected,
-                lost: self.daemon_instance_lost(state, id),
+                lost: self.instance_lost(state, id),
                 satisfies_constraints: state
                     .instances
                     .get(id)
@@ -105,15 +103,6 @@ impl ControlPlane {
         let plan = berth_planner::plan(&snapshot);
         let wake_at = plan.wake_at;
         (self.execute_daemon_plan(state, record, plan, cluster_views, now), wake_at)
-    }
-
-    /// Instances whose agent has been away past the lost-after interval, as for services.
-    fn daemon_instance_lost(&self, state: &State, id: &ContainerInstanceId) -> bool {
-        match state.instances.get(id) {
-            None => true,
-            Some(instance) if instance.status == ContainerInstanceStatus::Inactive => true,
-            Some(_) => self.agent_absent_for(id).is_some_and(|absent| absent >= self.config().instance_lost_after),
-        }
     }
 
     fn execute_daemon_plan(

@@ -43,13 +43,7 @@ impl ControlPlane {
         tags: Vec<Tag>,
     ) -> ControlResult<DaemonTaskDefinitionRecord> {
         self.mutate(|state| {
-            let revision = state
-                .daemons
-                .task_definitions
-                .get(family.as_str())
-                .and_then(|revisions| revisions.keys().next_back().copied())
-                .unwrap_or(0)
-                + 1;
+            let revision = crate::task_definitions::next_revision(state.daemons.task_definitions.get(family.as_str()));
             spec.revision = revision;
             spec.family = family.as_str().to_string();
             let record = DaemonTaskDefinitionRecord {

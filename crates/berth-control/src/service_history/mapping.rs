@@ -112,14 +112,7 @@ pub fn started_deployment_changes(
     let configuration = &service.configuration;
     let container_images =
         find_task_definition(state, primary.task_definition.family.as_str(), Some(primary.task_definition.revision))
-            .map(|definition| {
-                definition
-                    .spec
-                    .containers
-                    .iter()
-                    .map(|container| (container.name.clone(), container.image.clone()))
-                    .collect()
-            })
+            .map(|definition| definition.spec.container_images())
             .unwrap_or_default();
     let launch_type = configuration
         .capacity_provider_strategy
