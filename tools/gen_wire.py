@@ -1,0 +1,344 @@
+#!/usr/bin/env python3
+"""Generate the wire types of the AWS services Berth serves from botocore's service models.
+
+The model (botocore/data/SERVICE/VERSION/service-2.json[.gz]) is the spec for every shape, so
+the wire structs are derived from it instead of being typed by hand. Every member becomes an
+`Option` so one struct serves requests and responses. The model's `protocol` decides the
+encoding:
+
+- `json` (ECS): serde derives; required members are checked by the generated `CheckRequired`
+  impls, which name the missing field.
+- `query` (ELBv2): `FromQuery` impls that read form parameters (`Name.member.N`,
+  `Name.entry.N.key`) and check required members, enum values and integer ranges; `ToXml`
+  impls that write members under their model names; the operations' result wrappers and the
+  model's error codes.
+
+Re-run after upgrading botocore:
+
+    python3 tools/gen_wire.py ecs > crates/berth-ecs-wire/src/shapes.rs
+    python3 tools/gen_wire.py elbv2 > crates/berth-query-wire/src/elbv2.rs
+    cargo fmt --all
+"""
+import gzip, json, os, re, sys
+
+import botocore
+
+ECS_OPERATIONS = """
+CreateCluster DescribeClusters ListClusters UpdateCluster UpdateClusterSettings DeleteCluster
+RegisterTaskDefinition DeregisterTaskDefinition DeleteTaskDefinitions DescribeTaskDefinition
+ListTaskDefinitions ListTaskDefinitionFamilies
+RunTask StartTask StopTask DescribeTasks ListTasks
+RegisterContainerInstance DeregisterContainerInstance DescribeContainerInstances
+ListContainerInstances UpdateContainerInstancesState
+TagResource UntagResource ListTagsForResource
+CreateService UpdateService DeleteService DescribeServices ListServices
+PutAttributes ListAttributes DeleteAttributes
+CreateCapacityProvider UpdateCapacityProvider DeleteCapacityProvider DescribeCapacityProviders
+PutClusterCapacityProviders
+SubmitTaskStateChange SubmitContainerStateChange DiscoverPollEndpoint
+ListAccountSettings PutAccountSetting PutAccountSettingDefault DeleteAccountSetting
+SubmitAttachmentStateChanges UpdateContainerAgent
+CreateTaskSet DescribeTaskSets UpdateTaskSet UpdateServicePrimaryTaskSet DeleteTaskSet
+ListServiceDeployments DescribeServiceDeployments DescribeServiceRevisions StopServiceDeployment
+ContinueServiceDeployment
+UpdateTaskProtection GetTaskProtection
+ExecuteCommand
+RegisterDaemonTaskDefinition DescribeDaemonTaskDefinition ListDaemonTaskDefinitions
+DeleteDaemonTaskDefinition CreateDaemon UpdateDaemon DescribeDaemon ListDaemons DeleteDaemon
+DescribeDaemonDeployments ListDaemonDeployments DescribeDaemonRevisions
+""".split()
+
+# The service models, where they live in botocore, and which operations get wire types (None:
+# all of them).
+SERVICES = {
+    "ecs": ("ecs", "2014-11-13", ECS_OPERATIONS),
+    "elbv2": ("elbv2", "2015-12-01", None),
+}
+
+
+def load_model(directory, version):
+    base = os.path.join(os.path.dirname(botocore.__file__), "data", directory, version)
+    plain = os.path.join(base, "service-2.json")
+    if os.path.exists(plain):
+        with open(plain) as f:
+            return json.load(f)
+    with gzip.open(plain + ".gz") as f:
+        return json.load(f)
+
+
+RUST_KEYWORDS = {"type", "match", "ref", "self", "mod", "use", "fn", "struct", "enum", "in", "loop", "box", "override", "final", "async", "await", "dyn", "move", "static", "where", "crate", "super", "trait", "impl", "let", "const", "priv", "virtual", "yield", "macro", "unsized", "abstract", "become", "do", "try", "gen"}
+
+
+def snake(name):
+    s = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    s = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", s)
+    s = s.replace("-", "_").replace(".", "_").lower()
+    return "r#" + s if s in RUST_KEYWORDS else s
+
+
+def variant(value):
+    parts = re.split(r"[^A-Za-z0-9]+", value)
+    out = "".join(p[:1].upper() + p[1:].lower() if p.isupper() or p.islower() else p[:1].upper() + p[1:] for p in parts if p)
+    if not out or not out[0].isalpha():
+        out = "V" + out
+    return out
+
+
+def wanted_shapes(model, operations):
+    """Every shape reachable from the chosen operations' inputs and outputs."""
+    shapes = model["shapes"]
+    wanted = set()
+
+    def visit(name):
+        if name in wanted:
+            return
+        wanted.add(name)
+        shape = shapes[name]
+        if shape["type"] == "structure":
+            for member in shape["members"].values():
+                visit(member["shape"])
+        elif shape["type"] == "list":
+            visit(shape["member"]["shape"])
+        elif shape["type"] == "map":
+            visit(shape["key"]["shape"])
+            visit(shape["value"]["shape"])
+
+    for op in operations:
+        for io in ("input", "output"):
+            if io in model["operations"][op]:
+                visit(model["operations"][op][io]["shape"])
+    return wanted
+
+
+def rust_type(shapes, name, timestamp):
+    shape = shapes[name]
+    t = shape["type"]
+    if t == "structure":
+        return name
+    if t == "string":
+        return name if "enum" in shape else "String"
+    if t == "list":
+        return "Vec<%s>" % rust_type(shapes, shape["member"]["shape"], timestamp)
+    if t == "map":
+        return "BTreeMap<String, %s>" % rust_type(shapes, shape["value"]["shape"], timestamp)
+    return {"integer": "i32", "long": "i64", "double": "f64", "boolean": "bool", "timestamp": timestamp}[t]
+
+
+def emit_enum(w, name, shape, derives):
+    w("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord%s)]" % derives)
+    w("pub enum %s {" % name)
+    for value in shape["enum"]:
+        if derives:
+            w('    #[serde(rename = "%s")]' % value)
+        w("    %s," % variant(value))
+    w("}")
+    w("impl %s {" % name)
+    w("    pub const ALL: &'static [%s] = &[%s];" % (name, ", ".join("%s::%s" % (name, variant(v)) for v in shape["enum"])))
+    w("    pub fn as_str(&self) -> &'static str {")
+    w("        match self {")
+    for value in shape["enum"]:
+        w('            %s::%s => "%s",' % (name, variant(value), value))
+    w("        }")
+    w("    }")
+    w("    pub fn parse(value: &str) -> Option<Self> {")
+    w("        Self::ALL.iter().copied().find(|candidate| candidate.as_str() == value)")
+    w("    }")
+    w("}")
+    w("impl std::fmt::Display for %s { fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result { f.write_str(self.as_str()) } }" % name)
+
+
+def emit_json(model, operations):
+    shapes = model["shapes"]
+    ops = model["operations"]
+    wanted = wanted_shapes(model, operations)
+    out = []
+    w = out.append
+    w("// @generated by tools/gen_wire.py from botocore %s. Do not edit by hand." % botocore.__version__)
+    w("#![allow(clippy::all, missing_docs, unused_variables)]")
+    w("use serde::{Deserialize, Serialize};")
+    w("use std::collections::BTreeMap;")
+    w("use crate::required::CheckRequired;")
+    w("")
+    w("/// Every ECS operation in the model, by its `X-Amz-Target` suffix.")
+    w("pub const ALL_OPERATIONS: &[&str] = &[%s];" % ", ".join('"%s"' % o for o in sorted(ops)))
+    w("")
+    for name in sorted(wanted):
+        shape = shapes[name]
+        if shape.get("exception"):
+            continue
+        t = shape["type"]
+        if t == "string" and "enum" in shape:
+            emit_enum(w, name, shape, ", Serialize, Deserialize")
+            w("")
+        elif t == "structure":
+            required = set(shape.get("required", []))
+            w("#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]")
+            w("pub struct %s {" % name)
+            for member, spec in shape["members"].items():
+                field = snake(member)
+                w('    #[serde(rename = "%s", default, skip_serializing_if = "Option::is_none")]' % member)
+                w("    pub %s: Option<%s>," % (field, rust_type(shapes, spec["shape"], "f64")))
+            w("}")
+            w("impl CheckRequired for %s {" % name)
+            w("    fn check_required(&self, path: &str) -> Result<(), String> {")
+            for member, spec in shape["members"].items():
+                field = snake(member)
+                target = shapes[spec["shape"]]
+                if member in required:
+                    w('        if self.%s.is_none() { return Err(crate::required::join(path, "%s")); }' % (field, member))
+                nested = target["type"] == "structure" or (target["type"] == "list" and shapes[target["member"]["shape"]]["type"] == "structure") or (target["type"] == "map" and shapes[target["value"]["shape"]]["type"] == "structure")
+                if nested:
+                    w('        if let Some(value) = &self.%s { value.check_required(&crate::required::join(path, "%s"))?; }' % (field, member))
+            w("        Ok(())")
+            w("    }")
+            w("}")
+            w("")
+    return out
+
+
+def query_reader(shapes, name, key):
+    """A Rust expression reading one value of shape `name` at the key `key` (a `&str`
+    expression) from `params`, of type `Result<Option<T>, DecodeError>`."""
+    shape = shapes[name]
+    t = shape["type"]
+    if t == "list":
+        flat = "true" if shape.get("flattened") else "false"
+        element = query_reader(shapes, shape["member"]["shape"], "key")
+        return "params.list(%s, %s, |params: &QueryParams, key: &str| %s)" % (key, flat, element)
+    if t == "map":
+        value = query_reader(shapes, shape["value"]["shape"], "key")
+        return "params.map(%s, |params: &QueryParams, key: &str| %s)" % (key, value)
+    if t == "structure" or (t == "string" and "enum" in shape):
+        return "%s::from_query(params, %s)" % (name, key)
+    if t in ("integer", "long"):
+        bound = lambda v: "Some(%d)" % v if v is not None else "None"
+        rust = "i32" if t == "integer" else "i64"
+        return "params.integer::<%s>(%s, %s, %s)" % (rust, key, bound(shape.get("min")), bound(shape.get("max")))
+    return "params.%s(%s)" % ({"string": "string", "boolean": "boolean", "double": "double", "timestamp": "timestamp"}[t], key)
+
+
+def emit_query(model, service):
+    shapes = model["shapes"]
+    ops = model["operations"]
+    meta = model["metadata"]
+    wanted = wanted_shapes(model, sorted(ops))
+    out = []
+    w = out.append
+    w("// @generated by tools/gen_wire.py from botocore %s. Do not edit by hand." % botocore.__version__)
+    w("#![allow(clippy::all, missing_docs, unused_variables, unused_imports)]")
+    w("use std::collections::BTreeMap;")
+    w("use crate::query::{DecodeError, FromQuery, QueryParams, Timestamp, ToXml, XmlWriter};")
+    w("")
+    w('/// The `Version` form parameter of every %s request.' % meta["serviceId"])
+    w('pub const API_VERSION: &str = "%s";' % meta["apiVersion"])
+    w('/// The namespace of every %s answer.' % meta["serviceId"])
+    w('pub const XML_NAMESPACE: &str = "%s";' % meta["xmlNamespace"])
+    w('/// The SigV4 signing name.')
+    w('pub const SIGNING_NAME: &str = "%s";' % meta.get("signingName", meta["endpointPrefix"]))
+    w("")
+    w("/// Every operation in the model, by its `Action`.")
+    w("pub const ALL_OPERATIONS: &[&str] = &[%s];" % ", ".join('"%s"' % o for o in sorted(ops)))
+    w("")
+    w("/// The element an operation's result is wrapped in (`resultWrapper` in the model).")
+    w("pub fn result_wrapper(operation: &str) -> Option<&'static str> {")
+    w("    match operation {")
+    for op in sorted(ops):
+        wrapper = ops[op].get("output", {}).get("resultWrapper")
+        if wrapper:
+            w('        "%s" => Some("%s"),' % (op, wrapper))
+    w("        _ => None,")
+    w("    }")
+    w("}")
+    w("")
+    errors = sorted((n, s) for n, s in shapes.items() if s.get("exception"))
+    w("/// The model's errors: the `Code` each puts on the wire and its HTTP status.")
+    w("#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]")
+    w("pub enum ErrorCode {")
+    for name, _ in errors:
+        w("    %s," % name)
+    w("}")
+    w("impl ErrorCode {")
+    w("    pub fn code(self) -> &'static str {")
+    w("        match self {")
+    for name, shape in errors:
+        w('            ErrorCode::%s => "%s",' % (name, shape.get("error", {}).get("code", name)))
+    w("        }")
+    w("    }")
+    w("    pub fn http_status(self) -> u16 {")
+    w("        match self {")
+    for name, shape in errors:
+        w("            ErrorCode::%s => %d," % (name, shape.get("error", {}).get("httpStatusCode", 400)))
+    w("        }")
+    w("    }")
+    w("    pub fn sender_fault(self) -> bool {")
+    w("        match self {")
+    for name, shape in errors:
+        w("            ErrorCode::%s => %s," % (name, "true" if shape.get("error", {}).get("senderFault", True) else "false"))
+    w("        }")
+    w("    }")
+    w("}")
+    w("")
+    for name in sorted(wanted):
+        shape = shapes[name]
+        if shape.get("exception"):
+            continue
+        t = shape["type"]
+        if t == "string" and "enum" in shape:
+            emit_enum(w, name, shape, "")
+            w("impl FromQuery for %s {" % name)
+            w("    fn from_query(params: &QueryParams, key: &str) -> Result<Option<Self>, DecodeError> {")
+            w("        params.enumeration(key, Self::parse, &[%s])" % ", ".join('"%s"' % v for v in shape["enum"]))
+            w("    }")
+            w("}")
+            w("impl ToXml for %s { fn write_xml(&self, out: &mut XmlWriter) { out.text(self.as_str()) } }" % name)
+            w("")
+        elif t == "structure":
+            required = shape.get("required", [])
+            w("#[derive(Debug, Clone, Default, PartialEq)]")
+            w("pub struct %s {" % name)
+            for member, spec in shape["members"].items():
+                w("    pub %s: Option<%s>," % (snake(member), rust_type(shapes, spec["shape"], "Timestamp")))
+            w("}")
+            w("impl FromQuery for %s {" % name)
+            w("    fn from_query(params: &QueryParams, key: &str) -> Result<Option<Self>, DecodeError> {")
+            if shape["members"]:
+                w("        if !key.is_empty() && !params.has_under(key) { return Ok(None); }")
+                w("        let value = %s {" % name)
+                for member, spec in shape["members"].items():
+                    wire = spec.get("locationName", member)
+                    w("            %s: %s?," % (snake(member), query_reader(shapes, spec["shape"], '&crate::query::child(key, "%s")' % wire)))
+                w("        };")
+                for member in required:
+                    w('        if value.%s.is_none() { return Err(DecodeError::missing(&crate::query::child(key, "%s"))); }' % (snake(member), shape["members"][member].get("locationName", member)))
+                w("        Ok(Some(value))")
+            else:
+                w("        Ok(Some(%s {}))" % name)
+            w("    }")
+            w("}")
+            w("impl ToXml for %s {" % name)
+            w("    fn write_xml(&self, out: &mut XmlWriter) {")
+            for member, spec in shape["members"].items():
+                w('        out.member("%s", &self.%s);' % (spec.get("locationName", member), snake(member)))
+            w("    }")
+            w("}")
+            w("")
+    return out
+
+
+def main():
+    if len(sys.argv) != 2 or sys.argv[1] not in SERVICES:
+        sys.exit("usage: gen_wire.py {%s}" % "|".join(SERVICES))
+    directory, version, operations = SERVICES[sys.argv[1]]
+    model = load_model(directory, version)
+    protocol = model["metadata"]["protocol"]
+    if protocol == "json":
+        out = emit_json(model, operations)
+    elif protocol == "query":
+        out = emit_query(model, sys.argv[1])
+    else:
+        sys.exit("no emitter for protocol %s" % protocol)
+    sys.stdout.write("\n".join(out) + "\n")
+
+
+if __name__ == "__main__":
+    main()
