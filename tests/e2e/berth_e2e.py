@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -317,6 +318,18 @@ def raw_call(url: str, operation: str | None, body: Any, *, headers: dict | None
     return status, parsed, raw
 
 
+def raw_query(url: str, params: dict[str, str], *, timeout: float = 30.0) -> tuple[int, None, bytes]:
+    """POSTs an unsigned AWS Query form to Berth's endpoint; returns (status, None, raw body)."""
+    data = urllib.parse.urlencode(params).encode()
+    headers = {"Content-Type": "application/x-www-form-urlencoded; charset=utf-8"}
+    request = urllib.request.Request(url.rstrip("/") + "/", data=data, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, None, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, None, error.read()
+
+
 class ShapeMismatch(AssertionError):
     pass
 
@@ -348,6 +361,22 @@ def ecs_client(url: str, validate: bool = True):
     return client
 
 
+def elbv2_client(url: str, validate: bool = True):
+    """A boto3 ELBv2 client for Berth's one endpoint, with the strict (XML) response validator."""
+    session = boto3.session.Session(
+        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
+    )
+    client = session.client(
+        "elbv2",
+        endpoint_url=url,
+        config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
+                      connect_timeout=5, read_timeout=60),
+    )
+    if validate:
+        client.meta.events.register("after-call", _after_call)
+    return client
+
+
 def aws_command() -> list[str]:
     found = shutil.which("aws")
     if found:
@@ -359,9 +388,10 @@ class AwsCli:
     """Runs the real `aws` CLI against an endpoint, either with `--endpoint-url` or through
     the `AWS_ENDPOINT_URL_ECS` environment variable."""
 
-    def __init__(self, url: str, workdir: Path):
+    def __init__(self, url: str, workdir: Path, service: str = "ecs"):
         self.url = url
         self.workdir = workdir
+        self.service = service
         workdir.mkdir(parents=True, exist_ok=True)
 
     def env(self, via_env: bool) -> dict[str, str]:
@@ -385,7 +415,7 @@ class AwsCli:
         command = aws_command()
         if not via_env:
             command += ["--endpoint-url", self.url]
-        command += ["--output", "json", "ecs", *[str(arg) for arg in args]]
+        command += ["--output", "json", self.service, *[str(arg) for arg in args]]
         return subprocess.run(command, env=self.env(via_env), capture_output=True, text=True,
                               timeout=timeout, cwd=self.workdir)
 
@@ -394,7 +424,7 @@ class AwsCli:
         result = self.run(*args, via_env=via_env)
         if result.returncode != 0:
             raise AssertionError(
-                f"aws ecs {' '.join(map(str, args))} exited {result.returncode}\n"
+                f"aws {self.service} {' '.join(map(str, args))} exited {result.returncode}\n"
                 f"stdout: {result.stdout}\nstderr: {result.stderr}"
             )
         return json.loads(result.stdout) if result.stdout.strip() else {}
@@ -402,7 +432,7 @@ class AwsCli:
     def fails(self, *args: str, via_env: bool = False) -> subprocess.CompletedProcess:
         """Runs a command that must fail; returns the result for assertions on stderr."""
         result = self.run(*args, via_env=via_env)
-        assert result.returncode != 0, f"aws ecs {' '.join(args)} unexpectedly succeeded: {result.stdout}"
+        assert result.returncode != 0, f"aws {self.service} {' '.join(args)} unexpectedly succeeded: {result.stdout}"
         return result
 
     def write_json(self, name: str, document: Any) -> str:

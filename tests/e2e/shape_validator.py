@@ -16,6 +16,8 @@ Every problem is reported with the JSON path at fault, e.g.
 from __future__ import annotations
 
 import json
+import re
+from xml.etree import ElementTree
 from functools import lru_cache
 from typing import Any
 
@@ -199,10 +201,122 @@ def validate_error(operation: str | OperationModel, body: bytes | str) -> list[s
 
 
 def validate_response(operation: str | OperationModel, status: int, body: bytes | str) -> list[str]:
-    """Dispatches on the HTTP status: 2xx bodies are outputs, everything else errors."""
+    """Dispatches on the protocol, then on the HTTP status: 2xx bodies are outputs, everything
+    else errors."""
+    if isinstance(operation, OperationModel) and operation.metadata.get("protocol") == "query":
+        return validate_query_response(operation, status, body)
     if 200 <= status < 300:
         return validate_output(operation, body)
     problems = validate_error(operation, body)
     if status >= 500:
         problems.append(f"HTTP {status}: the server answered with a 5xx (a client mistake is a 400)")
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# AWS Query protocol (ELBv2): XML answers.
+
+_ISO_8601 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$")
+
+
+def _local(tag: str) -> str:
+    return tag.split("}", 1)[1] if tag.startswith("{") else tag
+
+
+def validate_xml_value(shape: Shape, element: ElementTree.Element, path: str, errors: list[str]) -> None:
+    """Appends every way the XML `element` differs from `shape` (Query protocol encoding)."""
+    kind = shape.type_name
+    children = list(element)
+    text = element.text or ""
+    if kind == "structure":
+        members = {member.serialization.get("name", name): member for name, member in shape.members.items()}
+        seen: set[str] = set()
+        for child in children:
+            name = _local(child.tag)
+            if name not in members:
+                errors.append(f"{_join(path, name)}: unknown member of {shape.name} (known: {', '.join(sorted(members))})")
+                continue
+            if name in seen:
+                errors.append(f"{_join(path, name)}: member appears twice")
+            seen.add(name)
+            validate_xml_value(members[name], child, _join(path, name), errors)
+        return
+    if children and kind not in ("list", "map"):
+        errors.append(f"{path}: expected {kind}, got child elements")
+        return
+    if kind == "list":
+        member_name = shape.member.serialization.get("name", "member")
+        for index, child in enumerate(children):
+            if _local(child.tag) != member_name:
+                errors.append(f"{path}[{index}]: list items are <{member_name}>, got <{_local(child.tag)}>")
+                continue
+            validate_xml_value(shape.member, child, f"{path}[{index}]", errors)
+        return
+    if kind == "map":
+        for index, entry in enumerate(children):
+            parts = {_local(part.tag): part for part in entry}
+            if _local(entry.tag) != "entry" or set(parts) != {"key", "value"}:
+                errors.append(f"{path}[{index}]: map entries are <entry><key/><value/></entry>")
+                continue
+            validate_xml_value(shape.value, parts["value"], f"{path}[{parts['key'].text}]", errors)
+        return
+    if kind in ("integer", "long"):
+        if not re.fullmatch(r"-?\d+", text):
+            errors.append(f"{path}: expected {kind}, got {text!r}")
+    elif kind in ("double", "float"):
+        try:
+            float(text)
+        except ValueError:
+            errors.append(f"{path}: expected {kind}, got {text!r}")
+    elif kind == "boolean":
+        if text not in ("true", "false"):
+            errors.append(f"{path}: expected boolean, got {text!r}")
+    elif kind == "timestamp":
+        if not _ISO_8601.match(text):
+            errors.append(f"{path}: expected an ISO 8601 timestamp, got {text!r}")
+    elif kind == "string":
+        if shape.enum and text not in shape.enum:
+            errors.append(f"{path}: {text!r} is not one of {shape.name}'s values {shape.enum}")
+
+
+def validate_query_response(operation: OperationModel, status: int, body: bytes | str) -> list[str]:
+    """A Query answer: `<OpResponse xmlns=NS><OpResult>…</OpResult><ResponseMetadata>` for a
+    2xx, `<ErrorResponse><Error><Type/><Code/><Message/></Error><RequestId/>` otherwise."""
+    name = operation.name
+    namespace = operation.metadata.get("xmlNamespace")
+    try:
+        root = ElementTree.fromstring(body)
+    except ElementTree.ParseError as error:
+        return [f"{name}: body is not XML: {error}"]
+    errors: list[str] = []
+    if status >= 500:
+        errors.append(f"{name}: HTTP {status}: the server answered with a 5xx (a client mistake is a 400)")
+    if not 200 <= status < 300:
+        if _local(root.tag) != "ErrorResponse":
+            return errors + [f"{name}: error root is <{_local(root.tag)}>, expected <ErrorResponse>"]
+        error = root.find(f"{{{namespace}}}Error")
+        if error is None:
+            return errors + [f"{name}: <ErrorResponse> has no <Error> in namespace {namespace}"]
+        parts = {_local(child.tag): child.text for child in error}
+        for required in ("Type", "Code", "Message"):
+            if not parts.get(required):
+                errors.append(f"{name}: <Error> lacks <{required}>")
+        if parts.get("Type") not in ("Sender", "Receiver"):
+            errors.append(f"{name}: <Error><Type> is {parts.get('Type')!r}")
+        codes = {shape.error_code for shape in operation.error_shapes} | {"ValidationError", "InvalidAction", "InternalFailure"}
+        if parts.get("Code") not in codes:
+            errors.append(f"{name}: error code {parts.get('Code')!r} is not one this operation may answer")
+        return errors
+    if root.tag != f"{{{namespace}}}{name}Response":
+        return errors + [f"{name}: root is {root.tag}, expected {{{namespace}}}{name}Response"]
+    wrapper = operation.output_shape.serialization.get("resultWrapper") if operation.output_shape else None
+    children = {_local(child.tag): child for child in root}
+    if set(children) - {wrapper, "ResponseMetadata"}:
+        errors.append(f"{name}: unexpected elements {sorted(set(children) - {wrapper, 'ResponseMetadata'})}")
+    if "ResponseMetadata" not in children or children["ResponseMetadata"].find(f"{{{namespace}}}RequestId") is None:
+        errors.append(f"{name}: no <ResponseMetadata><RequestId>")
+    if wrapper:
+        if wrapper not in children:
+            return errors + [f"{name}: no <{wrapper}>"]
+        validate_xml_value(operation.output_shape, children[wrapper], "", errors)
+    return [f"{name}: {problem}" if not problem.startswith(name) else problem for problem in errors]

@@ -65,6 +65,9 @@ impl From<ControlError> for ApiError {
             ControlError::TargetNotConnected(_) => Self::client("TargetNotConnectedException", message),
             ControlError::DaemonNotFound => Self::client("DaemonNotFoundException", message),
             ControlError::DaemonNotActive(_) => Self::client("DaemonNotActiveException", message),
+            // Only ELBv2's operations fail this way; should one reach ECS, it is still the
+            // caller's fault.
+            ControlError::Elb(error) => Self::invalid_parameter(error.message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

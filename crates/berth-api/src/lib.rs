@@ -11,11 +11,14 @@
 
 mod agent_routes;
 pub mod caller;
+pub mod elbv2;
 pub mod error;
 pub mod exec;
 mod operations;
 pub mod parse;
 mod placement;
+mod protocols;
+mod proxy_routes;
 pub mod render;
 mod task_cache;
 
@@ -57,6 +60,8 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
         .route("/", post(ecs_endpoint))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
+        .route("/proxy/v1/document", get(proxy_routes::poll_document))
+        .route("/proxy/v1/health", post(proxy_routes::report_health))
         .route("/exec/v1/sessions", get(exec::list_sessions))
         .route("/exec/v1/sessions/{session}", get(exec::attach_client))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/exec-sessions", get(exec::poll_tickets))
@@ -69,6 +74,22 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
 }
 
 async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes) -> Response {
+    let form = protocols::is_form(&headers).then(|| berth_query_wire::QueryParams::parse(&body));
+    match protocols::route(&headers, form.as_ref().and_then(|params| params.get("Version"))) {
+        protocols::Service::Ecs => {}
+        protocols::Service::Elbv2 => {
+            let params = form.unwrap_or_default();
+            let served = AssertUnwindSafe(caller::scope(&headers, elbv2::serve(&api, &params))).catch_unwind().await;
+            return served.unwrap_or_else(|_| {
+                tracing::error!("ELBv2 handler panicked; answering InternalFailure");
+                elbv2::internal_failure()
+            });
+        }
+        protocols::Service::UnknownQuery => {
+            let action = form.as_ref().and_then(|params| params.get("Action")).unwrap_or_default();
+            return protocols::unknown_service(action);
+        }
+    }
     let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default().to_string();
     let Some(operation) = target.strip_prefix(TARGET_PREFIX) else {
         return ApiError::unknown_operation(&target).into_response();

@@ -43,6 +43,9 @@ pub enum ControlError {
     DaemonNotFound,
     #[error("{0}")]
     DaemonNotActive(String),
+    /// ELBv2's own failures, with ELBv2's codes.
+    #[error(transparent)]
+    Elb(#[from] crate::elb::ElbError),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

@@ -21,6 +21,7 @@ pub mod clusters;
 mod committer;
 pub mod container_instances;
 pub mod daemons;
+pub mod elb;
 pub mod error;
 pub mod exec_sessions;
 pub mod liveness;
@@ -62,6 +63,9 @@ pub struct ControlConfig {
     pub instance_lost_after: Duration,
     /// The service planner's tunables (settle time without health checks, throttle delays).
     pub planner: berth_planner::PlannerSettings,
+    /// The address the load-balancing proxy binds every listener on (the port is the
+    /// listener's).
+    pub proxy_bind_ip: std::net::IpAddr,
 }
 
 impl Default for ControlConfig {
@@ -72,6 +76,7 @@ impl Default for ControlConfig {
             stopped_task_retention: Duration::from_secs(3 * 3600),
             instance_lost_after: Duration::from_secs(300),
             planner: berth_planner::PlannerSettings::default(),
+            proxy_bind_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
         }
     }
 }
@@ -90,6 +95,8 @@ pub struct ControlPlane {
     committer: committer::Committer,
     presence: Mutex<HashMap<ContainerInstanceId, AgentPresence>>,
     generations: Mutex<HashMap<ContainerInstanceId, watch::Sender<u64>>>,
+    /// The proxy document's generation and the target health proxies report.
+    elb_runtime: elb::document::ElbRuntime,
     /// Woken by every change a service reconciler pass should look at.
     service_wake: tokio::sync::Notify,
     /// When this control plane started; an agent never heard from is absent since then.
@@ -110,6 +117,7 @@ impl ControlPlane {
             committer: committer::Committer::start(Arc::clone(&store)),
             presence: Mutex::new(HashMap::new()),
             generations: Mutex::new(HashMap::new()),
+            elb_runtime: elb::document::ElbRuntime::default(),
             service_wake: tokio::sync::Notify::new(),
             started: Instant::now(),
             placement_failures: Mutex::new(HashMap::new()),
@@ -147,7 +155,7 @@ impl ControlPlane {
         wake_services: bool,
         decide: impl FnOnce(&State) -> ControlResult<(Vec<Change>, T)>,
     ) -> ControlResult<T> {
-        let (durable, woken, result) = {
+        let (durable, woken, proxies_affected, result) = {
             let _writer = self.writer.lock();
             let state = self.state.read();
             let (mut changes, result) = decide(&state)?;
@@ -164,9 +172,10 @@ impl ControlPlane {
                     _ => None,
                 })
                 .collect();
+            let proxies_affected = changes.iter().any(|change| matches!(change, Change::Elb(_)));
             let durable = self.committer.submit(State::batch_for(&changes));
             self.state.write().apply(changes);
-            (durable, woken, result)
+            (durable, woken, proxies_affected, result)
         };
         let outcome = durable.await.unwrap_or_else(|_| Err("the committer has stopped".to_string()));
         if let Err(message) = outcome {
@@ -174,6 +183,9 @@ impl ControlPlane {
             std::process::abort();
         }
         self.wake_agents(woken);
+        if proxies_affected {
+            self.elb_runtime.advance();
+        }
         if wake_services {
             self.wake_service_reconciler();
         }

@@ -63,6 +63,8 @@ pub enum Change {
     DeleteServiceRevision(String),
     /// Daemon task definitions, daemons and their history (`daemons`).
     Daemon(crate::daemons::DaemonChange),
+    /// Load balancers, target groups, listeners and rules (`elb`).
+    Elb(crate::elb::ElbChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -104,6 +106,8 @@ pub struct State {
     pub account_settings: BTreeMap<String, AccountSettingRecord>,
     /// Daemon task definitions, daemons, their revisions and deployments.
     pub daemons: crate::daemons::DaemonState,
+    /// ELBv2's resources.
+    pub elb: crate::elb::ElbState,
 }
 
 /// The key of a task group within a cluster.
@@ -111,12 +115,28 @@ pub fn group_key(cluster: &ClusterName, group: &str) -> String {
     format!("{cluster}\u{0}{group}")
 }
 
-fn task_definition_key(family: &str, revision: u32) -> String {
+/// The store key of a task definition revision (daemon task definitions use it too): zero
+/// padding keeps a family's revisions in order.
+pub(crate) fn task_definition_key(family: &str, revision: u32) -> String {
     format!("{family}:{revision:010}")
 }
 
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
+/// A record as the store keeps it.
+pub(crate) fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     serde_json::to_vec(value).expect("records always serialise")
+}
+
+/// Every record of `table`, decoded, in key order (for the small tables of other services,
+/// which load whole).
+pub(crate) fn scan<T: for<'de> Deserialize<'de>>(
+    store: &dyn berth_store::Store,
+    table: Table,
+    mut visit: impl FnMut(T),
+) -> Result<(), berth_store::StoreError> {
+    store.scan(table, &mut |key, bytes| {
+        visit(decode(table, key, bytes)?);
+        Ok(())
+    })
 }
 
 fn decode<T: for<'de> Deserialize<'de>>(table: Table, key: &str, bytes: &[u8]) -> Result<T, berth_store::StoreError> {
@@ -146,6 +166,7 @@ impl State {
         state.load_table(store, Table::ServiceRevisions, |record| Change::PutServiceRevision(Box::new(record)))?;
         state.load_table(store, Table::ServiceDeployments, |record| Change::PutServiceDeployment(Box::new(record)))?;
         state.daemons = crate::daemons::DaemonState::load(store)?;
+        state.elb = crate::elb::ElbState::load(store)?;
         Ok(state)
     }
 
@@ -222,6 +243,7 @@ impl State {
                 }
                 Change::DeleteServiceRevision(key) => batch.delete(Table::ServiceRevisions, key.clone()),
                 Change::Daemon(change) => crate::daemons::DaemonState::write(change, &mut batch),
+                Change::Elb(change) => crate::elb::ElbState::write(change, &mut batch),
             }
         }
         batch
@@ -348,6 +370,7 @@ impl State {
                     self.service_revisions.remove(&key);
                 }
                 Change::Daemon(change) => self.daemons.apply(change),
+                Change::Elb(change) => self.elb.apply(change),
             }
         }
         for instance in rebuild {

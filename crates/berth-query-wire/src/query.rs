@@ -388,7 +388,7 @@ pub fn response(
     operation: &str,
     namespace: &str,
     wrapper: Option<&str>,
-    result: &impl ToXml,
+    result: &(impl ToXml + ?Sized),
     request_id: &str,
 ) -> String {
     let mut out = XmlWriter::default();

@@ -35,10 +35,14 @@ pub enum Table {
     Daemons,
     DaemonRevisions,
     DaemonDeployments,
+    ElbLoadBalancers,
+    ElbTargetGroups,
+    ElbListeners,
+    ElbRules,
 }
 
 impl Table {
-    pub const ALL: [Table; 16] = [
+    pub const ALL: [Table; 20] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -55,6 +59,10 @@ impl Table {
         Table::Daemons,
         Table::DaemonRevisions,
         Table::DaemonDeployments,
+        Table::ElbLoadBalancers,
+        Table::ElbTargetGroups,
+        Table::ElbListeners,
+        Table::ElbRules,
     ];
 
     pub fn name(self) -> &'static str {
@@ -75,6 +83,10 @@ impl Table {
             Table::Daemons => "daemons",
             Table::DaemonRevisions => "daemon_revisions",
             Table::DaemonDeployments => "daemon_deployments",
+            Table::ElbLoadBalancers => "elb_load_balancers",
+            Table::ElbTargetGroups => "elb_target_groups",
+            Table::ElbListeners => "elb_listeners",
+            Table::ElbRules => "elb_rules",
         }
     }
 }

@@ -217,6 +217,10 @@ pub struct ServerArgs {
     /// failure up to 27 minutes.
     #[arg(long, default_value = "10s", value_parser = duration::parse)]
     pub service_throttle_delay: Duration,
+    /// The address load balancers' listeners are bound on (their ports are the listeners').
+    /// Their DNS names (`*.elb.localhost`) resolve to loopback.
+    #[arg(long, default_value = "0.0.0.0")]
+    pub proxy_bind: std::net::IpAddr,
 }
 
 #[derive(Debug, Args)]

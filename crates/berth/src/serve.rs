@@ -15,6 +15,8 @@ use tokio::net::TcpListener;
 const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 /// The longest the service reconciler sleeps without a change to wake it.
 const SERVICE_TICK: Duration = Duration::from_secs(1);
+/// How often drained targets are let go (deregistration delays are whole seconds).
+const DRAIN_INTERVAL: Duration = Duration::from_secs(1);
 /// How often silent agents are noticed (on top of `--agent-timeout`).
 const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -58,6 +60,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
             throttle_initial_delay: args.service_throttle_delay,
             ..berth_planner::PlannerSettings::default()
         },
+        proxy_bind_ip: args.proxy_bind,
     };
     let control = ControlPlane::open(config, Arc::new(store))?;
     control.end_interrupted_exec_sessions().await?;
@@ -72,6 +75,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     tokio::spawn(berth_control::retention::run_retention(Arc::clone(&control), RETENTION_INTERVAL));
     tokio::spawn(berth_control::service_reconciler::run_service_reconciler(Arc::clone(&control), SERVICE_TICK));
     tokio::spawn(berth_control::liveness::run_liveness(Arc::clone(&control), LIVENESS_INTERVAL));
+    tokio::spawn(berth_control::elb::draining::run_draining(Arc::clone(&control), DRAIN_INTERVAL));
     Ok(RunningServer { endpoint, control })
 }
 

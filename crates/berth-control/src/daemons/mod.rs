@@ -21,10 +21,10 @@ pub mod task_definitions;
 #[cfg(test)]
 mod tests;
 
+use crate::state::{encode, scan, task_definition_key};
 use berth_store::{Store, StoreError, Table, WriteBatch};
 use berth_types::daemons::DaemonTaskDefinitionRecord;
 use records::{DaemonDeploymentRecord, DaemonRecord, DaemonRevisionRecord};
-use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 /// One durable change to daemon state (the `Change::Daemon` of a batch).
@@ -48,27 +48,6 @@ pub struct DaemonState {
     /// By `cluster/daemon/id` (see `records::history_key`).
     pub revisions: BTreeMap<String, DaemonRevisionRecord>,
     pub deployments: BTreeMap<String, DaemonDeploymentRecord>,
-}
-
-fn task_definition_key(family: &str, revision: u32) -> String {
-    format!("{family}:{revision:010}")
-}
-
-fn encode<T: Serialize>(value: &T) -> Vec<u8> {
-    serde_json::to_vec(value).expect("records always serialise")
-}
-
-fn scan<T: for<'de> Deserialize<'de>>(
-    store: &dyn Store,
-    table: Table,
-    mut visit: impl FnMut(T),
-) -> Result<(), StoreError> {
-    store.scan(table, &mut |key, bytes| {
-        let record = serde_json::from_slice(bytes)
-            .map_err(|error| StoreError::Read(format!("{}/{key} holds an unreadable record: {error}", table.name())))?;
-        visit(record);
-        Ok(())
-    })
 }
 
 impl DaemonState {

@@ -1,0 +1,91 @@
+//! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.1
+//! requests name their operation in `X-Amz-Target` (ECS); Query requests are forms with
+//! `Action` and `Version`, and the SigV4 credential scope or the `Version` names the service
+//! (ELBv2's is `2015-12-01`).
+
+use axum::http::HeaderMap;
+use berth_query_wire::elbv2;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Service {
+    Ecs,
+    Elbv2,
+    /// A Query request for a service Berth does not serve.
+    UnknownQuery,
+}
+
+/// The service named by the SigV4 credential scope (`Credential=KEY/DATE/REGION/SERVICE/…`).
+fn signing_name(headers: &HeaderMap) -> Option<&str> {
+    let authorization = headers.get(axum::http::header::AUTHORIZATION)?.to_str().ok()?;
+    let credential = authorization.split("Credential=").nth(1)?;
+    let scope = credential.split([',', ' ']).next()?;
+    scope.split('/').nth(3)
+}
+
+pub fn is_form(headers: &HeaderMap) -> bool {
+    headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|value| value.starts_with("application/x-www-form-urlencoded"))
+}
+
+pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
+    if headers.contains_key("x-amz-target") || version.is_none() && !is_form(headers) {
+        return Service::Ecs;
+    }
+    match signing_name(headers) {
+        Some(name) if name == elbv2::SIGNING_NAME => Service::Elbv2,
+        Some(_) => Service::UnknownQuery,
+        None if version == Some(elbv2::API_VERSION) => Service::Elbv2,
+        None => Service::UnknownQuery,
+    }
+}
+
+/// The answer to a Query request for a service Berth does not serve.
+pub fn unknown_service(action: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let body = berth_query_wire::error_response(
+        "",
+        true,
+        "InvalidAction",
+        &format!("The action {action} is not valid for this web service: Berth does not serve this AWS service."),
+        &uuid::Uuid::new_v4().to_string(),
+    );
+    (axum::http::StatusCode::BAD_REQUEST, [(axum::http::header::CONTENT_TYPE, "text/xml")], body).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.insert(*name, value.parse().unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn routes_by_target_then_signing_name_then_version() {
+        let ecs = headers(&[("x-amz-target", "AmazonEC2ContainerServiceV20141113.ListClusters")]);
+        assert_eq!(route(&ecs, None), Service::Ecs);
+        let form = "application/x-www-form-urlencoded; charset=utf-8";
+        let signed = headers(&[
+            ("content-type", form),
+            ("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/elasticloadbalancing/aws4_request, SignedHeaders=host, Signature=x"),
+        ]);
+        assert_eq!(route(&signed, None), Service::Elbv2);
+        let iam = headers(&[
+            ("content-type", form),
+            (
+                "authorization",
+                "AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/iam/aws4_request, SignedHeaders=host, Signature=x",
+            ),
+        ]);
+        assert_eq!(route(&iam, Some("2015-12-01")), Service::UnknownQuery);
+        let unsigned = headers(&[("content-type", form)]);
+        assert_eq!(route(&unsigned, Some("2015-12-01")), Service::Elbv2);
+        assert_eq!(route(&unsigned, Some("2010-05-08")), Service::UnknownQuery);
+    }
+}
