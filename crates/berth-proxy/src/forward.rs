@@ -82,7 +82,12 @@ impl Drop for InFlight<'_> {
 
 /// ALB's error page for `status`.
 pub fn error_response(status: StatusCode) -> Response<ProxyBody> {
-    let title = format!("{} {}", status.as_u16(), status.canonical_reason().unwrap_or(""));
+    // ALB's own wording for 503.
+    let reason = match status {
+        StatusCode::SERVICE_UNAVAILABLE => "Service Temporarily Unavailable",
+        _ => status.canonical_reason().unwrap_or(""),
+    };
+    let title = format!("{} {reason}", status.as_u16());
     let page =
         format!("<html><head><title>{title}</title></head><body><center><h1>{title}</h1></center></body></html>");
     let mut response = Response::new(ProxyBody::local(page));
