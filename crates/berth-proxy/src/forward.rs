@@ -268,7 +268,7 @@ struct Outcome {
     target: Option<SocketAddr>,
     target_status: Option<u16>,
     target_time: Option<Duration>,
-    group: Option<Arc<str>>,
+    group: Option<Arc<crate::targets::GroupRuntime>>,
 }
 
 impl Outcome {
@@ -312,7 +312,7 @@ async fn forward(
     let sticky_target = group.stickiness_seconds.and_then(|_| cookie_value(request.headers(), "AWSALB"));
     let Some(target) = choose_target(group, sticky_target) else {
         let mut outcome = Outcome::local(StatusCode::SERVICE_UNAVAILABLE);
-        outcome.group = Some(group.target_group_arn.as_str().into());
+        outcome.group = Some(Arc::clone(group));
         return outcome;
     };
     let is_upgrade = request.version() == Version::HTTP_11
@@ -360,7 +360,7 @@ async fn forward(
     let client_upgrade = is_upgrade.then(|| hyper::upgrade::on(&mut request));
     let guard = target.begin_request();
     let target_started = Instant::now();
-    let group_arn: Arc<str> = group.target_group_arn.as_str().into();
+    let group_arn = Arc::clone(group);
     let answered = tokio::time::timeout(table.idle_timeout, context.client.request(request)).await;
     let target_time = target_started.elapsed();
     let mut response = match answered {
@@ -507,7 +507,7 @@ fn write_access_log(
         sent_bytes: content_length(outcome.response.headers()).unwrap_or(0),
         request_line: &draft.request_line,
         user_agent: &draft.user_agent,
-        target_group_arn: outcome.group.as_deref(),
+        target_group_arn: outcome.group.as_ref().map(|group| group.target_group_arn.as_str()),
         trace_id: &draft.trace_id,
         matched_rule_priority: rule.priority,
         received_at: draft.received_at,

@@ -30,6 +30,7 @@ mod redirect;
 mod routing;
 mod targets;
 mod tls;
+mod workers;
 
 pub use cache::{CacheError, DocumentCache};
 pub use poll::{fetch_document, poll_loop, PollError};

@@ -7,6 +7,7 @@
 use crate::forward::{handle, ConnectionContext, TargetConnector};
 use crate::routing::ListenerTable;
 use crate::targets::now_millis;
+use crate::workers::Workers;
 use arc_swap::ArcSwap;
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
@@ -24,36 +25,64 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::task::JoinHandle;
 
-/// A bound listener: the table its connections read and the accept loop.
+/// A bound listener: the table its connections read and one accept loop per worker.
 pub struct BoundListener {
     pub table: Arc<ArcSwap<ListenerTable>>,
     pub local_addr: SocketAddr,
-    accept_task: JoinHandle<()>,
+    accept_tasks: Vec<JoinHandle<()>>,
 }
 
 impl Drop for BoundListener {
     fn drop(&mut self) {
-        // Dropping the accept loop closes the socket; connections already accepted finish
+        // Dropping the accept loops closes the sockets; connections already accepted finish
         // their current exchanges and then meet the idle timeout.
-        self.accept_task.abort();
+        for task in &self.accept_tasks {
+            task.abort();
+        }
     }
 }
 
 impl BoundListener {
-    pub fn bind(
-        bind: SocketAddr,
-        table: Arc<ListenerTable>,
-        client: Client<TargetConnector, Incoming>,
-    ) -> io::Result<Self> {
-        // std's bind sets SO_REUSEADDR on Unix, so a restarted proxy rebinds at once.
-        let socket = std::net::TcpListener::bind(bind)?;
-        socket.set_nonblocking(true)?;
-        let local_addr = socket.local_addr()?;
-        let listener = tokio::net::TcpListener::from_std(socket)?;
+    /// Binds one socket per worker on the same address (the first decides the port when `bind`
+    /// asks for port 0) and starts their accept loops on the workers.
+    pub fn bind(bind: SocketAddr, table: Arc<ListenerTable>, workers: &Workers) -> io::Result<Self> {
         let table = Arc::new(ArcSwap::new(table));
-        let accept_task = tokio::spawn(accept_loop(listener, Arc::clone(&table), client, local_addr));
-        Ok(Self { table, local_addr, accept_task })
+        let mut local_addr = bind;
+        let mut accept_tasks: Vec<JoinHandle<()>> = Vec::with_capacity(workers.workers.len());
+        for worker in &workers.workers {
+            let listener = {
+                // The socket registers with the reactor of the runtime it is made in.
+                let _entered = worker.handle.enter();
+                match reuse_port_listener(local_addr) {
+                    Ok(listener) => listener,
+                    Err(error) => {
+                        for task in &accept_tasks {
+                            task.abort();
+                        }
+                        return Err(error);
+                    }
+                }
+            };
+            local_addr = listener.local_addr()?;
+            accept_tasks.push(worker.handle.spawn(accept_loop(
+                listener,
+                Arc::clone(&table),
+                worker.client.clone(),
+                local_addr,
+            )));
+        }
+        Ok(Self { table, local_addr, accept_tasks })
     }
+}
+
+/// A listening socket that other sockets of this proxy may share (SO_REUSEPORT). A port held by
+/// anyone else without SO_REUSEPORT still fails with "address in use", as it should.
+fn reuse_port_listener(address: SocketAddr) -> io::Result<tokio::net::TcpListener> {
+    let socket = if address.is_ipv4() { tokio::net::TcpSocket::new_v4()? } else { tokio::net::TcpSocket::new_v6()? };
+    socket.set_reuseaddr(true)?;
+    socket.set_reuseport(true)?;
+    socket.bind(address)?;
+    socket.listen(1024)
 }
 
 async fn accept_loop(

@@ -3,15 +3,13 @@
 //! only writer and takes a mutex; requests never do.
 
 use crate::access_log::{elb_name, AccessLogs};
-use crate::forward::{forwarding_client, TargetConnector};
 use crate::health::{report_loop, HealthChecker, HealthShared};
 use crate::listener::BoundListener;
 use crate::routing::{compile_rule, ListenerTable};
 use crate::targets::{GroupRuntime, TargetKey, TargetRuntime};
 use crate::tls;
+use crate::workers::Workers;
 use berth_proxy_protocol::{HealthReport, ListenerProtocol, ProxyDocument, TargetState};
-use hyper::body::Incoming;
-use hyper_util::client::legacy::Client;
 use parking_lot::Mutex;
 use std::collections::{HashMap, HashSet};
 use std::net::SocketAddr;
@@ -26,11 +24,15 @@ pub struct ProxyOptions {
     /// How many reports may wait for the caller before checks stop producing new ones (their
     /// changes then merge until the caller catches up).
     pub health_report_queue: usize,
+    /// Threads of the data path (one single-threaded runtime each); the number of cores by
+    /// default.
+    pub workers: usize,
 }
 
 impl ProxyOptions {
     pub fn new(proxy_id: impl Into<String>) -> Self {
-        Self { proxy_id: proxy_id.into(), health_report_queue: 64 }
+        let workers = std::thread::available_parallelism().map_or(1, |cores| cores.get());
+        Self { proxy_id: proxy_id.into(), health_report_queue: 64, workers }
     }
 }
 
@@ -67,7 +69,7 @@ struct State {
 
 struct Inner {
     state: Mutex<State>,
-    client: Client<TargetConnector, Incoming>,
+    workers: Workers,
     reports: Mutex<Option<mpsc::Receiver<HealthReport>>>,
     report_task: tokio::task::JoinHandle<()>,
 }
@@ -89,8 +91,13 @@ pub struct Proxy {
 }
 
 impl Proxy {
-    /// Starts a proxy serving nothing yet. Must be called inside a Tokio runtime.
+    /// Starts a proxy serving nothing yet. Must be called inside a Tokio runtime (health checks
+    /// run on it); the data path runs on threads of its own.
+    ///
+    /// # Panics
+    /// When the worker threads cannot be started (out of threads or memory).
     pub fn start(options: ProxyOptions) -> Self {
+        let workers = Workers::start(options.workers).expect("the proxy's worker threads start");
         let shared = HealthShared::new(options.proxy_id);
         let (sender, receiver) = mpsc::channel(options.health_report_queue.max(1));
         let report_task = tokio::spawn(report_loop(Arc::clone(&shared), sender));
@@ -105,7 +112,7 @@ impl Proxy {
         Self {
             inner: Arc::new(Inner {
                 state: Mutex::new(state),
-                client: forwarding_client(),
+                workers,
                 reports: Mutex::new(Some(receiver)),
                 report_task,
             }),
@@ -245,7 +252,7 @@ impl Proxy {
                 status.local_addr = Some(bound.local_addr);
                 kept.insert(listener.bind, bound);
             } else {
-                match BoundListener::bind(listener.bind, table, self.inner.client.clone()) {
+                match BoundListener::bind(listener.bind, table, &self.inner.workers) {
                     Ok(bound) => {
                         status.local_addr = Some(bound.local_addr);
                         kept.insert(listener.bind, bound);
