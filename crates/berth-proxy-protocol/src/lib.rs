@@ -97,7 +97,10 @@ pub enum Action {
     /// Weighted forwarding (weights 0–999; one group is weight 1). `stickiness_seconds`: when
     /// set, a client that was sent to a group keeps going to it for that long (ALB's
     /// target-group stickiness, the `AWSALBTG` cookie).
-    Forward { target_groups: Vec<WeightedTargetGroup>, stickiness_seconds: Option<u32> },
+    Forward {
+        target_groups: Vec<WeightedTargetGroup>,
+        stickiness_seconds: Option<u32>,
+    },
     /// ALB's redirect: each part may use `#{protocol}`, `#{host}`, `#{port}`, `#{path}`,
     /// `#{query}` (the defaults keep the request's own part).
     Redirect {
@@ -109,7 +112,11 @@ pub enum Action {
         /// 301 or 302.
         status_code: u16,
     },
-    FixedResponse { status_code: u16, content_type: Option<String>, message_body: Option<String> },
+    FixedResponse {
+        status_code: u16,
+        content_type: Option<String>,
+        message_body: Option<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
