@@ -1,0 +1,48 @@
+//! The one response body type the proxy serves: a small body it made itself (errors, fixed
+//! responses, redirects), or a target's body streamed through while the target keeps counting
+//! the request as outstanding (least outstanding requests, and draining: the guard lives until
+//! the body ends).
+
+use crate::targets::OutstandingGuard;
+use bytes::Bytes;
+use http_body_util::Full;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+pub enum ProxyBody {
+    Local(Full<Bytes>),
+    Upstream { body: Incoming, _guard: Option<OutstandingGuard> },
+}
+
+impl ProxyBody {
+    pub fn local(bytes: impl Into<Bytes>) -> Self {
+        Self::Local(Full::new(bytes.into()))
+    }
+}
+
+impl Body for ProxyBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        match self.get_mut() {
+            Self::Local(body) => Pin::new(body).poll_frame(cx).map_err(|never| match never {}),
+            Self::Upstream { body, .. } => Pin::new(body).poll_frame(cx),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Self::Local(body) => body.is_end_stream(),
+            Self::Upstream { body, .. } => body.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Self::Local(body) => body.size_hint(),
+            Self::Upstream { body, .. } => body.size_hint(),
+        }
+    }
+}
