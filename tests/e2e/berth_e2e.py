@@ -344,30 +344,15 @@ def _after_call(http_response, model, **_kwargs):
         )
 
 
-def ecs_client(url: str, validate: bool = True):
-    """A boto3 ECS client for `url` with dummy credentials, no retries, and (by default) the
-    strict response validator hooked in for every call."""
+def aws_client(service: str, url: str, validate: bool = True):
+    """A boto3 client of `service` for Berth's one endpoint with dummy credentials, no retries,
+    and (by default) the strict response validator (JSON or XML, by the service's protocol)
+    hooked in for every call."""
     session = boto3.session.Session(
         aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
     )
     client = session.client(
-        "ecs",
-        endpoint_url=url,
-        config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                      connect_timeout=5, read_timeout=60),
-    )
-    if validate:
-        client.meta.events.register("after-call.ecs", _after_call)
-    return client
-
-
-def elbv2_client(url: str, validate: bool = True):
-    """A boto3 ELBv2 client for Berth's one endpoint, with the strict (XML) response validator."""
-    session = boto3.session.Session(
-        aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
-    )
-    client = session.client(
-        "elbv2",
+        service,
         endpoint_url=url,
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
                       connect_timeout=5, read_timeout=60),
@@ -375,6 +360,14 @@ def elbv2_client(url: str, validate: bool = True):
     if validate:
         client.meta.events.register("after-call", _after_call)
     return client
+
+
+def ecs_client(url: str, validate: bool = True):
+    return aws_client("ecs", url, validate)
+
+
+def elbv2_client(url: str, validate: bool = True):
+    return aws_client("elbv2", url, validate)
 
 
 def aws_command() -> list[str]:

@@ -66,10 +66,9 @@ pub async fn modify_load_balancer_attributes(
     input: wire::ModifyLoadBalancerAttributesInput,
 ) -> ElbResult<wire::ModifyLoadBalancerAttributesOutput> {
     let arn = required(input.load_balancer_arn, "LoadBalancerArn")?;
-    let pairs = required(input.attributes, "Attributes")?
-        .into_iter()
-        .map(|attribute| Ok((required(attribute.key, "Attributes.member.N.Key")?, attribute.value.unwrap_or_default())))
-        .collect::<ElbResult<Vec<_>>>()?;
+    let pairs = render::attribute_pairs(
+        required(input.attributes, "Attributes")?.into_iter().map(|attribute| (attribute.key, attribute.value)),
+    )?;
     let attributes = api.control.modify_load_balancer_attributes(&arn, pairs).await?;
     Ok(wire::ModifyLoadBalancerAttributesOutput { attributes: Some(load_balancer_attributes(&attributes)) })
 }

@@ -112,3 +112,14 @@ pub fn attributes<T>(
 ) -> Vec<T> {
     attributes.iter().map(|(key, value)| make(key.clone(), value.clone())).collect()
 }
+
+/// The Key/Value pairs of a Modify*Attributes request (a key is required, a missing value is
+/// the empty string).
+pub fn attribute_pairs(
+    attributes: impl IntoIterator<Item = (Option<String>, Option<String>)>,
+) -> super::ElbResult<Vec<(String, String)>> {
+    attributes
+        .into_iter()
+        .map(|(key, value)| Ok((super::required(key, "Attributes.member.N.Key")?, value.unwrap_or_default())))
+        .collect()
+}

@@ -137,10 +137,9 @@ pub async fn modify_target_group_attributes(
     input: wire::ModifyTargetGroupAttributesInput,
 ) -> ElbResult<wire::ModifyTargetGroupAttributesOutput> {
     let arn = required(input.target_group_arn, "TargetGroupArn")?;
-    let pairs = required(input.attributes, "Attributes")?
-        .into_iter()
-        .map(|attribute| Ok((required(attribute.key, "Attributes.member.N.Key")?, attribute.value.unwrap_or_default())))
-        .collect::<ElbResult<Vec<_>>>()?;
+    let pairs = render::attribute_pairs(
+        required(input.attributes, "Attributes")?.into_iter().map(|attribute| (attribute.key, attribute.value)),
+    )?;
     let attributes = api.control.modify_target_group_attributes(&arn, pairs).await?;
     Ok(wire::ModifyTargetGroupAttributesOutput { attributes: Some(target_group_attributes(&attributes)) })
 }
