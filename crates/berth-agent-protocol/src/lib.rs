@@ -104,7 +104,8 @@ impl DesiredTask {
         DesiredTask {
             task_arn,
             spec: record.spec.clone(),
-            desired_status: record.desired_status,
+            // A deactivating task keeps running until its load balancers have drained it.
+            desired_status: record.agent_desired_status(),
             last_status: record.last_status,
         }
     }

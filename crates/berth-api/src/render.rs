@@ -254,7 +254,7 @@ pub fn task(task: &TaskRecord, context: &ArnContext, include_tags: bool) -> wire
         group: Some(task.group.clone()),
         health_status: Some(health(task.health_status)),
         inference_accelerators: Some(vec![]),
-        last_status: Some(task.last_status.as_str().to_string()),
+        last_status: Some(task.shown_last_status().as_str().to_string()),
         launch_type: wire::LaunchType::parse(&task.launch_type),
         capacity_provider_name: task.capacity_provider.clone(),
         overrides,
@@ -329,7 +329,7 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
         service_arn: Some(Arn::Service(record.cluster.clone(), record.name.clone()).render(context)),
         service_name: Some(record.name.to_string()),
         cluster_arn: Some(Arn::Cluster(record.cluster.clone()).render(context)),
-        load_balancers: Some(vec![]),
+        load_balancers: Some(record.configuration.load_balancers.iter().map(load_balancer).collect()),
         service_registries: Some(vec![]),
         status: Some(record.status.as_str().to_string()),
         desired_count: Some(summary.desired_count as i32),
@@ -451,6 +451,16 @@ pub fn task_set(
         }),
         stability_status_at: Some(set.stability_status_at.as_epoch_seconds()),
         tags: include_tags.then(|| tags(&set.tags)),
+        ..Default::default()
+    }
+}
+
+/// One entry of a service's `loadBalancers`.
+pub fn load_balancer(entry: &berth_control::services::ServiceLoadBalancer) -> wire::LoadBalancer {
+    wire::LoadBalancer {
+        target_group_arn: Some(entry.target_group_arn.clone()),
+        container_name: Some(entry.container_name.clone()),
+        container_port: Some(i32::from(entry.container_port)),
         ..Default::default()
     }
 }

@@ -139,9 +139,10 @@ impl ControlPlane {
 }
 
 /// Whether the agent must hear of the change from `previous` to `next`: a new task, or a new
-/// desired status. Reports (observed state) never need to be sent back.
+/// desired status as the agent sees it (a deactivating task still runs). Reports (observed
+/// state) never need to be sent back.
 fn agent_acts_on(previous: Option<&TaskRecord>, next: &TaskRecord) -> bool {
-    previous.is_none_or(|previous| previous.desired_status != next.desired_status)
+    previous.is_none_or(|previous| previous.agent_desired_status() != next.agent_desired_status())
 }
 
 /// Gives every instance whose agent must act on `changes` its next desired generation in the
@@ -249,6 +250,8 @@ pub(crate) fn merge_report(task: &TaskRecord, report: TaskReport) -> Option<Task
     if merged.last_status >= TaskStatus::Stopping {
         merged.desired_status = DesiredStatus::Stopped;
         merged.stopping_at.get_or_insert_with(Timestamp::now);
+        // It went down by itself: there is nothing left to hold up for draining.
+        merged.deactivating_until = None;
     }
     if merged.last_status == TaskStatus::Stopped {
         merged.stopped_at.get_or_insert_with(Timestamp::now);

@@ -162,6 +162,7 @@ impl ControlPlane {
             if changes.is_empty() {
                 return Ok(result);
             }
+            elb::service_targets::drain_stopping_tasks(&state, &mut changes);
             agents::stamp_desired_generations(&state, &mut changes);
             drop(state);
             let woken: Vec<(ContainerInstanceId, u64)> = changes

@@ -108,8 +108,17 @@ impl ControlPlane {
         let now = Timestamp::now();
         let configuration = &record.configuration;
         let group = format!("service:{}", record.name);
-        let tasks: Vec<TaskView> =
-            state.tasks_in_group(&record.cluster, &group).filter_map(planner_task_view).collect();
+        let book = self.elb_health().lock();
+        let mut health = crate::elb::service_targets::HealthLookup::new(state, &book, record);
+        let tasks: Vec<TaskView> = state
+            .tasks_in_group(&record.cluster, &group)
+            .filter_map(|task| {
+                let mut view = planner_task_view(task)?;
+                view.load_balancer_health = health.task(task);
+                Some(view)
+            })
+            .collect();
+        drop(book);
         let constraints = service_constraints(record);
         let no_instances = ClusterViews::default();
         let cluster_views = state.views_of(&record.cluster).unwrap_or(&no_instances);
@@ -296,6 +305,10 @@ impl ControlPlane {
                 placed.insert(launch.task_id.clone());
             }
         }
+        let stopping: HashSet<&TaskId> = plan.stops.iter().map(|stop| &stop.task_id).collect();
+        let (registrations, mut target_events) = crate::elb::service_targets::registrations(state, record, &stopping);
+        changes.extend(registrations);
+        target_events.extend(crate::elb::service_targets::draining_event(state, record, &plan.stops));
         for stop in &plan.stops {
             if let Some(task) =
                 state.tasks.get(&stop.task_id).filter(|task| task.desired_status == DesiredStatus::Running)
@@ -305,7 +318,8 @@ impl ControlPlane {
         }
 
         let mut updated = record.clone();
-        let events = plan.event_messages(&record.name, |id| placed.contains(id));
+        let mut events = plan.event_messages(&record.name, |id| placed.contains(id));
+        events.extend(target_events);
         let mut unchanged_progress = plan.progress.clone();
         unchanged_progress.revision = record.progress.revision;
         let quiet = changes.is_empty() && events.is_empty() && unchanged_progress == record.progress;
@@ -348,6 +362,7 @@ pub(crate) fn planner_task_view(task: &berth_types::records::TaskRecord) -> Opti
         stop_code: task.stop_code,
         stopped_reason: task.stopped_reason.clone(),
         protected_until: task.protected_until,
+        load_balancer_health: None,
     })
 }
 

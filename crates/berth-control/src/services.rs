@@ -114,6 +114,18 @@ pub struct ServiceConfiguration {
     pub enable_execute_command: bool,
     #[serde(default)]
     pub deployment_controller: DeploymentController,
+    /// `loadBalancers`: the target groups its tasks register in.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancers: Vec<ServiceLoadBalancer>,
+}
+
+/// One entry of a service's `loadBalancers`: a target group and the container port that
+/// serves it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceLoadBalancer {
+    pub target_group_arn: String,
+    pub container_name: String,
+    pub container_port: u16,
 }
 
 impl ServiceConfiguration {
@@ -136,6 +148,7 @@ impl ServiceConfiguration {
             enable_ecs_managed_tags: false,
             enable_execute_command: false,
             deployment_controller: DeploymentController::Ecs,
+            load_balancers: vec![],
         }
     }
 
@@ -220,6 +233,8 @@ pub struct UpdateService {
     pub capacity_provider_strategy: Option<Vec<CapacityProviderStrategyItem>>,
     pub force_new_deployment: bool,
     pub enable_execute_command: Option<bool>,
+    /// Replaces the load balancers (an empty list removes them); a change begins a deployment.
+    pub load_balancers: Option<Vec<ServiceLoadBalancer>>,
 }
 
 impl ControlPlane {
@@ -236,6 +251,7 @@ impl ControlPlane {
                 }
                 let now = Timestamp::now();
                 let mut progress = ServiceProgress::default();
+                crate::elb::service_targets::check_load_balancers(state, &request.configuration)?;
                 if let Some(task_definition) = &request.configuration.task_definition {
                     check_task_definition(state, task_definition)?;
                     // An EXTERNAL service runs only what its task sets ask for.
@@ -286,6 +302,9 @@ impl ControlPlane {
                 if record.configuration.is_external() {
                     refuse_for_external(&update)?;
                 }
+                // The target groups are checked against what the tasks will run when either moves
+                // (a group deleted since does not block an unrelated update).
+                let recheck_load_balancers = update.load_balancers.is_some() || update.task_definition.is_some();
                 let configuration = &mut record.configuration;
                 let mut redeploy = update.force_new_deployment;
                 if let Some(task_definition) = update.task_definition {
@@ -305,6 +324,10 @@ impl ControlPlane {
                     redeploy |= strategy != configuration.capacity_provider_strategy;
                     configuration.capacity_provider_strategy = strategy;
                 }
+                if let Some(load_balancers) = update.load_balancers {
+                    redeploy |= load_balancers != configuration.load_balancers;
+                    configuration.load_balancers = load_balancers;
+                }
                 if let Some(enable) = update.enable_execute_command {
                     // As in ECS, tasks already running keep the flag they were launched with.
                     configuration.enable_execute_command = enable;
@@ -323,6 +346,9 @@ impl ControlPlane {
                 }
                 if let Some(grace) = update.health_check_grace_period_seconds {
                     configuration.health_check_grace_period_seconds = grace;
+                }
+                if recheck_load_balancers {
+                    crate::elb::service_targets::check_load_balancers(state, configuration)?;
                 }
                 if configuration.maximum_percent < configuration.minimum_healthy_percent {
                     return Err(ControlError::InvalidParameter(
@@ -483,6 +509,7 @@ fn refuse_for_external(update: &UpdateService) -> ControlResult<()> {
         ("placementStrategy", update.placement_strategy.is_some()),
         ("capacityProviderStrategy", update.capacity_provider_strategy.is_some()),
         ("forceNewDeployment", update.force_new_deployment),
+        ("loadBalancers", update.load_balancers.is_some()),
     ];
     match task_set_members.iter().find(|(_, given)| *given) {
         Some((member, _)) => Err(ControlError::InvalidParameter(format!(

@@ -98,6 +98,9 @@ pub struct State {
     /// By [`group_key`]: a service's tasks are the group `service:NAME` of its cluster. A
     /// task's group never changes.
     pub tasks_by_group: HashMap<String, BTreeSet<TaskId>>,
+    /// Tasks held DEACTIVATING while load balancers drain them (`deactivating_until` set), so
+    /// the drain pass finds them without walking every task.
+    pub deactivating_tasks: BTreeSet<TaskId>,
     /// Resources held on each instance by its tasks that are not STOPPED.
     pub used_by_instance: HashMap<ContainerInstanceId, Resources>,
     /// Each cluster's live instances as placement sees them (see `placement_views`).
@@ -298,12 +301,18 @@ impl State {
                         None => self.index_task(&record),
                     }
                     let after = Footprint::of(&record);
+                    if record.deactivating_until.is_some() {
+                        self.deactivating_tasks.insert(record.id.clone());
+                    } else {
+                        self.deactivating_tasks.remove(&record.id);
+                    }
                     self.tasks.insert(record.id.clone(), record);
                     if before != after {
                         self.shift_footprint(before, after, &mut rebuild);
                     }
                 }
                 Change::DeleteTask(id) => {
+                    self.deactivating_tasks.remove(&id);
                     if let Some(previous) = self.tasks.remove(&id) {
                         if let Some(ids) = self.tasks_by_instance.get_mut(&previous.container_instance) {
                             ids.remove(&id);

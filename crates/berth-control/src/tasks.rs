@@ -286,6 +286,8 @@ pub(crate) fn new_task_record(task: NewTask) -> TaskRecord {
         desired_generation: 0,
         enable_execute_command: false,
         protected_until: None,
+        deactivating_until: None,
+        load_balancer_targets: vec![],
     }
 }
 

@@ -3,7 +3,7 @@
 //! Invariant: classification depends only on the snapshot (task, instance, settings, now);
 //! what earlier passes concluded lives in the progress notes, not here.
 
-use crate::model::{InstanceView, Snapshot, TaskView};
+use crate::model::{InstanceView, LoadBalancerHealth, Snapshot, TaskView, UnhealthyTarget};
 use berth_types::{ContainerInstanceId, ContainerInstanceStatus, DesiredStatus, HealthStatus, TaskStatus, Timestamp};
 use std::collections::HashMap;
 
@@ -40,6 +40,8 @@ pub(crate) struct TaskState<'a> {
     pub protected: bool,
     /// Set by this pass when it asks the task to stop.
     pub stop_requested: bool,
+    /// When `Unhealthy` by its load balancer's checks (not its containers'): the target.
+    pub failed_target: Option<&'a UnhealthyTarget>,
 }
 
 impl TaskState<'_> {
@@ -98,10 +100,10 @@ pub(crate) fn classify<'a>(
             };
             // Readiness means something only for a task that may still serve; computing it
             // for the others would also report bogus settle times.
-            let readiness = if presence == Presence::Live {
+            let (readiness, failed_target) = if presence == Presence::Live {
                 readiness(snapshot, task, &mut note_change)
             } else {
-                Readiness::Pending
+                (Readiness::Pending, None)
             };
             // The pass must run again when protection ends, or the stop it holds back waits
             // for an unrelated change.
@@ -118,32 +120,42 @@ pub(crate) fn classify<'a>(
                 on_lost_instance,
                 protected,
                 stop_requested: false,
+                failed_target,
             }
         })
         .collect();
     Classification { tasks, next_change_at }
 }
 
-fn readiness(snapshot: &Snapshot, task: &TaskView, note_change: &mut impl FnMut(Timestamp)) -> Readiness {
+/// How far a RUNNING task has come. Its containers' health checks and, when the service has
+/// a load balancer, its targets' health must both pass; unhealthy counts only after the grace
+/// period. With a load balancer the targets' checks stand in for the settle time.
+fn readiness<'a>(
+    snapshot: &Snapshot,
+    task: &'a TaskView,
+    note_change: &mut impl FnMut(Timestamp),
+) -> (Readiness, Option<&'a UnhealthyTarget>) {
     if task.last_status < TaskStatus::Running {
-        return Readiness::Pending;
+        return (Readiness::Pending, None);
     }
     // A task reported RUNNING without a start time is treated as having just started.
     let started_at = task.started_at.unwrap_or(snapshot.now);
-    if task.has_health_check {
+    let grace_ends = started_at.plus(snapshot.service.health_check_grace_period);
+    let past_grace = snapshot.now >= grace_ends;
+    let unhealthy = task.health == HealthStatus::Unhealthy && task.has_health_check
+        || matches!(task.load_balancer_health, Some(LoadBalancerHealth::Unhealthy(_)));
+    if unhealthy && !past_grace {
+        note_change(grace_ends);
+    }
+    let containers = if task.has_health_check {
         match task.health {
             HealthStatus::Healthy => Readiness::Healthy,
             HealthStatus::Unknown => Readiness::Starting,
-            HealthStatus::Unhealthy => {
-                let grace_ends = started_at.plus(snapshot.service.health_check_grace_period);
-                if snapshot.now >= grace_ends {
-                    Readiness::Unhealthy
-                } else {
-                    note_change(grace_ends);
-                    Readiness::Starting
-                }
-            }
+            HealthStatus::Unhealthy if past_grace => Readiness::Unhealthy,
+            HealthStatus::Unhealthy => Readiness::Starting,
         }
+    } else if task.load_balancer_health.is_some() {
+        Readiness::Healthy
     } else {
         let settled_at = started_at.plus(snapshot.settings.healthy_after_running);
         if snapshot.now >= settled_at {
@@ -152,5 +164,12 @@ fn readiness(snapshot: &Snapshot, task: &TaskView, note_change: &mut impl FnMut(
             note_change(settled_at);
             Readiness::Starting
         }
+    };
+    match &task.load_balancer_health {
+        _ if containers == Readiness::Unhealthy => (Readiness::Unhealthy, None),
+        None | Some(LoadBalancerHealth::Healthy) => (containers, None),
+        Some(LoadBalancerHealth::Initial) => (Readiness::Starting, None),
+        Some(LoadBalancerHealth::Unhealthy(target)) if past_grace => (Readiness::Unhealthy, Some(target)),
+        Some(LoadBalancerHealth::Unhealthy(_)) => (Readiness::Starting, None),
     }
 }

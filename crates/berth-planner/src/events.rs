@@ -14,6 +14,8 @@ pub enum ServiceEvent {
     StoppedRunningTasks(Vec<TaskId>),
     StoppedPendingTasks(Vec<TaskId>),
     TaskFailedHealthChecks(TaskId),
+    /// A task's target failed its load balancer's health checks (the task is replaced).
+    TargetUnhealthy(crate::model::UnhealthyTarget),
     SteadyState,
     UnableToPlace {
         reason: String,
@@ -63,6 +65,12 @@ impl ServiceEvent {
             ServiceEvent::TaskFailedHealthChecks(task) => {
                 format!("(service {service}) (task {task}) failed container health checks.")
             }
+            // ECS's sentence, e.g. "(service web) (instance i-0ab) (port 32768) is unhealthy in
+            // (target-group arn:…) due to (reason Health checks failed with these codes: [500])."
+            ServiceEvent::TargetUnhealthy(target) => format!(
+                "(service {service}) (instance {}) (port {}) is unhealthy in (target-group {}) due to (reason {}).",
+                target.target_id, target.port, target.target_group_arn, target.reason
+            ),
             ServiceEvent::SteadyState => format!("(service {service}) has reached a steady state."),
             ServiceEvent::UnableToPlace { reason } => format!(
                 "(service {service}) was unable to place a task because no container instance met all of its requirements. {reason}"

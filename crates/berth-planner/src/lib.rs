@@ -13,9 +13,10 @@
 //! snapshot gives the same plan. Each pass re-reads the world and takes no hints; the notes in
 //! the progress exist only so that a failure or recovery is never counted twice.
 //!
-//! Deliberately not here: placement (berth-scheduler), load balancers and their health checks
-//! (and so the "began draining connections" event), CloudWatch-alarm rollbacks, the
-//! the CODE_DEPLOY controller and blue/green strategies, and service auto scaling. The EXTERNAL
+//! Load balancers enter only as each task's health in its target groups
+//! (`TaskView::load_balancer_health`): registering, draining and the health checks themselves
+//! are the control plane's and the proxy's. Deliberately not here: placement (berth-scheduler),
+//! CloudWatch-alarm rollbacks, the CODE_DEPLOY controller and blue/green strategies, and service auto scaling. The EXTERNAL
 //! controller's task sets are kept at their counts (`external`); moving scale between them is
 //! the user's.
 
@@ -42,8 +43,8 @@ pub mod simulation;
 pub use bounds::{circuit_breaker_threshold, Bounds};
 pub use events::ServiceEvent;
 pub use model::{
-    CircuitBreaker, DeploymentConfiguration, FailureThreshold, InstanceView, PlannerSettings, SchedulingStrategy,
-    ServiceSpec, Snapshot, TaskDefinitionKey, TaskSetTarget, TaskView,
+    CircuitBreaker, DeploymentConfiguration, FailureThreshold, InstanceView, LoadBalancerHealth, PlannerSettings,
+    SchedulingStrategy, ServiceSpec, Snapshot, TaskDefinitionKey, TaskSetTarget, TaskView, UnhealthyTarget,
 };
 pub use observe::throttle_delay;
 pub use plan::{Launch, Plan, Stop, StopReason, TaskSetProgress};

@@ -130,6 +130,28 @@ pub struct TaskView {
     /// Scale-in protection (UpdateTaskProtection) holds until this instant; `None` when not
     /// protected. Scale-in and deployments do not stop the task before then.
     pub protected_until: Option<Timestamp>,
+    /// The task's health in its service's target groups; `None` when the service has no load
+    /// balancer (then a task without container health checks is healthy once it has settled).
+    pub load_balancer_health: Option<LoadBalancerHealth>,
+}
+
+/// A task's targets taken together: unhealthy if any is, healthy once all are.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadBalancerHealth {
+    /// Not registered yet, or its health checks have not decided.
+    Initial,
+    Healthy,
+    Unhealthy(UnhealthyTarget),
+}
+
+/// The target that failed, as ECS's event names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnhealthyTarget {
+    pub target_group_arn: String,
+    pub target_id: String,
+    pub port: u16,
+    /// ALB's description, e.g. "Health checks failed with these codes: [500]".
+    pub reason: String,
 }
 
 /// A container instance the service's tasks run on (REPLICA), or any instance of the cluster

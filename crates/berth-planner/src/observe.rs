@@ -56,9 +56,20 @@ pub(crate) fn account_for_changes(pass: &mut Pass) {
     pass.progress.task_notes = notes;
 
     for index in unhealthy {
-        pass.stop(index, StopReason::FailedHealthChecks);
         let id = pass.tasks[index].task.id.clone();
-        pass.events.push(ServiceEvent::TaskFailedHealthChecks(id));
+        match pass.tasks[index].failed_target.cloned() {
+            None => {
+                pass.stop(index, StopReason::FailedHealthChecks);
+                pass.events.push(ServiceEvent::TaskFailedHealthChecks(id));
+            }
+            Some(target) => {
+                pass.stop(
+                    index,
+                    StopReason::FailedElbHealthChecks { target_group_arn: target.target_group_arn.clone() },
+                );
+                pass.events.push(ServiceEvent::TargetUnhealthy(target));
+            }
+        }
     }
     let reset_on_healthy_task = pass.snapshot.service.deployment_configuration.circuit_breaker.reset_on_healthy_task;
     for deployment_id in recoveries {

@@ -24,6 +24,10 @@ pub struct Launch {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StopReason {
     FailedHealthChecks,
+    /// Its target in this group stayed unhealthy past the health check grace period.
+    FailedElbHealthChecks {
+        target_group_arn: String,
+    },
     /// Scale-down or a rolling update, initiated by the PRIMARY deployment.
     Scaling {
         deployment: DeploymentId,
@@ -49,6 +53,9 @@ impl StopReason {
     pub fn text(&self) -> String {
         match self {
             StopReason::FailedHealthChecks => "Task failed container health checks".to_string(),
+            StopReason::FailedElbHealthChecks { target_group_arn } => {
+                format!("Task failed ELB health checks in (target-group {target_group_arn})")
+            }
             StopReason::Scaling { deployment } => {
                 format!("Scaling activity initiated by (deployment {deployment})")
             }

@@ -197,6 +197,7 @@ impl Simulation {
                 stop_code: None,
                 stopped_reason: None,
                 protected_until: None,
+                load_balancer_health: None,
             });
         }
         self.events.extend(plan.event_messages(&self.spec.name, |id| placed.contains(id)));

@@ -6,6 +6,7 @@
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
+use std::path::{Path, PathBuf};
 use std::sync::mpsc::{sync_channel, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -20,10 +21,14 @@ pub struct AccessLog {
 }
 
 impl AccessLog {
-    pub fn open(path: &str) -> std::io::Result<Self> {
+    /// Opens (creating it and its directory) the file to append to.
+    pub fn open(path: &Path) -> std::io::Result<Self> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)?;
+        }
         let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
         let (sender, receiver) = sync_channel::<String>(QUEUE_LINES);
-        let path_for_thread = path.to_owned();
+        let path_for_thread = path.display().to_string();
         std::thread::Builder::new().name("berth-proxy-access-log".into()).spawn(move || {
             let mut writer = std::io::BufWriter::with_capacity(64 * 1024, file);
             let mut last_flush = Instant::now();
@@ -59,17 +64,27 @@ impl AccessLog {
 }
 
 /// The open access logs by path, kept across documents so a file is not reopened on every one.
-#[derive(Default)]
 pub struct AccessLogs {
+    /// Relative paths are resolved here (the control plane names files relative to the proxy's
+    /// data directory, which only the proxy knows).
+    base: Option<PathBuf>,
     by_path: HashMap<String, AccessLog>,
 }
 
 impl AccessLogs {
+    pub fn new(base: Option<PathBuf>) -> Self {
+        Self { base, by_path: HashMap::new() }
+    }
+
     pub fn get_or_open(&mut self, path: &str) -> Option<AccessLog> {
         if let Some(log) = self.by_path.get(path) {
             return Some(log.clone());
         }
-        match AccessLog::open(path) {
+        let resolved = match &self.base {
+            Some(base) => base.join(path),
+            None => PathBuf::from(path),
+        };
+        match AccessLog::open(&resolved) {
             Ok(log) => {
                 self.by_path.insert(path.to_owned(), log.clone());
                 Some(log)

@@ -51,7 +51,7 @@ pub async fn poll_loop(server_url: String, proxy: Proxy, cache: Option<DocumentC
                 let generation = document.generation;
                 let to_cache = cache.as_ref().map(|_| document.clone());
                 if proxy.apply(document) == ApplyOutcome::Applied {
-                    tracing::info!(generation, "applied proxy document");
+                    tracing::debug!(generation, "applied proxy document");
                     if let (Some(cache), Some(document)) = (cache.clone(), to_cache) {
                         let saved = tokio::task::spawn_blocking(move || cache.save(&document)).await;
                         match saved {

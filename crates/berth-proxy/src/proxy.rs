@@ -27,12 +27,15 @@ pub struct ProxyOptions {
     /// Threads of the data path (one single-threaded runtime each); the number of cores by
     /// default.
     pub workers: usize,
+    /// Where relative paths in the document (access logs) are resolved; the working directory
+    /// when `None`.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl ProxyOptions {
     pub fn new(proxy_id: impl Into<String>) -> Self {
         let workers = std::thread::available_parallelism().map_or(1, |cores| cores.get());
-        Self { proxy_id: proxy_id.into(), health_report_queue: 64, workers }
+        Self { proxy_id: proxy_id.into(), health_report_queue: 64, workers, data_dir: None }
     }
 }
 
@@ -107,7 +110,7 @@ impl Proxy {
             statuses: Vec::new(),
             targets: HashMap::new(),
             health: HealthChecker::new(shared),
-            access_logs: AccessLogs::default(),
+            access_logs: AccessLogs::new(options.data_dir),
         };
         Self {
             inner: Arc::new(Inner {

@@ -155,6 +155,49 @@ pub struct TaskRecord {
     /// never set or was disabled. Protection is enabled while this lies in the future.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub protected_until: Option<Timestamp>,
+    /// Desired STOPPED while its load balancers drain it: until this instant the agent is told
+    /// to keep it running (ECS's DEACTIVATING), so requests in flight finish. `None` once the
+    /// agent may stop it, and for every task without load balancer targets.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deactivating_until: Option<Timestamp>,
+    /// The load balancer targets its service registered it as (written with the registration,
+    /// so deregistration and health never depend on a configuration that may have changed).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancer_targets: Vec<TaskTarget>,
+}
+
+/// One ELBv2 target a service task is registered as.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskTarget {
+    pub target_group_arn: String,
+    /// The instance's EC2 instance ID (target type `instance`).
+    pub id: String,
+    pub port: u16,
+}
+
+impl TaskRecord {
+    /// Whether the task still holds resources on its instance.
+    pub fn holds_resources(&self) -> bool {
+        self.last_status != TaskStatus::Stopped
+    }
+
+    /// The desired status its agent acts on: RUNNING while the task is deactivating.
+    pub fn agent_desired_status(&self) -> DesiredStatus {
+        if self.deactivating_until.is_some() {
+            DesiredStatus::Running
+        } else {
+            self.desired_status
+        }
+    }
+
+    /// The status DescribeTasks shows: DEACTIVATING while load balancers drain a RUNNING task.
+    pub fn shown_last_status(&self) -> TaskStatus {
+        if self.deactivating_until.is_some() && self.last_status == TaskStatus::Running {
+            TaskStatus::Deactivating
+        } else {
+            self.last_status
+        }
+    }
 }
 
 impl ContainerInstanceRecord {
@@ -168,13 +211,6 @@ impl ContainerInstanceRecord {
             .collect();
         attributes.extend(self.custom_attributes.iter().cloned());
         attributes
-    }
-}
-
-impl TaskRecord {
-    /// Whether the task still holds resources on its instance.
-    pub fn holds_resources(&self) -> bool {
-        self.last_status != TaskStatus::Stopped
     }
 }
 

@@ -39,6 +39,23 @@ pub enum Command {
     /// The ECS Exec sessions a server has recorded.
     #[command(subcommand)]
     ExecSessions(ExecSessionsCommand),
+    /// A load-balancing proxy alone: serves every ELBv2 listener the server describes, on this
+    /// host (`berth up` and `berth server` run one themselves unless given --no-proxy).
+    Proxy(ProxyArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// The Berth server's URL, e.g. http://10.0.0.5:23784.
+    #[arg(long)]
+    pub server: String,
+    /// Where the proxy keeps its last document (to serve at once after a restart) and its
+    /// access logs. Default: $BERTH_DATA_DIR/proxy, else ~/.local/share/berth/proxy.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// Names this proxy in its health reports; two proxies of one server need two names.
+    #[arg(long)]
+    pub id: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -221,6 +238,9 @@ pub struct ServerArgs {
     /// Their DNS names (`*.elb.localhost`) resolve to loopback.
     #[arg(long, default_value = "0.0.0.0")]
     pub proxy_bind: std::net::IpAddr,
+    /// Do not run the load-balancing proxy in this process (run `berth proxy` instead).
+    #[arg(long)]
+    pub no_proxy: bool,
 }
 
 #[derive(Debug, Args)]

@@ -38,7 +38,42 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
             print!("{}", berth_exec::client::list_sessions(&server).await?);
             Ok(())
         }
+        Command::Proxy(args) => {
+            let data_dir = args.data_dir.unwrap_or_else(|| cli::data_dir(None).join("proxy"));
+            let id = args.id.unwrap_or_else(default_proxy_id);
+            println!("Berth proxy {id} following {}", args.server);
+            let following = start_proxy(args.server, id, data_dir)?;
+            tokio::select! {
+                () = following => {}
+                () = shutdown_signal() => {}
+            }
+            Ok(())
+        }
     }
+}
+
+/// Starts the load-balancing proxy and returns the loop that keeps it following the server's
+/// document (the loop never ends by itself).
+fn start_proxy(
+    server: String,
+    id: String,
+    data_dir: std::path::PathBuf,
+) -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    std::fs::create_dir_all(&data_dir).with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut options = berth_proxy::ProxyOptions::new(id);
+    options.data_dir = Some(data_dir.clone());
+    let proxy = berth_proxy::Proxy::start(options);
+    let cache = berth_proxy::DocumentCache::new(data_dir.join("document.json"));
+    Ok(berth_proxy::poll_loop(server, proxy, Some(cache)))
+}
+
+/// This host's name, so that health reports say which proxy saw what.
+fn default_proxy_id() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|name| name.trim().to_owned())
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "berth-proxy".to_owned())
 }
 
 struct RunningServer {
@@ -76,6 +111,10 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     tokio::spawn(berth_control::service_reconciler::run_service_reconciler(Arc::clone(&control), SERVICE_TICK));
     tokio::spawn(berth_control::liveness::run_liveness(Arc::clone(&control), LIVENESS_INTERVAL));
     tokio::spawn(berth_control::elb::draining::run_draining(Arc::clone(&control), DRAIN_INTERVAL));
+    if !args.no_proxy {
+        let proxy_dir = cli::data_dir(args.data_dir.as_ref()).join("proxy");
+        tokio::spawn(start_proxy(endpoint.clone(), default_proxy_id(), proxy_dir)?);
+    }
     Ok(RunningServer { endpoint, control })
 }
 

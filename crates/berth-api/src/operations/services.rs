@@ -4,7 +4,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::{parse, placement, render, Api};
 use berth_control::services::{
     CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule, SchedulingStrategy,
-    ServiceConfiguration, UpdateService,
+    ServiceConfiguration, ServiceLoadBalancer, UpdateService,
 };
 use berth_ecs_wire as wire;
 use berth_planner::TaskDefinitionKey;
@@ -131,6 +131,46 @@ pub(crate) fn client_token(
     }
 }
 
+/// `loadBalancers`, shape-checked (the control plane checks the target groups and the task
+/// definition). Application Load Balancers only: a Classic Load Balancer has no target groups.
+fn load_balancers(items: Option<&Vec<wire::LoadBalancer>>) -> ApiResult<Option<Vec<ServiceLoadBalancer>>> {
+    let Some(items) = items else { return Ok(None) };
+    let mut parsed = Vec::with_capacity(items.len());
+    for (index, item) in items.iter().enumerate() {
+        let field = |name: &str| format!("loadBalancers[{index}].{name}");
+        if item.load_balancer_name.is_some() {
+            return Err(ApiError::invalid_parameter(format!(
+                "{}: Classic Load Balancers are not supported; name an Application Load Balancer target group in targetGroupArn",
+                field("loadBalancerName")
+            )));
+        }
+        if item.advanced_configuration.is_some() {
+            return Err(ApiError::invalid_parameter(format!(
+                "{}: blue/green deployments are not supported by this Berth version yet",
+                field("advancedConfiguration")
+            )));
+        }
+        let Some(target_group_arn) = item.target_group_arn.clone().filter(|arn| !arn.is_empty()) else {
+            return Err(ApiError::invalid_parameter(format!("{}: required", field("targetGroupArn"))));
+        };
+        let Some(container_name) = item.container_name.clone().filter(|name| !name.is_empty()) else {
+            return Err(ApiError::invalid_parameter(format!("{}: required", field("containerName"))));
+        };
+        let container_port = match item.container_port {
+            Some(port) if (1..=65535).contains(&port) => port as u16,
+            Some(port) => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "{}: must be between 1 and 65535, got {port}",
+                    field("containerPort")
+                )))
+            }
+            None => return Err(ApiError::invalid_parameter(format!("{}: required", field("containerPort")))),
+        };
+        parsed.push(ServiceLoadBalancer { target_group_arn, container_name, container_port });
+    }
+    Ok(Some(parsed))
+}
+
 /// ECS (the default) or EXTERNAL. CODE_DEPLOY needs AWS CodeDeploy to drive its task sets.
 fn deployment_controller(controller: Option<&wire::DeploymentController>) -> ApiResult<DeploymentController> {
     match controller.and_then(|controller| controller.r#type) {
@@ -150,12 +190,10 @@ fn not_supported(field: &str, present: bool) -> ApiResult<()> {
 }
 
 fn unsupported_members(
-    load_balancers: Option<&Vec<wire::LoadBalancer>>,
     service_registries: Option<&Vec<wire::ServiceRegistry>>,
     network_configuration: bool,
     service_connect: bool,
 ) -> ApiResult<()> {
-    not_supported("loadBalancers", load_balancers.is_some_and(|items| !items.is_empty()))?;
     not_supported("serviceRegistries", service_registries.is_some_and(|items| !items.is_empty()))?;
     not_supported("networkConfiguration", network_configuration)?;
     not_supported("serviceConnectConfiguration", service_connect)
@@ -167,7 +205,6 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
     let name = ServiceName::parse(request.service_name.as_deref().unwrap_or_default())
         .map_err(|error| ApiError::invalid_parameter(format!("serviceName: {error}")))?;
     unsupported_members(
-        request.load_balancers.as_ref(),
         request.service_registries.as_ref(),
         request.network_configuration.is_some(),
         request.service_connect_configuration.is_some(),
@@ -247,6 +284,7 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
         enable_execute_command: request.enable_execute_command.unwrap_or(false),
         deployment_controller,
+        load_balancers: load_balancers(request.load_balancers.as_ref())?.unwrap_or_default(),
     };
     let summary =
         api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
@@ -258,7 +296,6 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
     let cluster = parse::cluster(request.cluster.as_ref(), context)?;
     let name = service_name(request.service.as_deref(), api, &cluster, "service")?;
     unsupported_members(
-        request.load_balancers.as_ref(),
         request.service_registries.as_ref(),
         request.network_configuration.is_some(),
         request.service_connect_configuration.is_some(),
@@ -303,6 +340,7 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
             .transpose()?,
         force_new_deployment: request.force_new_deployment.unwrap_or(false),
         enable_execute_command: request.enable_execute_command,
+        load_balancers: load_balancers(request.load_balancers.as_ref())?,
     };
     let summary = api.control.update_service(&cluster, &name, update).await?;
     Ok(wire::UpdateServiceResponse { service: Some(render::service(&summary, context, false)) })

@@ -185,7 +185,9 @@ impl ControlPlane {
     }
 
     /// Takes in what a proxy reports of its targets' health.
+    /// Services behind the reported targets are replanned soon: their deployments wait on it.
     pub fn record_target_health(&self, report: proxy::HealthReport) {
         self.elb_runtime.health.lock().record(report);
+        self.wake_service_reconciler();
     }
 }

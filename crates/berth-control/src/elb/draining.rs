@@ -1,6 +1,7 @@
 //! The drain reconciler: a deregistered target leaves its group once the group's
 //! `deregistration_delay.timeout_seconds` has passed since it began draining. Until then the
-//! proxy finishes its in-flight requests and sends it no new ones.
+//! proxy finishes its in-flight requests and sends it no new ones. Service tasks held
+//! DEACTIVATING for their drain are handed to their agents to stop here too.
 
 use super::{ElbChange, ElbState};
 use crate::error::ControlResult;
@@ -14,13 +15,8 @@ use std::time::Duration;
 pub fn drained(state: &ElbState, now: Timestamp) -> Vec<ElbChange> {
     let mut changes = Vec::new();
     for group in state.target_groups.values() {
-        let delay_ms = group
-            .attributes
-            .get("deregistration_delay.timeout_seconds")
-            .and_then(|value| value.parse::<i64>().ok())
-            .unwrap_or(300)
-            * 1000;
-        let over = |since: Option<Timestamp>| since.is_some_and(|since| now.0 >= since.0 + delay_ms);
+        let delay = group.deregistration_delay();
+        let over = |since: Option<Timestamp>| since.is_some_and(|since| now >= since.plus(delay));
         if group.targets.iter().any(|target| over(target.draining_since)) {
             let mut group = group.clone();
             group.targets.retain(|target| !over(target.draining_since));
@@ -31,10 +27,12 @@ pub fn drained(state: &ElbState, now: Timestamp) -> Vec<ElbChange> {
 }
 
 impl ControlPlane {
-    /// Removes the targets whose drain is over; answers how many groups changed.
+    /// Removes the targets whose drain is over and lets the agents of tasks whose
+    /// deactivation is over stop them; answers how many records changed.
     pub async fn drain_pass(&self, now: Timestamp) -> ControlResult<usize> {
         self.mutate_with(false, |state| {
-            let changes: Vec<Change> = drained(&state.elb, now).into_iter().map(Change::Elb).collect();
+            let mut changes: Vec<Change> = drained(&state.elb, now).into_iter().map(Change::Elb).collect();
+            changes.extend(super::service_targets::released(state, now));
             let count = changes.len();
             Ok((changes, count))
         })

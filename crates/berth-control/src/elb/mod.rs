@@ -1,8 +1,9 @@
 //! ELBv2 (Application Load Balancers): load balancers, target groups with their registered
 //! targets, listeners and rules (`records`), the actions on them (`load_balancers`,
 //! `target_groups`, `targets`, `listeners`, `rules`, `tags`), what proxies report of target
-//! health (`health`), the document every proxy serves (`document`) and the drain reconciler
-//! that lets deregistered targets go once their delay has passed (`draining`).
+//! health (`health`), the document every proxy serves (`document`), the drain reconciler
+//! that lets deregistered targets go once their delay has passed (`draining`), and services'
+//! tasks as targets (`service_targets`: registered when RUNNING, drained before they stop).
 //!
 //! Invariant: all ELB state lives in [`ElbState`] and changes only through [`ElbChange`]s
 //! inside `ControlPlane::mutate`, so a change is durable before any proxy serves it; every
@@ -19,6 +20,7 @@ pub mod listeners;
 pub mod load_balancers;
 pub mod records;
 pub mod rules;
+pub mod service_targets;
 pub mod tags;
 pub mod target_groups;
 pub mod targets;

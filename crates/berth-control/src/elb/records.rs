@@ -41,6 +41,18 @@ pub struct TargetGroupRecord {
     pub targets: Vec<RegisteredTarget>,
 }
 
+impl TargetGroupRecord {
+    /// `deregistration_delay.timeout_seconds` (ALB's default, 300 s, if unreadable).
+    pub fn deregistration_delay(&self) -> std::time::Duration {
+        let seconds = self
+            .attributes
+            .get("deregistration_delay.timeout_seconds")
+            .and_then(|value| value.parse::<u64>().ok())
+            .unwrap_or(300);
+        std::time::Duration::from_secs(seconds)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HealthCheckSettings {
     pub enabled: bool,

@@ -82,8 +82,7 @@ impl ControlPlane {
         self.mutate(|state| {
             let mut group = target_group(state, arn)?.clone();
             let now = Timestamp::now();
-            let delay_is_zero =
-                group.attributes.get("deregistration_delay.timeout_seconds").map(String::as_str) == Some("0");
+            let delay_is_zero = group.deregistration_delay().is_zero();
             for target in &targets {
                 let port = target.port.unwrap_or(group.port);
                 let Some(index) =

@@ -1,0 +1,342 @@
+//! ECS services behind target groups:
+//! - the checks CreateService and UpdateService make of `loadBalancers`;
+//! - registering a service's RUNNING tasks as targets (from the service pass, which re-reads
+//!   the world, so a registration missed by a crash is made by the next pass);
+//! - draining a task's targets the moment it is asked to stop, or stops — a hook inside
+//!   `mutate`, so no writer (planner, StopTask, a report) can forget — and holding it
+//!   DEACTIVATING (its agent keeps it running) until the groups' deregistration delay is over;
+//! - each task's health in its groups, for the planner.
+//!
+//! Invariant: a task's targets are written on the task (`load_balancer_targets`) in the same
+//! batch that registers them, so draining and health never depend on a service configuration
+//! that may have changed since.
+
+use super::health::HealthBook;
+use super::records::{RegisteredTarget, TargetGroupRecord};
+use super::ElbChange;
+use crate::error::{ControlError, ControlResult};
+use crate::services::{ServiceConfiguration, ServiceRecord};
+use crate::state::{Change, State};
+use crate::task_definitions::find_task_definition;
+use berth_planner::{LoadBalancerHealth, UnhealthyTarget};
+use berth_types::records::{TaskRecord, TaskTarget};
+use berth_types::spec::NetworkMode;
+use berth_types::{DesiredStatus, TaskId, TaskStatus, Timestamp};
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+/// ECS's quota of target groups per service.
+pub const MAX_TARGET_GROUPS_PER_SERVICE: usize = 5;
+
+/// Whether the service's `loadBalancers` can work: each names a target group that exists, of
+/// target type `instance` (tasks have no IP of their own yet), that a load balancer forwards
+/// to, and a container port of the task definition.
+pub(crate) fn check_load_balancers(state: &State, configuration: &ServiceConfiguration) -> ControlResult<()> {
+    let load_balancers = &configuration.load_balancers;
+    if load_balancers.is_empty() {
+        return Ok(());
+    }
+    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
+    if configuration.is_external() {
+        return invalid(
+            "loadBalancers: a service with the EXTERNAL deployment controller names its load balancers on its task sets"
+                .to_string(),
+        );
+    }
+    if load_balancers.len() > MAX_TARGET_GROUPS_PER_SERVICE {
+        return invalid(format!(
+            "loadBalancers: a service can have at most {MAX_TARGET_GROUPS_PER_SERVICE} target groups, got {}",
+            load_balancers.len()
+        ));
+    }
+    let Some(key) = &configuration.task_definition else { return Ok(()) };
+    let definition = find_task_definition(state, key.family.as_str(), Some(key.revision))?;
+    for (index, entry) in load_balancers.iter().enumerate() {
+        let arn = &entry.target_group_arn;
+        let Some(group) = state.elb.target_groups.get(arn) else {
+            return invalid(format!("loadBalancers[{index}].targetGroupArn: the target group {arn} does not exist."));
+        };
+        if state.elb.load_balancers_using(arn).is_empty() {
+            return invalid(format!(
+                "The target group with targetGroupArn {arn} does not have an associated load balancer."
+            ));
+        }
+        if group.target_type != "instance" {
+            return invalid(format!(
+                "The provided target group {arn} has target type {}, which is incompatible with the {} network mode specified in the task definition.",
+                group.target_type,
+                definition.spec.network_mode.as_str()
+            ));
+        }
+        if definition.spec.network_mode == NetworkMode::None {
+            return invalid(format!(
+                "loadBalancers[{index}]: tasks of network mode none have no port a load balancer can reach."
+            ));
+        }
+        let Some(container) =
+            definition.spec.containers.iter().find(|container| container.name == entry.container_name)
+        else {
+            return invalid(format!(
+                "loadBalancers[{index}].containerName: the container {} does not exist in the task definition.",
+                entry.container_name
+            ));
+        };
+        if !container.port_mappings.iter().any(|mapping| mapping.container_port == entry.container_port) {
+            return invalid(format!(
+                "The container {} did not have a container port {} defined.",
+                entry.container_name, entry.container_port
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The targets a RUNNING task of the service is registered as; `None` while a host port is
+/// not known yet.
+fn targets_of(state: &State, record: &ServiceRecord, task: &TaskRecord) -> Option<Vec<TaskTarget>> {
+    let instance = state.instances.get(&task.container_instance)?;
+    record
+        .configuration
+        .load_balancers
+        .iter()
+        .map(|entry| {
+            let container = task.containers.iter().find(|container| container.name == entry.container_name)?;
+            let bound =
+                container.network_bindings.iter().find(|binding| binding.container_port == entry.container_port);
+            let port = match bound {
+                Some(binding) => binding.host_port,
+                None if task.spec.network_mode == NetworkMode::Host => entry.container_port,
+                None => return None,
+            };
+            Some(TaskTarget {
+                target_group_arn: entry.target_group_arn.clone(),
+                id: instance.ec2_instance_id.clone(),
+                port,
+            })
+        })
+        .collect()
+}
+
+/// Target group records edited within one batch, starting from the state (or from a record
+/// the batch already writes).
+#[derive(Default)]
+struct GroupEdits {
+    groups: BTreeMap<String, TargetGroupRecord>,
+}
+
+impl GroupEdits {
+    /// Takes the batch's own target group writes over, so edits add to them.
+    fn absorbing(changes: &mut Vec<Change>) -> Self {
+        let mut edits = GroupEdits::default();
+        changes.retain_mut(|change| match change {
+            Change::Elb(ElbChange::PutTargetGroup(record)) => {
+                edits.groups.insert(record.arn.clone(), record.as_ref().clone());
+                false
+            }
+            _ => true,
+        });
+        edits
+    }
+
+    fn group<'a>(&'a mut self, state: &State, arn: &str) -> Option<&'a mut TargetGroupRecord> {
+        if !self.groups.contains_key(arn) {
+            let record = state.elb.target_groups.get(arn)?.clone();
+            self.groups.insert(arn.to_owned(), record);
+        }
+        self.groups.get_mut(arn)
+    }
+
+    /// Starts draining the targets still in rotation; answers the longest deregistration delay
+    /// among the groups where one was.
+    fn drain(&mut self, state: &State, targets: &[TaskTarget], now: Timestamp) -> Option<std::time::Duration> {
+        let mut longest = None;
+        for target in targets {
+            let Some(group) = self.group(state, &target.target_group_arn) else { continue };
+            let delay = group.deregistration_delay();
+            let Some(index) =
+                group.targets.iter().position(|existing| existing.id == target.id && existing.port == target.port)
+            else {
+                continue;
+            };
+            if group.targets[index].draining_since.is_some() {
+                continue;
+            }
+            if delay.is_zero() {
+                group.targets.remove(index);
+            } else {
+                group.targets[index].draining_since = Some(now);
+            }
+            longest = Some(longest.map_or(delay, |longest: std::time::Duration| longest.max(delay)));
+        }
+        longest
+    }
+
+    fn into_changes(self, changes: &mut Vec<Change>) {
+        changes.extend(self.groups.into_values().map(|group| Change::Elb(ElbChange::PutTargetGroup(Box::new(group)))));
+    }
+}
+
+/// The service pass's registrations: each RUNNING task of the service that is not registered
+/// yet (and is not being stopped by this pass) becomes a target of every group, with the
+/// targets written on the task in the same batch. Also answers ECS's events: "registered N
+/// targets in (target-group …)" per group.
+pub(crate) fn registrations(
+    state: &State,
+    record: &ServiceRecord,
+    stopping: &HashSet<&TaskId>,
+) -> (Vec<Change>, Vec<String>) {
+    let mut changes = Vec::new();
+    let mut registered_in: BTreeMap<String, usize> = BTreeMap::new();
+    if record.configuration.load_balancers.is_empty() {
+        return (changes, vec![]);
+    }
+    let group = format!("service:{}", record.name);
+    let mut edits = GroupEdits::default();
+    let now = Timestamp::now();
+    let unregistered = state.tasks_in_group(&record.cluster, &group).filter(|task| {
+        task.last_status == TaskStatus::Running
+            && task.desired_status == DesiredStatus::Running
+            && task.load_balancer_targets.is_empty()
+            && !stopping.contains(&task.id)
+    });
+    for task in unregistered {
+        let Some(targets) = targets_of(state, record, task) else { continue };
+        for target in &targets {
+            let Some(group) = edits.group(state, &target.target_group_arn) else { continue };
+            *registered_in.entry(target.target_group_arn.clone()).or_default() += 1;
+            match group.targets.iter_mut().find(|existing| existing.id == target.id && existing.port == target.port) {
+                Some(existing) => existing.draining_since = None,
+                None => group.targets.push(RegisteredTarget {
+                    id: target.id.clone(),
+                    port: target.port,
+                    availability_zone: None,
+                    registered_at: now,
+                    draining_since: None,
+                }),
+            }
+        }
+        let mut registered = task.clone();
+        registered.load_balancer_targets = targets;
+        registered.version += 1;
+        changes.push(Change::PutTask(registered));
+    }
+    edits.into_changes(&mut changes);
+    let events = registered_in
+        .into_iter()
+        .map(|(arn, count)| format!("(service {}) registered {count} targets in (target-group {arn})", record.name))
+        .collect();
+    (changes, events)
+}
+
+/// ECS's event for a pass that stops tasks registered with a load balancer.
+pub(crate) fn draining_event(state: &State, record: &ServiceRecord, stops: &[berth_planner::Stop]) -> Option<String> {
+    let draining = stops
+        .iter()
+        .filter_map(|stop| state.tasks.get(&stop.task_id))
+        .filter(|task| task.desired_status == DesiredStatus::Running && !task.load_balancer_targets.is_empty())
+        .count();
+    (draining > 0).then(|| format!("(service {}) has begun draining connections on {draining} tasks.", record.name))
+}
+
+/// Inside `mutate`, before the batch is stamped: a task with targets that is asked to stop
+/// has them drained and is held DEACTIVATING for the longest deregistration delay; a task that
+/// stopped by itself has them drained at once.
+pub(crate) fn drain_stopping_tasks(state: &State, changes: &mut Vec<Change>) {
+    let leaving = |change: &Change| matches!(change, Change::PutTask(task) if leaving_task(state, task));
+    if !changes.iter().any(leaving) {
+        return;
+    }
+    let mut edits = GroupEdits::absorbing(changes);
+    let now = Timestamp::now();
+    for change in changes.iter_mut() {
+        let Change::PutTask(task) = change else { continue };
+        if !leaving_task(state, task) {
+            continue;
+        }
+        let longest = edits.drain(state, &task.load_balancer_targets, now);
+        task.deactivating_until = match longest {
+            Some(delay) if task.last_status < TaskStatus::Stopping => Some(now.plus(delay)),
+            _ => None,
+        };
+    }
+    edits.into_changes(changes);
+}
+
+/// A task with targets that is asked to stop, or stopped, in this change.
+fn leaving_task(state: &State, task: &TaskRecord) -> bool {
+    if task.load_balancer_targets.is_empty() {
+        return false;
+    }
+    let previous = state.tasks.get(&task.id);
+    let stopped_now = task.last_status == TaskStatus::Stopped
+        && previous.is_some_and(|previous| previous.last_status != TaskStatus::Stopped);
+    let asked_now = task.desired_status == DesiredStatus::Stopped
+        && previous.is_some_and(|previous| previous.desired_status == DesiredStatus::Running);
+    stopped_now || asked_now
+}
+
+/// The drain pass's releases: deactivating tasks whose delay is over, handed to their agents
+/// to stop.
+pub(crate) fn released(state: &State, now: Timestamp) -> Vec<Change> {
+    state
+        .deactivating_tasks
+        .iter()
+        .filter_map(|id| state.tasks.get(id))
+        .filter(|task| task.deactivating_until.is_some_and(|until| until <= now))
+        .map(|task| {
+            let mut released = task.clone();
+            released.deactivating_until = None;
+            released.version += 1;
+            Change::PutTask(released)
+        })
+        .collect()
+}
+
+/// Each task's health in its service's target groups, for one service pass.
+pub(crate) struct HealthLookup<'a> {
+    state: &'a State,
+    book: &'a HealthBook,
+    has_load_balancers: bool,
+    in_use: HashMap<&'a str, bool>,
+}
+
+impl<'a> HealthLookup<'a> {
+    pub(crate) fn new(state: &'a State, book: &'a HealthBook, record: &ServiceRecord) -> Self {
+        HealthLookup {
+            state,
+            book,
+            has_load_balancers: !record.configuration.load_balancers.is_empty(),
+            in_use: HashMap::new(),
+        }
+    }
+
+    /// `None` for a task of a service without load balancers that was never registered.
+    pub(crate) fn task(&mut self, task: &'a TaskRecord) -> Option<LoadBalancerHealth> {
+        if task.load_balancer_targets.is_empty() {
+            return self.has_load_balancers.then_some(LoadBalancerHealth::Initial);
+        }
+        let mut all_healthy = true;
+        for target in &task.load_balancer_targets {
+            let Some(group) = self.state.elb.target_groups.get(&target.target_group_arn) else { continue };
+            let state = self.state;
+            let in_use = *self
+                .in_use
+                .entry(target.target_group_arn.as_str())
+                .or_insert_with(|| !state.elb.load_balancers_using(&target.target_group_arn).is_empty());
+            let view = self.book.view(group, in_use, &target.id, target.port);
+            match view.state {
+                // Health checks disabled: the load balancer sends it traffic regardless.
+                "healthy" | "unavailable" => {}
+                "unhealthy" => {
+                    return Some(LoadBalancerHealth::Unhealthy(UnhealthyTarget {
+                        target_group_arn: target.target_group_arn.clone(),
+                        target_id: target.id.clone(),
+                        port: target.port,
+                        reason: view.description.unwrap_or_else(|| "Health checks failed".to_string()),
+                    }))
+                }
+                _ => all_healthy = false,
+            }
+        }
+        Some(if all_healthy { LoadBalancerHealth::Healthy } else { LoadBalancerHealth::Initial })
+    }
+}
