@@ -347,7 +347,7 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
             }),
             maximum_percent: Some(configuration.maximum_percent as i32),
             minimum_healthy_percent: Some(configuration.minimum_healthy_percent as i32),
-            ..Default::default()
+            ..strategy(&configuration.strategy)
         }),
         deployments: Some(deployments),
         events: Some(
@@ -461,6 +461,41 @@ pub fn load_balancer(entry: &berth_control::services::ServiceLoadBalancer) -> wi
         target_group_arn: Some(entry.target_group_arn.clone()),
         container_name: Some(entry.container_name.clone()),
         container_port: Some(i32::from(entry.container_port)),
+        advanced_configuration: entry.advanced.as_ref().map(|advanced| wire::AdvancedConfiguration {
+            alternate_target_group_arn: Some(advanced.alternate_target_group_arn.clone()),
+            production_listener_rule: Some(advanced.production_listener_rule.clone()),
+            test_listener_rule: advanced.test_listener_rule.clone(),
+            role_arn: advanced.role_arn.clone(),
+        }),
         ..Default::default()
     }
+}
+
+/// The strategy members of `deploymentConfiguration`.
+fn strategy(strategy: &berth_control::services::TrafficStrategy) -> wire::DeploymentConfiguration {
+    use berth_control::services::TrafficStrategy;
+    let percent = |per_mille: u32| Some(f64::from(per_mille) / 10.0);
+    let mut configuration = wire::DeploymentConfiguration {
+        strategy: wire::DeploymentStrategy::parse(strategy.name()),
+        ..Default::default()
+    };
+    if !strategy.is_rolling() {
+        configuration.bake_time_in_minutes = Some(strategy.bake_minutes() as i32);
+    }
+    match strategy {
+        TrafficStrategy::Linear { step_per_mille, step_bake_minutes, .. } => {
+            configuration.linear_configuration = Some(wire::LinearConfiguration {
+                step_percent: percent(*step_per_mille),
+                step_bake_time_in_minutes: Some(*step_bake_minutes as i32),
+            })
+        }
+        TrafficStrategy::Canary { canary_per_mille, canary_bake_minutes, .. } => {
+            configuration.canary_configuration = Some(wire::CanaryConfiguration {
+                canary_percent: percent(*canary_per_mille),
+                canary_bake_time_in_minutes: Some(*canary_bake_minutes as i32),
+            })
+        }
+        TrafficStrategy::Rolling | TrafficStrategy::BlueGreen { .. } => {}
+    }
+    configuration
 }

@@ -66,6 +66,8 @@ pub struct ControlConfig {
     /// The address the load-balancing proxy binds every listener on (the port is the
     /// listener's).
     pub proxy_bind_ip: std::net::IpAddr,
+    /// How long a minute of a deployment's bake times lasts (60 s; tests shorten it).
+    pub deployment_minute: Duration,
 }
 
 impl Default for ControlConfig {
@@ -77,6 +79,7 @@ impl Default for ControlConfig {
             instance_lost_after: Duration::from_secs(300),
             planner: berth_planner::PlannerSettings::default(),
             proxy_bind_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
+            deployment_minute: Duration::from_secs(60),
         }
     }
 }

@@ -155,8 +155,12 @@ impl ControlPlane {
                     .collect()
             }
         };
+        let crate::elb::traffic_shift::BeforePass { mut traffic, abandoned } =
+            crate::elb::traffic_shift::before_pass(state, record, now);
+        let mut service = service_spec(record);
+        service.hold_previous = traffic.holds_previous() || abandoned.is_some();
         let snapshot = Snapshot {
-            service: service_spec(record),
+            service,
             progress: record.progress.clone(),
             tasks,
             instances,
@@ -166,14 +170,30 @@ impl ControlPlane {
             settings: self.config().planner,
         };
         let plan = berth_planner::plan(&snapshot);
-        self.execute(state, record, plan, &constraints, cluster_views, now)
+        let minute = self.config().deployment_minute;
+        let (mut shift_changes, events) =
+            crate::elb::traffic_shift::after_pass(state, record, &mut traffic, &snapshot.tasks, minute, now);
+        if let (Some(abandoned), Some(primary)) = (&abandoned, plan.progress.primary()) {
+            let reason = berth_planner::StopReason::Scaling { deployment: primary.id.clone() };
+            let group = format!("service:{}", record.name);
+            let green = state.tasks_in_group(&record.cluster, &group).filter(|task| {
+                task.desired_status == DesiredStatus::Running && task.started_by.as_deref() == Some(abandoned.as_str())
+            });
+            for task in green.filter(|task| !plan.stops.iter().any(|stop| stop.task_id == task.id)) {
+                shift_changes.push(Change::PutTask(stopped_record(state, task, reason.code(), reason.text())));
+            }
+        }
+        self.execute(state, record, plan, traffic, (shift_changes, events), &constraints, cluster_views, now)
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn execute(
         &self,
         state: &State,
         record: &ServiceRecord,
         plan: Plan,
+        traffic: crate::elb::traffic_shift::TrafficState,
+        (shift_changes, shift_events): (Vec<Change>, Vec<String>),
         constraints: &[PlacementConstraint],
         cluster_views: &ClusterViews,
         now: Timestamp,
@@ -305,9 +325,17 @@ impl ControlPlane {
                 placed.insert(launch.task_id.clone());
             }
         }
-        let stopping: HashSet<&TaskId> = plan.stops.iter().map(|stop| &stop.task_id).collect();
-        let (registrations, mut target_events) = crate::elb::service_targets::registrations(state, record, &stopping);
+        // Tasks this pass stops: the plan's, and an abandoned green deployment's.
+        let also_stopped = shift_changes.iter().filter_map(|change| match change {
+            Change::PutTask(task) => Some(&task.id),
+            _ => None,
+        });
+        let stopping: HashSet<&TaskId> = plan.stops.iter().map(|stop| &stop.task_id).chain(also_stopped).collect();
+        let (registrations, mut target_events) =
+            crate::elb::service_targets::registrations(state, record, &traffic, &stopping);
         changes.extend(registrations);
+        changes.extend(shift_changes);
+        target_events.extend(shift_events);
         target_events.extend(crate::elb::service_targets::draining_event(state, record, &plan.stops));
         for stop in &plan.stops {
             if let Some(task) =
@@ -322,8 +350,12 @@ impl ControlPlane {
         events.extend(target_events);
         let mut unchanged_progress = plan.progress.clone();
         unchanged_progress.revision = record.progress.revision;
-        let quiet = changes.is_empty() && events.is_empty() && unchanged_progress == record.progress;
+        let quiet = changes.is_empty()
+            && events.is_empty()
+            && unchanged_progress == record.progress
+            && traffic == record.traffic;
         updated.progress = plan.progress;
+        updated.traffic = traffic;
         let task_sets_changed = crate::task_sets::record_pass(&mut updated, &plan.task_sets, now);
         let quiet = quiet && !task_sets_changed;
         updated.record_events(events, now);
@@ -421,6 +453,7 @@ pub(crate) fn service_spec(record: &ServiceRecord) -> ServiceSpec {
         },
         health_check_grace_period: Duration::from_secs(u64::from(configuration.health_check_grace_period_seconds)),
         task_sets: configuration.is_external().then(|| crate::task_sets::targets(record)),
+        hold_previous: record.traffic.holds_previous(),
     }
 }
 

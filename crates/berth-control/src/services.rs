@@ -117,6 +117,59 @@ pub struct ServiceConfiguration {
     /// `loadBalancers`: the target groups its tasks register in.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub load_balancers: Vec<ServiceLoadBalancer>,
+    /// `deploymentConfiguration.strategy` and its settings.
+    #[serde(default, skip_serializing_if = "TrafficStrategy::is_rolling")]
+    pub strategy: TrafficStrategy,
+}
+
+/// `deploymentConfiguration.strategy`: ROLLING replaces tasks within the bounds; the others
+/// start the new revision in full behind the alternate target groups and move production
+/// traffic to it (at once, in equal steps, or a canary first), keeping the old revision for
+/// `bakeTimeInMinutes` so a rollback is instant.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+pub enum TrafficStrategy {
+    #[default]
+    Rolling,
+    BlueGreen {
+        bake_minutes: u32,
+    },
+    Linear {
+        bake_minutes: u32,
+        /// `stepPercent` in tenths of a percent (ECS takes multiples of 0.1).
+        step_per_mille: u32,
+        step_bake_minutes: u32,
+    },
+    Canary {
+        bake_minutes: u32,
+        /// `canaryPercent` in tenths of a percent.
+        canary_per_mille: u32,
+        canary_bake_minutes: u32,
+    },
+}
+
+impl TrafficStrategy {
+    pub fn is_rolling(&self) -> bool {
+        matches!(self, TrafficStrategy::Rolling)
+    }
+
+    pub fn name(&self) -> &'static str {
+        match self {
+            TrafficStrategy::Rolling => "ROLLING",
+            TrafficStrategy::BlueGreen { .. } => "BLUE_GREEN",
+            TrafficStrategy::Linear { .. } => "LINEAR",
+            TrafficStrategy::Canary { .. } => "CANARY",
+        }
+    }
+
+    /// `bakeTimeInMinutes`: how long the old revision stays after all traffic has moved.
+    pub fn bake_minutes(&self) -> u32 {
+        match self {
+            TrafficStrategy::Rolling => 0,
+            TrafficStrategy::BlueGreen { bake_minutes }
+            | TrafficStrategy::Linear { bake_minutes, .. }
+            | TrafficStrategy::Canary { bake_minutes, .. } => *bake_minutes,
+        }
+    }
 }
 
 /// One entry of a service's `loadBalancers`: a target group and the container port that
@@ -126,6 +179,20 @@ pub struct ServiceLoadBalancer {
     pub target_group_arn: String,
     pub container_name: String,
     pub container_port: u16,
+    /// `advancedConfiguration`, needed by the BLUE_GREEN, LINEAR and CANARY strategies.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advanced: Option<AdvancedLoadBalancer>,
+}
+
+/// The second target group and the listener rules a traffic-shifting deployment moves.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AdvancedLoadBalancer {
+    pub alternate_target_group_arn: String,
+    /// The rule (or a listener's default rule) whose forward action carries production traffic.
+    pub production_listener_rule: String,
+    /// A rule that sends test traffic to the new revision before production moves.
+    pub test_listener_rule: Option<String>,
+    pub role_arn: Option<String>,
 }
 
 impl ServiceConfiguration {
@@ -149,6 +216,7 @@ impl ServiceConfiguration {
             enable_execute_command: false,
             deployment_controller: DeploymentController::Ecs,
             load_balancers: vec![],
+            strategy: TrafficStrategy::Rolling,
         }
     }
 
@@ -183,6 +251,10 @@ pub struct ServiceRecord {
     /// EXTERNAL only: the task sets, in creation order.
     #[serde(default)]
     pub task_sets: Vec<TaskSetRecord>,
+    /// Which target groups carry production traffic, and a blue/green, linear or canary
+    /// shift under way.
+    #[serde(default, skip_serializing_if = "crate::elb::traffic_shift::TrafficState::is_idle")]
+    pub traffic: crate::elb::traffic_shift::TrafficState,
 }
 
 impl ServiceRecord {
@@ -235,6 +307,7 @@ pub struct UpdateService {
     pub enable_execute_command: Option<bool>,
     /// Replaces the load balancers (an empty list removes them); a change begins a deployment.
     pub load_balancers: Option<Vec<ServiceLoadBalancer>>,
+    pub strategy: Option<TrafficStrategy>,
 }
 
 impl ControlPlane {
@@ -272,6 +345,7 @@ impl ControlPlane {
                     created_by: "arn:aws:iam::000000000000:root".to_string(),
                     client_token: request.client_token,
                     task_sets: vec![],
+                    traffic: Default::default(),
                 };
                 let mut changes = vec![Change::PutService(Box::new(record.clone()))];
                 changes.extend(started_deployment_changes(state, &record, &ServiceProgress::default(), now));
@@ -304,7 +378,8 @@ impl ControlPlane {
                 }
                 // The target groups are checked against what the tasks will run when either moves
                 // (a group deleted since does not block an unrelated update).
-                let recheck_load_balancers = update.load_balancers.is_some() || update.task_definition.is_some();
+                let recheck_load_balancers =
+                    update.load_balancers.is_some() || update.task_definition.is_some() || update.strategy.is_some();
                 let configuration = &mut record.configuration;
                 let mut redeploy = update.force_new_deployment;
                 if let Some(task_definition) = update.task_definition {
@@ -327,6 +402,9 @@ impl ControlPlane {
                 if let Some(load_balancers) = update.load_balancers {
                     redeploy |= load_balancers != configuration.load_balancers;
                     configuration.load_balancers = load_balancers;
+                }
+                if let Some(strategy) = update.strategy {
+                    configuration.strategy = strategy;
                 }
                 if let Some(enable) = update.enable_execute_command {
                     // As in ECS, tasks already running keep the flag they were launched with.

@@ -85,6 +85,10 @@ pub struct ServiceSpec {
     /// EXTERNAL controller, the task sets the user created: each keeps its own count of tasks,
     /// and the planner neither starts deployments nor retires one task set for another.
     pub task_sets: Option<Vec<TaskSetTarget>>,
+    /// Blue/green, linear and canary deployments: the PRIMARY starts its whole count at once
+    /// (beside the older deployments, whatever `maximumPercent` says), and the older
+    /// deployments' tasks stay until the control plane has shifted the traffic and baked.
+    pub hold_previous: bool,
 }
 
 /// One task set of an EXTERNAL service: its tasks carry its ID as their deployment.

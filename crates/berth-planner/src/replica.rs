@@ -36,7 +36,8 @@ pub(crate) fn decide(pass: &mut Pass) {
     }
 
     stop_primary_excess(pass, &scaling);
-    if !primary_failed {
+    let holding = pass.snapshot.service.hold_previous;
+    if !primary_failed && !holding {
         retire_within_floor(pass, &scaling);
     }
 
@@ -44,7 +45,8 @@ pub(crate) fn decide(pass: &mut Pass) {
     let needed = pass.desired_count.saturating_sub(serving);
     let occupying = count(pass, |_, task| task.occupies());
     let room = pass.bounds.maximum_occupying.saturating_sub(occupying);
-    let launches = needed.min(room);
+    // Blue/green: the green revision starts in full beside the blue one.
+    let launches = if holding { needed } else { needed.min(room) };
     if launches > 0 && pass.may_launch() {
         for _ in 0..launches {
             pass.launch(None);

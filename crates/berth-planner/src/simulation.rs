@@ -76,6 +76,7 @@ impl Simulation {
                 deployment_configuration: crate::model::DeploymentConfiguration::defaults_for(strategy),
                 health_check_grace_period: Duration::ZERO,
                 task_sets: None,
+                hold_previous: false,
             },
             progress: ServiceProgress::default(),
             tasks: Vec::new(),

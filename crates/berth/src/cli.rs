@@ -238,6 +238,10 @@ pub struct ServerArgs {
     /// Their DNS names (`*.elb.localhost`) resolve to loopback.
     #[arg(long, default_value = "0.0.0.0")]
     pub proxy_bind: std::net::IpAddr,
+    /// How long a minute of deployment bake times lasts (bakeTimeInMinutes, the linear and
+    /// canary steps). Tests shorten it; leave it at 60s otherwise.
+    #[arg(long, default_value = "60s", value_parser = duration::parse)]
+    pub deployment_minute: Duration,
     /// Do not run the load-balancing proxy in this process (run `berth proxy` instead).
     #[arg(long)]
     pub no_proxy: bool,

@@ -96,6 +96,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
             ..berth_planner::PlannerSettings::default()
         },
         proxy_bind_ip: args.proxy_bind,
+        deployment_minute: args.deployment_minute,
     };
     let control = ControlPlane::open(config, Arc::new(store))?;
     control.end_interrupted_exec_sessions().await?;

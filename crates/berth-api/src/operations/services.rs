@@ -3,8 +3,8 @@
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, placement, render, Api};
 use berth_control::services::{
-    CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule, SchedulingStrategy,
-    ServiceConfiguration, ServiceLoadBalancer, UpdateService,
+    AdvancedLoadBalancer, CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule,
+    SchedulingStrategy, ServiceConfiguration, ServiceLoadBalancer, TrafficStrategy, UpdateService,
 };
 use berth_ecs_wire as wire;
 use berth_planner::TaskDefinitionKey;
@@ -144,12 +144,6 @@ fn load_balancers(items: Option<&Vec<wire::LoadBalancer>>) -> ApiResult<Option<V
                 field("loadBalancerName")
             )));
         }
-        if item.advanced_configuration.is_some() {
-            return Err(ApiError::invalid_parameter(format!(
-                "{}: blue/green deployments are not supported by this Berth version yet",
-                field("advancedConfiguration")
-            )));
-        }
         let Some(target_group_arn) = item.target_group_arn.clone().filter(|arn| !arn.is_empty()) else {
             return Err(ApiError::invalid_parameter(format!("{}: required", field("targetGroupArn"))));
         };
@@ -166,9 +160,99 @@ fn load_balancers(items: Option<&Vec<wire::LoadBalancer>>) -> ApiResult<Option<V
             }
             None => return Err(ApiError::invalid_parameter(format!("{}: required", field("containerPort")))),
         };
-        parsed.push(ServiceLoadBalancer { target_group_arn, container_name, container_port });
+        let advanced =
+            item.advanced_configuration.as_ref().map(|advanced| advanced_configuration(advanced, index)).transpose()?;
+        parsed.push(ServiceLoadBalancer { target_group_arn, container_name, container_port, advanced });
     }
     Ok(Some(parsed))
+}
+
+fn advanced_configuration(advanced: &wire::AdvancedConfiguration, index: usize) -> ApiResult<AdvancedLoadBalancer> {
+    let required = |value: &Option<String>, name: &str| {
+        value.clone().filter(|value| !value.is_empty()).ok_or_else(|| {
+            ApiError::invalid_parameter(format!("loadBalancers[{index}].advancedConfiguration.{name}: required"))
+        })
+    };
+    Ok(AdvancedLoadBalancer {
+        alternate_target_group_arn: required(&advanced.alternate_target_group_arn, "alternateTargetGroupArn")?,
+        production_listener_rule: required(&advanced.production_listener_rule, "productionListenerRule")?,
+        test_listener_rule: advanced.test_listener_rule.clone().filter(|rule| !rule.is_empty()),
+        role_arn: advanced.role_arn.clone(),
+    })
+}
+
+/// `deploymentConfiguration.strategy` with its settings; `None` when no strategy is named.
+/// ECS's ranges: bake times 0–1440 minutes, linear steps 3–100 %, canaries 0.1–100 %, in
+/// tenths of a percent.
+fn traffic_strategy(deployment: &wire::DeploymentConfiguration) -> ApiResult<Option<TrafficStrategy>> {
+    let field = |name: &str| format!("deploymentConfiguration.{name}");
+    if deployment.lifecycle_hooks.as_ref().is_some_and(|hooks| !hooks.is_empty()) {
+        return Err(ApiError::invalid_parameter(format!(
+            "{}: lifecycle hooks are not supported by this Berth version yet",
+            field("lifecycleHooks")
+        )));
+    }
+    let minutes = |value: Option<i32>, name: &str, default: u32| match value {
+        None => Ok(default),
+        Some(minutes) if (0..=1440).contains(&minutes) => Ok(minutes as u32),
+        Some(minutes) => {
+            Err(ApiError::invalid_parameter(format!("{}: must be between 0 and 1440, got {minutes}", field(name))))
+        }
+    };
+    let per_mille = |value: Option<f64>, name: &str, range: (u32, u32), default: u32| match value {
+        None => Ok(default),
+        Some(percent) => {
+            let tenths = (percent * 10.0).round();
+            let whole_tenths = (percent * 10.0 - tenths).abs() < 1e-6;
+            if whole_tenths && tenths >= f64::from(range.0) && tenths <= f64::from(range.1) {
+                Ok(tenths as u32)
+            } else {
+                Err(ApiError::invalid_parameter(format!(
+                    "{}: must be a multiple of 0.1 from {} to 100.0, got {percent}",
+                    field(name),
+                    f64::from(range.0) / 10.0
+                )))
+            }
+        }
+    };
+    let bake_minutes = minutes(deployment.bake_time_in_minutes, "bakeTimeInMinutes", 0)?;
+    Ok(match deployment.strategy {
+        None => None,
+        Some(wire::DeploymentStrategy::Rolling) => Some(TrafficStrategy::Rolling),
+        Some(wire::DeploymentStrategy::BlueGreen) => {
+            if deployment.bake_time_in_minutes.is_none() {
+                return Err(ApiError::invalid_parameter(format!(
+                    "{}: required for the BLUE_GREEN deployment strategy",
+                    field("bakeTimeInMinutes")
+                )));
+            }
+            Some(TrafficStrategy::BlueGreen { bake_minutes })
+        }
+        Some(wire::DeploymentStrategy::Linear) => {
+            let linear = deployment.linear_configuration.clone().unwrap_or_default();
+            Some(TrafficStrategy::Linear {
+                bake_minutes,
+                step_per_mille: per_mille(linear.step_percent, "linearConfiguration.stepPercent", (30, 1000), 100)?,
+                step_bake_minutes: minutes(
+                    linear.step_bake_time_in_minutes,
+                    "linearConfiguration.stepBakeTimeInMinutes",
+                    6,
+                )?,
+            })
+        }
+        Some(wire::DeploymentStrategy::Canary) => {
+            let canary = deployment.canary_configuration.clone().unwrap_or_default();
+            Some(TrafficStrategy::Canary {
+                bake_minutes,
+                canary_per_mille: per_mille(canary.canary_percent, "canaryConfiguration.canaryPercent", (1, 1000), 50)?,
+                canary_bake_minutes: minutes(
+                    canary.canary_bake_time_in_minutes,
+                    "canaryConfiguration.canaryBakeTimeInMinutes",
+                    10,
+                )?,
+            })
+        }
+    })
 }
 
 /// ECS (the default) or EXTERNAL. CODE_DEPLOY needs AWS CodeDeploy to drive its task sets.
@@ -285,6 +369,7 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         enable_execute_command: request.enable_execute_command.unwrap_or(false),
         deployment_controller,
         load_balancers: load_balancers(request.load_balancers.as_ref())?.unwrap_or_default(),
+        strategy: traffic_strategy(&deployment)?.unwrap_or_default(),
     };
     let summary =
         api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
@@ -341,6 +426,7 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
         force_new_deployment: request.force_new_deployment.unwrap_or(false),
         enable_execute_command: request.enable_execute_command,
         load_balancers: load_balancers(request.load_balancers.as_ref())?,
+        strategy: traffic_strategy(&deployment)?,
     };
     let summary = api.control.update_service(&cluster, &name, update).await?;
     Ok(wire::UpdateServiceResponse { service: Some(render::service(&summary, context, false)) })

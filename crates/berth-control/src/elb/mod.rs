@@ -24,6 +24,7 @@ pub mod service_targets;
 pub mod tags;
 pub mod target_groups;
 pub mod targets;
+pub mod traffic_shift;
 
 #[cfg(test)]
 mod tests;

@@ -7,15 +7,19 @@
 //!   DEACTIVATING (its agent keeps it running) until the groups' deregistration delay is over;
 //! - each task's health in its groups, for the planner.
 //!
+//! Which group a task joins is the traffic state's to say (`traffic_shift`): the green
+//! revision of a blue/green deployment registers in the other group of each pair.
+//!
 //! Invariant: a task's targets are written on the task (`load_balancer_targets`) in the same
 //! batch that registers them, so draining and health never depend on a service configuration
 //! that may have changed since.
 
 use super::health::HealthBook;
 use super::records::{RegisteredTarget, TargetGroupRecord};
+use super::traffic_shift::TrafficState;
 use super::ElbChange;
 use crate::error::{ControlError, ControlResult};
-use crate::services::{ServiceConfiguration, ServiceRecord};
+use crate::services::{ServiceConfiguration, ServiceLoadBalancer, ServiceRecord};
 use crate::state::{Change, State};
 use crate::task_definitions::find_task_definition;
 use berth_planner::{LoadBalancerHealth, UnhealthyTarget};
@@ -32,10 +36,16 @@ pub const MAX_TARGET_GROUPS_PER_SERVICE: usize = 5;
 /// to, and a container port of the task definition.
 pub(crate) fn check_load_balancers(state: &State, configuration: &ServiceConfiguration) -> ControlResult<()> {
     let load_balancers = &configuration.load_balancers;
+    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
+    if !configuration.strategy.is_rolling() && load_balancers.is_empty() {
+        return invalid(format!(
+            "deploymentConfiguration.strategy: {} deployments shift traffic between target groups; the service needs loadBalancers with advancedConfiguration",
+            configuration.strategy.name()
+        ));
+    }
     if load_balancers.is_empty() {
         return Ok(());
     }
-    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
     if configuration.is_external() {
         return invalid(
             "loadBalancers: a service with the EXTERNAL deployment controller names its load balancers on its task sets"
@@ -51,48 +61,116 @@ pub(crate) fn check_load_balancers(state: &State, configuration: &ServiceConfigu
     let Some(key) = &configuration.task_definition else { return Ok(()) };
     let definition = find_task_definition(state, key.family.as_str(), Some(key.revision))?;
     for (index, entry) in load_balancers.iter().enumerate() {
-        let arn = &entry.target_group_arn;
-        let Some(group) = state.elb.target_groups.get(arn) else {
-            return invalid(format!("loadBalancers[{index}].targetGroupArn: the target group {arn} does not exist."));
-        };
-        if state.elb.load_balancers_using(arn).is_empty() {
-            return invalid(format!(
-                "The target group with targetGroupArn {arn} does not have an associated load balancer."
-            ));
+        check_advanced(state, configuration, index, entry)?;
+        let groups = std::iter::once(&entry.target_group_arn)
+            .chain(entry.advanced.as_ref().map(|advanced| &advanced.alternate_target_group_arn));
+        for arn in groups {
+            check_group(state, &definition.spec, index, entry, arn)?;
         }
-        if group.target_type != "instance" {
-            return invalid(format!(
-                "The provided target group {arn} has target type {}, which is incompatible with the {} network mode specified in the task definition.",
-                group.target_type,
-                definition.spec.network_mode.as_str()
-            ));
-        }
-        if definition.spec.network_mode == NetworkMode::None {
-            return invalid(format!(
-                "loadBalancers[{index}]: tasks of network mode none have no port a load balancer can reach."
-            ));
-        }
-        let Some(container) =
-            definition.spec.containers.iter().find(|container| container.name == entry.container_name)
-        else {
-            return invalid(format!(
-                "loadBalancers[{index}].containerName: the container {} does not exist in the task definition.",
-                entry.container_name
-            ));
-        };
-        if !container.port_mappings.iter().any(|mapping| mapping.container_port == entry.container_port) {
-            return invalid(format!(
-                "The container {} did not have a container port {} defined.",
-                entry.container_name, entry.container_port
-            ));
-        }
+    }
+    Ok(())
+}
+
+/// A traffic-shifting strategy needs each entry's alternate group and production rule; ROLLING
+/// ignores them (as ECS does).
+fn check_advanced(
+    state: &State,
+    configuration: &ServiceConfiguration,
+    index: usize,
+    entry: &ServiceLoadBalancer,
+) -> ControlResult<()> {
+    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
+    let field = |name: &str| format!("loadBalancers[{index}].advancedConfiguration{name}");
+    if configuration.strategy.is_rolling() {
+        return Ok(());
+    }
+    let Some(advanced) = &entry.advanced else {
+        return invalid(format!(
+            "{}: required for the {} deployment strategy",
+            field(""),
+            configuration.strategy.name()
+        ));
+    };
+    if advanced.alternate_target_group_arn == entry.target_group_arn {
+        return invalid(format!(
+            "{}: the alternate target group must differ from targetGroupArn",
+            field(".alternateTargetGroupArn")
+        ));
+    }
+    match super::traffic_shift::rule_forwards_to(state, &advanced.production_listener_rule, &entry.target_group_arn) {
+        None => invalid(format!(
+            "{}: the listener rule {} does not exist.",
+            field(".productionListenerRule"),
+            advanced.production_listener_rule
+        )),
+        Some(false) => invalid(format!(
+            "{}: the listener rule {} does not forward to the target group {}.",
+            field(".productionListenerRule"),
+            advanced.production_listener_rule,
+            entry.target_group_arn
+        )),
+        Some(true) => match &advanced.test_listener_rule {
+            Some(rule) if super::traffic_shift::rule_forwards_to(state, rule, &entry.target_group_arn).is_none() => {
+                invalid(format!("{}: the listener rule {rule} does not exist.", field(".testListenerRule")))
+            }
+            _ => Ok(()),
+        },
+    }
+}
+
+/// One group of an entry: it exists, a load balancer forwards to it, its target type suits
+/// tasks without an IP of their own, and the container port exists.
+fn check_group(
+    state: &State,
+    spec: &berth_types::spec::TaskSpec,
+    index: usize,
+    entry: &ServiceLoadBalancer,
+    arn: &str,
+) -> ControlResult<()> {
+    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
+    let Some(group) = state.elb.target_groups.get(arn) else {
+        return invalid(format!("loadBalancers[{index}]: the target group {arn} does not exist."));
+    };
+    if state.elb.load_balancers_using(arn).is_empty() {
+        return invalid(format!(
+            "The target group with targetGroupArn {arn} does not have an associated load balancer."
+        ));
+    }
+    if group.target_type != "instance" {
+        return invalid(format!(
+            "The provided target group {arn} has target type {}, which is incompatible with the {} network mode specified in the task definition.",
+            group.target_type,
+            spec.network_mode.as_str()
+        ));
+    }
+    if spec.network_mode == NetworkMode::None {
+        return invalid(format!(
+            "loadBalancers[{index}]: tasks of network mode none have no port a load balancer can reach."
+        ));
+    }
+    let Some(container) = spec.containers.iter().find(|container| container.name == entry.container_name) else {
+        return invalid(format!(
+            "loadBalancers[{index}].containerName: the container {} does not exist in the task definition.",
+            entry.container_name
+        ));
+    };
+    if !container.port_mappings.iter().any(|mapping| mapping.container_port == entry.container_port) {
+        return invalid(format!(
+            "The container {} did not have a container port {} defined.",
+            entry.container_name, entry.container_port
+        ));
     }
     Ok(())
 }
 
 /// The targets a RUNNING task of the service is registered as; `None` while a host port is
 /// not known yet.
-fn targets_of(state: &State, record: &ServiceRecord, task: &TaskRecord) -> Option<Vec<TaskTarget>> {
+fn targets_of(
+    state: &State,
+    record: &ServiceRecord,
+    traffic: &TrafficState,
+    task: &TaskRecord,
+) -> Option<Vec<TaskTarget>> {
     let instance = state.instances.get(&task.container_instance)?;
     record
         .configuration
@@ -108,7 +186,7 @@ fn targets_of(state: &State, record: &ServiceRecord, task: &TaskRecord) -> Optio
                 None => return None,
             };
             Some(TaskTarget {
-                target_group_arn: entry.target_group_arn.clone(),
+                target_group_arn: traffic.group_for(entry, task.started_by.as_deref()).to_owned(),
                 id: instance.ec2_instance_id.clone(),
                 port,
             })
@@ -182,6 +260,7 @@ impl GroupEdits {
 pub(crate) fn registrations(
     state: &State,
     record: &ServiceRecord,
+    traffic: &TrafficState,
     stopping: &HashSet<&TaskId>,
 ) -> (Vec<Change>, Vec<String>) {
     let mut changes = Vec::new();
@@ -199,7 +278,7 @@ pub(crate) fn registrations(
             && !stopping.contains(&task.id)
     });
     for task in unregistered {
-        let Some(targets) = targets_of(state, record, task) else { continue };
+        let Some(targets) = targets_of(state, record, traffic, task) else { continue };
         for target in &targets {
             let Some(group) = edits.group(state, &target.target_group_arn) else { continue };
             *registered_in.entry(target.target_group_arn.clone()).or_default() += 1;
