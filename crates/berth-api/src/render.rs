@@ -347,7 +347,7 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
             }),
             maximum_percent: Some(configuration.maximum_percent as i32),
             minimum_healthy_percent: Some(configuration.minimum_healthy_percent as i32),
-            ..strategy(&configuration.strategy)
+            ..strategy(&configuration.strategy, &configuration.lifecycle_hooks)
         }),
         deployments: Some(deployments),
         events: Some(
@@ -472,11 +472,33 @@ pub fn load_balancer(entry: &berth_control::services::ServiceLoadBalancer) -> wi
 }
 
 /// The strategy members of `deploymentConfiguration`.
-fn strategy(strategy: &berth_control::services::TrafficStrategy) -> wire::DeploymentConfiguration {
+fn strategy(
+    strategy: &berth_control::services::TrafficStrategy,
+    hooks: &[berth_control::elb::traffic_shift::PauseHook],
+) -> wire::DeploymentConfiguration {
     use berth_control::services::TrafficStrategy;
     let percent = |per_mille: u32| Some(f64::from(per_mille) / 10.0);
     let mut configuration = wire::DeploymentConfiguration {
         strategy: wire::DeploymentStrategy::parse(strategy.name()),
+        lifecycle_hooks: (!hooks.is_empty()).then(|| {
+            hooks
+                .iter()
+                .map(|hook| wire::DeploymentLifecycleHook {
+                    target_type: Some(wire::DeploymentLifecycleHookTargetType::Pause),
+                    lifecycle_stages: Some(
+                        hook.stages
+                            .iter()
+                            .filter_map(|stage| wire::DeploymentLifecycleHookStage::parse(stage.as_str()))
+                            .collect(),
+                    ),
+                    timeout_configuration: Some(wire::DeploymentLifecycleHookTimeoutConfiguration {
+                        timeout_in_minutes: Some(hook.timeout_minutes as i32),
+                        action: wire::DeploymentLifecycleHookAction::parse(hook.timeout_action.as_str()),
+                    }),
+                    ..Default::default()
+                })
+                .collect()
+        }),
         ..Default::default()
     };
     if !strategy.is_rolling() {

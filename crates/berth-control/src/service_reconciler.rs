@@ -37,6 +37,8 @@ use std::time::Duration;
 struct PassOutcome {
     placement_failure: Option<String>,
     wake_at: Option<Timestamp>,
+    /// A lifecycle hook asked for this green deployment to be rolled back.
+    rollback: Option<DeploymentId>,
 }
 
 impl ControlPlane {
@@ -76,16 +78,21 @@ impl ControlPlane {
             .mutate_with(false, |state| {
                 let Some(record) = state.services.get(&key).filter(|record| record.status != ServiceStatus::Inactive)
                 else {
-                    return Ok((vec![], PassOutcome { placement_failure: None, wake_at: None }));
+                    return Ok((vec![], PassOutcome { placement_failure: None, wake_at: None, rollback: None }));
                 };
                 Ok(self.pass(state, record, previous_failure))
             })
             .await?;
-        let mut failures = self.placement_failures.lock();
-        match outcome.placement_failure {
-            Some(reason) => failures.insert(key, reason),
-            None => failures.remove(&key),
-        };
+        {
+            let mut failures = self.placement_failures.lock();
+            match outcome.placement_failure {
+                Some(reason) => failures.insert(key, reason),
+                None => failures.remove(&key),
+            };
+        }
+        if let Some(deployment) = outcome.rollback {
+            self.roll_back_deployment(cluster, name, &deployment).await?;
+        }
         Ok(outcome.wake_at)
     }
 
@@ -155,10 +162,12 @@ impl ControlPlane {
                     .collect()
             }
         };
+        let minute = self.config().deployment_minute;
         let crate::elb::traffic_shift::BeforePass { mut traffic, abandoned } =
-            crate::elb::traffic_shift::before_pass(state, record, now);
+            crate::elb::traffic_shift::before_pass(state, record, minute, now);
         let mut service = service_spec(record);
         service.hold_previous = traffic.holds_previous() || abandoned.is_some();
+        service.hold_launches = traffic.holds_launches();
         let snapshot = Snapshot {
             service,
             progress: record.progress.clone(),
@@ -170,8 +179,7 @@ impl ControlPlane {
             settings: self.config().planner,
         };
         let plan = berth_planner::plan(&snapshot);
-        let minute = self.config().deployment_minute;
-        let (mut shift_changes, events) =
+        let crate::elb::traffic_shift::AfterPass { changes: mut shift_changes, events, rollback } =
             crate::elb::traffic_shift::after_pass(state, record, &mut traffic, &snapshot.tasks, minute, now);
         if let (Some(abandoned), Some(primary)) = (&abandoned, plan.progress.primary()) {
             let reason = berth_planner::StopReason::Scaling { deployment: primary.id.clone() };
@@ -183,7 +191,10 @@ impl ControlPlane {
                 shift_changes.push(Change::PutTask(stopped_record(state, task, reason.code(), reason.text())));
             }
         }
-        self.execute(state, record, plan, traffic, (shift_changes, events), &constraints, cluster_views, now)
+        let (changes, mut outcome) =
+            self.execute(state, record, plan, traffic, (shift_changes, events), &constraints, cluster_views, now);
+        outcome.rollback = rollback;
+        (changes, outcome)
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -371,7 +382,7 @@ impl ControlPlane {
         if !(quiet && updated.status == record.status) {
             changes.push(Change::PutService(Box::new(updated)));
         }
-        (changes, PassOutcome { placement_failure, wake_at: plan.wake_at })
+        (changes, PassOutcome { placement_failure, wake_at: plan.wake_at, rollback: None })
     }
 }
 
@@ -454,6 +465,7 @@ pub(crate) fn service_spec(record: &ServiceRecord) -> ServiceSpec {
         health_check_grace_period: Duration::from_secs(u64::from(configuration.health_check_grace_period_seconds)),
         task_sets: configuration.is_external().then(|| crate::task_sets::targets(record)),
         hold_previous: record.traffic.holds_previous(),
+        hold_launches: record.traffic.holds_launches(),
     }
 }
 

@@ -120,6 +120,9 @@ pub struct ServiceConfiguration {
     /// `deploymentConfiguration.strategy` and its settings.
     #[serde(default, skip_serializing_if = "TrafficStrategy::is_rolling")]
     pub strategy: TrafficStrategy,
+    /// `deploymentConfiguration.lifecycleHooks` (PAUSE hooks: Berth has no Lambda).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub lifecycle_hooks: Vec<crate::elb::traffic_shift::PauseHook>,
 }
 
 /// `deploymentConfiguration.strategy`: ROLLING replaces tasks within the bounds; the others
@@ -217,6 +220,7 @@ impl ServiceConfiguration {
             deployment_controller: DeploymentController::Ecs,
             load_balancers: vec![],
             strategy: TrafficStrategy::Rolling,
+            lifecycle_hooks: vec![],
         }
     }
 
@@ -275,7 +279,7 @@ impl ServiceRecord {
     }
 }
 
-fn uuid_like() -> String {
+pub(crate) fn uuid_like() -> String {
     let bytes: [u8; 16] = rand::random();
     let hex: String = bytes.iter().map(|byte| format!("{byte:02x}")).collect();
     format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
@@ -308,6 +312,7 @@ pub struct UpdateService {
     /// Replaces the load balancers (an empty list removes them); a change begins a deployment.
     pub load_balancers: Option<Vec<ServiceLoadBalancer>>,
     pub strategy: Option<TrafficStrategy>,
+    pub lifecycle_hooks: Option<Vec<crate::elb::traffic_shift::PauseHook>>,
 }
 
 impl ControlPlane {
@@ -378,8 +383,10 @@ impl ControlPlane {
                 }
                 // The target groups are checked against what the tasks will run when either moves
                 // (a group deleted since does not block an unrelated update).
-                let recheck_load_balancers =
-                    update.load_balancers.is_some() || update.task_definition.is_some() || update.strategy.is_some();
+                let recheck_load_balancers = update.load_balancers.is_some()
+                    || update.task_definition.is_some()
+                    || update.strategy.is_some()
+                    || update.lifecycle_hooks.is_some();
                 let configuration = &mut record.configuration;
                 let mut redeploy = update.force_new_deployment;
                 if let Some(task_definition) = update.task_definition {
@@ -405,6 +412,9 @@ impl ControlPlane {
                 }
                 if let Some(strategy) = update.strategy {
                     configuration.strategy = strategy;
+                }
+                if let Some(hooks) = update.lifecycle_hooks {
+                    configuration.lifecycle_hooks = hooks;
                 }
                 if let Some(enable) = update.enable_execute_command {
                     // As in ECS, tasks already running keep the flag they were launched with.

@@ -89,6 +89,8 @@ pub struct ServiceSpec {
     /// (beside the older deployments, whatever `maximumPercent` says), and the older
     /// deployments' tasks stay until the control plane has shifted the traffic and baked.
     pub hold_previous: bool,
+    /// A lifecycle hook holds the deployment before it scales up: nothing is launched.
+    pub hold_launches: bool,
 }
 
 /// One task set of an EXTERNAL service: its tasks carry its ID as their deployment.

@@ -148,7 +148,7 @@ impl<'a> Pass<'a> {
     /// Whether launches may happen now: the PRIMARY has not failed and the throttle allows.
     /// Records the throttle's hold so the plan can say until when.
     pub fn may_launch(&mut self) -> bool {
-        if self.primary_failed() {
+        if self.primary_failed() || self.snapshot.service.hold_launches {
             return false;
         }
         match self.progress.throttle.next_launch_at {

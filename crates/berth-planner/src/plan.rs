@@ -68,6 +68,11 @@ impl StopReason {
         }
     }
 
+    /// Stopped for failing its container's or its load balancer's health checks.
+    pub fn is_failed_health_checks(&self) -> bool {
+        matches!(self, StopReason::FailedHealthChecks | StopReason::FailedElbHealthChecks { .. })
+    }
+
     /// The task's `stopCode`.
     pub fn code(&self) -> TaskStopCode {
         TaskStopCode::ServiceSchedulerInitiated

@@ -77,6 +77,7 @@ impl Simulation {
                 health_check_grace_period: Duration::ZERO,
                 task_sets: None,
                 hold_previous: false,
+                hold_launches: false,
             },
             progress: ServiceProgress::default(),
             tasks: Vec::new(),

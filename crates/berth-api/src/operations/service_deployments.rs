@@ -9,11 +9,11 @@
 use super::services::service_name;
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, render, Api};
+use berth_control::elb::traffic_shift::HookAction;
 use berth_control::service_history::actions::{HistoryFilter, HistoryReference};
 use berth_control::service_history::records::{
     BreakerStatus, HistoryStatus, RevisionCounts, ServiceDeploymentRecord, ServiceRevisionRecord,
 };
-use berth_control::ControlError;
 use berth_ecs_wire as wire;
 use berth_types::{Arn, ArnContext, ClusterName, ServiceName, Timestamp};
 
@@ -146,6 +146,21 @@ fn render_deployment(record: &ServiceDeploymentRecord, context: &ArnContext) -> 
         alarms: Some(wire::ServiceDeploymentAlarms {
             status: Some(wire::ServiceDeploymentRollbackMonitorsStatus::Disabled),
             ..Default::default()
+        }),
+        lifecycle_stage: record.lifecycle_stage.as_deref().and_then(wire::ServiceDeploymentLifecycleStage::parse),
+        lifecycle_hook_details: (!record.hook_runs.is_empty()).then(|| {
+            record
+                .hook_runs
+                .iter()
+                .map(|run| wire::DeploymentLifecycleHookDetail {
+                    hook_id: Some(run.hook_id.clone()),
+                    target_type: Some(wire::DeploymentLifecycleHookTargetType::Pause),
+                    target_arn: None,
+                    status: wire::DeploymentLifecycleHookStatus::parse(run.status.as_str()),
+                    expires_at: Some(run.expires_at.as_epoch_seconds()),
+                    timeout_action: wire::DeploymentLifecycleHookAction::parse(run.timeout_action.as_str()),
+                })
+                .collect()
         }),
         ..Default::default()
     }
@@ -295,8 +310,8 @@ pub async fn stop_service_deployment(
     Ok(wire::StopServiceDeploymentResponse { service_deployment_arn: Some(arn) })
 }
 
-/// No deployment ever pauses at a lifecycle hook (Berth has none yet), so there is never
-/// anything to continue: a known deployment is refused as not paused.
+/// Resolves the PAUSE hook the deployment waits at: CONTINUE (the default) moves it on,
+/// ROLLBACK rolls it back as StopServiceDeployment does.
 pub async fn continue_service_deployment(
     api: &Api,
     request: wire::ContinueServiceDeploymentRequest,
@@ -304,10 +319,10 @@ pub async fn continue_service_deployment(
     let arn = request.service_deployment_arn.unwrap_or_default();
     let reference = history_reference(&arn, DEPLOYMENT_KIND, api.context(), "serviceDeploymentArn")?;
     let hook = request.hook_id.unwrap_or_default();
-    match api.control.describe_service_deployments(std::slice::from_ref(&reference)).pop().flatten() {
-        None => Err(ControlError::ServiceDeploymentNotFound.into()),
-        Some(_) => Err(ApiError::invalid_parameter(format!(
-            "hookId: the service deployment {arn} is not paused at lifecycle hook {hook:?}"
-        ))),
-    }
+    let action = match request.action {
+        Some(wire::DeploymentLifecycleHookAction::Rollback) => HookAction::Rollback,
+        _ => HookAction::Continue,
+    };
+    api.control.continue_service_deployment(&reference, &hook, action).await?;
+    Ok(wire::ContinueServiceDeploymentResponse { service_deployment_arn: Some(arn) })
 }

@@ -2,6 +2,7 @@
 
 use crate::error::{ApiError, ApiResult};
 use crate::{parse, placement, render, Api};
+use berth_control::elb::traffic_shift::{HookAction, HookStage, PauseHook};
 use berth_control::services::{
     AdvancedLoadBalancer, CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule,
     SchedulingStrategy, ServiceConfiguration, ServiceLoadBalancer, TrafficStrategy, UpdateService,
@@ -186,12 +187,6 @@ fn advanced_configuration(advanced: &wire::AdvancedConfiguration, index: usize) 
 /// tenths of a percent.
 fn traffic_strategy(deployment: &wire::DeploymentConfiguration) -> ApiResult<Option<TrafficStrategy>> {
     let field = |name: &str| format!("deploymentConfiguration.{name}");
-    if deployment.lifecycle_hooks.as_ref().is_some_and(|hooks| !hooks.is_empty()) {
-        return Err(ApiError::invalid_parameter(format!(
-            "{}: lifecycle hooks are not supported by this Berth version yet",
-            field("lifecycleHooks")
-        )));
-    }
     let minutes = |value: Option<i32>, name: &str, default: u32| match value {
         None => Ok(default),
         Some(minutes) if (0..=1440).contains(&minutes) => Ok(minutes as u32),
@@ -253,6 +248,57 @@ fn traffic_strategy(deployment: &wire::DeploymentConfiguration) -> ApiResult<Opt
             })
         }
     })
+}
+
+/// `deploymentConfiguration.lifecycleHooks`: PAUSE hooks at the stages Berth's traffic
+/// shifts pass through. AWS_LAMBDA hooks need Lambda, which this endpoint does not provide.
+fn lifecycle_hooks(deployment: &wire::DeploymentConfiguration) -> ApiResult<Option<Vec<PauseHook>>> {
+    let Some(hooks) = &deployment.lifecycle_hooks else { return Ok(None) };
+    let mut parsed = Vec::with_capacity(hooks.len());
+    for (index, hook) in hooks.iter().enumerate() {
+        let field = |name: &str| format!("deploymentConfiguration.lifecycleHooks[{index}].{name}");
+        if hook.target_type != Some(wire::DeploymentLifecycleHookTargetType::Pause) {
+            return Err(ApiError::invalid_parameter(format!(
+                "{}: only PAUSE hooks are supported (AWS_LAMBDA, the default, needs AWS Lambda, which this endpoint does not provide)",
+                field("targetType")
+            )));
+        }
+        let stages = hook.lifecycle_stages.clone().unwrap_or_default();
+        if stages.is_empty() {
+            return Err(ApiError::invalid_parameter(format!(
+                "{}: at least one stage is required",
+                field("lifecycleStages")
+            )));
+        }
+        let stages = stages
+            .iter()
+            .map(|stage| {
+                HookStage::parse(stage.as_str()).ok_or_else(|| {
+                    ApiError::invalid_parameter(format!(
+                        "{}: {stage} is not a stage Berth's deployments pause at (RECONCILE_SERVICE is not supported)",
+                        field("lifecycleStages")
+                    ))
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        let timeout = hook.timeout_configuration.clone().unwrap_or_default();
+        let timeout_minutes = match timeout.timeout_in_minutes {
+            None => 1440,
+            Some(minutes) if (1..=20160).contains(&minutes) => minutes as u32,
+            Some(minutes) => {
+                return Err(ApiError::invalid_parameter(format!(
+                    "{}: must be between 1 and 20160, got {minutes}",
+                    field("timeoutConfiguration.timeoutInMinutes")
+                )))
+            }
+        };
+        let timeout_action = match timeout.action {
+            Some(wire::DeploymentLifecycleHookAction::Continue) => HookAction::Continue,
+            _ => HookAction::Rollback,
+        };
+        parsed.push(PauseHook { stages, timeout_minutes, timeout_action });
+    }
+    Ok(Some(parsed))
 }
 
 /// ECS (the default) or EXTERNAL. CODE_DEPLOY needs AWS CodeDeploy to drive its task sets.
@@ -370,6 +416,7 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         deployment_controller,
         load_balancers: load_balancers(request.load_balancers.as_ref())?.unwrap_or_default(),
         strategy: traffic_strategy(&deployment)?.unwrap_or_default(),
+        lifecycle_hooks: lifecycle_hooks(&deployment)?.unwrap_or_default(),
     };
     let summary =
         api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
@@ -427,6 +474,7 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
         enable_execute_command: request.enable_execute_command,
         load_balancers: load_balancers(request.load_balancers.as_ref())?,
         strategy: traffic_strategy(&deployment)?,
+        lifecycle_hooks: lifecycle_hooks(&deployment)?,
     };
     let summary = api.control.update_service(&cluster, &name, update).await?;
     Ok(wire::UpdateServiceResponse { service: Some(render::service(&summary, context, false)) })

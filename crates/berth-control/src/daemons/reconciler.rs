@@ -234,6 +234,7 @@ fn daemon_spec(record: &DaemonRecord) -> ServiceSpec {
         health_check_grace_period: Duration::ZERO,
         task_sets: None,
         hold_previous: false,
+        hold_launches: false,
     }
 }
 

@@ -37,6 +37,12 @@ pub const MAX_TARGET_GROUPS_PER_SERVICE: usize = 5;
 pub(crate) fn check_load_balancers(state: &State, configuration: &ServiceConfiguration) -> ControlResult<()> {
     let load_balancers = &configuration.load_balancers;
     let invalid = |message: String| Err(ControlError::InvalidParameter(message));
+    if configuration.strategy.is_rolling() && !configuration.lifecycle_hooks.is_empty() {
+        return invalid(
+            "deploymentConfiguration.lifecycleHooks: lifecycle hooks need the BLUE_GREEN, LINEAR or CANARY strategy"
+                .to_string(),
+        );
+    }
     if !configuration.strategy.is_rolling() && load_balancers.is_empty() {
         return invalid(format!(
             "deploymentConfiguration.strategy: {} deployments shift traffic between target groups; the service needs loadBalancers with advancedConfiguration",
@@ -417,5 +423,143 @@ impl<'a> HealthLookup<'a> {
             }
         }
         Some(if all_healthy { LoadBalancerHealth::Healthy } else { LoadBalancerHealth::Initial })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::elb::records::HealthCheckSettings;
+    use crate::tasks::{new_task_record, NewTask};
+    use berth_types::records::TaskTarget;
+    use berth_types::{ContainerInstanceId, TaskDefinitionFamily};
+
+    const GROUP: &str = "arn:aws:elasticloadbalancing:us-east-1:000000000000:targetgroup/web/0123456789abcdef";
+
+    fn group(delay_seconds: u32) -> TargetGroupRecord {
+        TargetGroupRecord {
+            arn: GROUP.to_string(),
+            name: "web".to_string(),
+            protocol: "HTTP".to_string(),
+            protocol_version: "HTTP1".to_string(),
+            port: 80,
+            vpc_id: None,
+            target_type: "instance".to_string(),
+            ip_address_type: "ipv4".to_string(),
+            health_check: HealthCheckSettings {
+                enabled: true,
+                protocol: "HTTP".to_string(),
+                port: "traffic-port".to_string(),
+                path: "/".to_string(),
+                interval_seconds: 5,
+                timeout_seconds: 2,
+                healthy_threshold: 2,
+                unhealthy_threshold: 2,
+                matcher: "200".to_string(),
+            },
+            attributes: [("deregistration_delay.timeout_seconds".to_string(), delay_seconds.to_string())].into(),
+            tags: vec![],
+            targets: vec![RegisteredTarget {
+                id: "i-1".to_string(),
+                port: 32768,
+                availability_zone: None,
+                registered_at: Timestamp(0),
+                draining_since: None,
+            }],
+        }
+    }
+
+    /// A RUNNING service task registered as i-1:32768.
+    fn registered_task() -> TaskRecord {
+        let mut task = new_task_record(NewTask {
+            id: TaskId::generate(),
+            cluster: crate::testing::name("c"),
+            family: TaskDefinitionFamily::parse("web").unwrap(),
+            revision: 1,
+            container_instance: ContainerInstanceId::generate(),
+            spec: crate::testing::task_spec(),
+            overrides: serde_json::json!({}),
+            started_by: None,
+            group: "service:web".to_string(),
+            capacity_provider: None,
+            tags: vec![],
+            created_at: Timestamp(0),
+        });
+        task.last_status = TaskStatus::Running;
+        task.load_balancer_targets =
+            vec![TaskTarget { target_group_arn: GROUP.to_string(), id: "i-1".to_string(), port: 32768 }];
+        task
+    }
+
+    fn state_with(group: TargetGroupRecord, task: &TaskRecord) -> State {
+        let mut state = State::default();
+        state.apply(vec![Change::Elb(ElbChange::PutTargetGroup(Box::new(group))), Change::PutTask(task.clone())]);
+        state
+    }
+
+    fn stopping(task: &TaskRecord) -> TaskRecord {
+        let mut stopping = task.clone();
+        stopping.desired_status = DesiredStatus::Stopped;
+        stopping
+    }
+
+    #[test]
+    fn a_task_asked_to_stop_drains_and_its_agent_keeps_it_running_until_the_delay_is_over() {
+        let task = registered_task();
+        let mut state = state_with(group(5), &task);
+        let mut changes = vec![Change::PutTask(stopping(&task))];
+        drain_stopping_tasks(&state, &mut changes);
+
+        let Change::PutTask(held) = &changes[0] else { panic!("the task change comes first: {changes:?}") };
+        let until = held.deactivating_until.expect("held DEACTIVATING");
+        assert_eq!(held.agent_desired_status(), DesiredStatus::Running);
+        assert_eq!(held.shown_last_status(), TaskStatus::Deactivating);
+        let Some(Change::Elb(ElbChange::PutTargetGroup(drained))) = changes.get(1) else {
+            panic!("the group is written in the same batch: {changes:?}")
+        };
+        assert!(drained.targets[0].draining_since.is_some());
+
+        state.apply(changes);
+        assert!(released(&state, Timestamp(until.0 - 1)).is_empty(), "held until the delay is over");
+        let released = released(&state, until);
+        let [Change::PutTask(free)] = released.as_slice() else { panic!("one release: {released:?}") };
+        assert_eq!(free.agent_desired_status(), DesiredStatus::Stopped);
+        state.apply(released);
+        assert!(state.deactivating_tasks.is_empty());
+    }
+
+    #[test]
+    fn without_a_delay_the_target_leaves_at_once_and_nothing_is_held() {
+        let task = registered_task();
+        let state = state_with(group(0), &task);
+        let mut changes = vec![Change::PutTask(stopping(&task))];
+        drain_stopping_tasks(&state, &mut changes);
+        let Change::PutTask(held) = &changes[0] else { panic!("{changes:?}") };
+        assert_eq!(held.deactivating_until, None);
+        let Some(Change::Elb(ElbChange::PutTargetGroup(drained))) = changes.get(1) else { panic!("{changes:?}") };
+        assert!(drained.targets.is_empty());
+    }
+
+    #[test]
+    fn a_task_that_stopped_by_itself_is_drained_but_not_held() {
+        let task = registered_task();
+        let state = state_with(group(30), &task);
+        let mut stopped = stopping(&task);
+        stopped.last_status = TaskStatus::Stopped;
+        let mut changes = vec![Change::PutTask(stopped)];
+        drain_stopping_tasks(&state, &mut changes);
+        let Change::PutTask(held) = &changes[0] else { panic!("{changes:?}") };
+        assert_eq!(held.deactivating_until, None);
+        assert_eq!(changes.len(), 2, "its target drains: {changes:?}");
+    }
+
+    #[test]
+    fn changes_without_load_balancer_targets_are_left_alone() {
+        let mut task = registered_task();
+        task.load_balancer_targets.clear();
+        let state = state_with(group(30), &task);
+        let mut changes = vec![Change::PutTask(stopping(&task))];
+        drain_stopping_tasks(&state, &mut changes);
+        assert_eq!(changes.len(), 1);
     }
 }

@@ -41,6 +41,149 @@ pub struct TrafficShift {
     /// Production traffic on green, in tenths of a percent.
     pub green_per_mille: u32,
     pub stage_since: Timestamp,
+    /// The test listener rules forward to green (from the end of SCALE_UP).
+    #[serde(default)]
+    pub test_on_green: bool,
+    /// Lifecycle hook stages passed, as a count of [`HookStage::ORDER`]: each pauses once.
+    #[serde(default)]
+    pub hook_stages_passed: usize,
+    /// The PAUSE hooks this shift has reached, as DescribeServiceDeployments shows them.
+    #[serde(default)]
+    pub hook_runs: Vec<HookRun>,
+}
+
+/// A `PAUSE` lifecycle hook: the deployment waits at each of its stages for
+/// ContinueServiceDeployment, or for the timeout to take its action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PauseHook {
+    pub stages: Vec<HookStage>,
+    pub timeout_minutes: u32,
+    pub timeout_action: HookAction,
+}
+
+/// The lifecycle stages a hook can pause at, in the order a deployment reaches them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum HookStage {
+    PreScaleUp,
+    PostScaleUp,
+    TestTrafficShift,
+    PostTestTrafficShift,
+    ProductionTrafficShift,
+    PostProductionTrafficShift,
+}
+
+impl HookStage {
+    pub const ORDER: [HookStage; 6] = [
+        HookStage::PreScaleUp,
+        HookStage::PostScaleUp,
+        HookStage::TestTrafficShift,
+        HookStage::PostTestTrafficShift,
+        HookStage::ProductionTrafficShift,
+        HookStage::PostProductionTrafficShift,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookStage::PreScaleUp => "PRE_SCALE_UP",
+            HookStage::PostScaleUp => "POST_SCALE_UP",
+            HookStage::TestTrafficShift => "TEST_TRAFFIC_SHIFT",
+            HookStage::PostTestTrafficShift => "POST_TEST_TRAFFIC_SHIFT",
+            HookStage::ProductionTrafficShift => "PRODUCTION_TRAFFIC_SHIFT",
+            HookStage::PostProductionTrafficShift => "POST_PRODUCTION_TRAFFIC_SHIFT",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        HookStage::ORDER.into_iter().find(|stage| stage.as_str() == value)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HookAction {
+    Continue,
+    Rollback,
+}
+
+impl HookAction {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookAction::Continue => "CONTINUE",
+            HookAction::Rollback => "ROLLBACK",
+        }
+    }
+}
+
+/// One pause of a hook at one stage.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HookRun {
+    pub hook_id: String,
+    pub stage: HookStage,
+    pub status: HookStatus,
+    pub expires_at: Timestamp,
+    pub timeout_action: HookAction,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum HookStatus {
+    AwaitingAction,
+    Succeeded,
+    Failed,
+    TimedOut,
+}
+
+impl HookStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HookStatus::AwaitingAction => "AWAITING_ACTION",
+            HookStatus::Succeeded => "SUCCEEDED",
+            HookStatus::Failed => "FAILED",
+            HookStatus::TimedOut => "TIMED_OUT",
+        }
+    }
+}
+
+impl TrafficShift {
+    /// Whether the deployment may go past `stage`: no PAUSE hook waits there (any hook that
+    /// does is started here, and its timeout applied). `Err(())` asks for a rollback.
+    fn pass_hook(
+        &mut self,
+        hooks: &[PauseHook],
+        stage: HookStage,
+        minute: Duration,
+        now: Timestamp,
+    ) -> Result<bool, ()> {
+        let index = HookStage::ORDER.iter().position(|candidate| *candidate == stage).unwrap_or(0);
+        if self.hook_stages_passed > index {
+            return Ok(true);
+        }
+        let Some(hook) = hooks.iter().find(|hook| hook.stages.contains(&stage)) else {
+            self.hook_stages_passed = index + 1;
+            return Ok(true);
+        };
+        let run = match self.hook_runs.iter_mut().find(|run| run.stage == stage) {
+            Some(run) => run,
+            None => {
+                self.hook_runs.push(HookRun {
+                    hook_id: crate::services::uuid_like(),
+                    stage,
+                    status: HookStatus::AwaitingAction,
+                    expires_at: now.plus(minute.saturating_mul(hook.timeout_minutes)),
+                    timeout_action: hook.timeout_action,
+                });
+                return Ok(false);
+            }
+        };
+        if run.status == HookStatus::AwaitingAction && now >= run.expires_at {
+            run.status = HookStatus::TimedOut;
+        }
+        let proceed = match (run.status, run.timeout_action) {
+            (HookStatus::AwaitingAction, _) => return Ok(false),
+            (HookStatus::Succeeded, _) | (HookStatus::TimedOut, HookAction::Continue) => true,
+            (HookStatus::Failed, _) | (HookStatus::TimedOut, HookAction::Rollback) => return Err(()),
+        };
+        self.hook_stages_passed = index + 1;
+        Ok(proceed)
+    }
 }
 
 /// ECS's lifecycle stages, as far as Berth runs them.
@@ -71,6 +214,11 @@ impl TrafficState {
     /// Nothing to store: production on the primary groups and no shift.
     pub fn is_idle(&self) -> bool {
         !self.production_on_alternate && self.shift.is_none()
+    }
+
+    /// Whether a PRE_SCALE_UP hook holds green's launches.
+    pub fn holds_launches(&self) -> bool {
+        self.shift.as_ref().is_some_and(|shift| shift.stage == ShiftStage::ScaleUp && shift.hook_stages_passed == 0)
     }
 
     /// Whether the planner keeps the older deployments' tasks (it retires them at CLEAN_UP).
@@ -118,7 +266,7 @@ pub(crate) struct BeforePass {
 /// Before the planner runs: starts a shift for a new PRIMARY deployment that has blue tasks to
 /// move traffic from, ends one whose deployment completed, and abandons one whose deployment is
 /// no longer the PRIMARY (traffic goes back to blue).
-pub(crate) fn before_pass(state: &State, record: &ServiceRecord, now: Timestamp) -> BeforePass {
+pub(crate) fn before_pass(state: &State, record: &ServiceRecord, minute: Duration, now: Timestamp) -> BeforePass {
     let mut traffic = record.traffic.clone();
     let mut abandoned = None;
     let uses_shifts = !record.configuration.strategy.is_rolling()
@@ -150,21 +298,36 @@ pub(crate) fn before_pass(state: &State, record: &ServiceRecord, now: Timestamp)
                     && task.started_by.as_deref() != Some(primary.id.as_str())
             });
             if blue_serving {
-                traffic.shift = Some(TrafficShift {
+                let mut shift = TrafficShift {
                     deployment: primary.id.clone(),
                     stage: ShiftStage::ScaleUp,
                     green_per_mille: 0,
                     stage_since: now,
-                });
+                    test_on_green: false,
+                    hook_stages_passed: 0,
+                    hook_runs: vec![],
+                };
+                // A PRE_SCALE_UP hook pauses before green launches (the planner sees the hold).
+                let _ = shift.pass_hook(&record.configuration.lifecycle_hooks, HookStage::PreScaleUp, minute, now);
+                traffic.shift = Some(shift);
             }
         }
     }
     BeforePass { traffic, abandoned }
 }
 
-/// After the planner: moves the shift on by what the pass saw (green's health, the clock) and
-/// answers the listener rule changes that put the traffic where the stage says, with ECS-style
-/// events.
+/// What the pass after the planner decided for the traffic.
+pub(crate) struct AfterPass {
+    /// Rule changes (production and test weights).
+    pub changes: Vec<Change>,
+    pub events: Vec<String>,
+    /// A lifecycle hook failed or timed out with ROLLBACK: roll the green deployment back.
+    pub rollback: Option<DeploymentId>,
+}
+
+/// After the planner: moves the shift on by what the pass saw (green's health, the clock, the
+/// lifecycle hooks) and answers the listener rule changes that put the traffic where the stage
+/// says, with ECS-style events.
 pub(crate) fn after_pass(
     state: &State,
     record: &ServiceRecord,
@@ -172,15 +335,40 @@ pub(crate) fn after_pass(
     tasks: &[TaskView],
     minute: Duration,
     now: Timestamp,
-) -> (Vec<Change>, Vec<String>) {
+) -> AfterPass {
     let mut events = Vec::new();
-    let strategy = &record.configuration.strategy;
+    let mut rollback = None;
     if let Some(shift) = traffic.shift.as_mut() {
-        let desired = record.configuration.desired_count as usize;
-        let minutes = |count: u32| minute.saturating_mul(count);
-        let waited = |since: Timestamp, count: u32| now >= since.plus(minutes(count));
+        let before = shift.stage;
+        if advance(record, shift, tasks, minute, now, &mut events).is_err() {
+            rollback = Some(shift.deployment.clone());
+        }
+        if before != ShiftStage::CleanUp && shift.stage == ShiftStage::CleanUp {
+            // Green's groups are production from now on; blue goes.
+            traffic.production_on_alternate = !traffic.production_on_alternate;
+        }
+    }
+    AfterPass { changes: rule_changes(state, record, traffic), events, rollback }
+}
+
+/// One pass of the stage machine; stops at a paused hook, `Err` when one asks for a rollback.
+fn advance(
+    record: &ServiceRecord,
+    shift: &mut TrafficShift,
+    tasks: &[TaskView],
+    minute: Duration,
+    now: Timestamp,
+    events: &mut Vec<String>,
+) -> Result<(), ()> {
+    let strategy = &record.configuration.strategy;
+    let hooks = &record.configuration.lifecycle_hooks;
+    let waited = |since: Timestamp, count: u32| now >= since.plus(minute.saturating_mul(count));
+    loop {
         match shift.stage {
             ShiftStage::ScaleUp => {
+                if !shift.pass_hook(hooks, HookStage::PreScaleUp, minute, now)? {
+                    return Ok(());
+                }
                 let green_healthy = tasks
                     .iter()
                     .filter(|task| task.deployment == shift.deployment)
@@ -189,12 +377,22 @@ pub(crate) fn after_pass(
                     })
                     .filter(|task| task.load_balancer_health == Some(LoadBalancerHealth::Healthy))
                     .count();
-                if green_healthy >= desired {
-                    shift.stage = ShiftStage::ProductionTrafficShift;
-                    shift.green_per_mille = first_step(strategy);
-                    shift.stage_since = now;
-                    events.push(shift_event(record, shift));
+                if green_healthy < record.configuration.desired_count as usize
+                    || !shift.pass_hook(hooks, HookStage::PostScaleUp, minute, now)?
+                {
+                    return Ok(());
                 }
+                shift.test_on_green = true;
+                if !shift.pass_hook(hooks, HookStage::TestTrafficShift, minute, now)?
+                    || !shift.pass_hook(hooks, HookStage::PostTestTrafficShift, minute, now)?
+                    || !shift.pass_hook(hooks, HookStage::ProductionTrafficShift, minute, now)?
+                {
+                    return Ok(());
+                }
+                shift.stage = ShiftStage::ProductionTrafficShift;
+                shift.green_per_mille = first_step(strategy);
+                shift.stage_since = now;
+                events.push(shift_event(record, shift));
             }
             ShiftStage::ProductionTrafficShift if shift.green_per_mille < ALL => {
                 let (step, wait) = match strategy {
@@ -204,29 +402,32 @@ pub(crate) fn after_pass(
                     TrafficStrategy::Canary { canary_bake_minutes, .. } => (ALL, *canary_bake_minutes),
                     _ => (ALL, 0),
                 };
-                if waited(shift.stage_since, wait) {
-                    shift.green_per_mille = (shift.green_per_mille + step.max(1)).min(ALL);
-                    shift.stage_since = now;
-                    events.push(shift_event(record, shift));
+                if !waited(shift.stage_since, wait) {
+                    return Ok(());
                 }
+                shift.green_per_mille = (shift.green_per_mille + step.max(1)).min(ALL);
+                shift.stage_since = now;
+                events.push(shift_event(record, shift));
             }
             ShiftStage::ProductionTrafficShift => {
+                if !shift.pass_hook(hooks, HookStage::PostProductionTrafficShift, minute, now)? {
+                    return Ok(());
+                }
                 shift.stage = ShiftStage::BakeTime;
                 shift.stage_since = now;
             }
             ShiftStage::BakeTime => {
-                if waited(shift.stage_since, strategy.bake_minutes()) {
-                    // Green's groups are production from now on; blue goes.
-                    traffic.production_on_alternate = !traffic.production_on_alternate;
-                    shift.stage = ShiftStage::CleanUp;
-                    shift.green_per_mille = 0;
-                    shift.stage_since = now;
+                if !waited(shift.stage_since, strategy.bake_minutes()) {
+                    return Ok(());
                 }
+                shift.stage = ShiftStage::CleanUp;
+                shift.green_per_mille = 0;
+                shift.stage_since = now;
+                return Ok(());
             }
-            ShiftStage::CleanUp => {}
+            ShiftStage::CleanUp => return Ok(()),
         }
     }
-    (rule_changes(state, record, traffic), events)
 }
 
 fn first_step(strategy: &TrafficStrategy) -> u32 {
@@ -269,7 +470,7 @@ fn weights(green_per_mille: u32) -> (u32, u32) {
 /// they differ from what is stored.
 fn rule_changes(state: &State, record: &ServiceRecord, traffic: &TrafficState) -> Vec<Change> {
     let green_per_mille = traffic.shift.as_ref().map_or(0, |shift| shift.green_per_mille);
-    let testing = traffic.shift.as_ref().is_some_and(|shift| shift.stage != ShiftStage::CleanUp);
+    let testing = traffic.shift.as_ref().is_some_and(|shift| shift.test_on_green && shift.stage != ShiftStage::CleanUp);
     let mut changes = Vec::new();
     for entry in &record.configuration.load_balancers {
         let Some(advanced) = &entry.advanced else { continue };

@@ -13,7 +13,7 @@ use crate::error::{ControlError, ControlResult};
 use crate::services::{new_deployment_id, ServiceRecord, ServiceStatus};
 use crate::state::{Change, State};
 use crate::ControlPlane;
-use berth_planner::{begin_rollback, DeploymentStatus, RolloutState};
+use berth_planner::{begin_rollback, DeploymentId, DeploymentStatus, RolloutState};
 use berth_types::{ClusterName, ServiceName, Timestamp};
 use std::collections::BTreeSet;
 use std::time::Duration;
@@ -127,6 +127,79 @@ impl ControlPlane {
         .await?;
         self.wake_service_reconciler();
         Ok(())
+    }
+
+    /// ContinueServiceDeployment: resolves the PAUSE hook the deployment waits at. The next
+    /// service pass moves on (CONTINUE) or rolls the deployment back (ROLLBACK).
+    pub async fn continue_service_deployment(
+        &self,
+        reference: &HistoryReference,
+        hook_id: &str,
+        action: crate::elb::traffic_shift::HookAction,
+    ) -> ControlResult<()> {
+        use crate::elb::traffic_shift::{HookAction, HookStatus};
+        self.mutate(|state| {
+            let record =
+                state.service_deployments.get(&reference.key()).ok_or(ControlError::ServiceDeploymentNotFound)?;
+            let not_paused = || {
+                ControlError::InvalidParameter(format!(
+                    "hookId: the service deployment {} is not paused at lifecycle hook {hook_id:?}",
+                    record.id
+                ))
+            };
+            let mut service = state
+                .services
+                .get(&ServiceRecord::key(&record.cluster, &record.service))
+                .ok_or_else(not_paused)?
+                .clone();
+            let run = service
+                .traffic
+                .shift
+                .as_mut()
+                .filter(|shift| shift.deployment == record.deployment_id)
+                .and_then(|shift| {
+                    shift
+                        .hook_runs
+                        .iter_mut()
+                        .find(|run| run.hook_id == hook_id && run.status == HookStatus::AwaitingAction)
+                })
+                .ok_or_else(not_paused)?;
+            run.status = match action {
+                HookAction::Continue => HookStatus::Succeeded,
+                HookAction::Rollback => HookStatus::Failed,
+            };
+            Ok((vec![Change::PutService(Box::new(service))], ()))
+        })
+        .await?;
+        self.wake_service_reconciler();
+        Ok(())
+    }
+
+    /// Rolls back the service deployment that rolls out planner deployment `deployment` (a
+    /// lifecycle hook's ROLLBACK), as StopServiceDeployment would.
+    pub(crate) async fn roll_back_deployment(
+        &self,
+        cluster: &ClusterName,
+        service: &ServiceName,
+        deployment: &DeploymentId,
+    ) -> ControlResult<()> {
+        let id = {
+            let state = self.read();
+            state
+                .service_deployments
+                .values()
+                .find(|record| {
+                    &record.cluster == cluster && &record.service == service && &record.deployment_id == deployment
+                })
+                .map(|record| record.id.clone())
+        };
+        match id {
+            Some(id) => {
+                let reference = HistoryReference { cluster: cluster.clone(), service: service.clone(), id };
+                self.stop_service_deployment(&reference).await
+            }
+            None => Ok(()),
+        }
     }
 
     /// Forgets finished service deployments older than [`HISTORY_RETENTION`], and revisions

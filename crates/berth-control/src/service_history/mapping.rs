@@ -162,6 +162,8 @@ pub fn started_deployment_changes(
         breaker_threshold: breaker_threshold(service, primary.desired_count),
         circuit_breaker: breaker,
         rollback: None,
+        lifecycle_stage: None,
+        hook_runs: vec![],
     })));
     changes
 }
@@ -197,6 +199,10 @@ pub fn pass_changes(state: &State, service: &ServiceRecord, now: Timestamp) -> V
                 },
                 now,
             );
+            if let Some(shift) = service.traffic.shift.as_ref().filter(|shift| shift.deployment == next.deployment_id) {
+                next.lifecycle_stage = Some(shift.stage.as_str().to_string());
+                next.hook_runs = shift.hook_runs.clone();
+            }
             if &next == record {
                 return None;
             }

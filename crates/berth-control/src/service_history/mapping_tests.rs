@@ -49,6 +49,8 @@ fn record_for(deployment: &DeploymentId, source: Option<&DeploymentId>) -> Servi
         breaker_failure_count: 0,
         breaker_threshold: 3,
         rollback: None,
+        lifecycle_stage: None,
+        hook_runs: vec![],
     }
 }
 

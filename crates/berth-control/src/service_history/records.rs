@@ -156,6 +156,12 @@ pub struct ServiceDeploymentRecord {
     pub breaker_failure_count: u32,
     pub breaker_threshold: u32,
     pub rollback: Option<RollbackRecord>,
+    /// A blue/green, linear or canary deployment's lifecycle stage and the PAUSE hooks it
+    /// reached (copied from the service's traffic shift by each pass).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lifecycle_stage: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hook_runs: Vec<crate::elb::traffic_shift::HookRun>,
 }
 
 impl ServiceDeploymentRecord {

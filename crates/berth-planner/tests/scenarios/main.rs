@@ -8,6 +8,7 @@ mod draining;
 mod external;
 mod floor_properties;
 mod health;
+mod load_balancer;
 mod protection;
 mod rolling;
 mod scaling;
@@ -33,8 +34,7 @@ pub fn checked_step(sim: &mut Simulation) -> Plan {
     let occupying_before = sim.occupying();
     let plan = sim.step();
     let bounds = Bounds::new(plan.desired_count, &sim.spec.deployment_configuration);
-    let unhealthy_stops =
-        plan.stops.iter().filter(|stop| stop.reason == berth_planner::StopReason::FailedHealthChecks).count();
+    let unhealthy_stops = plan.stops.iter().filter(|stop| stop.reason.is_failed_health_checks()).count();
     let floor = (bounds.minimum_running as usize).min(running_before);
     assert!(
         sim.running() + unhealthy_stops >= floor,
