@@ -6,6 +6,9 @@
 //! - [`api`]: DescribeTasks (100 tasks) and ListTasks under concurrent clients.
 //! - [`startup`]: how soon a fresh `berth up` answers its first request.
 //! - [`exec`]: `berth exec … -- echo hi` against `docker exec` on the same container.
+//! - [`proxy`]: an ELBv2 listener of Berth's proxy against nginx as a reverse proxy to the same
+//!   targets (wrk, alternating rounds), a new target's first request after it turns healthy,
+//!   and ([`proxy_memory`], a child process) the proxy's memory with 10,000 checked targets.
 //! - [`scale`]: thousands of hollow instances (`berth-sim`), a hundred thousand tasks placed
 //!   through RunTask, the server's memory, and its restart after `kill -9`.
 //!
@@ -14,9 +17,12 @@
 
 pub mod api;
 pub mod ecs_client;
+pub mod elb_client;
 pub mod exec;
 pub mod launch;
 pub mod process;
+pub mod proxy;
+pub mod proxy_memory;
 pub mod scale;
 pub mod service;
 pub mod startup;

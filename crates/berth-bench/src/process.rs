@@ -31,7 +31,40 @@ fn kibibytes_field(status: &str, name: &str) -> Option<u64> {
 
 /// User plus system CPU time the process has used so far.
 pub fn cpu_time(pid: u32) -> Option<Duration> {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    stat_cpu_time(&format!("/proc/{pid}/stat"))
+}
+
+/// User plus system CPU time of the threads of `pid` whose names start with `prefix` (such as
+/// the proxy's `berth-proxy-N` threads inside `berth up`).
+pub fn threads_cpu_time(pid: u32, prefix: &str) -> Option<Duration> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
+    let mut total = Duration::ZERO;
+    for task in tasks.flatten() {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.starts_with(prefix) {
+            total += stat_cpu_time(&task.path().join("stat").to_string_lossy())?;
+        }
+    }
+    Some(total)
+}
+
+/// The processes whose parent is `pid`.
+pub fn children(pid: u32) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .flatten()
+        .filter_map(|entry| {
+            let child: u32 = entry.file_name().to_str()?.parse().ok()?;
+            let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+            // Field 4, the parent's pid, is the second after the command name.
+            let parent: u32 = stat[stat.rfind(')')? + 1..].split_whitespace().nth(1)?.parse().ok()?;
+            (parent == pid).then_some(child)
+        })
+        .collect()
+}
+
+fn stat_cpu_time(path: &str) -> Option<Duration> {
+    let stat = std::fs::read_to_string(path).ok()?;
     // The command name (field 2) may hold spaces and parentheses: count from the last ')'.
     let after_name = &stat[stat.rfind(')')? + 1..];
     let fields: Vec<&str> = after_name.split_whitespace().collect();
@@ -64,6 +97,8 @@ mod tests {
         let own = memory(std::process::id()).unwrap();
         assert!(own.resident_bytes > 0 && own.peak_resident_bytes >= own.resident_bytes);
         assert!(cpu_time(std::process::id()).is_some());
+        assert!(threads_cpu_time(std::process::id(), "").is_some());
+        assert!(children(u32::MAX).is_empty());
         assert!(memory(u32::MAX).is_none());
     }
 }

@@ -136,6 +136,33 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         samples: usize,
     },
+    /// An ELBv2 listener of the proxy inside a running `berth up --proxy-bind 127.0.0.1` against
+    /// nginx as a reverse proxy to the same 4 busybox httpd targets (wrk, alternating rounds);
+    /// a new target's first request after it turns healthy; memory with 10,000 targets.
+    Proxy {
+        #[arg(long, default_value = "http://127.0.0.1:23784")]
+        endpoint: String,
+        #[arg(long, default_value = "berth-test/busybox:latest")]
+        image: String,
+        /// How long each wrk round runs.
+        #[arg(long, default_value = "10s", value_parser = duration::parse)]
+        duration: Duration,
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Rounds per side (berth, nginx, berth, nginx, ...).
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// What both proxies forward to: `busybox` (httpd containers; they close every
+        /// connection, so no upstream keep-alive) or `nginx` (static keep-alive servers).
+        #[arg(long, default_value = "busybox")]
+        backend: berth_bench::proxy::Backend,
+        /// Skip the 10,000-target memory figure.
+        #[arg(long)]
+        skip_memory: bool,
+    },
+    /// The proxy's memory with 1,000 target groups x 10 checked targets (run by `bench proxy`).
+    #[command(hide = true)]
+    ProxyMemory,
     /// Time from starting `berth up` on an empty data directory to its first answer.
     Startup {
         #[arg(long, default_value_t = 5)]

@@ -216,6 +216,21 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
             let options = berth_bench::exec::ExecBenchOptions { binary, endpoint, cluster, image, samples };
             berth_bench::exec::run(options).await
         }
+        BenchCommand::Proxy { endpoint, image, duration, connections, rounds, backend, skip_memory } => {
+            let binary = std::env::current_exe()?;
+            berth_bench::proxy::run(berth_bench::proxy::ProxyBenchOptions {
+                binary,
+                endpoint,
+                image,
+                duration,
+                connections,
+                rounds,
+                backend,
+                skip_memory,
+            })
+            .await
+        }
+        BenchCommand::ProxyMemory => berth_bench::proxy_memory::run().await,
         BenchCommand::Startup { runs } => {
             let binary = std::env::current_exe()?;
             berth_bench::startup::run(berth_bench::startup::StartupOptions { binary, runs }).await
