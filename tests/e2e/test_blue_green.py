@@ -99,10 +99,12 @@ def test_blue_green_moves_all_traffic_at_once_and_swaps_the_groups(ecs, elb, clu
         e2e.wait_until(lambda: len(load.bodies), lambda count: count >= 50, timeout=30, interval=0.2,
                        what="requests to flow")
         ecs.update_service(cluster=cluster, service=name, taskDefinition=v2)
-        # Green starts in full behind the alternate group; the test rule reaches it first.
+        # Green starts in full behind the alternate group; once it is healthy the test rule
+        # reaches it, then production.
         e2e.wait_until(lambda: elb.describe_target_health(TargetGroupArn=stage.green)["TargetHealthDescriptions"],
                        lambda found: len(found) == 2, timeout=60, interval=0.5, what="green targets")
-        assert stage.weights(stage.test) == {stage.blue: 0, stage.green: 100}
+        e2e.wait_until(lambda: stage.weights(stage.test), lambda w: w == {stage.blue: 0, stage.green: 100},
+                       timeout=60, interval=0.2, what="test traffic on green")
         # Production moves at once, then blue bakes beside green.
         e2e.wait_until(lambda: stage.weights(stage.production), lambda w: w == {stage.blue: 0, stage.green: 100},
                        timeout=90, interval=0.5, what="production traffic on green")
@@ -169,3 +171,69 @@ def test_a_rollback_puts_traffic_back_on_blue_at_once(ecs, elb, cluster, service
                        and set(last) == {"v1"}, timeout=5, interval=0.1, what="blue to answer again")
         e2e.wait_service_steady(ecs, cluster, name, 2, v1, timeout=120)
     assert load.failures == [], f"{len(load.failures)} failed of {len(load.bodies) + len(load.failures)}"
+
+
+def deployment_of(ecs, cluster: str, name: str) -> dict:
+    arn = ecs.list_service_deployments(cluster=cluster, service=name)["serviceDeployments"][0]["serviceDeploymentArn"]
+    return ecs.describe_service_deployments(serviceDeploymentArns=[arn])["serviceDeployments"][0]
+
+
+def paused_hook(ecs, cluster: str, name: str) -> dict:
+    def waiting(deployment: dict) -> bool:
+        return any(h["status"] == "AWAITING_ACTION" for h in deployment.get("lifecycleHookDetails", []))
+    return e2e.wait_until(lambda: deployment_of(ecs, cluster, name), waiting, timeout=90, interval=0.5,
+                          what="the deployment to pause at its hook")
+
+
+PAUSE_AFTER_TEST_TRAFFIC = [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                             "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]
+
+
+def test_a_pause_hook_holds_production_traffic_until_continue(ecs, elb, cluster, services):
+    stage = Stage(elb)
+    name, _, v2 = deploy_v1(ecs, cluster, services, stage, {
+        "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": PAUSE_AFTER_TEST_TRAFFIC})
+    hooks = e2e.describe_service(ecs, cluster, name)["deploymentConfiguration"]["lifecycleHooks"]
+    assert hooks == [{"targetType": "PAUSE", "lifecycleStages": ["POST_TEST_TRAFFIC_SHIFT"],
+                      "timeoutConfiguration": {"timeoutInMinutes": 60, "action": "ROLLBACK"}}]
+    ecs.update_service(cluster=cluster, service=name, taskDefinition=v2)
+    deployment = paused_hook(ecs, cluster, name)
+    assert deployment["lifecycleStage"] == "POST_TEST_TRAFFIC_SHIFT"
+    hook = deployment["lifecycleHookDetails"][0]
+    assert hook["targetType"] == "PAUSE" and hook["timeoutAction"] == "ROLLBACK"
+    # Paused: test traffic reaches green, production stays on blue.
+    assert request(stage.port, host="test.example")[:2] == (200, "v2")
+    assert request(stage.port)[:2] == (200, "v1")
+    assert stage.weights(stage.production) == {stage.blue: 100, stage.green: 0}
+
+    with pytest.raises(ecs.exceptions.InvalidParameterException):
+        ecs.continue_service_deployment(serviceDeploymentArn=deployment["serviceDeploymentArn"], hookId="nope")
+    ecs.continue_service_deployment(serviceDeploymentArn=deployment["serviceDeploymentArn"],
+                                    hookId=hook["hookId"], action="CONTINUE")
+    e2e.wait_service_steady(ecs, cluster, name, 2, v2, timeout=120)
+    assert request(stage.port)[:2] == (200, "v2")
+    finished = ecs.describe_service_deployments(
+        serviceDeploymentArns=[deployment["serviceDeploymentArn"]])["serviceDeployments"][0]
+    assert finished["status"] == "SUCCESSFUL"
+    assert [h["status"] for h in finished["lifecycleHookDetails"]] == ["SUCCEEDED"]
+
+
+def test_a_pause_hook_answered_with_rollback_keeps_blue(ecs, elb, cluster, services):
+    stage = Stage(elb)
+    name, v1, v2 = deploy_v1(ecs, cluster, services, stage, {
+        "strategy": "BLUE_GREEN", "bakeTimeInMinutes": 0, "lifecycleHooks": PAUSE_AFTER_TEST_TRAFFIC})
+    with SteadyLoad(stage.port) as load:
+        ecs.update_service(cluster=cluster, service=name, taskDefinition=v2)
+        deployment = paused_hook(ecs, cluster, name)
+        ecs.continue_service_deployment(serviceDeploymentArn=deployment["serviceDeploymentArn"],
+                                        hookId=deployment["lifecycleHookDetails"][0]["hookId"], action="ROLLBACK")
+        # The same service deployment rolls back (ECS starts no new one).
+        e2e.wait_until(lambda: deployment_of(ecs, cluster, name)["status"],
+                       lambda status: status.startswith("ROLLBACK"), timeout=60, interval=0.5,
+                       what="the deployment to roll back")
+        e2e.wait_service_steady(ecs, cluster, name, 2, v1, timeout=120)
+    assert load.failures == [], f"{len(load.failures)} failed of {len(load.bodies) + len(load.failures)}"
+    assert set(load.bodies) == {"v1"}, "production never left blue"
+    rolled = ecs.describe_service_deployments(
+        serviceDeploymentArns=[deployment["serviceDeploymentArn"]])["serviceDeployments"][0]
+    assert [h["status"] for h in rolled["lifecycleHookDetails"]] == ["FAILED"]

@@ -143,6 +143,14 @@ impl HookStatus {
 }
 
 impl TrafficShift {
+    /// ECS's `lifecycleStage`: the hook's stage while one waits, else the shift's.
+    pub fn lifecycle_stage(&self) -> &'static str {
+        match self.hook_runs.iter().find(|run| run.status == HookStatus::AwaitingAction) {
+            Some(run) => run.stage.as_str(),
+            None => self.stage.as_str(),
+        }
+    }
+
     /// Whether the deployment may go past `stage`: no PAUSE hook waits there (any hook that
     /// does is started here, and its timeout applied). `Err(())` asks for a rollback.
     fn pass_hook(

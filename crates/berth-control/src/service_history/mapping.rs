@@ -200,7 +200,7 @@ pub fn pass_changes(state: &State, service: &ServiceRecord, now: Timestamp) -> V
                 now,
             );
             if let Some(shift) = service.traffic.shift.as_ref().filter(|shift| shift.deployment == next.deployment_id) {
-                next.lifecycle_stage = Some(shift.stage.as_str().to_string());
+                next.lifecycle_stage = Some(shift.lifecycle_stage().to_string());
                 next.hook_runs = shift.hook_runs.clone();
             }
             if &next == record {
