@@ -52,3 +52,29 @@ def test_every_operation_of_the_model_is_served(berth):
         f"operations answering UnsupportedFeatureException: {sorted(set(unsupported) - expected_unsupported)}"
     assert set(answered) & expected_unsupported == set(), \
         f"now served, take them off the lists: {sorted(set(answered) & expected_unsupported)}"
+
+
+# ACM: Berth serves imported certificates; the other operations (certificates ACM would issue,
+# export, renewal, ACME, account configuration) answer that this version does not serve them.
+ACM_SERVED = {
+    "ImportCertificate", "DescribeCertificate", "ListCertificates", "GetCertificate", "DeleteCertificate",
+    "AddTagsToCertificate", "RemoveTagsFromCertificate", "ListTagsForCertificate",
+}
+
+
+def test_the_acm_wire_types_come_from_the_pinned_model():
+    generated = (e2e.REPO_ROOT / "crates/berth-acm-wire/src/shapes.rs").read_text().splitlines()[0]
+    assert f"from botocore {botocore.__version__}." in generated, (generated, botocore.__version__)
+
+
+def test_acm_serves_the_imported_certificate_operations(berth):
+    served, unsupported = set(), set()
+    for operation in botocore.session.get_session().get_service_model("acm").operation_names:
+        status, body, raw = e2e.raw_call(berth.url, None, {}, target=f"CertificateManager.{operation}")
+        assert status < 500, f"{operation} answered {status}: {raw[:300]!r}"
+        assert isinstance(body, dict), f"{operation} answered {raw[:300]!r}"
+        if "is not supported by this Berth version" in body.get("message", ""):
+            unsupported.add(operation)
+        else:
+            served.add(operation)
+    assert served == ACM_SERVED, (sorted(served - ACM_SERVED), sorted(ACM_SERVED - served))

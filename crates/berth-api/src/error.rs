@@ -68,6 +68,7 @@ impl From<ControlError> for ApiError {
             // Only ELBv2's operations fail this way; should one reach ECS, it is still the
             // caller's fault.
             ControlError::Elb(error) => Self::invalid_parameter(error.message),
+            ControlError::Acm(error) => Self::invalid_parameter(error.message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

@@ -1,5 +1,5 @@
-//! The HTTP edge. `POST /` speaks the ECS API (AWS JSON 1.1, `X-Amz-Target` names the
-//! operation); `/agent/v1/...` serves agents. Requests are decoded into wire shapes, parsed into
+//! The HTTP edge. `POST /` speaks the ECS and ACM APIs (AWS JSON 1.1, `X-Amz-Target` names
+//! the operation) and ELBv2's (Query); `/agent/v1/...` serves agents. Requests are decoded into wire shapes, parsed into
 //! domain values, handed to the control plane, and the results rendered back.
 //!
 //! Invariant: every failure leaves through [`error::ApiError`], the one mapping to the AWS error
@@ -9,6 +9,7 @@
 //! Not here: business rules (`berth-control`) and wire↔domain validation of task definitions
 //! (`berth-ecs-convert`).
 
+pub mod acm;
 mod agent_routes;
 pub mod caller;
 pub mod elbv2;
@@ -77,6 +78,15 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     let form = protocols::is_form(&headers).then(|| berth_query_wire::QueryParams::parse(&body));
     match protocols::route(&headers, form.as_ref().and_then(|params| params.get("Version"))) {
         protocols::Service::Ecs => {}
+        protocols::Service::Acm => {
+            let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+            let served =
+                AssertUnwindSafe(caller::scope(&headers, acm::serve(&api, target, &body))).catch_unwind().await;
+            return served.unwrap_or_else(|_| {
+                tracing::error!("ACM handler panicked; answering InternalServerException");
+                acm::internal_failure()
+            });
+        }
         protocols::Service::Elbv2 => {
             let params = form.unwrap_or_default();
             let served = AssertUnwindSafe(caller::scope(&headers, elbv2::serve(&api, &params))).catch_unwind().await;

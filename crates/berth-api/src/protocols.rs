@@ -1,5 +1,6 @@
 //! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.1
-//! requests name their operation in `X-Amz-Target` (ECS); Query requests are forms with
+//! requests name their operation in `X-Amz-Target`, whose prefix names the service (ACM's
+//! `CertificateManager.`; anything else is ECS, which answers unknown targets); Query requests are forms with
 //! `Action` and `Version`, and the SigV4 credential scope or the `Version` names the service
 //! (ELBv2's is `2015-12-01`).
 
@@ -9,6 +10,7 @@ use berth_query_wire::elbv2;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Service {
     Ecs,
+    Acm,
     Elbv2,
     /// A Query request for a service Berth does not serve.
     UnknownQuery,
@@ -30,7 +32,11 @@ pub fn is_form(headers: &HeaderMap) -> bool {
 }
 
 pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
-    if headers.contains_key("x-amz-target") || version.is_none() && !is_form(headers) {
+    if let Some(target) = headers.get("x-amz-target") {
+        let acm = target.to_str().is_ok_and(|target| target.starts_with(berth_acm_wire::TARGET_PREFIX));
+        return if acm { Service::Acm } else { Service::Ecs };
+    }
+    if version.is_none() && !is_form(headers) {
         return Service::Ecs;
     }
     match signing_name(headers) {
@@ -70,6 +76,8 @@ mod tests {
     fn routes_by_target_then_signing_name_then_version() {
         let ecs = headers(&[("x-amz-target", "AmazonEC2ContainerServiceV20141113.ListClusters")]);
         assert_eq!(route(&ecs, None), Service::Ecs);
+        let acm = headers(&[("x-amz-target", "CertificateManager.ImportCertificate")]);
+        assert_eq!(route(&acm, None), Service::Acm);
         let form = "application/x-www-form-urlencoded; charset=utf-8";
         let signed = headers(&[
             ("content-type", form),

@@ -46,6 +46,9 @@ pub enum ControlError {
     /// ELBv2's own failures, with ELBv2's codes.
     #[error(transparent)]
     Elb(#[from] crate::elb::ElbError),
+    /// ACM's own failures, with ACM's codes.
+    #[error(transparent)]
+    Acm(#[from] crate::acm::AcmError),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

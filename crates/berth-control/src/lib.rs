@@ -13,6 +13,7 @@
 //! (`berth-scheduler`), storage engines (`berth-store`).
 
 pub mod account_settings;
+pub mod acm;
 pub mod agents;
 pub mod attributes;
 mod booked_views;
@@ -176,7 +177,8 @@ impl ControlPlane {
                     _ => None,
                 })
                 .collect();
-            let proxies_affected = changes.iter().any(|change| matches!(change, Change::Elb(_)));
+            // A re-imported certificate changes what the listeners using it serve.
+            let proxies_affected = changes.iter().any(|change| matches!(change, Change::Elb(_) | Change::Acm(_)));
             let durable = self.committer.submit(State::batch_for(&changes));
             self.state.write().apply(changes);
             (durable, woken, proxies_affected, result)

@@ -65,6 +65,8 @@ pub enum Change {
     Daemon(crate::daemons::DaemonChange),
     /// Load balancers, target groups, listeners and rules (`elb`).
     Elb(crate::elb::ElbChange),
+    /// Imported certificates (`acm`).
+    Acm(crate::acm::AcmChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -111,6 +113,8 @@ pub struct State {
     pub daemons: crate::daemons::DaemonState,
     /// ELBv2's resources.
     pub elb: crate::elb::ElbState,
+    /// ACM's imported certificates.
+    pub acm: crate::acm::AcmState,
 }
 
 /// The key of a task group within a cluster.
@@ -170,6 +174,7 @@ impl State {
         state.load_table(store, Table::ServiceDeployments, |record| Change::PutServiceDeployment(Box::new(record)))?;
         state.daemons = crate::daemons::DaemonState::load(store)?;
         state.elb = crate::elb::ElbState::load(store)?;
+        state.acm = crate::acm::AcmState::load(store)?;
         Ok(state)
     }
 
@@ -247,6 +252,7 @@ impl State {
                 Change::DeleteServiceRevision(key) => batch.delete(Table::ServiceRevisions, key.clone()),
                 Change::Daemon(change) => crate::daemons::DaemonState::write(change, &mut batch),
                 Change::Elb(change) => crate::elb::ElbState::write(change, &mut batch),
+                Change::Acm(change) => crate::acm::AcmState::write(change, &mut batch),
             }
         }
         batch
@@ -380,6 +386,7 @@ impl State {
                 }
                 Change::Daemon(change) => self.daemons.apply(change),
                 Change::Elb(change) => self.elb.apply(change),
+                Change::Acm(change) => self.acm.apply(change),
             }
         }
         for instance in rebuild {

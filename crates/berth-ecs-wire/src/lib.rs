@@ -1,12 +1,12 @@
 //! The ECS wire format: every request and response shape of the operations Berth serves,
-//! generated from botocore's service model (`tools/gen_ecs_wire.py`), plus the AWS error
+//! generated from botocore's service model (`tools/gen_wire.py ecs`), plus the AWS error
 //! shape and a decoder that names the field at fault.
 //!
 //! Invariant: this crate holds no logic beyond decoding and encoding; a shape here is exactly
 //! what AWS puts on the wire. Validation rules that go beyond "required" and "has the right
 //! type" live in `berth-control`.
 
-mod required;
+pub mod required;
 mod shapes;
 
 pub use required::CheckRequired;

@@ -191,12 +191,24 @@ pub enum TargetState {
     Draining,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Certificate {
     pub certificate_arn: String,
     /// The leaf first, then its chain.
     pub certificate_chain_pem: String,
     pub private_key_pem: String,
+}
+
+/// Prints the key as `<redacted>`, so a document can be debug-printed without leaking it.
+impl std::fmt::Debug for Certificate {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("Certificate")
+            .field("certificate_arn", &self.certificate_arn)
+            .field("certificate_chain_pem", &self.certificate_chain_pem)
+            .field("private_key_pem", &"<redacted>")
+            .finish()
+    }
 }
 
 /// What a proxy posts when a target's health changed (and, whole, after it starts, so the

@@ -39,10 +39,11 @@ pub enum Table {
     ElbTargetGroups,
     ElbListeners,
     ElbRules,
+    AcmCertificates,
 }
 
 impl Table {
-    pub const ALL: [Table; 20] = [
+    pub const ALL: [Table; 21] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -63,6 +64,7 @@ impl Table {
         Table::ElbTargetGroups,
         Table::ElbListeners,
         Table::ElbRules,
+        Table::AcmCertificates,
     ];
 
     pub fn name(self) -> &'static str {
@@ -87,6 +89,7 @@ impl Table {
             Table::ElbTargetGroups => "elb_target_groups",
             Table::ElbListeners => "elb_listeners",
             Table::ElbRules => "elb_rules",
+            Table::AcmCertificates => "acm_certificates",
         }
     }
 }

@@ -159,7 +159,27 @@ pub fn build(state: &State, generation: u64, bind_ip: IpAddr) -> proxy::ProxyDoc
         .filter(|group| !elb.load_balancers_using(&group.arn).is_empty())
         .map(target_group)
         .collect();
-    proxy::ProxyDocument { generation, listeners, target_groups, certificates: vec![] }
+    proxy::ProxyDocument { generation, listeners, target_groups, certificates: certificates(state) }
+}
+
+/// The certificates (chain and private key) of every HTTPS listener, once each. This is the
+/// only place a private key leaves the control plane: the document is the proxy's own channel.
+fn certificates(state: &State) -> Vec<proxy::Certificate> {
+    let used: std::collections::BTreeSet<&String> = state
+        .elb
+        .listeners
+        .values()
+        .filter(|listener| listener.protocol == "HTTPS")
+        .flat_map(|listener| listener.default_certificate.iter().chain(&listener.extra_certificates))
+        .collect();
+    used.into_iter()
+        .filter_map(|arn| state.acm.certificates.get(arn))
+        .map(|record| proxy::Certificate {
+            certificate_arn: record.arn.clone(),
+            certificate_chain_pem: record.full_chain_pem(),
+            private_key_pem: record.private_key.expose().to_string(),
+        })
+        .collect()
 }
 
 impl ControlPlane {

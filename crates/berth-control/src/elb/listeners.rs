@@ -92,19 +92,23 @@ fn port_taken<'a>(state: &'a State, port: u16, except: Option<&str>) -> Option<&
 
 fn check_protocol_and_certificate(protocol: &str, certificate: Option<&str>) -> Result<(), ElbError> {
     match (protocol, certificate) {
-        ("HTTP", _) => Ok(()),
-        // Certificates come from ACM's ImportCertificate, which this version does not serve yet,
-        // so no certificate ARN can be found.
-        ("HTTPS", Some(arn)) => Err(ElbError::new(
-            ElbErrorKind::CertificateNotFound,
-            format!("Certificate '{arn}' not found: HTTPS listeners need certificates imported into Berth's ACM, which this version does not serve yet"),
-        )),
+        ("HTTP", _) | ("HTTPS", Some(_)) => Ok(()),
         ("HTTPS", None) => Err(ElbError::validation("A certificate must be specified for HTTPS listeners")),
         (other, _) => Err(ElbError::new(
             ElbErrorKind::UnsupportedProtocol,
             format!("Protocol '{other}' is not supported by Application Load Balancers' listeners"),
         )),
     }
+}
+
+/// Every certificate a listener names must be imported into Berth's ACM.
+fn check_certificates_exist<'a>(state: &State, arns: impl IntoIterator<Item = &'a String>) -> Result<(), ElbError> {
+    for arn in arns {
+        if !state.acm.certificates.contains_key(arn) {
+            return Err(ElbError::new(ElbErrorKind::CertificateNotFound, format!("Certificate '{arn}' not found")));
+        }
+    }
+    Ok(())
 }
 
 /// The changes that delete a listener and its rules.
@@ -122,6 +126,7 @@ impl ControlPlane {
         let port = spec.port.ok_or_else(|| ElbError::validation("A port must be specified for the listener"))?;
         self.mutate(move |state| {
             load_balancer(state, &spec.load_balancer_arn)?;
+            check_certificates_exist(state, &spec.certificate)?;
             if let Some(existing) = port_taken(state, port, None) {
                 let message = if existing.load_balancer_arn == spec.load_balancer_arn {
                     "A listener already exists on this port for this load balancer".to_string()
@@ -199,6 +204,7 @@ impl ControlPlane {
                 record.default_certificate = change.certificate;
             }
             check_protocol_and_certificate(&record.protocol, record.default_certificate.as_deref())?;
+            check_certificates_exist(state, &record.default_certificate)?;
             if record.protocol == "HTTPS" {
                 record.ssl_policy =
                     change.ssl_policy.or(record.ssl_policy).or_else(|| Some(DEFAULT_SSL_POLICY.to_string()));
@@ -251,6 +257,7 @@ impl ControlPlane {
                 )
                 .into());
             }
+            check_certificates_exist(state, &add)?;
             record.extra_certificates.retain(|certificate| !remove.contains(certificate));
             for certificate in add {
                 if !record.extra_certificates.contains(&certificate)
