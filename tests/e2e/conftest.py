@@ -190,3 +190,17 @@ def processes(tmp_path, berth_bin, docker_required):
                 process.kill(signal.SIGKILL)
         for cluster_name in factory.clusters:
             e2e.remove_containers_mentioning(cluster_name)
+
+
+@pytest.fixture(scope="module")
+def elb(berth):
+    """boto3's ELBv2 client on the module's endpoint, with the strict response validator."""
+    return e2e.elbv2_client(berth.url)
+
+
+@pytest.fixture
+def services(ecs, cluster):
+    """Names of services this test created; each is force-deleted at teardown."""
+    names: list[str] = []
+    yield names
+    e2e.delete_services_quietly(ecs, cluster, names)

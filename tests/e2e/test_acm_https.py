@@ -24,7 +24,7 @@ import botocore.exceptions
 import pytest
 
 import berth_e2e as e2e
-from test_load_balancing import FAST_HEALTH, health, host_port, register, run_web_task, short, web_definition
+from elb_e2e import FAST_HEALTH, health, host_port, register, run_web_task, short, web_definition
 
 pytestmark = pytest.mark.docker
 
@@ -73,11 +73,6 @@ class Pki:
 def pki(tmp_path_factory) -> Pki:
     assert shutil.which("openssl"), "the openssl CLI makes this module's certificates"
     return Pki(tmp_path_factory.mktemp("pki"))
-
-
-@pytest.fixture(scope="module")
-def elb(berth):
-    return e2e.elbv2_client(berth.url)
 
 
 @pytest.fixture(scope="module")
@@ -369,20 +364,15 @@ def test_https_listener_serves_imported_certificates_by_sni_with_h2_and_websocke
                    timeout=30, what="the SNI certificate to be served")
     assert https_get(port, WEB_NAME, pki)[2] == WEB_NAME
 
-    # HTTP/2 through ALPN, with curl verifying the certificate.
-    if shutil.which("curl"):
-        result = subprocess.run(
-            ["curl", "--http2", "-sS", "--max-time", "10", "--cacert", str(pki.ca),
-             "--resolve", f"{WEB_NAME}:{port}:127.0.0.1", "-w", "\n%{http_version}", f"https://{WEB_NAME}:{port}/"],
-            capture_output=True, text=True, timeout=30)
-        assert result.returncode == 0, result.stderr
-        body, version = result.stdout.rsplit("\n", 1)
-        assert (body.strip(), version) == ("secure", "2")
-    else:
-        context = tls_context(pki, ["h2", "http/1.1"])
-        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
-            with context.wrap_socket(raw, server_hostname=WEB_NAME) as tls:
-                assert tls.selected_alpn_protocol() == "h2"
+    # HTTP/2 through ALPN, with curl verifying the certificate (.ci/run installs curl).
+    assert shutil.which("curl"), "curl speaks HTTP/2 to the listener"
+    result = subprocess.run(
+        ["curl", "--http2", "-sS", "--max-time", "10", "--cacert", str(pki.ca),
+         "--resolve", f"{WEB_NAME}:{port}:127.0.0.1", "-w", "\n%{http_version}", f"https://{WEB_NAME}:{port}/"],
+        capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0, result.stderr
+    body, version = result.stdout.rsplit("\n", 1)
+    assert (body.strip(), version) == ("secure", "2")
 
     # A WebSocket upgrade through the listener reaches the echo server and echoes both ways.
     head, echoes = websocket_echo(port, WEB_NAME, pki, ["hello berth", "second frame"])

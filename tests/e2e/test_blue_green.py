@@ -12,24 +12,12 @@ from __future__ import annotations
 import pytest
 
 import berth_e2e as e2e
-from test_load_balancing import (FAST_HEALTH, SteadyLoad, register, request, set_delay, short,
+from elb_e2e import (FAST_HEALTH, SteadyLoad, register, request, set_delay, short,
                                  web_definition)
 
 pytestmark = pytest.mark.docker
 
 BERTH_UP_EXTRA = ["--proxy-bind", "127.0.0.1", "--deployment-minute", "5s", "--service-throttle-delay", "1s"]
-
-
-@pytest.fixture(scope="module")
-def elb(berth):
-    return e2e.elbv2_client(berth.url)
-
-
-@pytest.fixture
-def services(ecs, cluster):
-    names: list[str] = []
-    yield names
-    e2e.delete_services_quietly(ecs, cluster, names)
 
 
 def group(elb, prefix: str) -> str:

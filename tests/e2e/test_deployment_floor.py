@@ -31,13 +31,6 @@ def web_definition(family: str, revision: str) -> dict:
         environment=[{"name": "REVISION", "value": revision}])
 
 
-@pytest.fixture
-def services(ecs, cluster):
-    names: list[str] = []
-    yield names
-    e2e.delete_services_quietly(ecs, cluster, names)
-
-
 class Sampler:
     """Samples the service's tasks and checks the bounds at every sample."""
 

@@ -15,11 +15,6 @@ BERTH_UP_EXTRA = ["--proxy-bind", "127.0.0.1"]
 
 
 @pytest.fixture(scope="module")
-def elb(berth):
-    return e2e.elbv2_client(berth.url)
-
-
-@pytest.fixture(scope="module")
 def aws_elb(berth, tmp_path_factory):
     return e2e.AwsCli(berth.url, tmp_path_factory.mktemp("aws-elbv2"), service="elbv2")
 

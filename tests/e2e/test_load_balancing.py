@@ -9,149 +9,18 @@ load without a failed request.
 from __future__ import annotations
 
 import http.client
-import threading
-import time
 
 import botocore.exceptions
 import pytest
 
 import berth_e2e as e2e
+from elb_e2e import (SteadyLoad, health, host_port, instance_id, load_balancer_with_listener, register, request,
+                     run_web_task, set_delay, target_group, wait_health, web_definition)
 
 pytestmark = pytest.mark.docker
 
 # Listeners bind loopback only: tests talk to nothing else.
 BERTH_UP_EXTRA = ["--proxy-bind", "127.0.0.1", "--service-throttle-delay", "1s"]
-
-# ALB's smallest health check interval and thresholds, so targets decide in ~10 s.
-FAST_HEALTH = {"HealthCheckIntervalSeconds": 5, "HealthCheckTimeoutSeconds": 2,
-               "HealthyThresholdCount": 2, "UnhealthyThresholdCount": 2}
-
-
-@pytest.fixture(scope="module")
-def elb(berth):
-    return e2e.elbv2_client(berth.url)
-
-
-@pytest.fixture
-def services(ecs, cluster):
-    names: list[str] = []
-    yield names
-    e2e.delete_services_quietly(ecs, cluster, names)
-
-
-def short(prefix: str) -> str:
-    return f"{prefix}-{e2e.uuid.uuid4().hex[:8]}"
-
-
-def web_definition(family: str, body: str, extra_files: dict[str, str] | None = None) -> dict:
-    """httpd on 8080 serving `body` at /, `body`-api at /api/, and any extra files."""
-    files = {"index.html": body, "api/index.html": f"{body}-api", **(extra_files or {})}
-    script = " && ".join(
-        f"mkdir -p /www/$(dirname {path}) && echo {content} > /www/{path}" for path, content in files.items())
-    return e2e.busybox_task_definition(
-        family, ["sh", "-c", f"{script} && exec httpd -f -p 8080 -h /www"], memory=16,
-        port_mappings=[{"containerPort": 8080, "hostPort": 0, "protocol": "tcp"}])
-
-
-def register(ecs, definition: dict) -> str:
-    return ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
-
-
-def instance_id(ecs, cluster: str) -> str:
-    return e2e.container_instances(ecs, cluster)[0]["ec2InstanceId"]
-
-
-def host_port(task: dict) -> int:
-    return task["containers"][0]["networkBindings"][0]["hostPort"]
-
-
-def target_group(elb, name_prefix: str, **extra) -> str:
-    params = {"Name": short(name_prefix), "Protocol": "HTTP", "Port": 8080, "TargetType": "instance",
-              "HealthCheckPath": "/", **FAST_HEALTH, **extra}
-    return elb.create_target_group(**params)["TargetGroups"][0]["TargetGroupArn"]
-
-
-def load_balancer_with_listener(elb, default_group: str) -> tuple[str, str, int]:
-    lb = elb.create_load_balancer(Name=short("lb"), Subnets=["subnet-a"])["LoadBalancers"][0]
-    port = e2e.free_port()
-    listener = elb.create_listener(LoadBalancerArn=lb["LoadBalancerArn"], Protocol="HTTP", Port=port,
-                                   DefaultActions=[{"Type": "forward", "TargetGroupArn": default_group}])
-    return lb["LoadBalancerArn"], listener["Listeners"][0]["ListenerArn"], port
-
-
-def set_delay(elb, group: str, seconds: int) -> None:
-    elb.modify_target_group_attributes(TargetGroupArn=group, Attributes=[
-        {"Key": "deregistration_delay.timeout_seconds", "Value": str(seconds)}])
-
-
-def health(elb, group: str) -> list[dict]:
-    return elb.describe_target_health(TargetGroupArn=group)["TargetHealthDescriptions"]
-
-
-def wait_health(elb, group: str, states: list[str], timeout: float = 90.0) -> list[dict]:
-    """Waits until the group's targets are in exactly these states (in any order)."""
-    return e2e.wait_until(lambda: health(elb, group),
-                          lambda found: sorted(t["TargetHealth"]["State"] for t in found) == sorted(states),
-                          timeout=timeout, interval=0.5, what=f"targets of {group} to be {states}")
-
-
-def request(port: int, path: str = "/", host: str | None = None,
-            connection: http.client.HTTPConnection | None = None) -> tuple[int, str, dict]:
-    conn = connection or http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Host": host} if host else {}
-    conn.request("GET", path, headers=headers)
-    response = conn.getresponse()
-    body = response.read().decode(errors="replace").strip()
-    if connection is None:
-        conn.close()
-    return response.status, body, {name.lower(): value for name, value in response.getheaders()}
-
-
-def run_web_task(ecs, cluster: str, definition_arn: str) -> dict:
-    task = ecs.run_task(cluster=cluster, taskDefinition=definition_arn)["tasks"][0]
-    return e2e.wait_status(ecs, cluster, task["taskArn"], "RUNNING")
-
-
-class SteadyLoad:
-    """GET / over one keep-alive connection, again and again, from a thread: at most
-    `max_requests`, for at most `max_seconds`. Records every answer; a refused or broken
-    connection is a failure (and the connection is made again)."""
-
-    def __init__(self, port: int, max_requests: int = 20000, max_seconds: float = 240.0):
-        self.port, self.max_requests, self.max_seconds = port, max_requests, max_seconds
-        self.bodies: list[str] = []
-        self.failures: list[str] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def __enter__(self) -> "SteadyLoad":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join(timeout=30)
-
-    def _run(self) -> None:
-        deadline = time.monotonic() + self.max_seconds
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        for _ in range(self.max_requests):
-            if self._stop.is_set() or time.monotonic() > deadline:
-                break
-            try:
-                status, body, _ = request(self.port, connection=conn)
-                if status == 200:
-                    self.bodies.append(body)
-                else:
-                    self.failures.append(f"{status} {body[:80]}")
-            except (OSError, http.client.HTTPException) as error:
-                self.failures.append(repr(error))
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-            # ~200 requests/s: steady, not a benchmark.
-            self._stop.wait(0.005)
-        conn.close()
-
 
 # --------------------------------------------------------------------------------------------
 # The data plane: rules, weights and health checks over standalone tasks
@@ -244,9 +113,9 @@ def test_service_registers_its_tasks_and_rolls_without_dropping_a_request(ecs, e
     group = target_group(elb, "roll")
     set_delay(elb, group, 3)
     _, _, port = load_balancer_with_listener(elb, group)
-    name = service_behind(ecs, elb, cluster, services, v1, group, 2)
+    name = service_behind(ecs, elb, cluster, services, v1, group, 4)
 
-    service = e2e.wait_service_steady(ecs, cluster, name, 2, v1, timeout=120)
+    service = e2e.wait_service_steady(ecs, cluster, name, 4, v1, timeout=120)
     assert service["loadBalancers"] == [{"targetGroupArn": group, "containerName": "main", "containerPort": 8080}]
     assert any("registered" in m and f"targets in (target-group {group})" in m for m in e2e.event_messages(service))
     # Steady means ELB-healthy: both tasks are healthy targets, on their own host ports.
@@ -261,7 +130,7 @@ def test_service_registers_its_tasks_and_rolls_without_dropping_a_request(ecs, e
         e2e.wait_until(lambda: len(load.bodies), lambda count: count >= 50, timeout=30, interval=0.2,
                        what="requests to flow")
         ecs.update_service(cluster=cluster, service=name, taskDefinition=v2)
-        e2e.wait_service_steady(ecs, cluster, name, 2, v2, timeout=180)
+        e2e.wait_service_steady(ecs, cluster, name, 4, v2, timeout=180)
         # Until the old targets have drained and left.
         e2e.wait_until(lambda: {t["Target"]["Port"] for t in health(elb, group)},
                        lambda ports: not (ports & old_ports), timeout=60, interval=0.5,
@@ -275,8 +144,28 @@ def test_service_registers_its_tasks_and_rolls_without_dropping_a_request(ecs, e
     service = e2e.describe_service(ecs, cluster, name)
     assert any("has begun draining connections on" in m for m in e2e.event_messages(service))
     stopped = e2e.service_tasks(ecs, cluster, name, desired_status="STOPPED")
-    assert len(stopped) == 2 and all(t["lastStatus"] == "STOPPED" for t in stopped)
+    assert len(stopped) == 4 and all(t["lastStatus"] == "STOPPED" for t in stopped)
     assert all(t["stoppedReason"].startswith("Scaling activity initiated by (deployment") for t in stopped)
+
+
+def test_two_services_share_one_listener_by_path_and_host(ecs, elb, cluster, services):
+    api_group, web_group = target_group(elb, "api"), target_group(elb, "web")
+    _, listener, port = load_balancer_with_listener(elb, web_group)
+    elb.create_rule(ListenerArn=listener, Priority=10, Conditions=[{"Field": "path-pattern", "Values": ["/api/*"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": api_group}])
+    elb.create_rule(ListenerArn=listener, Priority=20,
+                    Conditions=[{"Field": "host-header", "Values": ["api.example"]}],
+                    Actions=[{"Type": "forward", "TargetGroupArn": api_group}])
+    api = service_behind(ecs, elb, cluster, services, register(ecs, web_definition(e2e.unique_name("api"), "api")),
+                         api_group, 1)
+    web = service_behind(ecs, elb, cluster, services, register(ecs, web_definition(e2e.unique_name("web"), "web")),
+                         web_group, 1)
+    for name in (api, web):
+        e2e.wait_service_steady(ecs, cluster, name, 1, timeout=120)
+    assert request(port, "/")[:2] == (200, "web")
+    assert request(port, "/api/")[:2] == (200, "api-api")
+    assert request(port, "/", host="api.example")[:2] == (200, "api")
+    assert request(port, "/api/", host="web.example")[:2] == (200, "api-api"), "path rules come first"
 
 
 def test_a_stopped_service_task_deactivates_while_its_target_drains(ecs, elb, cluster, services):

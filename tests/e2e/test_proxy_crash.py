@@ -15,7 +15,7 @@ import threading
 import pytest
 
 import berth_e2e as e2e
-from test_load_balancing import FAST_HEALTH, request, short
+from elb_e2e import FAST_HEALTH, request, short
 
 
 class Hello(http.server.BaseHTTPRequestHandler):

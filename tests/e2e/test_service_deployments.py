@@ -35,13 +35,6 @@ def error_code(raised: pytest.ExceptionInfo) -> str:
     return raised.value.response["Error"]["Code"]
 
 
-@pytest.fixture
-def services(ecs, cluster):
-    names: list[str] = []
-    yield names
-    e2e.delete_services_quietly(ecs, cluster, names)
-
-
 def history(ecs, cluster: str, name: str, **filters) -> list[dict]:
     """Every page of ListServiceDeployments."""
     briefs, token = [], None

@@ -45,14 +45,6 @@ def error_of(raised: pytest.ExceptionInfo) -> tuple[int, str, str]:
             response["Error"].get("Message", ""))
 
 
-@pytest.fixture
-def services(ecs, cluster):
-    """Names of services this test created; each is force-deleted at teardown."""
-    names: list[str] = []
-    yield names
-    e2e.delete_services_quietly(ecs, cluster, names)
-
-
 def create(ecs, cluster, services, name, **params) -> dict:
     service = ecs.create_service(cluster=cluster, serviceName=name, **params)["service"]
     services.append(name)

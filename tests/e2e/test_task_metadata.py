@@ -34,13 +34,6 @@ READ_METADATA = (
 )
 
 
-@pytest.fixture
-def services(ecs, cluster):
-    names: list[str] = []
-    yield names
-    e2e.delete_services_quietly(ecs, cluster, names)
-
-
 def create_service(ecs, cluster, services, command: list[str], count: int) -> str:
     family = e2e.unique_name("meta")
     ecs.register_task_definition(**e2e.busybox_task_definition(family, command, memory=16))

@@ -22,13 +22,6 @@ def sleeper(ecs, family: str, marker: str) -> str:
     return ecs.register_task_definition(**definition)["taskDefinition"]["taskDefinitionArn"]
 
 
-@pytest.fixture
-def services(ecs, cluster):
-    names: list[str] = []
-    yield names
-    e2e.delete_services_quietly(ecs, cluster, names)
-
-
 def task_sets(ecs, cluster: str, service: str, **extra) -> dict[str, dict]:
     described = ecs.describe_task_sets(cluster=cluster, service=service, **extra)
     return {task_set["id"]: task_set for task_set in described["taskSets"]}

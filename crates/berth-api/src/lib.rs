@@ -9,6 +9,17 @@
 //! Not here: business rules (`berth-control`) and wire↔domain validation of task definitions
 //! (`berth-ecs-convert`).
 
+/// One operation of a JSON-protocol service: decode the request shape, run the handler, encode
+/// its answer. `decode_request` resolves where the macro is used: each service's own wire
+/// crate (ECS's, ACM's), whose decoding names the field at fault.
+macro_rules! serve_json {
+    ($api:expr, $body:expr, $handler:path) => {{
+        let request = decode_request($body)?;
+        let response = $handler($api, request).await?;
+        Ok(serde_json::to_vec(&response).expect("response shapes always serialise"))
+    }};
+}
+
 pub mod acm;
 mod agent_routes;
 pub mod caller;
@@ -134,11 +145,9 @@ async fn dispatch(api: &Api, operation: &str, body: &[u8], headers: &HeaderMap) 
         attributes, capacity_providers, clusters, container_instances, services, tags, task_definitions, tasks,
     };
     macro_rules! serve {
-        ($handler:path) => {{
-            let request = decode_request(body)?;
-            let response = $handler(api, request).await?;
-            Ok(serde_json::to_vec(&response).expect("response shapes always serialise"))
-        }};
+        ($handler:path) => {
+            serve_json!(api, body, $handler)
+        };
     }
     match operation {
         "CreateCluster" => serve!(clusters::create_cluster),

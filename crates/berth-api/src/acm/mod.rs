@@ -36,11 +36,9 @@ pub fn internal_failure() -> Response {
 
 async fn dispatch(api: &Api, operation: &str, body: &[u8]) -> AcmResult<Vec<u8>> {
     macro_rules! serve {
-        ($handler:path) => {{
-            let request = decode_request(body)?;
-            let response = $handler(api, request).await?;
-            Ok(serde_json::to_vec(&response).expect("response shapes always serialise"))
-        }};
+        ($handler:path) => {
+            serve_json!(api, body, $handler)
+        };
     }
     match operation {
         "ImportCertificate" => serve!(certificates::import_certificate),

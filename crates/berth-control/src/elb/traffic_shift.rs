@@ -288,9 +288,12 @@ pub(crate) fn before_pass(state: &State, record: &ServiceRecord, minute: Duratio
                 }
             }
             // Rolled back or superseded: blue still carries production, so all traffic returns
-            // to it (green's share is dropped by `rule_changes` below).
+            // to it (green's share is dropped by `rule_changes` below). At CLEAN_UP green's
+            // groups already are production: its tasks stay, and the rollback rolls as usual.
             _ => {
-                abandoned = Some(shift.deployment.clone());
+                if shift.stage != ShiftStage::CleanUp {
+                    abandoned = Some(shift.deployment.clone());
+                }
                 traffic.shift = None;
             }
         }
@@ -456,7 +459,7 @@ fn shift_event(record: &ServiceRecord, shift: &TrafficShift) -> String {
 }
 
 fn percent_text(per_mille: u32) -> String {
-    if per_mille % 10 == 0 {
+    if per_mille.is_multiple_of(10) {
         format!("{}%", per_mille / 10)
     } else {
         format!("{}.{}%", per_mille / 10, per_mille % 10)
@@ -467,7 +470,7 @@ fn percent_text(per_mille: u32) -> String {
 /// when the share is one, else tenths (ALB's weights stop at 999).
 fn weights(green_per_mille: u32) -> (u32, u32) {
     let green = green_per_mille.min(ALL);
-    if green % 10 == 0 {
+    if green.is_multiple_of(10) {
         (100 - green / 10, green / 10)
     } else {
         (ALL - green, green)
