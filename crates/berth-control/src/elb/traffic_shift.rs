@@ -448,7 +448,7 @@ fn shift_event(record: &ServiceRecord, shift: &TrafficShift) -> String {
 }
 
 fn percent_text(per_mille: u32) -> String {
-    if per_mille % 10 == 0 {
+    if per_mille.is_multiple_of(10) {
         format!("{}%", per_mille / 10)
     } else {
         format!("{}.{}%", per_mille / 10, per_mille % 10)
@@ -459,7 +459,7 @@ fn percent_text(per_mille: u32) -> String {
 /// when the share is one, else tenths (ALB's weights stop at 999).
 fn weights(green_per_mille: u32) -> (u32, u32) {
     let green = green_per_mille.min(ALL);
-    if green % 10 == 0 {
+    if green.is_multiple_of(10) {
         (100 - green / 10, green / 10)
     } else {
         (ALL - green, green)
