@@ -4,6 +4,7 @@
 //! the body ends).
 
 use crate::targets::OutstandingGuard;
+use crate::upstream::Pooled;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::body::{Body, Frame, Incoming, SizeHint};
@@ -12,7 +13,12 @@ use std::task::{Context, Poll};
 
 pub enum ProxyBody {
     Local(Full<Bytes>),
-    Upstream { body: Incoming, _guard: Option<OutstandingGuard> },
+    /// `pooled`: the target connection it came on, returned to its pool once the body ended.
+    Upstream {
+        body: Incoming,
+        _guard: Option<OutstandingGuard>,
+        pooled: Option<Pooled>,
+    },
 }
 
 impl ProxyBody {
@@ -28,7 +34,15 @@ impl Body for ProxyBody {
     fn poll_frame(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
         match self.get_mut() {
             Self::Local(body) => Pin::new(body).poll_frame(cx).map_err(|never| match never {}),
-            Self::Upstream { body, .. } => Pin::new(body).poll_frame(cx),
+            Self::Upstream { body, pooled, .. } => {
+                let polled = Pin::new(&mut *body).poll_frame(cx);
+                if let Some(pooled) = pooled {
+                    if matches!(polled, Poll::Ready(None)) || body.is_end_stream() {
+                        pooled.finished();
+                    }
+                }
+                polled
+            }
         }
     }
 

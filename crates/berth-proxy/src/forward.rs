@@ -10,11 +10,12 @@ use crate::matching::{host_without_port, RequestView};
 use crate::redirect::{redirect_location, RedirectSource, RedirectTemplate};
 use crate::routing::{CompiledAction, CompiledRule, ForwardAction, ListenerTable};
 use crate::tls;
+use crate::upstream::{self, UpstreamError};
 use arc_swap::ArcSwap;
 use berth_proxy_protocol::ListenerProtocol;
 use hyper::body::Incoming;
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
-use hyper::http::uri::{PathAndQuery, Uri};
+use hyper::http::uri::{PathAndQuery, Scheme, Uri};
 use hyper::{Request, Response, StatusCode, Version};
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
@@ -379,9 +380,21 @@ async fn forward(
         }
     }
     let path_and_query = request.uri().path_and_query().cloned().unwrap_or_else(|| PathAndQuery::from_static("/"));
+    // Plain HTTP/1.1 exchanges go through this worker's own pools; TLS targets and upgrades
+    // through hyper-util's client.
+    let pooled_path = !is_upgrade && target.scheme == Scheme::HTTP;
     let mut parts = hyper::http::uri::Parts::default();
-    parts.scheme = Some(target.scheme.clone());
-    parts.authority = Some(target.authority.clone());
+    if pooled_path {
+        // Origin-form on the wire; the Host header names the target when the client sent none.
+        if !request.headers().contains_key(header::HOST) {
+            if let Ok(host) = HeaderValue::from_str(target.authority.as_str()) {
+                request.headers_mut().insert(header::HOST, host);
+            }
+        }
+    } else {
+        parts.scheme = Some(target.scheme.clone());
+        parts.authority = Some(target.authority.clone());
+    }
     parts.path_and_query = Some(path_and_query);
     let Ok(uri) = Uri::from_parts(parts) else {
         return Outcome::local(StatusCode::BAD_REQUEST);
@@ -393,9 +406,19 @@ async fn forward(
     let guard = target.begin_request();
     let target_started = table.access_log.as_ref().map(|_| Instant::now());
     let group_arn = Arc::clone(group);
-    let answered = tokio::time::timeout(table.idle_timeout, context.client.request(request)).await;
+    let exchange = async {
+        if pooled_path {
+            upstream::send(target.address, request).await.map(|(response, pooled)| (response, Some(pooled)))
+        } else {
+            match context.client.request(request).await {
+                Ok(response) => Ok((response, None)),
+                Err(error) => Err(UpstreamError::from(error)),
+            }
+        }
+    };
+    let answered = tokio::time::timeout(table.idle_timeout, exchange).await;
     let target_time = target_started.map(|started| started.elapsed());
-    let mut response = match answered {
+    let response = match answered {
         Err(_elapsed) => {
             let mut outcome = Outcome::local(StatusCode::GATEWAY_TIMEOUT);
             outcome.target = Some(target.address);
@@ -409,8 +432,9 @@ async fn forward(
             outcome.group = Some(group_arn);
             return outcome;
         }
-        Ok(Ok(response)) => response,
+        Ok(Ok(answer)) => answer,
     };
+    let (mut response, mut pooled) = response;
     let target_status = response.status().as_u16();
     if response.status() == StatusCode::SWITCHING_PROTOCOLS {
         if let Some(client_upgrade) = client_upgrade {
@@ -434,8 +458,14 @@ async fn forward(
         set_cookie(response.headers_mut(), "AWSALBTG", &group.cookie, seconds);
     }
     let (parts, body) = response.into_parts();
+    if hyper::body::Body::is_end_stream(&body) {
+        // Nothing to read (HEAD, 204, 304, empty bodies): hyper may never poll it.
+        if let Some(pooled) = &mut pooled {
+            pooled.finished();
+        }
+    }
     Outcome {
-        response: Response::from_parts(parts, ProxyBody::Upstream { body, _guard: Some(guard) }),
+        response: Response::from_parts(parts, ProxyBody::Upstream { body, _guard: Some(guard), pooled }),
         target: Some(target.address),
         target_status: Some(target_status),
         target_time,

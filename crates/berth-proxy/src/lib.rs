@@ -7,7 +7,8 @@
 //! - `balance`, `targets`: choosing a target group and a target (weights, round robin, least
 //!   outstanding requests, slow start, stickiness, fail-open) over live per-target state.
 //! - `forward`, `body`, `listener`, `tls`: the HTTP/1.1 + HTTP/2 data path, ALB's headers and
-//!   errors, upgrades, idle timeouts, SNI.
+//!   errors, upgrades, idle timeouts, SNI; `upstream`: per-worker keep-alive pools to plain-HTTP
+//!   targets.
 //! - `health`, `health_state`: active health checks and reports.
 //! - `access_log`, `cache`, `poll`: ALB access logs, the on-disk document, the control-plane
 //!   client.
@@ -30,6 +31,7 @@ mod redirect;
 mod routing;
 mod targets;
 mod tls;
+mod upstream;
 mod workers;
 
 pub use cache::{CacheError, DocumentCache};

@@ -162,7 +162,6 @@ fn render_deployment(record: &ServiceDeploymentRecord, context: &ArnContext) -> 
                 })
                 .collect()
         }),
-        ..Default::default()
     }
 }
 
