@@ -119,7 +119,7 @@ impl ControlPlane {
             let mut record = active_daemon(state, cluster, name)?.clone();
             let configuration = update.applied_to(&record.configuration);
             check_configuration(state, cluster, &configuration)?;
-            let now = Timestamp::now();
+            let now = after_last_change(&record);
             record.configuration = configuration;
             record.updated_at = now;
             let changes = start_deployment(state, &mut record, now);
@@ -133,7 +133,7 @@ impl ControlPlane {
     pub async fn delete_daemon(&self, cluster: &ClusterName, name: &DaemonName) -> ControlResult<DaemonRecord> {
         self.mutate(|state| {
             let mut record = active_daemon(state, cluster, name)?.clone();
-            let now = Timestamp::now();
+            let now = after_last_change(&record);
             let id = new_deployment_id();
             let mut changes = supersede_open_deployments(state, &record, &id, now);
             changes.push(deployment_change(&record, &id, None, source_revisions(state, &record), now));
@@ -298,6 +298,12 @@ fn new_revision(state: &State, record: &DaemonRecord, now: Timestamp) -> DaemonR
         critical: configuration.critical,
         created_at: now,
     }
+}
+
+/// Now, but later than the daemon's last change: its deployments list newest first by
+/// creation time, which must not tie within a millisecond.
+fn after_last_change(record: &DaemonRecord) -> Timestamp {
+    Timestamp::now().max(record.updated_at.plus(std::time::Duration::from_millis(1)))
 }
 
 fn deployment_change(

@@ -338,8 +338,9 @@ pub(crate) fn drain_stopping_tasks(state: &State, changes: &mut Vec<Change>) {
             continue;
         }
         let longest = edits.drain(state, &task.load_balancer_targets, now);
+        // Without a delay the targets left at once: there is nothing to wait for.
         task.deactivating_until = match longest {
-            Some(delay) if task.last_status < TaskStatus::Stopping => Some(now.plus(delay)),
+            Some(delay) if !delay.is_zero() && task.last_status < TaskStatus::Stopping => Some(now.plus(delay)),
             _ => None,
         };
     }
