@@ -160,9 +160,7 @@ async fn imports_describe_list_reimport_and_tags() {
         .await
         .unwrap_err();
     assert!(matches!(refused, ControlError::Acm(ref error) if error.kind == AcmErrorKind::Validation));
-    // Another ID of the same shape (its last digit changed).
-    let last = if arn.ends_with('0') { '1' } else { '0' };
-    let missing = format!("{}{last}", &arn[..arn.len() - 1]);
+    let missing = another_arn(&arn);
     let refused = control.describe_certificate(&missing).unwrap_err();
     assert!(matches!(refused, ControlError::Acm(ref error) if error.kind == AcmErrorKind::ResourceNotFound));
     let refused = control.describe_certificate("arn:aws:s3:::bucket").unwrap_err();
@@ -177,13 +175,19 @@ async fn imports_describe_list_reimport_and_tags() {
     assert_eq!(control.certificate_tags(&arn).unwrap(), [Tag { key: "env".into(), value: "prod".into() }]);
 }
 
+/// An ARN of the same shape that names no certificate: `arn` with its last digit changed.
+fn another_arn(arn: &str) -> String {
+    let last = if arn.ends_with('0') { '1' } else { '0' };
+    format!("{}{last}", &arn[..arn.len() - 1])
+}
+
 #[tokio::test]
 async fn https_listeners_use_imported_certificates_which_cannot_be_deleted_meanwhile() {
     let control = control_plane();
     let load_balancer_arn = load_balancer(&control).await;
     let issued = p256();
     let arn = control.import_certificate(None, material(&issued), vec![]).await.unwrap();
-    let unknown = format!("{}0", &arn[..arn.len() - 1]);
+    let unknown = another_arn(&arn);
     let refused = control.create_listener(listener_spec(&load_balancer_arn, Some(&unknown), 8443)).await.unwrap_err();
     assert!(matches!(refused, ControlError::Elb(ref error) if error.kind == ElbErrorKind::CertificateNotFound));
 
