@@ -28,6 +28,11 @@ use berth_types::spec::NetworkMode;
 use berth_types::{DesiredStatus, TaskId, TaskStatus, Timestamp};
 use std::collections::{BTreeMap, HashMap, HashSet};
 
+/// ECS's answer to a service whose load balancers cannot work.
+fn invalid<T>(message: String) -> ControlResult<T> {
+    Err(ControlError::InvalidParameter(message))
+}
+
 /// ECS's quota of target groups per service.
 pub const MAX_TARGET_GROUPS_PER_SERVICE: usize = 5;
 
@@ -36,7 +41,6 @@ pub const MAX_TARGET_GROUPS_PER_SERVICE: usize = 5;
 /// to, and a container port of the task definition.
 pub(crate) fn check_load_balancers(state: &State, configuration: &ServiceConfiguration) -> ControlResult<()> {
     let load_balancers = &configuration.load_balancers;
-    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
     if configuration.strategy.is_rolling() && !configuration.lifecycle_hooks.is_empty() {
         return invalid(
             "deploymentConfiguration.lifecycleHooks: lifecycle hooks need the BLUE_GREEN, LINEAR or CANARY strategy"
@@ -85,7 +89,6 @@ fn check_advanced(
     index: usize,
     entry: &ServiceLoadBalancer,
 ) -> ControlResult<()> {
-    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
     let field = |name: &str| format!("loadBalancers[{index}].advancedConfiguration{name}");
     if configuration.strategy.is_rolling() {
         return Ok(());
@@ -133,7 +136,6 @@ fn check_group(
     entry: &ServiceLoadBalancer,
     arn: &str,
 ) -> ControlResult<()> {
-    let invalid = |message: String| Err(ControlError::InvalidParameter(message));
     let Some(group) = state.elb.target_groups.get(arn) else {
         return invalid(format!("loadBalancers[{index}]: the target group {arn} does not exist."));
     };
