@@ -50,6 +50,9 @@ ExecuteCommand
 RegisterDaemonTaskDefinition DescribeDaemonTaskDefinition ListDaemonTaskDefinitions
 DeleteDaemonTaskDefinition CreateDaemon UpdateDaemon DescribeDaemon ListDaemons DeleteDaemon
 DescribeDaemonDeployments ListDaemonDeployments DescribeDaemonRevisions
+CreateGateway UpdateGateway DeleteGateway DescribeGateway ListGateways DescribeGatewayResources
+DescribeGatewayRoute ListGatewayRoutes AssociateGatewayWithCluster DisassociateGatewayFromCluster
+ListGatewayClusterAssociations
 """.split()
 
 ACM_OPERATIONS = """

@@ -344,10 +344,11 @@ def _after_call(http_response, model, **_kwargs):
         )
 
 
-def aws_client(service: str, url: str, validate: bool = True):
+def aws_client(service: str, url: str, validate: bool = True, parameter_validation: bool = True):
     """A boto3 client of `service` for Berth's one endpoint with dummy credentials, no retries,
     and (by default) the strict response validator (JSON or XML, by the service's protocol)
-    hooked in for every call."""
+    hooked in for every call. Without `parameter_validation`, botocore sends what it is given,
+    for tests of the server's own checks."""
     session = boto3.session.Session(
         aws_access_key_id="test", aws_secret_access_key="test", region_name=REGION
     )
@@ -355,7 +356,7 @@ def aws_client(service: str, url: str, validate: bool = True):
         service,
         endpoint_url=url,
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                      connect_timeout=5, read_timeout=60),
+                      connect_timeout=5, read_timeout=60, parameter_validation=parameter_validation),
     )
     if validate:
         client.meta.events.register("after-call", _after_call)

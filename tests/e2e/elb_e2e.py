@@ -9,6 +9,7 @@ from __future__ import annotations
 import http.client
 import threading
 import time
+from typing import Callable
 
 import berth_e2e as e2e
 
@@ -95,8 +96,12 @@ class SteadyLoad:
     `max_requests`, for at most `max_seconds`. Records every answer; a refused or broken
     connection is a failure (and the connection is made again)."""
 
-    def __init__(self, port: int, max_requests: int = 20000, max_seconds: float = 240.0):
+    def __init__(self, port: int, max_requests: int = 20000, max_seconds: float = 240.0,
+                 connect: Callable[[], http.client.HTTPConnection] | None = None, host: str | None = None):
         self.port, self.max_requests, self.max_seconds = port, max_requests, max_seconds
+        # How to open the connection (HTTPS with SNI, say) and the Host header to send.
+        self.connect = connect or (lambda: http.client.HTTPConnection("127.0.0.1", port, timeout=10))
+        self.host = host
         self.bodies: list[str] = []
         self.failures: list[str] = []
         self._stop = threading.Event()
@@ -112,12 +117,12 @@ class SteadyLoad:
 
     def _run(self) -> None:
         deadline = time.monotonic() + self.max_seconds
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        conn = self.connect()
         for _ in range(self.max_requests):
             if self._stop.is_set() or time.monotonic() > deadline:
                 break
             try:
-                status, body, _ = request(self.port, connection=conn)
+                status, body, _ = request(self.port, host=self.host, connection=conn)
                 if status == 200:
                     self.bodies.append(body)
                 else:
@@ -125,7 +130,7 @@ class SteadyLoad:
             except (OSError, http.client.HTTPException) as error:
                 self.failures.append(repr(error))
                 conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+                conn = self.connect()
             # ~200 requests/s: steady, not a benchmark.
             self._stop.wait(0.005)
         conn.close()

@@ -1,7 +1,7 @@
 """Every operation of botocore's ECS model is served. Each is called with an empty request
 body: a served operation answers (most with a validation error that names a missing field),
 and none may answer UnsupportedFeatureException — except the operations other issues own
-(service discovery, the load-balancing gateways, the auto-scaling Express services) and the
+(service discovery, the auto-scaling Express services) and the
 ones still being built, listed below. That list must only shrink: an operation on it that
 starts answering fails this test until it is taken off."""
 
@@ -13,12 +13,9 @@ import pytest
 
 import berth_e2e as e2e
 
-# Belong to other issues: service discovery, load balancing, auto scaling.
+# Belong to other issues: service discovery, auto scaling.
 OTHER_ISSUES = {
     "ListServicesByNamespace",
-    "AssociateGatewayWithCluster", "CreateGateway", "DeleteGateway", "DescribeGateway",
-    "DescribeGatewayResources", "DescribeGatewayRoute", "DisassociateGatewayFromCluster",
-    "ListGatewayClusterAssociations", "ListGatewayRoutes", "ListGateways", "UpdateGateway",
     "CreateExpressGatewayService", "DeleteExpressGatewayService", "DescribeExpressGatewayService",
     "UpdateExpressGatewayService",
 }

@@ -65,6 +65,7 @@ impl From<ControlError> for ApiError {
             ControlError::TargetNotConnected(_) => Self::client("TargetNotConnectedException", message),
             ControlError::DaemonNotFound => Self::client("DaemonNotFoundException", message),
             ControlError::DaemonNotActive(_) => Self::client("DaemonNotActiveException", message),
+            ControlError::GatewayNotFound => Self::client("GatewayNotFoundException", message),
             // Only ELBv2's operations fail this way; should one reach ECS, it is still the
             // caller's fault.
             ControlError::Elb(error) => Self::invalid_parameter(error.message),

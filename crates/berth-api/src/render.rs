@@ -329,7 +329,15 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
         service_arn: Some(Arn::Service(record.cluster.clone(), record.name.clone()).render(context)),
         service_name: Some(record.name.to_string()),
         cluster_arn: Some(Arn::Cluster(record.cluster.clone()).render(context)),
-        load_balancers: Some(record.configuration.load_balancers.iter().map(load_balancer).collect()),
+        load_balancers: Some(
+            record
+                .configuration
+                .load_balancers
+                .iter()
+                .filter(|entry| entry.gateway_route.is_none())
+                .map(load_balancer)
+                .collect(),
+        ),
         service_registries: Some(vec![]),
         status: Some(record.status.as_str().to_string()),
         desired_count: Some(summary.desired_count as i32),

@@ -43,6 +43,8 @@ pub enum ControlError {
     DaemonNotFound,
     #[error("{0}")]
     DaemonNotActive(String),
+    #[error("The specified gateway was not found.")]
+    GatewayNotFound,
     /// ELBv2's own failures, with ELBv2's codes.
     #[error(transparent)]
     Elb(#[from] crate::elb::ElbError),

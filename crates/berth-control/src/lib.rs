@@ -25,6 +25,7 @@ pub mod daemons;
 pub mod elb;
 pub mod error;
 pub mod exec_sessions;
+pub mod gateways;
 pub mod liveness;
 mod placement_views;
 pub mod retention;

@@ -6,6 +6,7 @@
 
 use crate::clusters::active_cluster;
 use crate::error::{ControlError, ControlResult};
+use crate::gateways::connectors::{connect, release_routes, GatewayConnector};
 use crate::service_history::mapping::started_deployment_changes;
 use crate::state::{Change, State};
 use crate::task_definitions::find_task_definition;
@@ -123,6 +124,10 @@ pub struct ServiceConfiguration {
     /// `deploymentConfiguration.lifecycleHooks` (PAUSE hooks: Berth has no Lambda).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub lifecycle_hooks: Vec<crate::elb::traffic_shift::PauseHook>,
+    /// `gatewayConnectors` (at most one): the service's ingress through its cluster's
+    /// gateways, whose target groups appear among `load_balancers` marked with their route.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateway_connectors: Vec<GatewayConnector>,
 }
 
 /// `deploymentConfiguration.strategy`: ROLLING replaces tasks within the bounds; the others
@@ -185,6 +190,10 @@ pub struct ServiceLoadBalancer {
     /// `advancedConfiguration`, needed by the BLUE_GREEN, LINEAR and CANARY strategies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub advanced: Option<AdvancedLoadBalancer>,
+    /// Set on the entries a gateway manages for the service: the route whose groups they are.
+    /// DescribeServices shows only the user's own entries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gateway_route: Option<String>,
 }
 
 /// The second target group and the listener rules a traffic-shifting deployment moves.
@@ -221,6 +230,7 @@ impl ServiceConfiguration {
             load_balancers: vec![],
             strategy: TrafficStrategy::Rolling,
             lifecycle_hooks: vec![],
+            gateway_connectors: vec![],
         }
     }
 
@@ -313,10 +323,13 @@ pub struct UpdateService {
     pub load_balancers: Option<Vec<ServiceLoadBalancer>>,
     pub strategy: Option<TrafficStrategy>,
     pub lifecycle_hooks: Option<Vec<crate::elb::traffic_shift::PauseHook>>,
+    /// Replaces the gateway connectors (an empty list removes them).
+    pub gateway_connectors: Option<Vec<GatewayConnector>>,
 }
 
 impl ControlPlane {
-    pub async fn create_service(&self, request: CreateService) -> ControlResult<ServiceSummary> {
+    pub async fn create_service(&self, mut request: CreateService) -> ControlResult<ServiceSummary> {
+        let context = self.arn_context().clone();
         let created = self
             .mutate(|state| {
                 active_cluster(state, &request.cluster)?;
@@ -329,6 +342,15 @@ impl ControlPlane {
                 }
                 let now = Timestamp::now();
                 let mut progress = ServiceProgress::default();
+                let (managed, gateway_changes) = connect(
+                    state,
+                    &context,
+                    &request.cluster,
+                    &request.name,
+                    &request.configuration.gateway_connectors,
+                    request.configuration.task_definition.as_ref(),
+                )?;
+                request.configuration.load_balancers.extend(managed);
                 crate::elb::service_targets::check_load_balancers(state, &request.configuration)?;
                 if let Some(task_definition) = &request.configuration.task_definition {
                     check_task_definition(state, task_definition)?;
@@ -352,7 +374,8 @@ impl ControlPlane {
                     task_sets: vec![],
                     traffic: Default::default(),
                 };
-                let mut changes = vec![Change::PutService(Box::new(record.clone()))];
+                let mut changes = gateway_changes;
+                changes.push(Change::PutService(Box::new(record.clone())));
                 changes.extend(started_deployment_changes(state, &record, &ServiceProgress::default(), now));
                 Ok((changes, record))
             })
@@ -369,6 +392,7 @@ impl ControlPlane {
         name: &ServiceName,
         update: UpdateService,
     ) -> ControlResult<ServiceSummary> {
+        let context = self.arn_context().clone();
         let updated = self
             .mutate(|state| {
                 active_cluster(state, cluster)?;
@@ -386,7 +410,11 @@ impl ControlPlane {
                 let recheck_load_balancers = update.load_balancers.is_some()
                     || update.task_definition.is_some()
                     || update.strategy.is_some()
-                    || update.lifecycle_hooks.is_some();
+                    || update.lifecycle_hooks.is_some()
+                    || update.gateway_connectors.is_some();
+                // A new task definition may put the connector's named port elsewhere.
+                let reconnect = update.gateway_connectors.is_some()
+                    || (update.task_definition.is_some() && !record.configuration.gateway_connectors.is_empty());
                 let configuration = &mut record.configuration;
                 let mut redeploy = update.force_new_deployment;
                 if let Some(task_definition) = update.task_definition {
@@ -406,9 +434,37 @@ impl ControlPlane {
                     redeploy |= strategy != configuration.capacity_provider_strategy;
                     configuration.capacity_provider_strategy = strategy;
                 }
-                if let Some(load_balancers) = update.load_balancers {
+                if let Some(mut load_balancers) = update.load_balancers {
+                    // The gateway-managed entries stay; they follow the connectors.
+                    load_balancers.extend(
+                        configuration.load_balancers.iter().filter(|entry| entry.gateway_route.is_some()).cloned(),
+                    );
                     redeploy |= load_balancers != configuration.load_balancers;
                     configuration.load_balancers = load_balancers;
+                }
+                let mut gateway_changes = Vec::new();
+                if let Some(connectors) = update.gateway_connectors {
+                    configuration.gateway_connectors = connectors;
+                }
+                if reconnect {
+                    let (managed, changes) = connect(
+                        state,
+                        &context,
+                        cluster,
+                        name,
+                        &configuration.gateway_connectors,
+                        configuration.task_definition.as_ref(),
+                    )?;
+                    let mut load_balancers: Vec<ServiceLoadBalancer> = configuration
+                        .load_balancers
+                        .iter()
+                        .filter(|entry| entry.gateway_route.is_none())
+                        .cloned()
+                        .collect();
+                    load_balancers.extend(managed);
+                    redeploy |= load_balancers != configuration.load_balancers;
+                    configuration.load_balancers = load_balancers;
+                    gateway_changes = changes;
                 }
                 if let Some(strategy) = update.strategy {
                     configuration.strategy = strategy;
@@ -451,7 +507,8 @@ impl ControlPlane {
                     begin_deployment(&mut record.progress, new_deployment_id(), task_definition, desired, now);
                     history = started_deployment_changes(state, &record, &previous, now);
                 }
-                let mut changes = vec![Change::PutService(Box::new(record.clone()))];
+                let mut changes = gateway_changes;
+                changes.push(Change::PutService(Box::new(record.clone())));
                 changes.extend(history);
                 Ok((changes, record))
             })
@@ -482,7 +539,9 @@ impl ControlPlane {
                 }
                 record.status = ServiceStatus::Draining;
                 record.configuration.desired_count = 0;
-                Ok((vec![Change::PutService(Box::new(record.clone()))], record))
+                let mut changes = release_routes(state, cluster, name);
+                changes.push(Change::PutService(Box::new(record.clone())));
+                Ok((changes, record))
             })
             .await?;
         self.wake_service_reconciler();
@@ -598,6 +657,7 @@ fn refuse_for_external(update: &UpdateService) -> ControlResult<()> {
         ("capacityProviderStrategy", update.capacity_provider_strategy.is_some()),
         ("forceNewDeployment", update.force_new_deployment),
         ("loadBalancers", update.load_balancers.is_some()),
+        ("gatewayConnectors", update.gateway_connectors.is_some()),
     ];
     match task_set_members.iter().find(|(_, given)| *given) {
         Some((member, _)) => Err(ControlError::InvalidParameter(format!(

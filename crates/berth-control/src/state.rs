@@ -67,6 +67,8 @@ pub enum Change {
     Elb(crate::elb::ElbChange),
     /// Imported certificates (`acm`).
     Acm(crate::acm::AcmChange),
+    /// ECS gateways, their cluster associations and routes (`gateways`).
+    Gateway(crate::gateways::GatewayChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -115,6 +117,8 @@ pub struct State {
     pub elb: crate::elb::ElbState,
     /// ACM's imported certificates.
     pub acm: crate::acm::AcmState,
+    /// ECS gateways, their cluster associations and routes.
+    pub gateways: crate::gateways::GatewayState,
 }
 
 /// The key of a task group within a cluster.
@@ -175,6 +179,7 @@ impl State {
         state.daemons = crate::daemons::DaemonState::load(store)?;
         state.elb = crate::elb::ElbState::load(store)?;
         state.acm = crate::acm::AcmState::load(store)?;
+        state.gateways = crate::gateways::GatewayState::load(store)?;
         Ok(state)
     }
 
@@ -253,6 +258,7 @@ impl State {
                 Change::Daemon(change) => crate::daemons::DaemonState::write(change, &mut batch),
                 Change::Elb(change) => crate::elb::ElbState::write(change, &mut batch),
                 Change::Acm(change) => crate::acm::AcmState::write(change, &mut batch),
+                Change::Gateway(change) => crate::gateways::GatewayState::write(change, &mut batch),
             }
         }
         batch
@@ -387,6 +393,7 @@ impl State {
                 Change::Daemon(change) => self.daemons.apply(change),
                 Change::Elb(change) => self.elb.apply(change),
                 Change::Acm(change) => self.acm.apply(change),
+                Change::Gateway(change) => self.gateways.apply(change),
             }
         }
         for instance in rebuild {

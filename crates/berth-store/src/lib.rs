@@ -40,10 +40,13 @@ pub enum Table {
     ElbListeners,
     ElbRules,
     AcmCertificates,
+    Gateways,
+    GatewayAssociations,
+    GatewayRoutes,
 }
 
 impl Table {
-    pub const ALL: [Table; 21] = [
+    pub const ALL: [Table; 24] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -65,6 +68,9 @@ impl Table {
         Table::ElbListeners,
         Table::ElbRules,
         Table::AcmCertificates,
+        Table::Gateways,
+        Table::GatewayAssociations,
+        Table::GatewayRoutes,
     ];
 
     pub fn name(self) -> &'static str {
@@ -90,6 +96,9 @@ impl Table {
             Table::ElbListeners => "elb_listeners",
             Table::ElbRules => "elb_rules",
             Table::AcmCertificates => "acm_certificates",
+            Table::Gateways => "gateways",
+            Table::GatewayAssociations => "gateway_associations",
+            Table::GatewayRoutes => "gateway_routes",
         }
     }
 }

@@ -9,6 +9,7 @@ pub mod clusters;
 pub mod container_instances;
 pub mod daemon_task_definitions;
 pub mod daemons;
+pub mod gateways;
 pub mod service_deployments;
 pub mod services;
 pub mod tags;

@@ -179,8 +179,10 @@ fn render_brief(record: &ServiceDeploymentRecord, context: &ArnContext) -> wire:
     }
 }
 
-fn render_revision(revision: &ServiceRevisionRecord, context: &ArnContext) -> wire::ServiceRevision {
+fn render_revision(api: &Api, revision: &ServiceRevisionRecord, context: &ArnContext) -> wire::ServiceRevision {
     let strategy = render::capacity_provider_strategy(&revision.capacity_provider_strategy);
+    let routes: Vec<&str> = revision.load_balancers.iter().filter_map(|entry| entry.gateway_route.as_deref()).collect();
+    let connections = super::gateways::connections(&api.control.routes_with_gateways(&routes));
     wire::ServiceRevision {
         service_revision_arn: Some(history_arn(
             REVISION_KIND,
@@ -197,7 +199,18 @@ fn render_revision(revision: &ServiceRevisionRecord, context: &ArnContext) -> wi
         ),
         capacity_provider_strategy: (!strategy.is_empty()).then_some(strategy),
         launch_type: revision.launch_type.as_deref().and_then(wire::LaunchType::parse),
-        load_balancers: Some(vec![]),
+        load_balancers: Some(
+            revision
+                .load_balancers
+                .iter()
+                .filter(|entry| entry.gateway_route.is_none())
+                .map(render::load_balancer)
+                .collect(),
+        ),
+        gateway_connectors: (!revision.gateway_connectors.is_empty())
+            .then(|| revision.gateway_connectors.iter().map(super::gateways::render_connector).collect()),
+        ecs_managed_resources: (!connections.is_empty())
+            .then(|| wire::ECSManagedResources { gateway_connections: Some(connections), ..Default::default() }),
         service_registries: Some(vec![]),
         container_images: Some(
             revision
@@ -288,7 +301,7 @@ pub async fn describe_service_revisions(
     let (mut revisions, mut failures) = (Vec::new(), Vec::new());
     for (arn, revision) in arns.iter().zip(found) {
         match revision {
-            Some(revision) => revisions.push(render_revision(&revision, context)),
+            Some(revision) => revisions.push(render_revision(api, &revision, context)),
             None => failures.push(render::failure(Some(arn.clone()), "MISSING")),
         }
     }

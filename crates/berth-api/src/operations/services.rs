@@ -163,7 +163,13 @@ fn load_balancers(items: Option<&Vec<wire::LoadBalancer>>) -> ApiResult<Option<V
         };
         let advanced =
             item.advanced_configuration.as_ref().map(|advanced| advanced_configuration(advanced, index)).transpose()?;
-        parsed.push(ServiceLoadBalancer { target_group_arn, container_name, container_port, advanced });
+        parsed.push(ServiceLoadBalancer {
+            target_group_arn,
+            container_name,
+            container_port,
+            advanced,
+            gateway_route: None,
+        });
     }
     Ok(Some(parsed))
 }
@@ -417,6 +423,7 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         load_balancers: load_balancers(request.load_balancers.as_ref())?.unwrap_or_default(),
         strategy: traffic_strategy(&deployment)?.unwrap_or_default(),
         lifecycle_hooks: lifecycle_hooks(&deployment)?.unwrap_or_default(),
+        gateway_connectors: super::gateways::connectors(request.gateway_connectors.as_ref())?.unwrap_or_default(),
     };
     let summary =
         api.control.create_service(CreateService { cluster, name, configuration, tags, client_token }).await?;
@@ -475,6 +482,7 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
         load_balancers: load_balancers(request.load_balancers.as_ref())?,
         strategy: traffic_strategy(&deployment)?,
         lifecycle_hooks: lifecycle_hooks(&deployment)?,
+        gateway_connectors: super::gateways::connectors(request.gateway_connectors.as_ref())?,
     };
     let summary = api.control.update_service(&cluster, &name, update).await?;
     Ok(wire::UpdateServiceResponse { service: Some(render::service(&summary, context, false)) })

@@ -1,7 +1,8 @@
 //! The drain reconciler: a deregistered target leaves its group once the group's
 //! `deregistration_delay.timeout_seconds` has passed since it began draining. Until then the
 //! proxy finishes its in-flight requests and sends it no new ones. Service tasks held
-//! DEACTIVATING for their drain are handed to their agents to stop here too.
+//! DEACTIVATING for their drain are handed to their agents to stop here too, and gateway routes
+//! whose services gave them up go once their groups are empty (`gateways::cleanup`).
 
 use super::{ElbChange, ElbState};
 use crate::error::ControlResult;
@@ -33,6 +34,7 @@ impl ControlPlane {
         self.mutate_with(false, |state| {
             let mut changes: Vec<Change> = drained(&state.elb, now).into_iter().map(Change::Elb).collect();
             changes.extend(super::service_targets::released(state, now));
+            changes.extend(crate::gateways::cleanup::finished(state));
             let count = changes.len();
             Ok((changes, count))
         })

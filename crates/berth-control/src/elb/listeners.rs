@@ -86,7 +86,7 @@ pub(crate) fn check_actions(state: &State, load_balancer_arn: &str, actions: &[A
 }
 
 /// The port taken by another listener on the proxy's address, if any.
-fn port_taken<'a>(state: &'a State, port: u16, except: Option<&str>) -> Option<&'a ListenerRecord> {
+pub(crate) fn port_taken<'a>(state: &'a State, port: u16, except: Option<&str>) -> Option<&'a ListenerRecord> {
     state.elb.listeners.values().find(|listener| listener.port == port && Some(listener.arn.as_str()) != except)
 }
 

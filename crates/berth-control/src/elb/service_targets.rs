@@ -71,6 +71,10 @@ pub(crate) fn check_load_balancers(state: &State, configuration: &ServiceConfigu
     let Some(key) = &configuration.task_definition else { return Ok(()) };
     let definition = find_task_definition(state, key.family.as_str(), Some(key.revision))?;
     for (index, entry) in load_balancers.iter().enumerate() {
+        // A gateway's entries are made right by construction, in this very batch.
+        if entry.gateway_route.is_some() {
+            continue;
+        }
         check_advanced(state, configuration, index, entry)?;
         let groups = std::iter::once(&entry.target_group_arn)
             .chain(entry.advanced.as_ref().map(|advanced| &advanced.alternate_target_group_arn));

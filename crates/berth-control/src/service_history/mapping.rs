@@ -127,6 +127,8 @@ pub fn started_deployment_changes(
         launch_type,
         container_images,
         created_at: now,
+        load_balancers: configuration.load_balancers.clone(),
+        gateway_connectors: configuration.gateway_connectors.clone(),
     })));
     let counts = |revision_id: String, deployment: &Deployment| RevisionCounts {
         revision_id,

@@ -42,6 +42,12 @@ pub struct ServiceRevisionRecord {
     /// `(containerName, image)` of the task definition's containers.
     pub container_images: Vec<(String, String)>,
     pub created_at: Timestamp,
+    /// The service's `loadBalancers` when the revision was made (gateway-managed entries
+    /// included, marked with their route).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub load_balancers: Vec<crate::services::ServiceLoadBalancer>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub gateway_connectors: Vec<crate::gateways::connectors::GatewayConnector>,
 }
 
 impl ServiceRevisionRecord {
