@@ -70,9 +70,15 @@ pub(crate) fn gateway<'a>(state: &'a State, name_or_arn: &str) -> ControlResult<
     state.gateways.find(name_or_arn).ok_or_else(not_found)
 }
 
-/// The cluster a gateway call names: by name or by ARN, and it must be ACTIVE.
-fn cluster_named(state: &State, cluster: &ClusterName) -> ControlResult<()> {
-    active_cluster(state, cluster).map(|_| ())
+/// The gateway and the ACTIVE cluster an association call names.
+fn gateway_and_cluster<'a>(
+    state: &'a State,
+    name_or_arn: &str,
+    cluster: &ClusterName,
+) -> ControlResult<&'a GatewayRecord> {
+    let record = gateway(state, name_or_arn)?;
+    active_cluster(state, cluster)?;
+    Ok(record)
 }
 
 impl ControlPlane {
@@ -233,15 +239,15 @@ impl ControlPlane {
         cluster: &ClusterName,
     ) -> ControlResult<AssociationRecord> {
         self.mutate(|state| {
-            let record = gateway(state, name_or_arn)?;
-            cluster_named(state, cluster)?;
+            let record = gateway_and_cluster(state, name_or_arn, cluster)?;
             let key = association_key(&record.arn, cluster);
             if let Some(existing) = state.gateways.associations.get(&key) {
                 if existing.status == AssociationStatus::Active {
                     return Ok((vec![], existing.clone()));
                 }
             } else {
-                let count = state.gateways.associations.values().filter(|association| &association.cluster == cluster).count();
+                let associations = state.gateways.associations.values();
+                let count = associations.filter(|association| &association.cluster == cluster).count();
                 if count >= MAX_GATEWAYS_PER_CLUSTER {
                     return Err(ControlError::InvalidParameter(format!(
                         "cluster: the cluster {cluster} is already associated with {MAX_GATEWAYS_PER_CLUSTER} gateways, the most a cluster can have"
@@ -267,8 +273,7 @@ impl ControlPlane {
         cluster: &ClusterName,
     ) -> ControlResult<AssociationRecord> {
         self.mutate(|state| {
-            let record = gateway(state, name_or_arn)?;
-            cluster_named(state, cluster)?;
+            let record = gateway_and_cluster(state, name_or_arn, cluster)?;
             let existing = state
                 .gateways
                 .associations

@@ -83,6 +83,8 @@ pub(crate) fn connect(
     let mut changes = Vec::new();
     let mut entries = Vec::new();
     let mut kept: Vec<&str> = Vec::new();
+    // Listeners this batch creates are not in `state` yet: two new gateways must not share a port.
+    let mut new_ports: Vec<u16> = Vec::new();
     if let (Some(connector), Some(key)) = (connectors.first(), task_definition) {
         let (container_name, container_port) = named_port(state, key, &connector.port_name)?;
         let gateways: Vec<_> = state
@@ -118,6 +120,13 @@ pub(crate) fn connect(
                 None => {
                     let (managed, created) = ensure_load_balancer(state, context, gateway)?;
                     if gateway.managed.is_none() {
+                        let port = gateway.configuration.port;
+                        if new_ports.contains(&port) {
+                            return invalid(format!(
+                                "gatewayConnectors: two of the cluster's gateways listen on port {port}; Berth's proxy binds one address, so give them different ports"
+                            ));
+                        }
+                        new_ports.push(port);
                         changes.extend(created);
                         let mut gateway = gateway.clone();
                         gateway.managed = Some(managed.clone());

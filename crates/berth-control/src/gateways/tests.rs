@@ -229,3 +229,17 @@ async fn gateways_associations_and_routes_survive_a_restart() {
         assert_eq!(state.gateways.associations.values().next().unwrap().status, AssociationStatus::Active);
     }
 }
+
+#[tokio::test]
+async fn two_new_gateways_on_one_port_are_refused_rather_than_colliding() {
+    let control = control_plane();
+    cluster_with_instance(&control, "prod", 1024, 1024).await;
+    let key = named_port_definition(&control).await;
+    for gateway_name in ["public", "private"] {
+        gateway(&control, gateway_name, "HTTP").await;
+        control.associate_gateway(gateway_name, &name("prod")).await.unwrap();
+    }
+    let refused = create_service(&control, &key, "http").await.unwrap_err();
+    assert!(refused.to_string().contains("listen on port 8443"), "{refused}");
+    assert!(control.read().elb.listeners.is_empty(), "nothing was created");
+}
