@@ -1,7 +1,7 @@
 //! The one response body type the proxy serves: a small body it made itself (errors, fixed
 //! responses, redirects), or a target's body streamed through while the target keeps counting
 //! the request as outstanding (least outstanding requests, and draining: the guard lives until
-//! the body ends).
+//! the body ends) and, for pooled targets, driving the connection it comes on.
 
 use crate::targets::OutstandingGuard;
 use crate::upstream::Pooled;
@@ -35,6 +35,10 @@ impl Body for ProxyBody {
         match self.get_mut() {
             Self::Local(body) => Pin::new(body).poll_frame(cx).map_err(|never| match never {}),
             Self::Upstream { body, pooled, .. } => {
+                // The target connection feeds `body` only when polled, and this is its poller.
+                if let Some(pooled) = pooled {
+                    pooled.drive(cx);
+                }
                 let polled = Pin::new(&mut *body).poll_frame(cx);
                 if let Some(pooled) = pooled {
                     if matches!(polled, Poll::Ready(None)) || body.is_end_stream() {

@@ -29,6 +29,7 @@ mod poll;
 mod proxy;
 mod redirect;
 mod routing;
+mod target_conn;
 mod targets;
 mod tls;
 mod upstream;

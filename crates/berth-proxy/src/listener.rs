@@ -11,9 +11,10 @@ use crate::workers::Workers;
 use arc_swap::ArcSwap;
 use hyper::body::Incoming;
 use hyper::header::HeaderValue;
+use hyper::server::conn::{http1, http2};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -122,9 +123,8 @@ async fn serve_connection(stream: TcpStream, context: Arc<ConnectionContext>) {
     let idle_timeout = table.idle_timeout;
     let activity = Arc::new(AtomicU64::new(now_millis()));
     let stream = ActivityStream { inner: stream, activity: Arc::clone(&activity) };
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().timer(TokioTimer::new()).header_read_timeout(idle_timeout).keep_alive(true);
-    builder.http2().timer(TokioTimer::new());
+    let service_context = Arc::clone(&context);
+    let service = hyper::service::service_fn(move |request| handle(Arc::clone(&service_context), request));
     match &table.tls {
         Some(tls) => {
             let acceptor = tokio_rustls::TlsAcceptor::from(Arc::clone(tls));
@@ -136,30 +136,45 @@ async fn serve_connection(stream: TcpStream, context: Arc<ConnectionContext>) {
                 }
                 Err(_) => return,
             };
-            let h2 = stream.get_ref().1.alpn_protocol() == Some(b"h2");
-            let builder = if h2 { builder.http2_only() } else { builder.http1_only() };
-            drive(builder, TokioIo::new(stream), context, activity, idle_timeout).await;
+            if stream.get_ref().1.alpn_protocol() == Some(b"h2") {
+                let connection = http2::Builder::new(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .serve_connection(TokioIo::new(stream), service);
+                drive(connection, |connection| connection.graceful_shutdown(), &context, &activity, idle_timeout).await;
+            } else {
+                let connection = http1_builder(idle_timeout).serve_connection(TokioIo::new(stream), service);
+                let connection = connection.with_upgrades();
+                drive(connection, |connection| connection.graceful_shutdown(), &context, &activity, idle_timeout).await;
+            }
         }
         None => {
-            let builder = if table.http2 { builder } else { builder.http1_only() };
-            drive(builder, TokioIo::new(stream), context, activity, idle_timeout).await;
+            // ALB speaks HTTP/2 to clients only over TLS (ALPN), so a plain listener is
+            // HTTP/1 alone, with no preface sniffing in front of it.
+            let connection = http1_builder(idle_timeout).serve_connection(TokioIo::new(stream), service);
+            let connection = connection.with_upgrades();
+            drive(connection, |connection| connection.graceful_shutdown(), &context, &activity, idle_timeout).await;
         }
     }
 }
 
-async fn drive<I>(
-    builder: auto::Builder<TokioExecutor>,
-    io: I,
-    context: Arc<ConnectionContext>,
-    activity: Arc<AtomicU64>,
+fn http1_builder(idle_timeout: Duration) -> http1::Builder {
+    let mut builder = http1::Builder::new();
+    builder.timer(TokioTimer::new()).header_read_timeout(idle_timeout).keep_alive(true);
+    builder
+}
+
+/// Serves `connection` until it ends or stays idle for the idle timeout; `graceful_shutdown`
+/// is its own (hyper's HTTP/1 and HTTP/2 connections have one each, with no trait in common).
+async fn drive<C>(
+    connection: C,
+    graceful_shutdown: impl FnOnce(Pin<&mut C>),
+    context: &ConnectionContext,
+    activity: &AtomicU64,
     idle_timeout: Duration,
 ) where
-    I: hyper::rt::Read + hyper::rt::Write + Unpin + Send + 'static,
+    C: Future<Output = Result<(), hyper::Error>>,
 {
-    let service_context = Arc::clone(&context);
-    let service = hyper::service::service_fn(move |request| handle(Arc::clone(&service_context), request));
-    let connection = builder.serve_connection_with_upgrades(io, service);
-    tokio::pin!(connection);
+    let mut connection = std::pin::pin!(connection);
     let idle_millis = u64::try_from(idle_timeout.as_millis()).unwrap_or(u64::MAX);
     loop {
         let last = activity.load(Ordering::Relaxed);
@@ -175,7 +190,7 @@ async fn drive<I>(
             () = tokio::time::sleep(wait) => {
                 let idle_for = now_millis().saturating_sub(activity.load(Ordering::Relaxed));
                 if idle_for >= idle_millis && context.in_flight.load(Ordering::Relaxed) == 0 {
-                    connection.as_mut().graceful_shutdown();
+                    graceful_shutdown(connection.as_mut());
                     // Bounded: a connection that does not finish closing is simply dropped.
                     let _ = tokio::time::timeout(Duration::from_secs(1), connection.as_mut()).await;
                     return;

@@ -245,7 +245,6 @@ impl Proxy {
                 elb_name: elb_name(&listener.load_balancer_arn),
                 protocol: listener.protocol,
                 idle_timeout: Duration::from_secs(u64::from(listener.idle_timeout_seconds.max(1))),
-                http2: listener.http2,
                 rules: listener.rules.iter().map(|rule| compile_rule(rule, &groups)).collect(),
                 tls,
                 access_log: listener.access_log.as_deref().and_then(|path| state.access_logs.get_or_open(path)),

@@ -19,7 +19,6 @@ pub struct ListenerTable {
     pub elb_name: Arc<str>,
     pub protocol: ListenerProtocol,
     pub idle_timeout: Duration,
-    pub http2: bool,
     pub rules: Vec<CompiledRule>,
     /// HTTPS listeners only.
     pub tls: Option<Arc<rustls::ServerConfig>>,

@@ -5,27 +5,32 @@
 //! connections are reused newest first (the likeliest to be still open), a connection goes back
 //! into the pool once its response body has been read to the end, and closed or stale ones are
 //! dropped on the way. TLS targets and protocol upgrades keep using hyper-util's client.
+//!
+//! A connection has no task of its own: the request using it polls it (while waiting for the
+//! response head, and then from the response body), as nginx drives both sides of a request
+//! from one event loop. That saves a task per connection and the wakeups between the client's
+//! task and the connection's for every request; an idle connection is polled when it is taken
+//! from the pool (which notices a close by the target) and by the sweeper.
 
+use crate::target_conn::TargetConnection;
 use crate::targets::now_millis;
 use hyper::body::Incoming;
-use hyper::client::conn::http1::{self, SendRequest};
 use hyper::{Request, Response};
-use hyper_util::rt::TokioIo;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::task::Context;
 use std::time::Duration;
 
 const MAX_IDLE_PER_TARGET: usize = 512;
 /// Idle connections older than this are closed (hyper-util's pool used the same).
 const IDLE_TIMEOUT_MILLIS: u64 = 60_000;
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 const SWEEP_EVERY: Duration = Duration::from_secs(15);
 
 pub type UpstreamError = Box<dyn std::error::Error + Send + Sync>;
 
 struct Idle {
-    sender: SendRequest<Incoming>,
+    connection: TargetConnection,
     since_millis: u64,
 }
 
@@ -35,19 +40,19 @@ thread_local! {
 }
 
 /// The newest idle connection to `address` that can take a request now.
-fn checkout(address: SocketAddr) -> Option<SendRequest<Incoming>> {
+fn checkout(address: SocketAddr) -> Option<TargetConnection> {
     POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
         let idle = pool.get_mut(&address)?;
         let now = now_millis();
-        while let Some(entry) = idle.pop() {
+        while let Some(mut entry) = idle.pop() {
             if now.saturating_sub(entry.since_millis) >= IDLE_TIMEOUT_MILLIS {
                 // The rest are older still.
                 idle.clear();
                 return None;
             }
-            if entry.sender.is_ready() {
-                return Some(entry.sender);
+            if entry.connection.reusable() {
+                return Some(entry.connection);
             }
             // Closed by the target meanwhile: dropped.
         }
@@ -57,7 +62,12 @@ fn checkout(address: SocketAddr) -> Option<SendRequest<Incoming>> {
     .flatten()
 }
 
-fn push(address: SocketAddr, sender: SendRequest<Incoming>) {
+/// Returns a connection whose last response ended to its pool when it can take another
+/// request (a target that answered `Connection: close` has closed it by now).
+fn checkin(address: SocketAddr, mut connection: TargetConnection) {
+    if !connection.reusable() {
+        return;
+    }
     start_sweeper();
     let _ = POOL.try_with(|pool| {
         let mut pool = pool.borrow_mut();
@@ -65,7 +75,7 @@ fn push(address: SocketAddr, sender: SendRequest<Incoming>) {
         if idle.len() >= MAX_IDLE_PER_TARGET {
             idle.remove(0);
         }
-        idle.push(Idle { sender, since_millis: now_millis() });
+        idle.push(Idle { connection, since_millis: now_millis() });
     });
 }
 
@@ -83,8 +93,8 @@ fn start_sweeper() {
                 let now = now_millis();
                 let _ = POOL.try_with(|pool| {
                     pool.borrow_mut().retain(|_, idle| {
-                        idle.retain(|entry| {
-                            !entry.sender.is_closed() && now.saturating_sub(entry.since_millis) < IDLE_TIMEOUT_MILLIS
+                        idle.retain_mut(|entry| {
+                            now.saturating_sub(entry.since_millis) < IDLE_TIMEOUT_MILLIS && entry.connection.reusable()
                         });
                         !idle.is_empty()
                     });
@@ -94,36 +104,6 @@ fn start_sweeper() {
     }
 }
 
-/// Returns a connection whose last response ended to its pool, at once when it is ready for
-/// the next request, else as soon as it is (hyper may need one more turn of its driver).
-fn checkin(address: SocketAddr, mut sender: SendRequest<Incoming>) {
-    if sender.is_ready() {
-        push(address, sender);
-    } else if !sender.is_closed() {
-        if let Ok(handle) = tokio::runtime::Handle::try_current() {
-            handle.spawn(async move {
-                if let Ok(Ok(())) = tokio::time::timeout(Duration::from_secs(5), sender.ready()).await {
-                    push(address, sender);
-                }
-            });
-        }
-    }
-}
-
-async fn connect(address: SocketAddr) -> Result<SendRequest<Incoming>, UpstreamError> {
-    let stream = tokio::time::timeout(CONNECT_TIMEOUT, tokio::net::TcpStream::connect(address))
-        .await
-        .map_err(|_| "connect timed out")??;
-    stream.set_nodelay(true)?;
-    let (sender, connection) = http1::Builder::new().handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            tracing::debug!(%address, %error, "target connection ended with an error");
-        }
-    });
-    Ok(sender)
-}
-
 /// Sends `request` (origin-form URI, Host set) to `address` on an idle connection or a new
 /// one. A request that an idle connection could not take (closed before anything was written)
 /// goes once more on a fresh connection: nothing of it was sent.
@@ -131,29 +111,38 @@ pub async fn send(
     address: SocketAddr,
     mut request: Request<Incoming>,
 ) -> Result<(Response<Incoming>, Pooled), UpstreamError> {
-    if let Some(mut sender) = checkout(address) {
-        match sender.try_send_request(request).await {
-            Ok(response) => return Ok((response, Pooled { address, sender: Some(sender), done: false })),
+    if let Some(mut connection) = checkout(address) {
+        let sent = connection.sender.try_send_request(request);
+        match connection.drive_until(sent).await {
+            Ok(response) => return Ok((response, Pooled { address, connection: Some(connection), done: false })),
             Err(mut error) => match error.take_message() {
                 Some(unsent) => request = unsent,
                 None => return Err(error.into_error().into()),
             },
         }
     }
-    let mut sender = connect(address).await?;
-    let response = sender.send_request(request).await?;
-    Ok((response, Pooled { address, sender: Some(sender), done: false }))
+    let mut connection = TargetConnection::connect(address).await?;
+    let sent = connection.sender.send_request(request);
+    let response = connection.drive_until(sent).await?;
+    Ok((response, Pooled { address, connection: Some(connection), done: false }))
 }
 
-/// The connection a response came on: back to the pool when its body was read to the end,
-/// closed otherwise.
+/// The connection a response came on, driven by the response body while it streams: back to
+/// the pool when the body was read to the end, closed otherwise.
 pub struct Pooled {
     address: SocketAddr,
-    sender: Option<SendRequest<Incoming>>,
+    connection: Option<TargetConnection>,
     done: bool,
 }
 
 impl Pooled {
+    /// Lets the connection read more of the response body.
+    pub fn drive(&mut self, cx: &mut Context<'_>) {
+        if let Some(connection) = &mut self.connection {
+            connection.drive(cx);
+        }
+    }
+
     pub fn finished(&mut self) {
         self.done = true;
     }
@@ -161,9 +150,9 @@ impl Pooled {
 
 impl Drop for Pooled {
     fn drop(&mut self) {
-        if let Some(sender) = self.sender.take() {
+        if let Some(connection) = self.connection.take() {
             if self.done {
-                checkin(self.address, sender);
+                checkin(self.address, connection);
             }
         }
     }
