@@ -302,17 +302,7 @@ pub async fn list_gateways(api: &Api, request: wire::ListGatewaysRequest) -> Api
         .status
         .iter()
         .flatten()
-        .filter_map(|status| {
-            [
-                GatewayStatus::Active,
-                GatewayStatus::UpdateInProgress,
-                GatewayStatus::UpdateComplete,
-                GatewayStatus::UpdateFailed,
-                GatewayStatus::Deleted,
-            ]
-            .into_iter()
-            .find(|candidate| candidate.as_str() == status.as_str())
-        })
+        .filter_map(|status| GatewayStatus::ALL.iter().copied().find(|candidate| candidate.as_str() == status.as_str()))
         .collect();
     let records = api.control.list_gateways(names, &statuses);
     let (page, next_token) =

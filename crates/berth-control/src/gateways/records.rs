@@ -13,6 +13,14 @@ pub enum GatewayStatus {
 }
 
 impl GatewayStatus {
+    pub const ALL: [GatewayStatus; 5] = [
+        GatewayStatus::Active,
+        GatewayStatus::UpdateInProgress,
+        GatewayStatus::UpdateComplete,
+        GatewayStatus::UpdateFailed,
+        GatewayStatus::Deleted,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             GatewayStatus::Active => "ACTIVE",
