@@ -110,3 +110,56 @@ impl DesiredTask {
         }
     }
 }
+
+/// The `awslogs` log driver's channel: an agent ships each container's output to the log
+/// group and stream its definition names, and the server is the checkpoint.
+///
+/// - `POST /agent/v1/clusters/{cluster}/instances/{id}/logs/open` — an [`OpenLogStream`]:
+///   creates the stream (and, with `create_group`, the group) if it is missing and answers a
+///   [`LogPosition`]: the Docker timestamp of the last line the server holds for the stream.
+///   `404` with a CloudWatch Logs message when the group does not exist and may not be made.
+/// - `POST /agent/v1/clusters/{cluster}/instances/{id}/logs` — a [`LogBatch`], answered with
+///   the new [`LogPosition`] once the lines are durable.
+///
+/// Invariant: the server stores a line only if its `source_ns` is after the stream's
+/// position, so a batch sent twice (an agent that died before it heard the answer, a retry)
+/// stores nothing twice; an agent that resumes from the position it is told loses nothing
+/// that Docker still holds.
+pub mod logs {
+    use serde::{Deserialize, Serialize};
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct OpenLogStream {
+        pub log_group: String,
+        pub log_stream: String,
+        /// `awslogs-create-group: true`.
+        #[serde(default)]
+        pub create_group: bool,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LogBatch {
+        pub log_group: String,
+        pub log_stream: String,
+        /// In the order Docker gave them; `source_ns` never decreases.
+        pub lines: Vec<LogLine>,
+        /// Set once when the agent saw that Docker no longer holds lines it had not shipped
+        /// (rotated away while the agent was gone): the server records it in the stream.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        pub gap_before: Option<String>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct LogLine {
+        /// Docker's timestamp of the line, nanoseconds since the Unix epoch; the event's
+        /// `timestamp` is this in milliseconds.
+        pub source_ns: i64,
+        pub message: String,
+    }
+
+    #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+    pub struct LogPosition {
+        /// The `source_ns` of the last line stored for the stream; `None` for a new stream.
+        pub position_ns: Option<i64>,
+    }
+}
