@@ -6,7 +6,7 @@ the wire structs are derived from it instead of being typed by hand. Every membe
 `Option` so one struct serves requests and responses. The model's `protocol` decides the
 encoding:
 
-- `json` (ECS, ACM): serde derives; required members are checked by the generated
+- `json` (ECS, ACM, CloudWatch Logs): serde derives; required members are checked by the generated
   `CheckRequired` impls, which name the missing field. Blobs are `crate::Blob` (base64 on the
   wire). For services after ECS the output also carries the `X-Amz-Target` prefix and the
   model's error codes, and a structure with a `sensitive` member gets a `Debug` that prints
@@ -21,6 +21,7 @@ Re-run after upgrading botocore:
     python3 tools/gen_wire.py ecs > crates/berth-ecs-wire/src/shapes.rs
     python3 tools/gen_wire.py elbv2 > crates/berth-query-wire/src/elbv2.rs
     python3 tools/gen_wire.py acm > crates/berth-acm-wire/src/shapes.rs
+    python3 tools/gen_wire.py logs > crates/berth-logs-wire/src/shapes.rs
     cargo fmt --all
 """
 import gzip, json, os, re, sys
@@ -60,12 +61,19 @@ ImportCertificate DescribeCertificate ListCertificates DeleteCertificate GetCert
 AddTagsToCertificate RemoveTagsFromCertificate ListTagsForCertificate
 """.split()
 
+LOGS_OPERATIONS = """
+CreateLogGroup DeleteLogGroup DescribeLogGroups PutRetentionPolicy DeleteRetentionPolicy
+CreateLogStream DeleteLogStream DescribeLogStreams PutLogEvents GetLogEvents FilterLogEvents
+TagResource UntagResource ListTagsForResource TagLogGroup UntagLogGroup ListTagsLogGroup
+""".split()
+
 # The service models, where they live in botocore, and which operations get wire types (None:
 # all of them).
 SERVICES = {
     "ecs": ("ecs", "2014-11-13", ECS_OPERATIONS),
     "elbv2": ("elbv2", "2015-12-01", None),
     "acm": ("acm", "2015-12-08", ACM_OPERATIONS),
+    "logs": ("logs", "2014-03-28", LOGS_OPERATIONS),
 }
 
 # JSON services whose output predates the target prefix, error codes and redacted Debug.

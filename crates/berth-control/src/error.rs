@@ -51,6 +51,9 @@ pub enum ControlError {
     /// ACM's own failures, with ACM's codes.
     #[error(transparent)]
     Acm(#[from] crate::acm::AcmError),
+    /// CloudWatch Logs' own failures, with its codes.
+    #[error(transparent)]
+    Logs(#[from] crate::logs::LogsError),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

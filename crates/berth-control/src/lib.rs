@@ -27,6 +27,7 @@ pub mod error;
 pub mod exec_sessions;
 pub mod gateways;
 pub mod liveness;
+pub mod logs;
 mod placement_views;
 pub mod retention;
 pub mod service_history;
@@ -70,6 +71,8 @@ pub struct ControlConfig {
     pub proxy_bind_ip: std::net::IpAddr,
     /// How long a minute of a deployment's bake times lasts (60 s; tests shorten it).
     pub deployment_minute: Duration,
+    /// How long a day of log retention lasts (24 h; tests shorten it).
+    pub log_day: Duration,
 }
 
 impl Default for ControlConfig {
@@ -82,6 +85,7 @@ impl Default for ControlConfig {
             planner: berth_planner::PlannerSettings::default(),
             proxy_bind_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             deployment_minute: Duration::from_secs(60),
+            log_day: Duration::from_secs(86_400),
         }
     }
 }
@@ -109,13 +113,28 @@ pub struct ControlPlane {
     /// Why the last pass could not place a service's launches, by service key (not durable:
     /// the next pass finds out again).
     placement_failures: Mutex<HashMap<String, String>>,
+    /// Log events (`logs`): their own store, since they are far more than memory holds.
+    log_store: Arc<berth_log_store::LogStore>,
 }
 
 impl ControlPlane {
-    /// Loads the state from `store`.
+    /// Loads the state from `store`, with log events kept in memory (tests).
     pub fn open(config: ControlConfig, store: Arc<dyn Store>) -> ControlResult<Arc<ControlPlane>> {
+        Self::open_with_log_store(config, store, berth_log_store::LogStore::in_memory())
+    }
+
+    /// Loads the state from `store`; log events live in `log_store`. Events of streams the
+    /// state no longer has (deleted just before a crash) are swept first.
+    pub fn open_with_log_store(
+        config: ControlConfig,
+        store: Arc<dyn Store>,
+        log_store: berth_log_store::LogStore,
+    ) -> ControlResult<Arc<ControlPlane>> {
         let state = State::load(store.as_ref())?;
+        let live: std::collections::HashSet<u64> = state.logs.streams.values().map(|stream| stream.id).collect();
+        log_store.retain_streams(&live).map_err(logs::LogsError::from)?;
         Ok(Arc::new(ControlPlane {
+            log_store: Arc::new(log_store),
             config,
             state: RwLock::new(state),
             writer: Mutex::new(()),
@@ -127,6 +146,10 @@ impl ControlPlane {
             started: Instant::now(),
             placement_failures: Mutex::new(HashMap::new()),
         }))
+    }
+
+    pub(crate) fn log_store(&self) -> Arc<berth_log_store::LogStore> {
+        Arc::clone(&self.log_store)
     }
 
     pub fn config(&self) -> &ControlConfig {

@@ -69,6 +69,8 @@ pub enum Change {
     Acm(crate::acm::AcmChange),
     /// ECS gateways, their cluster associations and routes (`gateways`).
     Gateway(crate::gateways::GatewayChange),
+    /// Log groups and streams (`logs`; their events live in the log store).
+    Logs(crate::logs::LogsChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -119,6 +121,7 @@ pub struct State {
     pub acm: crate::acm::AcmState,
     /// ECS gateways, their cluster associations and routes.
     pub gateways: crate::gateways::GatewayState,
+    pub logs: crate::logs::LogsState,
 }
 
 /// The key of a task group within a cluster.
@@ -180,6 +183,7 @@ impl State {
         state.elb = crate::elb::ElbState::load(store)?;
         state.acm = crate::acm::AcmState::load(store)?;
         state.gateways = crate::gateways::GatewayState::load(store)?;
+        state.logs = crate::logs::LogsState::load(store)?;
         Ok(state)
     }
 
@@ -259,6 +263,7 @@ impl State {
                 Change::Elb(change) => crate::elb::ElbState::write(change, &mut batch),
                 Change::Acm(change) => crate::acm::AcmState::write(change, &mut batch),
                 Change::Gateway(change) => crate::gateways::GatewayState::write(change, &mut batch),
+                Change::Logs(change) => crate::logs::LogsState::write(change, &mut batch),
             }
         }
         batch
@@ -394,6 +399,7 @@ impl State {
                 Change::Elb(change) => self.elb.apply(change),
                 Change::Acm(change) => self.acm.apply(change),
                 Change::Gateway(change) => self.gateways.apply(change),
+                Change::Logs(change) => self.logs.apply(change),
             }
         }
         for instance in rebuild {

@@ -43,10 +43,12 @@ pub enum Table {
     Gateways,
     GatewayAssociations,
     GatewayRoutes,
+    LogGroups,
+    LogStreams,
 }
 
 impl Table {
-    pub const ALL: [Table; 24] = [
+    pub const ALL: [Table; 26] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -71,6 +73,8 @@ impl Table {
         Table::Gateways,
         Table::GatewayAssociations,
         Table::GatewayRoutes,
+        Table::LogGroups,
+        Table::LogStreams,
     ];
 
     pub fn name(self) -> &'static str {
@@ -99,6 +103,8 @@ impl Table {
             Table::Gateways => "gateways",
             Table::GatewayAssociations => "gateway_associations",
             Table::GatewayRoutes => "gateway_routes",
+            Table::LogGroups => "log_groups",
+            Table::LogStreams => "log_streams",
         }
     }
 }
