@@ -69,3 +69,47 @@ pub async fn report(
         Err(error) => ApiError::from(error).into_response(),
     }
 }
+
+/// An agent's awslogs failure: the CloudWatch Logs message, with 404 when the group or
+/// stream does not exist, 503 when the log store failed.
+fn log_refusal(error: berth_control::ControlError) -> Response {
+    use berth_control::logs::LogsErrorKind;
+    let status = match &error {
+        berth_control::ControlError::Logs(logs) => match logs.kind {
+            LogsErrorKind::ResourceNotFound => StatusCode::NOT_FOUND,
+            LogsErrorKind::ServiceUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            _ => StatusCode::BAD_REQUEST,
+        },
+        berth_control::ControlError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        _ => StatusCode::BAD_REQUEST,
+    };
+    (status, error.to_string()).into_response()
+}
+
+pub async fn open_log_stream(
+    State(api): State<Arc<Api>>,
+    Path((cluster, instance)): Path<(String, String)>,
+    Json(open): Json<berth_agent_protocol::logs::OpenLogStream>,
+) -> Response {
+    if let Err(reason) = parse_path(&cluster, &instance) {
+        return refusal(reason);
+    }
+    match api.control.open_agent_log_stream(open).await {
+        Ok(position) => Json(position).into_response(),
+        Err(error) => log_refusal(error),
+    }
+}
+
+pub async fn ship_logs(
+    State(api): State<Arc<Api>>,
+    Path((cluster, instance)): Path<(String, String)>,
+    Json(batch): Json<berth_agent_protocol::logs::LogBatch>,
+) -> Response {
+    if let Err(reason) = parse_path(&cluster, &instance) {
+        return refusal(reason);
+    }
+    match api.control.ship_agent_logs(batch).await {
+        Ok(position) => Json(position).into_response(),
+        Err(error) => log_refusal(error),
+    }
+}

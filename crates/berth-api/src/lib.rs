@@ -1,4 +1,4 @@
-//! The HTTP edge. `POST /` speaks the ECS and ACM APIs (AWS JSON 1.1, `X-Amz-Target` names
+//! The HTTP edge. `POST /` speaks the ECS, ACM and CloudWatch Logs APIs (AWS JSON 1.1, `X-Amz-Target` names
 //! the operation) and ELBv2's (Query); `/agent/v1/...` serves agents. Requests are decoded into wire shapes, parsed into
 //! domain values, handed to the control plane, and the results rendered back.
 //!
@@ -26,6 +26,7 @@ pub mod caller;
 pub mod elbv2;
 pub mod error;
 pub mod exec;
+pub mod logs;
 mod operations;
 pub mod parse;
 mod placement;
@@ -48,9 +49,9 @@ use futures_util::FutureExt;
 use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 
-/// Requests larger than this are refused (ECS caps task definitions at 64 KiB; nothing else is
-/// near it).
-const MAX_REQUEST_BYTES: usize = 1024 * 1024;
+/// Requests larger than this are refused: a PutLogEvents batch or an agent's log batch holds
+/// up to 1 MiB of messages plus their JSON (ECS caps task definitions at 64 KiB).
+const MAX_REQUEST_BYTES: usize = 4 * 1024 * 1024;
 
 pub struct Api {
     pub control: Arc<ControlPlane>,
@@ -72,6 +73,8 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
         .route("/", post(ecs_endpoint))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/logs/open", post(agent_routes::open_log_stream))
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/logs", post(agent_routes::ship_logs))
         .route("/proxy/v1/document", get(proxy_routes::poll_document))
         .route("/proxy/v1/health", post(proxy_routes::report_health))
         .route("/exec/v1/sessions", get(exec::list_sessions))
@@ -96,6 +99,15 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
             return served.unwrap_or_else(|_| {
                 tracing::error!("ACM handler panicked; answering InternalServerException");
                 acm::internal_failure()
+            });
+        }
+        protocols::Service::Logs => {
+            let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+            let served =
+                AssertUnwindSafe(caller::scope(&headers, logs::serve(&api, target, &body))).catch_unwind().await;
+            return served.unwrap_or_else(|_| {
+                tracing::error!("CloudWatch Logs handler panicked; answering ServiceUnavailableException");
+                logs::internal_failure()
             });
         }
         protocols::Service::Elbv2 => {

@@ -1,6 +1,6 @@
 //! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.1
 //! requests name their operation in `X-Amz-Target`, whose prefix names the service (ACM's
-//! `CertificateManager.`; anything else is ECS, which answers unknown targets); Query requests are forms with
+//! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`; anything else is ECS, which answers unknown targets); Query requests are forms with
 //! `Action` and `Version`, and the SigV4 credential scope or the `Version` names the service
 //! (ELBv2's is `2015-12-01`).
 
@@ -11,6 +11,7 @@ use berth_query_wire::elbv2;
 pub enum Service {
     Ecs,
     Acm,
+    Logs,
     Elbv2,
     /// A Query request for a service Berth does not serve.
     UnknownQuery,
@@ -33,8 +34,14 @@ pub fn is_form(headers: &HeaderMap) -> bool {
 
 pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
     if let Some(target) = headers.get("x-amz-target") {
-        let acm = target.to_str().is_ok_and(|target| target.starts_with(berth_acm_wire::TARGET_PREFIX));
-        return if acm { Service::Acm } else { Service::Ecs };
+        let target = target.to_str().unwrap_or_default();
+        return if target.starts_with(berth_acm_wire::TARGET_PREFIX) {
+            Service::Acm
+        } else if target.starts_with(berth_logs_wire::TARGET_PREFIX) {
+            Service::Logs
+        } else {
+            Service::Ecs
+        };
     }
     if version.is_none() && !is_form(headers) {
         return Service::Ecs;
@@ -78,6 +85,8 @@ mod tests {
         assert_eq!(route(&ecs, None), Service::Ecs);
         let acm = headers(&[("x-amz-target", "CertificateManager.ImportCertificate")]);
         assert_eq!(route(&acm, None), Service::Acm);
+        let logs = headers(&[("x-amz-target", "Logs_20140328.PutLogEvents")]);
+        assert_eq!(route(&logs, None), Service::Logs);
         let form = "application/x-www-form-urlencoded; charset=utf-8";
         let signed = headers(&[
             ("content-type", form),

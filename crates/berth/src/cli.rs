@@ -269,6 +269,10 @@ pub struct ServerArgs {
     /// canary steps). Tests shorten it; leave it at 60s otherwise.
     #[arg(long, default_value = "60s", value_parser = duration::parse)]
     pub deployment_minute: Duration,
+    /// How long a day of log retention (retentionInDays) lasts. Tests shorten it; leave it at
+    /// 24h otherwise.
+    #[arg(long, default_value = "24h", value_parser = duration::parse)]
+    pub log_day: Duration,
     /// Do not run the load-balancing proxy in this process (run `berth proxy` instead).
     #[arg(long)]
     pub no_proxy: bool,

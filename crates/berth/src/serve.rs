@@ -17,6 +17,8 @@ const RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 const SERVICE_TICK: Duration = Duration::from_secs(1);
 /// How often drained targets are let go (deregistration delays are whole seconds).
 const DRAIN_INTERVAL: Duration = Duration::from_secs(1);
+/// How often events past their group's retention are removed.
+const LOG_RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 /// How often silent agents are noticed (on top of `--agent-timeout`).
 const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -97,8 +99,10 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
         },
         proxy_bind_ip: args.proxy_bind,
         deployment_minute: args.deployment_minute,
+        log_day: args.log_day,
     };
-    let control = ControlPlane::open(config, Arc::new(store))?;
+    let log_store = berth_log_store::LogStore::open(&data_dir.join("logs.redb"))?;
+    let control = ControlPlane::open_with_log_store(config, Arc::new(store), log_store)?;
     control.end_interrupted_exec_sessions().await?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
@@ -112,6 +116,9 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     tokio::spawn(berth_control::service_reconciler::run_service_reconciler(Arc::clone(&control), SERVICE_TICK));
     tokio::spawn(berth_control::liveness::run_liveness(Arc::clone(&control), LIVENESS_INTERVAL));
     tokio::spawn(berth_control::elb::draining::run_draining(Arc::clone(&control), DRAIN_INTERVAL));
+    // A shortened day (tests) is checked often enough to expire events within a few seconds.
+    let log_retention_interval = (args.log_day / 20).clamp(Duration::from_millis(200), LOG_RETENTION_INTERVAL);
+    tokio::spawn(berth_control::logs::retention::run_log_retention(Arc::clone(&control), log_retention_interval));
     if !args.no_proxy {
         let proxy_dir = cli::data_dir(args.data_dir.as_ref()).join("proxy");
         tokio::spawn(start_proxy(endpoint.clone(), default_proxy_id(), proxy_dir)?);

@@ -98,7 +98,12 @@ fn read_limit(limit: Option<i32>) -> Result<usize, LogsError> {
 }
 
 /// Checks a batch and sorts out the events CloudWatch would refuse for their time.
-fn screen(events: &[InputEvent], now: i64, day_ms: i64, retention_days: Option<i32>) -> Result<(usize, usize, RejectedEvents), LogsError> {
+fn screen(
+    events: &[InputEvent],
+    now: i64,
+    day_ms: i64,
+    retention_days: Option<i32>,
+) -> Result<(usize, usize, RejectedEvents), LogsError> {
     if events.is_empty() || events.len() > MAX_BATCH_EVENTS {
         return Err(LogsError::invalid(format!(
             "1 validation error detected: Value at 'logEvents' failed to satisfy constraint: Member must have length between 1 and {MAX_BATCH_EVENTS}"
@@ -216,7 +221,8 @@ impl ControlPlane {
             }
         };
         let events =
-            blocking(self.log_store(), move |store| store.events(id, lower, upper, backward, limit, MAX_READ_BYTES)).await?;
+            blocking(self.log_store(), move |store| store.events(id, lower, upper, backward, limit, MAX_READ_BYTES))
+                .await?;
         let (forward, backward) = match (events.first(), events.last()) {
             (Some(first), Some(last)) => (StreamToken::After(last.key), StreamToken::Before(first.key)),
             _ => {
@@ -266,7 +272,9 @@ impl ControlPlane {
                 .logs
                 .streams_of(&read.group)
                 .filter(|stream| read.stream_names.as_ref().is_none_or(|names| names.contains(&stream.name)))
-                .filter(|stream| read.stream_prefix.as_ref().is_none_or(|prefix| stream.name.starts_with(prefix.as_str())))
+                .filter(|stream| {
+                    read.stream_prefix.as_ref().is_none_or(|prefix| stream.name.starts_with(prefix.as_str()))
+                })
                 .map(|stream| (stream.id, stream.name.clone()))
                 .collect()
         };
@@ -292,7 +300,12 @@ impl ControlPlane {
             .into_iter()
             .map(|found| FoundEvent {
                 stream: names.get(&found.stream).cloned().unwrap_or_default(),
-                event_id: format!("{:020}{:010}{:020}", found.event.key.timestamp.max(0), found.stream, found.event.key.sequence),
+                event_id: format!(
+                    "{:020}{:010}{:020}",
+                    found.event.key.timestamp.max(0),
+                    found.stream,
+                    found.event.key.sequence
+                ),
                 event: found.event,
             })
             .collect();
@@ -314,7 +327,8 @@ mod tests {
         let now = 100 * day;
         let (first, last, rejected) = screen(&[event(now), event(now + 3 * HOUR_MS)], now, day, None).unwrap();
         assert_eq!((first, last, rejected.too_new_start), (0, 1, Some(1)));
-        let (first, last, rejected) = screen(&[event(now - 15 * day), event(now - 15 * day + 1)], now, day, None).unwrap();
+        let (first, last, rejected) =
+            screen(&[event(now - 15 * day), event(now - 15 * day + 1)], now, day, None).unwrap();
         assert_eq!((first, last, rejected.too_old_end), (2, 2, Some(1)));
         let (first, _, rejected) = screen(&[event(now - 2 * HOUR_MS), event(now)], now, HOUR_MS, Some(1)).unwrap();
         assert_eq!((first, rejected.expired_end), (1, Some(0)));

@@ -55,7 +55,10 @@ pub(crate) fn check_tags(tags: &[Tag], existing: &[Tag]) -> Result<Vec<Tag>, Log
         merged.push(tag.clone());
     }
     if merged.len() > MAX_TAGS {
-        return Err(LogsError::new(LogsErrorKind::TooManyTags, format!("A log group can have at most {MAX_TAGS} tags.")));
+        return Err(LogsError::new(
+            LogsErrorKind::TooManyTags,
+            format!("A log group can have at most {MAX_TAGS} tags."),
+        ));
     }
     merged.sort_by(|a, b| a.key.cmp(&b.key));
     Ok(merged)
@@ -67,7 +70,11 @@ impl ControlPlane {
         let tags = check_tags(&new.tags, &[])?;
         self.mutate(move |state| {
             if state.logs.groups.contains_key(&new.name) {
-                return Err(LogsError::new(LogsErrorKind::ResourceAlreadyExists, "The specified log group already exists").into());
+                return Err(LogsError::new(
+                    LogsErrorKind::ResourceAlreadyExists,
+                    "The specified log group already exists",
+                )
+                .into());
             }
             let record = LogGroupRecord {
                 name: new.name,
@@ -115,14 +122,19 @@ impl ControlPlane {
         let store = self.log_store();
         tokio::task::spawn_blocking(move || streams.into_iter().try_for_each(|stream| store.delete_stream(stream)))
             .await
-            .map_err(|_| LogsError::new(LogsErrorKind::ServiceUnavailable, "The log store is unavailable; retry the request."))?
+            .map_err(|_| {
+                LogsError::new(LogsErrorKind::ServiceUnavailable, "The log store is unavailable; retry the request.")
+            })?
             .map_err(LogsError::from)?;
         Ok(())
     }
 
     pub fn describe_log_groups(&self, filter: &GroupFilter) -> ControlResult<Vec<LogGroupView>> {
         if filter.prefix.is_some() && filter.pattern.is_some() {
-            return Err(LogsError::invalid("LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters.").into());
+            return Err(LogsError::invalid(
+                "LogGroupNamePrefix and LogGroupNamePattern are mutually exclusive parameters.",
+            )
+            .into());
         }
         let state = self.read();
         let pattern = filter.pattern.as_ref().map(|pattern| pattern.to_lowercase());
@@ -138,7 +150,11 @@ impl ControlPlane {
             .map(|group| LogGroupView {
                 record: group.clone(),
                 arn: group_arn(self.arn_context(), &group.name),
-                stored_bytes: state.logs.streams_of(&group.name).map(|stream| store.stats(stream.id).stored_bytes).sum(),
+                stored_bytes: state
+                    .logs
+                    .streams_of(&group.name)
+                    .map(|stream| store.stats(stream.id).stored_bytes)
+                    .sum(),
             })
             .collect();
         Ok(views)

@@ -93,6 +93,9 @@ impl LogsState {
 
     /// The streams of `group`, in name order.
     pub fn streams_of<'a>(&'a self, group: &'a str) -> impl Iterator<Item = &'a LogStreamRecord> + 'a {
-        self.streams.range((group.to_string(), String::new())..).take_while(move |(key, _)| key.0 == group).map(|(_, record)| record)
+        self.streams
+            .range((group.to_string(), String::new())..)
+            .take_while(move |(key, _)| key.0 == group)
+            .map(|(_, record)| record)
     }
 }

@@ -33,7 +33,12 @@ pub(crate) fn stream<'a>(state: &'a State, group_name: &str, name: &str) -> Resu
 
 /// The record of a new stream of `group`, numbered next.
 pub(crate) fn new_stream(state: &State, group: &str, name: &str) -> LogStreamRecord {
-    LogStreamRecord { group: group.to_string(), name: name.to_string(), id: state.logs.next_stream_id, created_at: Timestamp::now() }
+    LogStreamRecord {
+        group: group.to_string(),
+        name: name.to_string(),
+        id: state.logs.next_stream_id,
+        created_at: Timestamp::now(),
+    }
 }
 
 impl ControlPlane {
@@ -43,7 +48,11 @@ impl ControlPlane {
         self.mutate(|state| {
             group(state, group_name)?;
             if state.logs.streams.contains_key(&(group_name.to_string(), name.to_string())) {
-                return Err(LogsError::new(LogsErrorKind::ResourceAlreadyExists, "The specified log stream already exists").into());
+                return Err(LogsError::new(
+                    LogsErrorKind::ResourceAlreadyExists,
+                    "The specified log stream already exists",
+                )
+                .into());
             }
             let record = new_stream(state, group_name, name);
             Ok((vec![Change::Logs(LogsChange::PutStream(Box::new(record)))], ()))

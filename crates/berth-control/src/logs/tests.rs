@@ -20,7 +20,11 @@ async fn group_with_stream(control: &ControlPlane, group: &str, stream: &str) {
 }
 
 fn events(now: i64, messages: &[&str]) -> Vec<InputEvent> {
-    messages.iter().enumerate().map(|(n, message)| InputEvent { timestamp: now + n as i64, message: message.to_string() }).collect()
+    messages
+        .iter()
+        .enumerate()
+        .map(|(n, message)| InputEvent { timestamp: now + n as i64, message: message.to_string() })
+        .collect()
 }
 
 #[tokio::test]
@@ -29,11 +33,18 @@ async fn groups_and_streams_have_cloudwatch_rules() {
     group_with_stream(&control, "/ecs/web", "a").await;
     let again = control.create_log_group(NewLogGroup { name: "/ecs/web".into(), ..NewLogGroup::default() }).await;
     assert_eq!(kind(again.unwrap_err()), LogsErrorKind::ResourceAlreadyExists);
-    assert_eq!(kind(control.create_log_stream("/ecs/web", "a").await.unwrap_err()), LogsErrorKind::ResourceAlreadyExists);
+    assert_eq!(
+        kind(control.create_log_stream("/ecs/web", "a").await.unwrap_err()),
+        LogsErrorKind::ResourceAlreadyExists
+    );
     assert_eq!(kind(control.create_log_stream("/nope", "a").await.unwrap_err()), LogsErrorKind::ResourceNotFound);
-    assert_eq!(kind(control.put_retention_policy("/ecs/web", Some(2)).await.unwrap_err()), LogsErrorKind::InvalidParameter);
+    assert_eq!(
+        kind(control.put_retention_policy("/ecs/web", Some(2)).await.unwrap_err()),
+        LogsErrorKind::InvalidParameter
+    );
     control.put_retention_policy("/ecs/web", Some(7)).await.unwrap();
-    let groups = control.describe_log_groups(&GroupFilter { prefix: Some("/ecs".into()), ..GroupFilter::default() }).unwrap();
+    let groups =
+        control.describe_log_groups(&GroupFilter { prefix: Some("/ecs".into()), ..GroupFilter::default() }).unwrap();
     assert_eq!(groups.len(), 1);
     assert_eq!(groups[0].record.retention_days, Some(7));
     assert_eq!(groups[0].arn, "arn:aws:logs:us-east-1:000000000000:log-group:/ecs/web");
@@ -105,7 +116,10 @@ async fn filters_take_patterns_and_page_across_streams() {
     }
     let expected = [("one", "ERROR a"), ("two", "ERROR c"), ("two", "WARN d")];
     assert_eq!(found, expected.map(|(stream, message)| (stream.to_string(), message.to_string())));
-    let json = control.filter_log_events(FilterRead { limit: None, ..filter(r#"{ $.level = "error" }"#, None) }).await.unwrap();
+    let json = control
+        .filter_log_events(FilterRead { limit: None, ..filter(r#"{ $.level = "error" }"#, None) })
+        .await
+        .unwrap();
     assert_eq!(json.events.len(), 1);
     let bad = control.filter_log_events(filter("{ $.level = ", None)).await.unwrap_err();
     assert_eq!(kind(bad), LogsErrorKind::InvalidParameter);
@@ -114,7 +128,8 @@ async fn filters_take_patterns_and_page_across_streams() {
 #[tokio::test]
 async fn agent_batches_are_stored_once_and_groups_made_only_when_asked() {
     let control = control_plane();
-    let open = |create_group| OpenLogStream { log_group: "/ecs/app".into(), log_stream: "ecs/web/1".into(), create_group };
+    let open =
+        |create_group| OpenLogStream { log_group: "/ecs/app".into(), log_stream: "ecs/web/1".into(), create_group };
     assert_eq!(kind(control.open_agent_log_stream(open(false)).await.unwrap_err()), LogsErrorKind::ResourceNotFound);
     assert_eq!(control.open_agent_log_stream(open(true)).await.unwrap().position_ns, None);
     let base = Timestamp::now().0 * 1_000_000;
@@ -128,7 +143,12 @@ async fn agent_batches_are_stored_once_and_groups_made_only_when_asked() {
     // The agent died before it heard the answer and resumes with more.
     control.ship_agent_logs(batch(0..5)).await.unwrap();
     assert_eq!(control.open_agent_log_stream(open(false)).await.unwrap().position_ns, Some(base + 4));
-    let read = StreamRead { group: "/ecs/app".into(), stream: "ecs/web/1".into(), start_from_head: true, ..StreamRead::default() };
+    let read = StreamRead {
+        group: "/ecs/app".into(),
+        stream: "ecs/web/1".into(),
+        start_from_head: true,
+        ..StreamRead::default()
+    };
     let page = control.get_log_events(read).await.unwrap();
     let messages: Vec<&str> = page.events.iter().map(|event| event.message.as_str()).collect();
     assert_eq!(messages, ["line 0", "line 1", "line 2", "line 3", "line 4"]);
@@ -136,7 +156,8 @@ async fn agent_batches_are_stored_once_and_groups_made_only_when_asked() {
 
 #[tokio::test]
 async fn retention_expires_old_events() {
-    let config = crate::ControlConfig { log_day: std::time::Duration::from_millis(1_000), ..crate::ControlConfig::default() };
+    let config =
+        crate::ControlConfig { log_day: std::time::Duration::from_millis(1_000), ..crate::ControlConfig::default() };
     let control = ControlPlane::open(config, std::sync::Arc::new(berth_store::MemoryStore::default())).unwrap();
     group_with_stream(&control, "g", "s").await;
     let now = Timestamp::now().0;
