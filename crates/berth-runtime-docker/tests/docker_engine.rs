@@ -165,6 +165,10 @@ async fn run_task(
         owner: Ownership { cluster: "default".into(), instance: instance.into() },
         cleanup_wait: Duration::from_secs(3600),
         metadata: Arc::new(berth_agent::metadata::MetadataRegistry::disabled()),
+        log_shippers: Arc::new(berth_agent::log_shipper::LogShippers::new(
+            runtime.clone(),
+            Arc::new(berth_agent::log_shipper::MemoryLogSink::new()),
+        )),
     });
     let (desired, desired_receiver) = watch::channel(DesiredStatus::Running);
     let (signals, signal_receiver) = mpsc::unbounded_channel();

@@ -2,6 +2,7 @@
 
 use crate::container_config::{container_name, Ownership};
 use crate::fake::{Call, FakeRuntime};
+use crate::log_shipper::{LogShippers, MemoryLogSink};
 use crate::reporter::Reporter;
 use crate::runtime::{ContainerRuntime, RuntimeHealth};
 use crate::task::adopt::initial_state;
@@ -133,6 +134,7 @@ fn a_non_essential_exit_keeps_the_task_running() {
 struct Harness {
     runtime: Arc<FakeRuntime>,
     reporter: Arc<Reporter>,
+    log_shippers: Arc<LogShippers>,
     desired: watch::Sender<DesiredStatus>,
     signals: mpsc::UnboundedSender<RunnerSignal>,
     runner: JoinHandle<TaskState>,
@@ -140,13 +142,24 @@ struct Harness {
 
 impl Harness {
     async fn start(runtime: Arc<FakeRuntime>, state: TaskState, cleanup_wait: Duration) -> Harness {
+        Self::start_with_sink(runtime, state, cleanup_wait, Arc::new(MemoryLogSink::new())).await
+    }
+
+    async fn start_with_sink(
+        runtime: Arc<FakeRuntime>,
+        state: TaskState,
+        cleanup_wait: Duration,
+        sink: Arc<MemoryLogSink>,
+    ) -> Harness {
         let reporter = Arc::new(Reporter::new());
+        let log_shippers = Arc::new(LogShippers::new(runtime.clone(), sink));
         let context = Arc::new(RunnerContext {
             runtime: runtime.clone(),
             reporter: reporter.clone(),
             owner: Ownership { cluster: "default".into(), instance: INSTANCE.into() },
             cleanup_wait,
             metadata: Arc::new(crate::metadata::MetadataRegistry::disabled()),
+            log_shippers: log_shippers.clone(),
         });
         let (desired, desired_receiver) = watch::channel(state.desired);
         let (signals, signal_receiver) = mpsc::unbounded_channel();
@@ -161,7 +174,7 @@ impl Harness {
             }
         });
         let runner = tokio::spawn(TaskRunner::new(context, state, desired_receiver, signal_receiver).run());
-        Harness { runtime, reporter, desired, signals, runner }
+        Harness { runtime, reporter, log_shippers, desired, signals, runner }
     }
 
     /// Waits (bounded) until the latest report satisfies `condition`.
