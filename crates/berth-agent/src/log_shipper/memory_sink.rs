@@ -29,6 +29,8 @@ struct State {
     lost_answers: usize,
     opens: usize,
     ship_attempts: usize,
+    /// The number of lines of every batch taken, in order.
+    batch_sizes: Vec<usize>,
 }
 
 pub struct MemoryLogSink {
@@ -101,6 +103,11 @@ impl MemoryLogSink {
         self.state.lock().opens
     }
 
+    /// The number of lines of every batch taken (stored or repeated), in order.
+    pub fn batch_sizes(&self) -> Vec<usize> {
+        self.state.lock().batch_sizes.clone()
+    }
+
     /// Ship calls so far, including held, failed and refused ones.
     pub fn ship_attempts(&self) -> usize {
         self.state.lock().ship_attempts
@@ -146,6 +153,7 @@ impl LogSink for MemoryLogSink {
             }
         }
         let position = LogPosition { position_ns: stream.position_ns };
+        state.batch_sizes.push(batch.lines.len());
         if state.lost_answers > 0 {
             state.lost_answers -= 1;
             return Err(SinkError::Transient { message: "connection reset by peer".into() });

@@ -194,6 +194,11 @@ impl Shipper {
                 let pending = &mut self.pending;
                 self.assembler.push(line.source_ns, line.line, &mut |event| pending.push(event));
             }
+            Some(Err(RuntimeError::NotFound { .. })) => {
+                // The container was removed: nothing more to read.
+                self.docker = None;
+                self.finish_output();
+            }
             Some(Err(error)) => {
                 tracing::warn!(container = %self.job.container_id, %error, "the container's log stream broke; reopening");
                 self.docker = None;
