@@ -2,6 +2,11 @@
 //! as the agent's [`ContainerLogLine`]s: Docker's RFC 3339 timestamp prefix parsed into
 //! nanoseconds, the trailing newline stripped, and the pieces of a line Docker split (it
 //! stores a line longer than 16 KiB as partial messages) joined again.
+//!
+//! Docker ends a follow when the container stops, at times before the container's last output
+//! (what it printed without a newline, flushed when its pipes close) reached json-file. So
+//! when a follow ends and the container has stopped, the rest is read once more without
+//! following, after the last line handed out; only then does the stream end.
 
 use crate::error::map_error_as;
 use berth_agent::runtime::{ContainerLogLine, LogLineStream, OutputStream, RuntimeError};
@@ -24,27 +29,38 @@ pub async fn follow(docker: &Docker, id: &str, since_ns: Option<i64>) -> Result<
         .inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>)
         .await
         .map_err(|error| map_error_as("logs", "container", error))?;
-    let since_seconds = since_ns.map_or(0, |since| since.div_euclid(NANOS_PER_SECOND));
-    let options = LogsOptionsBuilder::new()
-        .follow(true)
-        .stdout(true)
-        .stderr(true)
-        .timestamps(true)
-        .since(i32::try_from(since_seconds).unwrap_or(i32::MAX))
-        .build();
     let reader = Reader {
-        output: docker.logs(id, Some(options)).boxed(),
+        output: output(docker, id, since_ns, true),
         since_ns,
         partial: [None, None],
         ready: VecDeque::new(),
         last_ns: 0,
         ended: false,
+        rest: Some((docker.clone(), id.to_string())),
+        newest_ns: None,
     };
     let stream = futures_util::stream::unfold(reader, |mut reader| async move {
         let item = reader.next().await?;
         Some((item, reader))
     });
     Ok(stream.boxed())
+}
+
+fn output(
+    docker: &Docker,
+    id: &str,
+    since_ns: Option<i64>,
+    follow: bool,
+) -> BoxStream<'static, Result<LogOutput, bollard::errors::Error>> {
+    let since_seconds = since_ns.map_or(0, |since| since.div_euclid(NANOS_PER_SECOND));
+    let options = LogsOptionsBuilder::new()
+        .follow(follow)
+        .stdout(true)
+        .stderr(true)
+        .timestamps(true)
+        .since(i32::try_from(since_seconds).unwrap_or(i32::MAX))
+        .build();
+    docker.logs(id, Some(options)).boxed()
 }
 
 struct Reader {
@@ -56,6 +72,10 @@ struct Reader {
     /// The last timestamp read, for a message whose prefix does not parse.
     last_ns: i64,
     ended: bool,
+    /// Until the follow ended: the client and container, to read the rest after it.
+    rest: Option<(Docker, String)>,
+    /// The newest timestamp handed out.
+    newest_ns: Option<i64>,
 }
 
 impl Reader {
@@ -75,6 +95,11 @@ impl Reader {
                     return Some(Err(map_error_as("logs", "container", error)));
                 }
                 None => {
+                    if let Some((docker, id)) = self.rest.take() {
+                        if self.read_the_rest(&docker, &id).await {
+                            continue;
+                        }
+                    }
                     self.ended = true;
                     for (index, stream) in [OutputStream::Stdout, OutputStream::Stderr].into_iter().enumerate() {
                         if let Some((source_ns, line)) = self.partial[index].take() {
@@ -84,6 +109,22 @@ impl Reader {
                 }
             }
         }
+    }
+
+    /// After the follow ended: when the container has stopped, reads what it printed after the
+    /// last line handed out. False when there is nothing more to read.
+    async fn read_the_rest(&mut self, docker: &Docker, id: &str) -> bool {
+        let inspect = docker.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await;
+        let stopped = inspect.is_ok_and(|info| !info.state.and_then(|state| state.running).unwrap_or(false));
+        if !stopped {
+            // Gone, unreachable or running again: the caller decides what comes next.
+            return false;
+        }
+        // Unfinished lines come again whole.
+        self.partial = [None, None];
+        self.since_ns = self.since_ns.max(self.newest_ns);
+        self.output = output(docker, id, self.since_ns, false);
+        true
     }
 
     fn take(&mut self, output: LogOutput) {
@@ -120,6 +161,7 @@ impl Reader {
         if self.since_ns.is_some_and(|since| source_ns <= since) {
             return;
         }
+        self.newest_ns = Some(self.newest_ns.map_or(source_ns, |newest| newest.max(source_ns)));
         self.ready.push_back(ContainerLogLine { source_ns, stream, line });
     }
 }
@@ -220,6 +262,8 @@ mod tests {
             ready: VecDeque::new(),
             last_ns: 0,
             ended: false,
+            rest: None,
+            newest_ns: None,
         };
         let frame = |text: &str| bytes::Bytes::from(text.to_string());
         reader.take(LogOutput::StdOut { message: frame("2023-11-14T22:13:20.000000001Z skipped\n") });

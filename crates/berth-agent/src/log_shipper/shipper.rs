@@ -10,9 +10,10 @@
 //!
 //! Nothing is lost or sent twice: a transient failure retries the same batch until it is
 //! acknowledged (the sink stores only lines after its position, so a batch whose answer was
-//! lost stores nothing twice); a broken Docker stream is reopened after the newest line read;
-//! when the output ends the shipper reads once more from there, which picks up whatever a
-//! broken stream may have missed, and ends once the last batch was acknowledged.
+//! lost stores nothing twice); a broken Docker stream is reopened after the newest line read,
+//! and so is one that ended while the container still runs. Once the stream ended with the
+//! container stopped (the runtime ends it only after the container's last output) the shipper
+//! ends with the acknowledgement of its last batch.
 
 use crate::backoff::Backoff;
 use crate::log_shipper::batch::PendingEvents;
@@ -80,7 +81,6 @@ pub async fn ship_container_logs(
         reopen_at: Some(Instant::now()),
         reopen_backoff: Backoff::new(),
         stream_ended: false,
-        final_pass: false,
         output_done: false,
     };
     shipper.run().await
@@ -126,8 +126,6 @@ struct Shipper {
     reopen_backoff: Backoff,
     /// The Docker stream just ended; what that means needs an inspect.
     stream_ended: bool,
-    /// The container was seen stopped: the stream opened now is the last.
-    final_pass: bool,
     /// Everything the container printed was read.
     output_done: bool,
 }
@@ -226,21 +224,13 @@ impl Shipper {
     }
 
     async fn on_stream_end(&mut self) {
-        if self.final_pass {
-            return self.finish_output();
-        }
         match self.runtime.inspect_container(&self.job.container_id).await {
             Ok(info) if matches!(info.state, ContainerRunState::Created | ContainerRunState::Running) => {
                 // Docker ended a follow while the container runs (a daemon restart): go on.
                 self.schedule_reopen();
             }
-            Ok(_) => {
-                // The container stopped. Read once more from the newest line: a stream that
-                // broke earlier may have ended before the container's last lines.
-                self.final_pass = true;
-                self.reopen_at = Some(Instant::now());
-            }
-            Err(RuntimeError::NotFound { .. }) => self.finish_output(),
+            // The container stopped (or is gone): its stream ended after its last line.
+            Ok(_) | Err(RuntimeError::NotFound { .. }) => self.finish_output(),
             Err(error) => {
                 tracing::warn!(container = %self.job.container_id, %error, "cannot inspect a container whose logs ended");
                 self.schedule_reopen();
