@@ -10,6 +10,7 @@ use crate::client::{self, ClientError, ServerClient};
 use crate::config::{AgentConfig, AgentError};
 use crate::container_config::Ownership;
 use crate::identity::DataDir;
+use crate::log_shipper::{LogShippers, ServerLogSink};
 use crate::registration;
 use crate::reporter::Reporter;
 use crate::runtime::{ContainerInfo, ContainerRunState, ContainerRuntime};
@@ -55,14 +56,17 @@ pub async fn run_agent(
         config.availability_zone.clone(),
     )
     .await;
+    let (session, _) = watch::channel(None);
+    let log_sink = ServerLogSink::new(client.clone(), session.subscribe());
+    let log_shippers = Arc::new(LogShippers::new(Arc::clone(&runtime), Arc::new(log_sink)));
     let runner_context = Arc::new(RunnerContext {
         runtime: Arc::clone(&runtime),
         reporter: Arc::clone(&reporter),
         owner: Ownership { cluster, instance: identity.clone() },
         cleanup_wait: config.task_cleanup_wait,
         metadata: Arc::clone(&metadata.registry),
+        log_shippers: Arc::clone(&log_shippers),
     });
-    let (session, _) = watch::channel(None);
     let agent = Arc::new(Agent {
         config,
         identity,
@@ -88,6 +92,8 @@ pub async fn run_agent(
     for removal in agent.orphan_removals.lock().drain(..) {
         removal.abort();
     }
+    // Shippers too: the server holds their positions, and a restarted agent resumes there.
+    log_shippers.abort_all();
     metadata.stop();
     tracing::info!("agent stopped");
     result

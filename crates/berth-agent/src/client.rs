@@ -1,10 +1,11 @@
 //! The agent's HTTP client for the server: registration through the ECS API, the desired-state
-//! long poll and state reports (see `berth_agent_protocol` for the contract).
+//! long poll, state reports and the `awslogs` channel (opening a log stream, shipping batches) (see `berth_agent_protocol` for the contract).
 //!
 //! Errors are classified for the caller: [`ClientError::Gone`] and [`ClientError::NotFound`]
 //! mean "register again", [`ClientError::Rejected`] is a 4xx the agent cannot fix by retrying,
 //! and everything else is [`ClientError::Transient`] (retry with backoff).
 
+use berth_agent_protocol::logs::{LogBatch, LogPosition, OpenLogStream};
 use berth_agent_protocol::{DesiredDocument, ReportResponse, StateReport, LONG_POLL_SECONDS};
 use berth_ecs_wire::{ErrorBody, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse};
 use reqwest::StatusCode;
@@ -106,6 +107,37 @@ impl ServerClient {
             .post(format!("{}/report", self.instance_url(instance_id)))
             .timeout(REQUEST_TIMEOUT)
             .json(report)
+            .send()
+            .await
+            .map_err(transient)?;
+        check(response).await
+    }
+
+    /// Opens (creating if missing) a container's log stream; the position the server holds.
+    /// A 404 means the log group does not exist and may not be created.
+    pub async fn open_log_stream(
+        &self,
+        instance_id: &str,
+        request: &OpenLogStream,
+    ) -> Result<LogPosition, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}/logs/open", self.instance_url(instance_id)))
+            .timeout(REQUEST_TIMEOUT)
+            .json(request)
+            .send()
+            .await
+            .map_err(transient)?;
+        check(response).await
+    }
+
+    /// Ships one batch of a log stream; the stream's new position once it is durable.
+    pub async fn ship_logs(&self, instance_id: &str, batch: &LogBatch) -> Result<LogPosition, ClientError> {
+        let response = self
+            .http
+            .post(format!("{}/logs", self.instance_url(instance_id)))
+            .timeout(REQUEST_TIMEOUT)
+            .json(batch)
             .send()
             .await
             .map_err(transient)?;

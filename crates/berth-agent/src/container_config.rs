@@ -136,10 +136,7 @@ pub fn create_request(
         ulimits: container.ulimits.clone(),
         readonly_root_filesystem: container.readonly_root_filesystem,
         init: container.init_process_enabled,
-        log_configuration: container
-            .log_configuration
-            .clone()
-            .unwrap_or_else(|| LogConfigurationSpec { driver: "json-file".to_string(), options: BTreeMap::new() }),
+        log_configuration: docker_log_configuration(container.log_configuration.as_ref()),
         health_check: container.health_check.as_ref().map(|check| HealthCheck {
             test: check.command.clone(),
             interval: Duration::from_secs(u64::from(check.interval_seconds)),
@@ -160,6 +157,17 @@ pub fn create_request(
             .collect(),
         stop_timeout: stop_timeout(container),
     })
+}
+
+/// The log driver Docker runs for a container. `awslogs` is Berth's own (`crate::log_shipper`
+/// reads the container's output back from Docker and ships it to the server), so Docker keeps
+/// the output in `json-file` — without the definition's `awslogs-*` options, which json-file
+/// refuses, and without rotation, which would drop lines not yet shipped.
+fn docker_log_configuration(configuration: Option<&LogConfigurationSpec>) -> LogConfigurationSpec {
+    match configuration {
+        Some(configuration) if configuration.driver != crate::log_shipper::AWSLOGS_DRIVER => configuration.clone(),
+        _ => LogConfigurationSpec { driver: "json-file".to_string(), options: BTreeMap::new() },
+    }
 }
 
 fn berth_labels(owner: &Ownership, task_arn: &str, spec: &TaskSpec, container: &str) -> BTreeMap<String, String> {
@@ -208,6 +216,32 @@ mod tests {
         assert_eq!(request.memory_reservation_bytes, Some(64 * MIB));
         assert_eq!(request.log_configuration.driver, "json-file");
         assert_eq!(request.stop_timeout, DEFAULT_STOP_TIMEOUT);
+    }
+
+    #[test]
+    fn awslogs_containers_log_to_json_file_without_their_options() {
+        let mut web = container("web");
+        web.log_configuration = Some(LogConfigurationSpec {
+            driver: "awslogs".into(),
+            options: BTreeMap::from([
+                ("awslogs-group".to_string(), "/ecs/web".to_string()),
+                ("awslogs-stream-prefix".to_string(), "web".to_string()),
+                ("mode".to_string(), "non-blocking".to_string()),
+            ]),
+        });
+        let mut syslog = container("syslog");
+        syslog.log_configuration = Some(LogConfigurationSpec {
+            driver: "syslog".into(),
+            options: BTreeMap::from([("tag".to_string(), "x".to_string())]),
+        });
+        let spec = task_spec(vec![web, syslog]);
+        let web = create_request(&owner(), ARN, &spec, &spec.containers[0]).unwrap();
+        assert_eq!(
+            web.log_configuration,
+            LogConfigurationSpec { driver: "json-file".into(), options: BTreeMap::new() }
+        );
+        let other = create_request(&owner(), ARN, &spec, &spec.containers[1]).unwrap();
+        assert_eq!(other.log_configuration, spec.containers[1].log_configuration.clone().unwrap());
     }
 
     #[test]

@@ -1,19 +1,27 @@
 //! A recording, in-memory [`ContainerRuntime`] for tests: containers are records that move
 //! between states when the agent (or the test) says so, every call is logged, and failures,
-//! exits, OOM kills and health changes are injected by the test. Shared with other crates'
+//! exits, OOM kills and health changes are injected by the test; so are the lines a container
+//! prints (`push_log`), which `container_logs` follows until the container stops. Shared with other crates'
 //! tests (an in-process cluster with fake hosts), hence public.
 
 use crate::runtime::{
-    ContainerInfo, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HostInfo,
-    RuntimeError, RuntimeEvent, RuntimeEventKind, RuntimeEventStream, RuntimeHealth,
+    ContainerInfo, ContainerLogLine, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest,
+    HostInfo, LogLineStream, OutputStream, RuntimeError, RuntimeEvent, RuntimeEventKind, RuntimeEventStream,
+    RuntimeHealth,
 };
 use async_trait::async_trait;
 use berth_types::records::NetworkBinding;
 use berth_types::spec::NetworkMode;
 use parking_lot::Mutex;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+
+/// The fake's clock for log lines starts here (2023-11-14T22:13:20Z) and moves 1 ms a line,
+/// so that a thousand lines share one second, as they do in Docker.
+const FIRST_LOG_NS: i64 = 1_700_000_000_000_000_000;
+const LOG_LINE_STEP_NS: i64 = 1_000_000;
 
 /// One call the agent made, in order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +34,8 @@ pub enum Call {
     Start(String),
     Stop(String, Duration),
     Remove(String),
+    /// `container_logs(id, since_ns)`.
+    Logs(String, Option<i64>),
 }
 
 #[derive(Debug, Clone)]
@@ -47,11 +57,18 @@ struct State {
     next_id: u64,
     next_port: u16,
     unavailable: bool,
+    /// What each container printed, by container ID.
+    logs: HashMap<String, Vec<ContainerLogLine>>,
+    last_log_ns: i64,
+    /// Bumped by `break_log_streams`: every stream opened before fails.
+    log_breaks: u64,
 }
 
 pub struct FakeRuntime {
-    state: Mutex<State>,
+    state: Arc<Mutex<State>>,
     events: broadcast::Sender<RuntimeEvent>,
+    /// Bumped on every printed line and container change, to wake log streams.
+    log_changes: Arc<watch::Sender<u64>>,
 }
 
 impl Default for FakeRuntime {
@@ -63,7 +80,7 @@ impl Default for FakeRuntime {
 impl FakeRuntime {
     pub fn new() -> Self {
         FakeRuntime {
-            state: Mutex::new(State {
+            state: Arc::new(Mutex::new(State {
                 host: HostInfo {
                     cpu_count: 2,
                     memory_bytes: 4 << 30,
@@ -81,9 +98,41 @@ impl FakeRuntime {
                 next_id: 0,
                 next_port: 32768,
                 unavailable: false,
-            }),
+                logs: HashMap::new(),
+                last_log_ns: FIRST_LOG_NS - LOG_LINE_STEP_NS,
+                log_breaks: 0,
+            })),
             events: broadcast::channel(1024).0,
+            log_changes: Arc::new(watch::channel(0).0),
         }
+    }
+
+    /// The container named `name` prints `line`, 1 ms after the line before it.
+    pub fn push_log(&self, name: &str, stream: OutputStream, line: &str) {
+        let source_ns = self.state.lock().last_log_ns + LOG_LINE_STEP_NS;
+        self.push_log_at(name, source_ns, stream, line);
+    }
+
+    /// The container named `name` prints `line` at `source_ns`.
+    pub fn push_log_at(&self, name: &str, source_ns: i64, stream: OutputStream, line: &str) {
+        let mut state = self.state.lock();
+        let id = Self::lookup(&mut state, name).map(|container| container.info.id.clone());
+        let id = id.unwrap_or_else(|_| panic!("no fake container named {name}"));
+        state.last_log_ns = state.last_log_ns.max(source_ns);
+        let line = ContainerLogLine { source_ns, stream, line: line.as_bytes().to_vec() };
+        state.logs.entry(id).or_default().push(line);
+        drop(state);
+        self.wake_log_streams();
+    }
+
+    /// Every open log stream fails, as when the connection to Docker breaks.
+    pub fn break_log_streams(&self) {
+        self.state.lock().log_breaks += 1;
+        self.wake_log_streams();
+    }
+
+    fn wake_log_streams(&self) {
+        self.log_changes.send_modify(|changes| *changes += 1);
     }
 
     pub fn add_image(&self, image: &str) {
@@ -157,6 +206,7 @@ impl FakeRuntime {
         change(&mut container.info);
         let event = event(&container.info, kind);
         drop(state);
+        self.wake_log_streams();
         let _ = self.events.send(event);
     }
 
@@ -182,6 +232,15 @@ impl FakeRuntime {
                 message: format!("No such container: {id_or_name}"),
             })
     }
+}
+
+/// One open `container_logs` stream of the fake.
+struct LogFollow {
+    state: Arc<Mutex<State>>,
+    changes: watch::Receiver<u64>,
+    /// Empty once the stream failed: it then ends.
+    id: String,
+    breaks: u64,
 }
 
 fn event(info: &ContainerInfo, kind: RuntimeEventKind) -> RuntimeEvent {
@@ -315,6 +374,7 @@ impl ContainerRuntime for FakeRuntime {
         container.info.exit_code = Some(143);
         let event = event(&container.info, RuntimeEventKind::Died);
         drop(state);
+        self.wake_log_streams();
         let _ = self.events.send(event);
         Ok(())
     }
@@ -360,11 +420,60 @@ impl ContainerRuntime for FakeRuntime {
         }
         let id = container.info.id.clone();
         let removed = state.containers.remove(&id);
+        state.logs.remove(&id);
         drop(state);
+        self.wake_log_streams();
         if let Some(removed) = removed {
             let _ = self.events.send(event(&removed.info, RuntimeEventKind::Destroyed));
         }
         Ok(())
+    }
+
+    async fn container_logs(&self, id: &str, since_ns: Option<i64>) -> Result<LogLineStream, RuntimeError> {
+        self.record(Call::Logs(id.to_string(), since_ns))?;
+        let (id, breaks) = {
+            let mut state = self.state.lock();
+            let id = Self::lookup(&mut state, id)?.info.id.clone();
+            (id, state.log_breaks)
+        };
+        // Like Docker, the fake honours `since` only to the second.
+        let from_ns = since_ns.map_or(i64::MIN, |since| since.div_euclid(1_000_000_000) * 1_000_000_000);
+        let follow = LogFollow { state: Arc::clone(&self.state), changes: self.log_changes.subscribe(), id, breaks };
+        let stream = futures_util::stream::unfold((follow, 0usize), move |(mut follow, mut index)| async move {
+            loop {
+                follow.changes.borrow_and_update();
+                {
+                    let shared = Arc::clone(&follow.state);
+                    let state = shared.lock();
+                    if state.log_breaks != follow.breaks {
+                        let error =
+                            RuntimeError::Unavailable { operation: "logs", message: "log stream broken".into() };
+                        // Fail once, then end.
+                        follow.breaks = state.log_breaks;
+                        drop(state);
+                        follow.id.clear();
+                        return Some((Err(error), (follow, index)));
+                    }
+                    let lines = state.logs.get(&follow.id).map(Vec::as_slice).unwrap_or_default();
+                    while let Some(line) = lines.get(index) {
+                        index += 1;
+                        if line.source_ns >= from_ns {
+                            return Some((Ok(line.clone()), (follow, index)));
+                        }
+                    }
+                    let running = state.containers.get(&follow.id).is_some_and(|container| {
+                        matches!(container.info.state, ContainerRunState::Created | ContainerRunState::Running)
+                    });
+                    if !running {
+                        return None;
+                    }
+                }
+                if follow.changes.changed().await.is_err() {
+                    return None;
+                }
+            }
+        });
+        Ok(Box::pin(stream))
     }
 
     async fn events(&self, label: &str, value: &str) -> Result<RuntimeEventStream, RuntimeError> {

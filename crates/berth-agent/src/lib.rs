@@ -12,6 +12,9 @@
 //! - `container_config`: ECS rules that turn a task spec into containers to create.
 //! - `exec_sessions`: ECS Exec — the long poll for sessions and one relay per session between
 //!   the server's stream and a Docker exec in one of this agent's own containers.
+//! - `log_shipper`: the `awslogs` log driver — one shipper per container that follows its
+//!   Docker output and ships it in batches to the server's CloudWatch Logs store, resuming at
+//!   the position the server holds.
 //! - `metadata`: the task metadata endpoint (v3/v4) and task protection endpoint that
 //!   containers reach on the bridge gateway, one unguessable token per container.
 //!
@@ -28,6 +31,7 @@ pub mod container_config;
 mod exec_sessions;
 pub mod fake;
 pub mod identity;
+pub mod log_shipper;
 pub mod metadata;
 pub mod registration;
 pub mod reporter;
@@ -41,8 +45,8 @@ mod test_support;
 pub use agent::run_agent;
 pub use config::{AgentConfig, AgentError};
 pub use runtime::{
-    ContainerInfo, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest, HealthCheck,
-    HostInfo, MountRequest, MountSource, PortBindingRequest, RuntimeError, RuntimeEvent, RuntimeEventKind,
-    RuntimeEventStream, RuntimeHealth,
+    ContainerInfo, ContainerLogLine, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest,
+    HealthCheck, HostInfo, LogLineStream, MountRequest, MountSource, OutputStream, PortBindingRequest, RuntimeError,
+    RuntimeEvent, RuntimeEventKind, RuntimeEventStream, RuntimeHealth,
 };
 pub use runtime_exec::{ExecOutput, ExecRequest, ExecStreams};

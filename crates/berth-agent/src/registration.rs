@@ -81,7 +81,8 @@ fn attributes(config: &AgentConfig, host: &HostInfo) -> Vec<Attribute> {
 /// What this agent really does, as ECS's capability attributes, for a Docker Engine whose
 /// newest API version is `1.{newest_api_minor}`. Placement refuses a task whose definition
 /// requires a capability its instance lacks, so nothing Berth cannot run is advertised: no
-/// task IAM roles, no awslogs or other logging drivers, no task ENIs, no ECR authentication.
+/// task IAM roles, no logging drivers but json-file, none and awslogs (which Berth ships to
+/// its own CloudWatch Logs store, `crate::log_shipper`), no task ENIs, no ECR authentication.
 pub fn capability_attributes(newest_api_minor: u32) -> Vec<Attribute> {
     let docker_api_versions = (OLDEST_API_MINOR..=newest_api_minor.max(OLDEST_API_MINOR))
         .map(|minor| format!("com.amazonaws.ecs.capability.docker-remote-api.1.{minor}"));
@@ -93,6 +94,8 @@ pub fn capability_attributes(newest_api_minor: u32) -> Vec<Attribute> {
         // The two logging drivers Docker runs without outside configuration.
         "com.amazonaws.ecs.capability.logging-driver.json-file",
         "com.amazonaws.ecs.capability.logging-driver.none",
+        // Docker keeps the output in json-file and the agent ships it to the server.
+        "com.amazonaws.ecs.capability.logging-driver.awslogs",
         // Docker volumes with the built-in local driver (dockerVolumeConfiguration).
         "ecs.capability.docker-plugin.local",
     ]
@@ -189,6 +192,7 @@ mod tests {
         assert_eq!(value_of("com.amazonaws.ecs.capability.docker-remote-api.1.42"), None);
         assert_eq!(value_of("ecs.capability.container-health-check"), Some(None));
         assert_eq!(value_of("com.amazonaws.ecs.capability.task-iam-role"), None, "no task roles today");
-        assert_eq!(value_of("com.amazonaws.ecs.capability.logging-driver.awslogs"), None);
+        assert_eq!(value_of("com.amazonaws.ecs.capability.logging-driver.awslogs"), Some(None));
+        assert_eq!(value_of("com.amazonaws.ecs.capability.logging-driver.syslog"), None);
     }
 }

@@ -182,6 +182,27 @@ impl RuntimeError {
 
 pub type RuntimeEventStream = BoxStream<'static, Result<RuntimeEvent, RuntimeError>>;
 
+/// Which of a container's output streams a line was written to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputStream {
+    Stdout,
+    Stderr,
+}
+
+/// One line a container printed, as the runtime kept it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ContainerLogLine {
+    /// The runtime's timestamp of the line (Docker's, taken when it read the line), in
+    /// nanoseconds since the Unix epoch. Lines come in the order the runtime stored them.
+    pub source_ns: i64,
+    pub stream: OutputStream,
+    /// The line without its trailing newline; not necessarily UTF-8.
+    pub line: Vec<u8>,
+}
+
+/// A container's output from a point on; see [`ContainerRuntime::container_logs`].
+pub type LogLineStream = BoxStream<'static, Result<ContainerLogLine, RuntimeError>>;
+
 /// The side effects the agent has on its host. Implementations must be cheap to call
 /// concurrently from many tasks.
 #[async_trait]
@@ -228,6 +249,17 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// stats API), for the task metadata endpoint.
     async fn container_stats(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
         Err(RuntimeError::Failed { operation: "stats", message: format!("no statistics for container {id}") })
+    }
+    /// The container's stdout and stderr, interleaved as the runtime stored them, from
+    /// `since_ns` on (everything with `None`), following the output while the container runs.
+    /// The stream ends once the container has stopped and everything it printed was read; it
+    /// fails or ends early when the runtime connection breaks (the caller opens it again).
+    ///
+    /// `since_ns` is a hint at the runtime's own resolution: lines at or before it may still
+    /// come (Docker's `since` is whole seconds), so callers drop those themselves.
+    async fn container_logs(&self, id: &str, since_ns: Option<i64>) -> Result<LogLineStream, RuntimeError> {
+        let _ = since_ns;
+        Err(RuntimeError::Failed { operation: "logs", message: format!("this runtime cannot read the logs of {id}") })
     }
     /// The host's address on the default bridge network, where containers can reach the
     /// agent; `None` when the runtime has no such network.

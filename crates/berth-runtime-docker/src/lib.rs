@@ -2,7 +2,8 @@
 //!
 //! Owns only the mapping between the agent's runtime-neutral requests and Docker's API:
 //! `create` maps a `CreateContainerRequest` to a create body, `inspect` maps an inspect
-//! response back, `events` filters Docker's event stream. ECS semantics (CPU share minimums,
+//! response back, `events` filters Docker's event stream, `logs` follows a container's output
+//! with Docker's timestamps. ECS semantics (CPU share minimums,
 //! names, labels, failure reasons) are decided in `berth-agent`, never here.
 //!
 //! The client negotiates the API version down to the daemon's (Docker 20.10 speaks 1.41).
@@ -14,6 +15,7 @@ mod error;
 mod events;
 mod exec;
 mod inspect;
+mod logs;
 
 use async_trait::async_trait;
 use berth_agent::runtime::{
@@ -178,6 +180,14 @@ impl ContainerRuntime for DockerRuntime {
 
     async fn events(&self, label: &str, value: &str) -> Result<RuntimeEventStream, RuntimeError> {
         events::subscribe(&self.docker, label, value).await
+    }
+
+    async fn container_logs(
+        &self,
+        id: &str,
+        since_ns: Option<i64>,
+    ) -> Result<berth_agent::runtime::LogLineStream, RuntimeError> {
+        logs::follow(&self.docker, id, since_ns).await
     }
 
     async fn start_exec(

@@ -5,7 +5,8 @@
 use berth_agent::container_config::{container_name, Ownership};
 use berth_agent::reporter::Reporter;
 use berth_agent::runtime::{
-    ContainerRunState, ContainerRuntime, CreateContainerRequest, PortBindingRequest, RuntimeError, RuntimeEventKind,
+    ContainerLogLine, ContainerRunState, ContainerRuntime, CreateContainerRequest, OutputStream, PortBindingRequest,
+    RuntimeError, RuntimeEventKind,
 };
 use berth_agent::task::runner::{RunnerContext, RunnerSignal, TaskRunner};
 use berth_agent::task::state::{TaskState, OUT_OF_MEMORY_REASON};
@@ -143,6 +144,86 @@ async fn runtime_calls_and_events_against_docker() {
     assert!(matches!(runtime.inspect_container(&id).await, Err(RuntimeError::NotFound { .. })));
 }
 
+#[tokio::test]
+async fn container_logs_follow_stdout_and_stderr_with_timestamps() {
+    let (runtime, instance, _cleanup) = setup().await;
+    // Three lines on each stream, a line longer than Docker's 16 KiB pieces, and a last line
+    // without a newline, which Docker holds until the container's output closes.
+    let script = "for i in 1 2 3; do echo out $i; echo err $i >&2; done; \
+                  head -c 20000 /dev/zero | tr '\\0' x; echo; printf tail; exec sleep 600";
+    let id = runtime.create_container(&request(&instance, "logs", &["sh", "-c", script])).await.unwrap();
+    runtime.start_container(&id).await.unwrap();
+
+    let mut stream = runtime.container_logs(&id, None).await.unwrap();
+    let mut lines: Vec<ContainerLogLine> = Vec::new();
+    // Followed while the container runs.
+    while lines.len() < 7 {
+        let line = tokio::time::timeout(Duration::from_secs(60), stream.next())
+            .await
+            .expect("no line from the running container")
+            .expect("the log stream ended while the container runs")
+            .expect("the log stream failed");
+        lines.push(line);
+    }
+    runtime.stop_container(&id, Duration::from_secs(1)).await.unwrap();
+    while let Some(line) = tokio::time::timeout(Duration::from_secs(60), stream.next()).await.expect("no end") {
+        lines.push(line.unwrap());
+    }
+    let text = |stream: OutputStream| -> Vec<String> {
+        lines
+            .iter()
+            .filter(|line| line.stream == stream)
+            .map(|line| String::from_utf8_lossy(&line.line).into_owned())
+            .collect()
+    };
+    let long = "x".repeat(20000);
+    assert_eq!(text(OutputStream::Stdout), ["out 1", "out 2", "out 3", long.as_str(), "tail"]);
+    assert_eq!(text(OutputStream::Stderr), ["err 1", "err 2", "err 3"]);
+    let year_2020_ns = 1_577_836_800_000_000_000;
+    assert!(lines.iter().all(|line| line.source_ns > year_2020_ns), "{lines:?}");
+    for stream in [OutputStream::Stdout, OutputStream::Stderr] {
+        let stamps: Vec<i64> = lines.iter().filter(|line| line.stream == stream).map(|line| line.source_ns).collect();
+        assert!(stamps.windows(2).all(|pair| pair[0] < pair[1]), "{stamps:?}");
+    }
+
+    // From a point on: only what came after it, to the nanosecond, though Docker's own
+    // `since` is whole seconds; the stream of a stopped container ends by itself.
+    let since = lines[2].source_ns;
+    let later: Vec<ContainerLogLine> =
+        runtime.container_logs(&id, Some(since)).await.unwrap().map(Result::unwrap).collect().await;
+    let expected: Vec<ContainerLogLine> = lines.iter().filter(|line| line.source_ns > since).cloned().collect();
+    assert_eq!(later, expected);
+    assert!(!later.is_empty() && later.len() < lines.len());
+
+    runtime.remove_container(&id).await.unwrap();
+    assert!(matches!(runtime.container_logs(&id, None).await, Err(RuntimeError::NotFound { .. })));
+}
+
+#[tokio::test]
+async fn a_shipper_ships_a_docker_containers_output_once_in_order() {
+    use berth_agent::log_shipper::{LogShippers, MemoryLogSink, ShipperJob, ShipperOutcome};
+    let (runtime, instance, _cleanup) = setup().await;
+    let script = "i=0; while [ $i -lt 2000 ]; do i=$((i+1)); echo line $i; done; echo done >&2";
+    let id = runtime.create_container(&request(&instance, "shipped", &["sh", "-c", script])).await.unwrap();
+    let sink = Arc::new(MemoryLogSink::new());
+    sink.create_group("/ecs/shipped");
+    let stream = berth_agent_protocol::logs::OpenLogStream {
+        log_group: "/ecs/shipped".into(),
+        log_stream: id.clone(),
+        create_group: false,
+    };
+    let shippers = LogShippers::new(runtime.clone(), sink.clone());
+    runtime.start_container(&id).await.unwrap();
+    shippers.ensure(ShipperJob { container_id: id.clone(), stream, event_start: None });
+    assert_eq!(shippers.finished(&id).await, Some(ShipperOutcome::Finished));
+    let mut expected: Vec<String> = (1..=2000).map(|index| format!("line {index}")).collect();
+    let messages = sink.messages("/ecs/shipped", &id);
+    let stdout: Vec<String> = messages.iter().filter(|message| *message != "done").cloned().collect();
+    assert_eq!(stdout, expected);
+    expected.push("done".into());
+    assert_eq!(messages.len(), expected.len());
+}
+
 fn container(name: &str, command: &[&str]) -> ContainerSpec {
     ContainerSpec {
         memory: Some(32),
@@ -165,6 +246,10 @@ async fn run_task(
         owner: Ownership { cluster: "default".into(), instance: instance.into() },
         cleanup_wait: Duration::from_secs(3600),
         metadata: Arc::new(berth_agent::metadata::MetadataRegistry::disabled()),
+        log_shippers: Arc::new(berth_agent::log_shipper::LogShippers::new(
+            runtime.clone(),
+            Arc::new(berth_agent::log_shipper::MemoryLogSink::new()),
+        )),
     });
     let (desired, desired_receiver) = watch::channel(DesiredStatus::Running);
     let (signals, signal_receiver) = mpsc::unbounded_channel();

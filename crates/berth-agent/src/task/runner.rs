@@ -2,9 +2,14 @@
 //! action, carry it out, fold the outcome into the state, publish the state to the reporter
 //! when it changed, repeat. Waiting happens only in [`Action::Wait`], on container events, a
 //! new desired status or the cleanup deadline, so a launch never sleeps.
+//!
+//! An `awslogs` container has its log stream opened before it starts (a refused stream fails
+//! the start, as Docker's awslogs driver does on ECS) and a shipper from the moment it ran
+//! (also when adopted after a restart); cleanup removes it only once its shipper finished.
 
 use crate::backoff::Backoff;
 use crate::container_config::{self, Ownership};
+use crate::log_shipper::{self, LogShippers, ShipperOutcome, SinkError};
 use crate::metadata::{MetadataRegistry, TOKEN_LABEL};
 use crate::reporter::Reporter;
 use crate::runtime::{ContainerRuntime, RuntimeError};
@@ -37,6 +42,8 @@ pub struct RunnerContext {
     pub cleanup_wait: Duration,
     /// What the task metadata endpoint answers; runners keep it current.
     pub metadata: Arc<MetadataRegistry>,
+    /// The `awslogs` shippers, one per container, shared by every runner.
+    pub log_shippers: Arc<LogShippers>,
 }
 
 pub struct TaskRunner {
@@ -46,6 +53,10 @@ pub struct TaskRunner {
     signals: mpsc::UnboundedReceiver<RunnerSignal>,
     last_published: Option<TaskReport>,
     stopped_at: Option<Instant>,
+    /// Per container: whether its log shipper was asked for (once it ran).
+    shipper_requested: Vec<bool>,
+    /// Paces opening log streams while the server cannot be reached.
+    log_open_backoff: Backoff,
 }
 
 impl TaskRunner {
@@ -56,7 +67,17 @@ impl TaskRunner {
         signals: mpsc::UnboundedReceiver<RunnerSignal>,
     ) -> Self {
         let stopped_at = (state.status == TaskStatus::Stopped).then(Instant::now);
-        TaskRunner { context, state, desired, signals, last_published: None, stopped_at }
+        let shipper_requested = vec![false; state.containers.len()];
+        TaskRunner {
+            context,
+            state,
+            desired,
+            signals,
+            last_published: None,
+            stopped_at,
+            shipper_requested,
+            log_open_backoff: Backoff::new(),
+        }
     }
 
     /// Runs the task until it is stopped and cleaned up (or the agent drops its channels).
@@ -68,6 +89,7 @@ impl TaskRunner {
                 self.handle_signal(signal).await;
             }
             self.publish();
+            self.request_log_shippers();
             let cleanup_due = self.cleanup_deadline().is_some_and(|deadline| Instant::now() >= deadline);
             let action = decide(&self.state, cleanup_due);
             tracing::debug!(task = %self.state.task_arn, ?action, "task action");
@@ -84,6 +106,38 @@ impl TaskRunner {
                 }
                 action => self.execute(action).await,
             }
+        }
+    }
+
+    /// Asks for the shipper of every `awslogs` container that ran and is not removed yet: the
+    /// ones this runner started and the ones it adopted. The registry keeps it to one each.
+    fn request_log_shippers(&mut self) {
+        if self.state.cleaned_up {
+            return;
+        }
+        for (index, track) in self.state.containers.iter().enumerate() {
+            let Some(id) = track.runtime_id.as_deref().filter(|_| track.started && !self.shipper_requested[index])
+            else {
+                continue;
+            };
+            self.shipper_requested[index] = true;
+            match log_shipper::job_for(&self.state.task_arn, &self.state.spec.containers[index], id) {
+                Some(Ok(job)) => {
+                    self.context.log_shippers.ensure(job);
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(task = %self.state.task_arn, container = %id, %error, "cannot ship this container's logs")
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Sleeps for `delay`, or less if the desired status changes meanwhile.
+    async fn pause(&mut self, delay: Duration) {
+        tokio::select! {
+            () = tokio::time::sleep(delay) => {}
+            Ok(()) = self.desired.changed() => {}
         }
     }
 
@@ -248,6 +302,10 @@ impl TaskRunner {
 
     async fn create(&mut self, index: usize) {
         let spec = &self.state.spec;
+        // Docker's awslogs driver refuses invalid options at create; so does Berth's.
+        if let Some(Err(error)) = log_shipper::job_for(&self.state.task_arn, &spec.containers[index], "") {
+            return self.fail_to_start(&[index], format!("CannotCreateContainerError: {error}"));
+        }
         let mut request = match container_config::create_request(
             &self.context.owner,
             &self.state.task_arn,
@@ -295,6 +353,19 @@ impl TaskRunner {
         let Some(id) = self.state.containers[index].runtime_id.clone() else {
             return;
         };
+        if let Some(Ok(job)) = log_shipper::job_for(&self.state.task_arn, &self.state.spec.containers[index], &id) {
+            match self.context.log_shippers.sink().open(&job.stream).await {
+                Ok(_) => self.log_open_backoff.reset(),
+                Err(SinkError::Refused { message }) => {
+                    return self.fail_to_start(&[index], format!("CannotStartContainerError: {message}"));
+                }
+                Err(SinkError::Transient { message }) => {
+                    tracing::warn!(task = %self.state.task_arn, %message, "cannot open the log stream; retrying");
+                    let delay = self.log_open_backoff.next_delay().max(Duration::from_millis(100));
+                    return self.pause(delay).await;
+                }
+            }
+        }
         match self.context.runtime.start_container(&id).await {
             Ok(()) => self.inspect(index).await,
             Err(error) => self.fail_to_start(&[index], format!("CannotStartContainerError: {}", error.message())),
@@ -326,15 +397,22 @@ impl TaskRunner {
         }
     }
 
+    /// Removes the task's containers, each once its log shipper finished (Docker's json-file
+    /// goes with the container, and with it every line not yet shipped), and its volumes.
+    /// Only this runner waits: every task has its own.
     async fn cleanup(&mut self) {
         let runtime = &self.context.runtime;
         for track in &self.state.containers {
             let Some(id) = &track.runtime_id else {
                 continue;
             };
+            if let Some(ShipperOutcome::Refused(message)) = self.context.log_shippers.finished(id).await {
+                tracing::warn!(task = %self.state.task_arn, container = %id, %message, "logs not shipped: the stream was refused");
+            }
             if let Err(error) = runtime.remove_container(id).await {
                 tracing::warn!(task = %self.state.task_arn, container = %id, %error, "cannot remove container");
             }
+            self.context.log_shippers.forget(id);
         }
         for volume in container_config::task_volumes(&self.state.task_arn, &self.state.spec) {
             if volume.task_scoped {

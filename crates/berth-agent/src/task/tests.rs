@@ -2,6 +2,7 @@
 
 use crate::container_config::{container_name, Ownership};
 use crate::fake::{Call, FakeRuntime};
+use crate::log_shipper::{LogShippers, MemoryLogSink};
 use crate::reporter::Reporter;
 use crate::runtime::{ContainerRuntime, RuntimeHealth};
 use crate::task::adopt::initial_state;
@@ -133,6 +134,7 @@ fn a_non_essential_exit_keeps_the_task_running() {
 struct Harness {
     runtime: Arc<FakeRuntime>,
     reporter: Arc<Reporter>,
+    log_shippers: Arc<LogShippers>,
     desired: watch::Sender<DesiredStatus>,
     signals: mpsc::UnboundedSender<RunnerSignal>,
     runner: JoinHandle<TaskState>,
@@ -140,13 +142,24 @@ struct Harness {
 
 impl Harness {
     async fn start(runtime: Arc<FakeRuntime>, state: TaskState, cleanup_wait: Duration) -> Harness {
+        Self::start_with_sink(runtime, state, cleanup_wait, Arc::new(MemoryLogSink::new())).await
+    }
+
+    async fn start_with_sink(
+        runtime: Arc<FakeRuntime>,
+        state: TaskState,
+        cleanup_wait: Duration,
+        sink: Arc<MemoryLogSink>,
+    ) -> Harness {
         let reporter = Arc::new(Reporter::new());
+        let log_shippers = Arc::new(LogShippers::new(runtime.clone(), sink));
         let context = Arc::new(RunnerContext {
             runtime: runtime.clone(),
             reporter: reporter.clone(),
             owner: Ownership { cluster: "default".into(), instance: INSTANCE.into() },
             cleanup_wait,
             metadata: Arc::new(crate::metadata::MetadataRegistry::disabled()),
+            log_shippers: log_shippers.clone(),
         });
         let (desired, desired_receiver) = watch::channel(state.desired);
         let (signals, signal_receiver) = mpsc::unbounded_channel();
@@ -161,7 +174,7 @@ impl Harness {
             }
         });
         let runner = tokio::spawn(TaskRunner::new(context, state, desired_receiver, signal_receiver).run());
-        Harness { runtime, reporter, desired, signals, runner }
+        Harness { runtime, reporter, log_shippers, desired, signals, runner }
     }
 
     /// Waits (bounded) until the latest report satisfies `condition`.
@@ -404,4 +417,154 @@ async fn a_purged_task_is_stopped_and_removed_at_once() {
     tokio::time::timeout(Duration::from_secs(10), harness.runner).await.unwrap().unwrap();
     assert!(runtime.containers().is_empty());
     assert!(harness.reporter.latest(ARN).is_none());
+}
+
+// ---- awslogs containers ----------------------------------------------------------------
+
+const LOG_GROUP: &str = "/ecs/web";
+const LOG_STREAM: &str = "web/web/0123456789abcdef0123456789abcdef";
+
+/// A container `web` logging with awslogs to `LOG_GROUP`, streams prefixed `web`.
+fn awslogs_web() -> berth_types::spec::ContainerSpec {
+    let mut web = container("web");
+    web.log_configuration = Some(berth_types::spec::LogConfigurationSpec {
+        driver: "awslogs".into(),
+        options: [("awslogs-group", LOG_GROUP), ("awslogs-region", "us-east-1"), ("awslogs-stream-prefix", "web")]
+            .into_iter()
+            .map(|(key, value)| (key.to_string(), value.to_string()))
+            .collect(),
+    });
+    web
+}
+
+fn sink_with_group() -> Arc<MemoryLogSink> {
+    let sink = Arc::new(MemoryLogSink::new());
+    sink.create_group(LOG_GROUP);
+    sink
+}
+
+/// Polls `check` until it holds (bounded, so that a broken runner fails the test).
+async fn until(what: &str, mut check: impl FnMut() -> bool) {
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
+    while !check() {
+        assert!(tokio::time::Instant::now() < deadline, "timed out waiting until {what}");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+fn print(runtime: &FakeRuntime, lines: std::ops::Range<usize>) {
+    for index in lines {
+        runtime.push_log(&container_name(ARN, "web"), crate::runtime::OutputStream::Stdout, &format!("line {index}"));
+    }
+}
+
+fn printed(lines: std::ops::Range<usize>) -> Vec<String> {
+    lines.map(|index| format!("line {index}")).collect()
+}
+
+#[tokio::test]
+async fn a_missing_log_group_fails_the_container_start_with_ecs_words() {
+    let runtime = runtime_with_image();
+    let sink = Arc::new(MemoryLogSink::new());
+    let spec = task_spec(vec![awslogs_web()]);
+    let harness = Harness::start_with_sink(runtime.clone(), new_task(spec), Duration::from_secs(3600), sink).await;
+    let report = harness.status(TaskStatus::Stopped).await;
+    let expected = "CannotStartContainerError: ResourceNotFoundException: The specified log group does not exist.";
+    assert_eq!(report.stop_code, Some(TaskStopCode::TaskFailedToStart));
+    assert_eq!(report.stopped_reason.as_deref(), Some(expected));
+    assert_eq!(report.containers[0].reason.as_deref(), Some(expected));
+    assert!(!runtime.calls().iter().any(|call| matches!(call, Call::Start(_))));
+}
+
+#[tokio::test]
+async fn an_awslogs_container_ships_while_it_runs_after_the_server_came_back() {
+    let runtime = runtime_with_image();
+    let sink = sink_with_group();
+    // The server cannot be reached at first: the start waits for the stream, then goes on.
+    sink.fail_next_opens(2);
+    let spec = task_spec(vec![awslogs_web()]);
+    let harness =
+        Harness::start_with_sink(runtime.clone(), new_task(spec), Duration::from_secs(3600), sink.clone()).await;
+    harness.status(TaskStatus::Running).await;
+    let created = runtime.container(&container_name(ARN, "web")).unwrap();
+    assert_eq!(created.request.log_configuration.driver, "json-file");
+    assert!(created.request.log_configuration.options.is_empty());
+    print(&runtime, 0..20);
+    until("the lines are stored", || sink.messages(LOG_GROUP, LOG_STREAM).len() == 20).await;
+    assert_eq!(sink.messages(LOG_GROUP, LOG_STREAM), printed(0..20));
+    assert_eq!(harness.log_shippers.len(), 1);
+}
+
+/// With the clock paused, a sleep returns only once every other task is idle: the runner has
+/// then done all it would do before the shipper finishes.
+#[tokio::test(start_paused = true)]
+async fn cleanup_removes_a_container_only_after_its_shipper_finished() {
+    let runtime = runtime_with_image();
+    let sink = sink_with_group();
+    let spec = task_spec(vec![awslogs_web()]);
+    let harness = Harness::start_with_sink(runtime.clone(), new_task(spec), Duration::ZERO, sink.clone()).await;
+    harness.status(TaskStatus::Running).await;
+    print(&runtime, 0..5);
+    until("the first lines are stored", || sink.messages(LOG_GROUP, LOG_STREAM).len() == 5).await;
+    // The server stops answering; the container prints its last lines and exits.
+    sink.hold_ships(true);
+    let attempts = sink.ship_attempts();
+    print(&runtime, 5..8);
+    until("the last lines are on their way", || sink.ship_attempts() > attempts).await;
+    runtime.exit(&container_name(ARN, "web"), 0);
+    harness.status(TaskStatus::Stopped).await;
+    tokio::time::sleep(Duration::from_secs(600)).await;
+    assert!(runtime.container(&container_name(ARN, "web")).is_some(), "removed before its lines were shipped");
+    assert!(!runtime.calls().iter().any(|call| matches!(call, Call::Remove(_))));
+    assert!(!harness.runner.is_finished());
+
+    sink.hold_ships(false);
+    let final_state = harness.runner.await.unwrap();
+    assert!(final_state.cleaned_up);
+    assert!(runtime.containers().is_empty());
+    assert_eq!(sink.messages(LOG_GROUP, LOG_STREAM), printed(0..8));
+    assert!(harness.log_shippers.is_empty());
+}
+
+#[tokio::test]
+async fn an_adopted_awslogs_container_gets_one_shipper_that_resumes_at_the_position() {
+    let runtime = runtime_with_image();
+    let sink = sink_with_group();
+    let spec = task_spec(vec![awslogs_web()]);
+    let first =
+        Harness::start_with_sink(runtime.clone(), new_task(spec.clone()), Duration::from_secs(3600), sink.clone())
+            .await;
+    first.status(TaskStatus::Running).await;
+    print(&runtime, 0..10);
+    until("the first lines are stored", || sink.messages(LOG_GROUP, LOG_STREAM).len() == 10).await;
+    // The agent dies with its runner and shippers; the container prints on, then exits.
+    first.runner.abort();
+    first.log_shippers.abort_all();
+    print(&runtime, 10..20);
+    runtime.exit(&container_name(ARN, "web"), 0);
+
+    let id = runtime.container(&container_name(ARN, "web")).unwrap().info.id;
+    let found = vec![runtime.inspect_container(&id).await.unwrap()];
+    let desired = DesiredTask {
+        task_arn: ARN.into(),
+        spec,
+        desired_status: DesiredStatus::Running,
+        last_status: TaskStatus::Running,
+    };
+    let second = Harness::start_with_sink(
+        runtime.clone(),
+        initial_state(&desired, &found),
+        Duration::from_secs(3600),
+        sink.clone(),
+    )
+    .await;
+    second.status(TaskStatus::Stopped).await;
+    second.signals.send(RunnerSignal::Resync).unwrap();
+    until("the later lines are stored", || sink.messages(LOG_GROUP, LOG_STREAM).len() >= 20).await;
+    assert_eq!(second.log_shippers.finished(&id).await, Some(crate::log_shipper::ShipperOutcome::Finished));
+    assert_eq!(sink.messages(LOG_GROUP, LOG_STREAM), printed(0..20));
+    assert_eq!(second.log_shippers.len(), 1);
+    let reads = runtime.calls().into_iter().filter(|call| matches!(call, Call::Logs(..))).count();
+    // The first agent's shipper, and the second's one.
+    assert_eq!(reads, 2, "{:?}", runtime.calls());
 }
