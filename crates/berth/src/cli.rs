@@ -36,6 +36,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Runs a command in a task's container (ECS Exec) and exits with its exit code.
     Exec(ExecArgs),
+    /// The awslogs output of a task or of a service's tasks (`--follow` keeps reading).
+    Logs(LogsArgs),
     /// The ECS Exec sessions a server has recorded.
     #[command(subcommand)]
     ExecSessions(ExecSessionsCommand),
@@ -56,6 +58,26 @@ pub struct ProxyArgs {
     /// Names this proxy in its health reports; two proxies of one server need two names.
     #[arg(long)]
     pub id: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// The Berth endpoint.
+    #[arg(long, default_value = "http://127.0.0.1:23784")]
+    pub server: String,
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+    /// A task (ARN or ID) or a service name.
+    pub target: String,
+    /// Only this container's output.
+    #[arg(long)]
+    pub container: Option<String>,
+    /// Keep printing new lines as they arrive.
+    #[arg(short = 'f', long)]
+    pub follow: bool,
+    /// Only lines from this long ago on (e.g. 10m, 2h).
+    #[arg(long, value_parser = duration::parse)]
+    pub since: Option<Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -2,6 +2,7 @@
 
 mod cli;
 mod duration;
+mod logs_cli;
 mod serve;
 
 use clap::Parser;

@@ -36,6 +36,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench(bench) => run_bench(bench).await,
         Command::Sim(args) => sim(args).await,
         Command::Exec(args) => exec(args).await,
+        Command::Logs(args) => crate::logs_cli::run(args).await,
         Command::ExecSessions(cli::ExecSessionsCommand::List { server }) => {
             print!("{}", berth_exec::client::list_sessions(&server).await?);
             Ok(())
