@@ -162,12 +162,20 @@ pub fn create_request(
 /// The log driver Docker runs for a container. `awslogs` is Berth's own (`crate::log_shipper`
 /// reads the container's output back from Docker and ships it to the server), so Docker keeps
 /// the output in `json-file` — without the definition's `awslogs-*` options, which json-file
-/// refuses, and without rotation, which would drop lines not yet shipped.
+/// refuses. Its rotation is set here rather than left to the daemon's defaults (often
+/// 3 × 10 MB): the files are the shipper's buffer, and a container printing faster than lines
+/// are shipped, or an agent away for a while, must not see unshipped lines rotated away.
 fn docker_log_configuration(configuration: Option<&LogConfigurationSpec>) -> LogConfigurationSpec {
     match configuration {
         Some(configuration) if configuration.driver != crate::log_shipper::AWSLOGS_DRIVER => configuration.clone(),
-        _ => LogConfigurationSpec { driver: "json-file".to_string(), options: BTreeMap::new() },
+        Some(_) => LogConfigurationSpec { driver: "json-file".to_string(), options: awslogs_buffer() },
+        None => LogConfigurationSpec { driver: "json-file".to_string(), options: BTreeMap::new() },
     }
+}
+
+/// How much output Docker keeps for an awslogs container's shipper: 8 files of 128 MiB.
+fn awslogs_buffer() -> BTreeMap<String, String> {
+    BTreeMap::from([("max-size".to_string(), "128m".to_string()), ("max-file".to_string(), "8".to_string())])
 }
 
 fn berth_labels(owner: &Ownership, task_arn: &str, spec: &TaskSpec, container: &str) -> BTreeMap<String, String> {
@@ -238,7 +246,7 @@ mod tests {
         let web = create_request(&owner(), ARN, &spec, &spec.containers[0]).unwrap();
         assert_eq!(
             web.log_configuration,
-            LogConfigurationSpec { driver: "json-file".into(), options: BTreeMap::new() }
+            LogConfigurationSpec { driver: "json-file".into(), options: awslogs_buffer() }
         );
         let other = create_request(&owner(), ARN, &spec, &spec.containers[1]).unwrap();
         assert_eq!(other.log_configuration, spec.containers[1].log_configuration.clone().unwrap());

@@ -9,6 +9,9 @@
 //! - [`proxy`]: an ELBv2 listener of Berth's proxy against nginx as a reverse proxy to the same
 //!   targets (wrk, alternating rounds), a new target's first request after it turns healthy,
 //!   and ([`proxy_memory`], a child process) the proxy's memory with 10,000 checked targets.
+//! - [`logs`]: a task's output through the awslogs shipper against Docker's json-file logging
+//!   of the same task, the server's memory while it ingests, and GetLogEvents/FilterLogEvents
+//!   over a million stored events.
 //! - [`scale`]: thousands of hollow instances (`berth-sim`), a hundred thousand tasks placed
 //!   through RunTask, the server's memory, and its restart after `kill -9`.
 //!
@@ -20,6 +23,7 @@ pub mod ecs_client;
 pub mod elb_client;
 pub mod exec;
 pub mod launch;
+pub mod logs;
 pub mod process;
 pub mod proxy;
 pub mod proxy_memory;

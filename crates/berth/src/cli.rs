@@ -151,6 +151,20 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 20)]
         tasks: usize,
     },
+    /// A task's output through awslogs into Berth's log store against Docker's json-file
+    /// logging of the same task; the server's memory meanwhile; GetLogEvents and
+    /// FilterLogEvents over a million stored events.
+    Logs {
+        #[command(flatten)]
+        target: DockerBenchTarget,
+        /// Lines the writer task prints (100 bytes each).
+        #[arg(long, default_value_t = 3_000_000)]
+        lines: usize,
+        #[arg(long, default_value_t = 1_000_000)]
+        stored_events: usize,
+        #[arg(long, default_value_t = 20)]
+        samples: usize,
+    },
     /// `berth exec … -- echo hi` against `docker exec` on the same container, alternating.
     Exec {
         #[command(flatten)]

@@ -219,6 +219,15 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Service { target: DockerBenchTarget { endpoint, cluster, image }, tasks } => {
             berth_bench::service::run(berth_bench::service::ServiceOptions { endpoint, cluster, image, tasks }).await
         }
+        BenchCommand::Logs {
+            target: DockerBenchTarget { endpoint, cluster, image },
+            lines,
+            stored_events,
+            samples,
+        } => {
+            let options = berth_bench::logs::LogsOptions { endpoint, cluster, image, lines, stored_events, samples };
+            berth_bench::logs::run(options).await
+        }
         BenchCommand::Exec { target: DockerBenchTarget { endpoint, cluster, image }, samples } => {
             let binary = std::env::current_exe()?;
             let options = berth_bench::exec::ExecBenchOptions { binary, endpoint, cluster, image, samples };
