@@ -64,16 +64,21 @@ def test_the_acm_wire_types_come_from_the_pinned_model():
     assert f"from botocore {botocore.__version__}." in generated, (generated, botocore.__version__)
 
 
-def test_acm_serves_the_imported_certificate_operations(berth):
-    served, unsupported = set(), set()
-    for operation in botocore.session.get_session().get_service_model("acm").operation_names:
-        status, body, raw = e2e.raw_call(berth.url, None, {}, target=f"CertificateManager.{operation}")
+def served_operations(berth, service: str, target_prefix: str) -> set[str]:
+    """The operations of a JSON service's model that Berth serves: each is called with an empty
+    body, and the rest answer that this version does not serve them (never a 5xx)."""
+    served = set()
+    for operation in botocore.session.get_session().get_service_model(service).operation_names:
+        status, body, raw = e2e.raw_call(berth.url, None, {}, target=f"{target_prefix}{operation}")
         assert status < 500, f"{operation} answered {status}: {raw[:300]!r}"
         assert isinstance(body, dict), f"{operation} answered {raw[:300]!r}"
-        if "is not supported by this Berth version" in body.get("message", ""):
-            unsupported.add(operation)
-        else:
+        if "is not supported by this Berth version" not in body.get("message", ""):
             served.add(operation)
+    return served
+
+
+def test_acm_serves_the_imported_certificate_operations(berth):
+    served = served_operations(berth, "acm", "CertificateManager.")
     assert served == ACM_SERVED, (sorted(served - ACM_SERVED), sorted(ACM_SERVED - served))
 
 
@@ -93,13 +98,5 @@ def test_the_logs_wire_types_come_from_the_pinned_model():
 
 
 def test_logs_serves_the_group_stream_and_event_operations(berth):
-    served, unsupported = set(), set()
-    for operation in botocore.session.get_session().get_service_model("logs").operation_names:
-        status, body, raw = e2e.raw_call(berth.url, None, {}, target=f"Logs_20140328.{operation}")
-        assert status < 500, f"{operation} answered {status}: {raw[:300]!r}"
-        assert isinstance(body, dict), f"{operation} answered {raw[:300]!r}"
-        if "is not supported by this Berth version" in body.get("message", ""):
-            unsupported.add(operation)
-        else:
-            served.add(operation)
+    served = served_operations(berth, "logs", "Logs_20140328.")
     assert served == LOGS_SERVED, (sorted(served - LOGS_SERVED), sorted(LOGS_SERVED - served))
