@@ -206,13 +206,13 @@ impl Agent {
                     return;
                 }
                 Err(RegisterFailure::RejectedWithSavedArn(message)) => {
-                    tracing::warn!(%message, "registration with the saved ARN was rejected; registering afresh");
+                    tracing::warn!(reason = %message, "registration with the saved ARN was rejected; registering afresh");
                     if let Err(error) = self.data.forget_instance_arn() {
                         tracing::warn!(%error, "cannot forget the container instance ARN");
                     }
                 }
                 Err(RegisterFailure::Other(message)) => {
-                    tracing::warn!(%message, "cannot register; retrying");
+                    tracing::warn!(reason = %message, "cannot register; retrying");
                     tokio::time::sleep(backoff.next_delay()).await;
                 }
             }
@@ -266,7 +266,7 @@ impl Agent {
                     self.session.send_replace(None);
                 }
                 Err(ClientError::NotFound(message)) => {
-                    tracing::warn!(%message, "the server does not know this instance; registering again");
+                    tracing::warn!(reason = %message, "the server does not know this instance; registering again");
                     self.session.send_replace(None);
                 }
                 Err(error) => {

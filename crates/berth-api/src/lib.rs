@@ -165,7 +165,7 @@ async fn serve_aws(
     match result {
         Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response(),
         Err(error) => {
-            tracing::debug!(operation, error_type = error.error_type, message = %error.message, "request refused");
+            tracing::debug!(operation, error_type = error.error_type, reason = %error.message, "request refused");
             error.into_response()
         }
     }

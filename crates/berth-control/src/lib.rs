@@ -219,7 +219,7 @@ impl ControlPlane {
         };
         let outcome = durable.await.unwrap_or_else(|_| Err("the committer has stopped".to_string()));
         if let Err(message) = outcome {
-            tracing::error!(%message, "a store flush failed; stopping so that no state the store lacks is served");
+            tracing::error!(reason = %message, "a store flush failed; stopping so that no state the store lacks is served");
             std::process::abort();
         }
         self.wake_agents(woken);
