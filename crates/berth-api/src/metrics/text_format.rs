@@ -171,9 +171,12 @@ pub fn parse(text: &str) -> Result<Exposition, String> {
     Ok(exposition)
 }
 
+/// One histogram series: its buckets (bound, cumulative count) and its `_count`.
+type Series = (Vec<(f64, f64)>, Option<f64>);
+
 fn check_histograms(exposition: &Exposition) -> Result<(), String> {
     for (family, _) in exposition.types.iter().filter(|(_, kind)| *kind == "histogram") {
-        let mut series: BTreeMap<BTreeMap<String, String>, (Vec<(f64, f64)>, Option<f64>)> = BTreeMap::new();
+        let mut series: BTreeMap<BTreeMap<String, String>, Series> = BTreeMap::new();
         for sample in &exposition.samples {
             let mut labels = sample.labels.clone();
             if sample.name == format!("{family}_bucket") {
