@@ -34,7 +34,7 @@ const ORPHAN_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs an agent until `shutdown` completes. Containers keep running after it returns.
 pub async fn run_agent(
-    config: AgentConfig,
+    mut config: AgentConfig,
     runtime: Arc<dyn ContainerRuntime>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), AgentError> {
@@ -62,6 +62,10 @@ pub async fn run_agent(
         Some(listen) => crate::metrics::start(listen, &data, metrics.registry(Arc::clone(&reporter))).await,
         None => None,
     };
+    if let Some(endpoint) = &metrics_endpoint {
+        // Registered as taken, so that no task's host port mapping collides with it.
+        config.extra_reserved_ports.push(endpoint.address.port());
+    }
     let (session, _) = watch::channel(None);
     let log_sink = ServerLogSink::new(client.clone(), session.subscribe(), Arc::clone(&metrics));
     let log_shippers = Arc::new(LogShippers::new(Arc::clone(&runtime), Arc::new(log_sink)));
