@@ -11,6 +11,7 @@ use crate::config::{AgentConfig, AgentError};
 use crate::container_config::Ownership;
 use crate::identity::DataDir;
 use crate::log_shipper::{LogShippers, ServerLogSink};
+use crate::metrics::AgentMetrics;
 use crate::registration;
 use crate::reporter::Reporter;
 use crate::runtime::{ContainerInfo, ContainerRunState, ContainerRuntime};
@@ -33,7 +34,7 @@ const ORPHAN_STOP_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Runs an agent until `shutdown` completes. Containers keep running after it returns.
 pub async fn run_agent(
-    config: AgentConfig,
+    mut config: AgentConfig,
     runtime: Arc<dyn ContainerRuntime>,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), AgentError> {
@@ -56,8 +57,17 @@ pub async fn run_agent(
         config.availability_zone.clone(),
     )
     .await;
+    let metrics = Arc::new(AgentMetrics::default());
+    let metrics_endpoint = match config.metrics_listen {
+        Some(listen) => crate::metrics::start(listen, &data, metrics.registry(Arc::clone(&reporter))).await,
+        None => None,
+    };
+    if let Some(endpoint) = &metrics_endpoint {
+        // Registered as taken, so that no task's host port mapping collides with it.
+        config.extra_reserved_ports.push(endpoint.address.port());
+    }
     let (session, _) = watch::channel(None);
-    let log_sink = ServerLogSink::new(client.clone(), session.subscribe());
+    let log_sink = ServerLogSink::new(client.clone(), session.subscribe(), Arc::clone(&metrics));
     let log_shippers = Arc::new(LogShippers::new(Arc::clone(&runtime), Arc::new(log_sink)));
     let runner_context = Arc::new(RunnerContext {
         runtime: Arc::clone(&runtime),
@@ -78,6 +88,7 @@ pub async fn run_agent(
         tasks: Mutex::new(Tasks::default()),
         orphan_removals: Mutex::new(Vec::new()),
         session,
+        metrics,
     });
     tracing::info!(identity = %agent.identity, server = %agent.config.server_url, "agent starting");
     let result = tokio::select! {
@@ -95,6 +106,9 @@ pub async fn run_agent(
     // Shippers too: the server holds their positions, and a restarted agent resumes there.
     log_shippers.abort_all();
     metadata.stop();
+    if let Some(endpoint) = metrics_endpoint {
+        endpoint.stop().await;
+    }
     tracing::info!("agent stopped");
     result
 }
@@ -111,6 +125,7 @@ struct Agent {
     orphan_removals: Mutex<Vec<AbortHandle>>,
     /// The container instance ID while registered.
     session: watch::Sender<Option<String>>,
+    metrics: Arc<AgentMetrics>,
 }
 
 #[derive(Default)]
@@ -195,13 +210,13 @@ impl Agent {
                     return;
                 }
                 Err(RegisterFailure::RejectedWithSavedArn(message)) => {
-                    tracing::warn!(%message, "registration with the saved ARN was rejected; registering afresh");
+                    tracing::warn!(reason = %message, "registration with the saved ARN was rejected; registering afresh");
                     if let Err(error) = self.data.forget_instance_arn() {
                         tracing::warn!(%error, "cannot forget the container instance ARN");
                     }
                 }
                 Err(RegisterFailure::Other(message)) => {
-                    tracing::warn!(%message, "cannot register; retrying");
+                    tracing::warn!(reason = %message, "cannot register; retrying");
                     tokio::time::sleep(backoff.next_delay()).await;
                 }
             }
@@ -235,7 +250,9 @@ impl Agent {
                 continue;
             };
             // Once a whole document has been applied, changes since then are enough.
-            match self.client.poll_desired(&instance_id, generation, applied_once).await {
+            let polled = self.client.poll_desired(&instance_id, generation, applied_once).await;
+            self.metrics.desired_polled(polled.is_ok());
+            match polled {
                 Ok(document) => {
                     backoff.reset();
                     if should_apply(applied_once, generation, document.generation) {
@@ -253,7 +270,7 @@ impl Agent {
                     self.session.send_replace(None);
                 }
                 Err(ClientError::NotFound(message)) => {
-                    tracing::warn!(%message, "the server does not know this instance; registering again");
+                    tracing::warn!(reason = %message, "the server does not know this instance; registering again");
                     self.session.send_replace(None);
                 }
                 Err(error) => {
@@ -352,7 +369,9 @@ impl Agent {
                 }
                 continue;
             };
-            match self.client.report(&instance_id, &StateReport { tasks: batch.reports.clone() }).await {
+            let sent = self.client.report(&instance_id, &StateReport { tasks: batch.reports.clone() }).await;
+            self.metrics.report_sent(sent.is_ok());
+            match sent {
                 Ok(response) => {
                     backoff.reset();
                     self.reporter.acknowledge(&batch);

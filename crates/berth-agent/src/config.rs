@@ -23,11 +23,17 @@ pub struct AgentConfig {
     pub instance_type: Option<String>,
     /// The capacity provider this host joins, named in the identity document.
     pub capacity_provider: Option<String>,
+    /// Where `GET /metrics` listens (`crate::metrics`); port 0 reuses the data directory's
+    /// `metrics-port`. `None`: no endpoint.
+    pub metrics_listen: Option<std::net::SocketAddr>,
 }
 
 impl AgentConfig {
     pub const DEFAULT_RESERVED_MEMORY_MIB: i64 = 256;
     pub const DEFAULT_TASK_CLEANUP_WAIT: Duration = Duration::from_secs(3 * 3600);
+    /// Loopback, on the port kept in the data directory (else any free one).
+    pub const DEFAULT_METRICS_LISTEN: std::net::SocketAddr =
+        std::net::SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 0);
 
     pub fn new(server_url: impl Into<String>, cluster: impl Into<String>, data_dir: impl Into<PathBuf>) -> Self {
         AgentConfig {
@@ -41,6 +47,7 @@ impl AgentConfig {
             availability_zone: None,
             instance_type: None,
             capacity_provider: None,
+            metrics_listen: Some(Self::DEFAULT_METRICS_LISTEN),
         }
     }
 }

@@ -10,6 +10,8 @@ use std::path::{Path, PathBuf};
 const IDENTITY_FILE: &str = "agent-identity";
 const INSTANCE_ARN_FILE: &str = "instance-arn";
 const METADATA_PORT_FILE: &str = "metadata-port";
+/// The port of the agent's `/metrics` (see `crate::metrics`), reused after a restart.
+pub const METRICS_PORT_FILE: &str = "metrics-port";
 
 /// The files of one agent's data directory.
 #[derive(Debug, Clone)]
@@ -56,6 +58,15 @@ impl DataDir {
 
     pub fn save_metadata_port(&self, port: u16) -> std::io::Result<()> {
         self.write_atomically(METADATA_PORT_FILE, &port.to_string())
+    }
+
+    /// The port the metrics endpoint listened on last time, so that scrapers find it again.
+    pub fn load_metrics_port(&self) -> std::io::Result<Option<u16>> {
+        Ok(self.read(METRICS_PORT_FILE)?.and_then(|text| text.parse().ok()))
+    }
+
+    pub fn save_metrics_port(&self, port: u16) -> std::io::Result<()> {
+        self.write_atomically(METRICS_PORT_FILE, &port.to_string())
     }
 
     pub fn forget_instance_arn(&self) -> std::io::Result<()> {

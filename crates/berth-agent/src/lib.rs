@@ -15,6 +15,7 @@
 //! - `log_shipper`: the `awslogs` log driver — one shipper per container that follows its
 //!   Docker output and ships it in batches to the server's CloudWatch Logs store, resuming at
 //!   the position the server holds.
+//! - `metrics`: the agent's own metrics and its `/metrics` endpoint (`--metrics-listen`).
 //! - `metadata`: the task metadata endpoint (v3/v4) and task protection endpoint that
 //!   containers reach on the bridge gateway, one unguessable token per container.
 //!
@@ -33,6 +34,7 @@ pub mod fake;
 pub mod identity;
 pub mod log_shipper;
 pub mod metadata;
+pub mod metrics;
 pub mod registration;
 pub mod reporter;
 pub mod runtime;

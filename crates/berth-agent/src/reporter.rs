@@ -108,6 +108,15 @@ impl Reporter {
         self.wake.notified().await;
     }
 
+    /// How many tasks' latest reports are in each status (the metrics' task counts).
+    pub fn count_by_status(&self) -> std::collections::BTreeMap<berth_types::TaskStatus, usize> {
+        let mut counts = std::collections::BTreeMap::new();
+        for entry in self.entries.lock().values() {
+            *counts.entry(entry.report.last_status).or_default() += 1;
+        }
+        counts
+    }
+
     /// The latest report of a task, for tests and diagnostics.
     pub fn latest(&self, task_arn: &str) -> Option<TaskReport> {
         self.entries.lock().get(task_arn).map(|entry| entry.report.clone())

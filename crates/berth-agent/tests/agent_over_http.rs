@@ -193,7 +193,9 @@ async fn register_run_restart_adopt_stop_and_reregister() {
     assert_eq!(first["cluster"], "default");
     assert!(first.get("containerInstanceArn").is_none());
     let ports = &first["totalResources"][2]["stringSetValue"];
-    assert_eq!(ports, &serde_json::json!(["22", "2375", "2376", "51678", "51679", "23784"]));
+    // The agent's own /metrics port is taken too, so that no task maps it.
+    let metrics_port = std::fs::read_to_string(data_dir.path().join("metrics-port")).unwrap();
+    assert_eq!(ports, &serde_json::json!(["22", "2375", "2376", "51678", "51679", "23784", metrics_port.trim()]));
 
     want_the_task_running(&server);
     let (_, running) = eventually("RUNNING", &server, |state| reported(state, TaskStatus::Running)).await;

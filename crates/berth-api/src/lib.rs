@@ -27,6 +27,7 @@ pub mod elbv2;
 pub mod error;
 pub mod exec;
 pub mod logs;
+pub mod metrics;
 mod operations;
 pub mod parse;
 mod placement;
@@ -58,6 +59,8 @@ pub struct Api {
     pub task_cache: task_cache::TaskCache,
     /// Pending ECS Exec sessions and their streams (see `exec`).
     pub exec: Arc<exec::broker::ExecBroker>,
+    /// What `GET /metrics` renders (see `metrics`).
+    pub telemetry: metrics::Telemetry,
 }
 
 impl Api {
@@ -68,9 +71,11 @@ impl Api {
 
 /// The whole HTTP surface of a Berth server.
 pub fn router(control: Arc<ControlPlane>) -> Router {
-    let api = Arc::new(Api { control, task_cache: task_cache::TaskCache::default(), exec: Arc::default() });
+    let telemetry = metrics::Telemetry::new(&control);
+    let api = Arc::new(Api { control, task_cache: task_cache::TaskCache::default(), exec: Arc::default(), telemetry });
     Router::new()
         .route("/", post(ecs_endpoint))
+        .route("/metrics", get(metrics::serve))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/logs/open", post(agent_routes::open_log_stream))
@@ -84,18 +89,35 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
             "/agent/v1/clusters/{cluster}/instances/{instance}/exec-sessions/{session}/stream",
             get(exec::attach_agent),
         )
+        .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&api), metrics::record_request))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(api)
 }
 
+/// `POST /`: the AWS APIs. The answer carries the service and operation for the request
+/// metrics (`metrics::record_request`).
 async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Bytes) -> Response {
     let form = protocols::is_form(&headers).then(|| berth_query_wire::QueryParams::parse(&body));
-    match protocols::route(&headers, form.as_ref().and_then(|params| params.get("Version"))) {
+    let service = protocols::route(&headers, form.as_ref().and_then(|params| params.get("Version")));
+    let operation = protocols::operation(service, &headers, form.as_ref());
+    let mut response = serve_aws(&api, service, &headers, form, &body).await;
+    response.extensions_mut().insert(operation);
+    response
+}
+
+async fn serve_aws(
+    api: &Arc<Api>,
+    service: protocols::Service,
+    headers: &HeaderMap,
+    form: Option<berth_query_wire::QueryParams>,
+    body: &Bytes,
+) -> Response {
+    let (api, headers, body) = (api.as_ref(), headers, body.as_ref());
+    match service {
         protocols::Service::Ecs => {}
         protocols::Service::Acm => {
             let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
-            let served =
-                AssertUnwindSafe(caller::scope(&headers, acm::serve(&api, target, &body))).catch_unwind().await;
+            let served = AssertUnwindSafe(caller::scope(headers, acm::serve(api, target, body))).catch_unwind().await;
             return served.unwrap_or_else(|_| {
                 tracing::error!("ACM handler panicked; answering InternalServerException");
                 acm::internal_failure()
@@ -103,8 +125,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
         }
         protocols::Service::Logs => {
             let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
-            let served =
-                AssertUnwindSafe(caller::scope(&headers, logs::serve(&api, target, &body))).catch_unwind().await;
+            let served = AssertUnwindSafe(caller::scope(headers, logs::serve(api, target, body))).catch_unwind().await;
             return served.unwrap_or_else(|_| {
                 tracing::error!("CloudWatch Logs handler panicked; answering ServiceUnavailableException");
                 logs::internal_failure()
@@ -112,7 +133,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
         }
         protocols::Service::Elbv2 => {
             let params = form.unwrap_or_default();
-            let served = AssertUnwindSafe(caller::scope(&headers, elbv2::serve(&api, &params))).catch_unwind().await;
+            let served = AssertUnwindSafe(caller::scope(headers, elbv2::serve(api, &params))).catch_unwind().await;
             return served.unwrap_or_else(|_| {
                 tracing::error!("ELBv2 handler panicked; answering InternalFailure");
                 elbv2::internal_failure()
@@ -128,7 +149,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
         return ApiError::unknown_operation(&target).into_response();
     };
     let outcome =
-        AssertUnwindSafe(caller::scope(&headers, dispatch(&api, operation, &body, &headers))).catch_unwind().await;
+        AssertUnwindSafe(caller::scope(headers, dispatch(api, operation, body, headers))).catch_unwind().await;
     let result = match outcome {
         Ok(result) => result,
         Err(_) => {
@@ -144,7 +165,7 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     match result {
         Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response(),
         Err(error) => {
-            tracing::debug!(operation, error_type = error.error_type, message = %error.message, "request refused");
+            tracing::debug!(operation, error_type = error.error_type, reason = %error.message, "request refused");
             error.into_response()
         }
     }

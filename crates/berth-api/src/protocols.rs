@@ -54,6 +54,45 @@ pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
     }
 }
 
+impl Service {
+    /// The service's name in the request metrics.
+    pub fn label(self) -> &'static str {
+        match self {
+            Service::Ecs => "ecs",
+            Service::Acm => "acm",
+            Service::Logs => "logs",
+            Service::Elbv2 => "elbv2",
+            Service::UnknownQuery => "unknown",
+        }
+    }
+}
+
+/// The request's service and operation for the metrics: the operation is one of the
+/// service's model (`X-Amz-Target`'s suffix, or the Query form's `Action`), else `unknown`,
+/// so that clients cannot grow the metrics with made-up names.
+pub fn operation(
+    service: Service,
+    headers: &HeaderMap,
+    form: Option<&berth_query_wire::QueryParams>,
+) -> crate::metrics::Operation {
+    let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+    let (name, known): (&str, &[&'static str]) = match service {
+        Service::Ecs => {
+            (target.strip_prefix(berth_ecs_wire::TARGET_PREFIX).unwrap_or_default(), berth_ecs_wire::ALL_OPERATIONS)
+        }
+        Service::Acm => {
+            (target.strip_prefix(berth_acm_wire::TARGET_PREFIX).unwrap_or_default(), berth_acm_wire::ALL_OPERATIONS)
+        }
+        Service::Logs => {
+            (target.strip_prefix(berth_logs_wire::TARGET_PREFIX).unwrap_or_default(), berth_logs_wire::ALL_OPERATIONS)
+        }
+        Service::Elbv2 => (form.and_then(|params| params.get("Action")).unwrap_or_default(), elbv2::ALL_OPERATIONS),
+        Service::UnknownQuery => ("", &[]),
+    };
+    let operation = known.iter().find(|candidate| **candidate == name).copied().unwrap_or("unknown");
+    crate::metrics::Operation { service: service.label(), operation }
+}
+
 /// The answer to a Query request for a service Berth does not serve.
 pub fn unknown_service(action: &str) -> axum::response::Response {
     use axum::response::IntoResponse;

@@ -3,9 +3,13 @@
 //! flush. One fsync then acknowledges many writes, which is what lets RunTask scale past the
 //! disk's flush rate.
 //!
+//! Each group's flush time, batch count and row count go to `berth_store_commit_*`
+//! (`crate::metrics`).
+//!
 //! Invariant: batches reach the store in the order they were submitted (a later put of a key
 //! wins), and a submitter hears "durable" only after the flush that holds its batch returned.
 
+use crate::metrics::CommitMetrics;
 use berth_store::{Store, StoreError, WriteBatch};
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -21,11 +25,11 @@ pub struct Committer {
 
 impl Committer {
     /// Starts the committer thread over `store`.
-    pub fn start(store: Arc<dyn Store>) -> Committer {
+    pub fn start(store: Arc<dyn Store>, metrics: CommitMetrics) -> Committer {
         let (queue, submissions) = mpsc::channel::<Submission>();
         let thread = std::thread::Builder::new()
             .name("berth-committer".to_string())
-            .spawn(move || run(store.as_ref(), submissions))
+            .spawn(move || run(store.as_ref(), submissions, &metrics))
             .expect("the committer thread starts");
         Committer { queue: Some(queue), thread: Some(thread) }
     }
@@ -52,7 +56,7 @@ impl Drop for Committer {
     }
 }
 
-fn run(store: &dyn Store, submissions: mpsc::Receiver<Submission>) {
+fn run(store: &dyn Store, submissions: mpsc::Receiver<Submission>, metrics: &CommitMetrics) {
     while let Ok(first) = submissions.recv() {
         let mut group = vec![first];
         while let Ok(next) = submissions.try_recv() {
@@ -62,7 +66,11 @@ fn run(store: &dyn Store, submissions: mpsc::Receiver<Submission>) {
         for (batch, _) in &mut group {
             merged.operations.append(&mut batch.operations);
         }
+        metrics.batches.observe(group.len() as f64);
+        metrics.operations.observe(merged.operations.len() as f64);
+        let started = std::time::Instant::now();
         let outcome = store.commit(merged).map_err(|error: StoreError| error.to_string());
+        metrics.duration.observe(started.elapsed().as_secs_f64());
         for (_, done) in group {
             let _ = done.send(outcome.clone());
         }
@@ -77,7 +85,8 @@ mod tests {
     #[tokio::test]
     async fn batches_land_in_submission_order() {
         let store = Arc::new(MemoryStore::default());
-        let committer = Committer::start(store.clone());
+        let metrics = crate::metrics::ControlMetrics::default();
+        let committer = Committer::start(store.clone(), metrics.commit.clone());
         let mut waits = Vec::new();
         for value in 0..50u8 {
             let mut batch = WriteBatch::default();
@@ -88,5 +97,8 @@ mod tests {
             wait.await.unwrap().unwrap();
         }
         assert_eq!(store.load(Table::Tasks).unwrap(), vec![("same-key".to_string(), vec![49])]);
+        let batches = &metrics.commit.batches;
+        assert!(batches.count() >= 1, "every group commit is counted");
+        assert_eq!(batches.sum(), 50.0, "every batch is in exactly one group");
     }
 }

@@ -251,6 +251,7 @@ impl ControlPlane {
     /// Brings the placement views' `agent_connected` flags in step with agent presence: at
     /// once when an agent comes back, and from the liveness loop when one falls silent.
     pub fn refresh_agent_connectivity(&self) {
+        let _timer = self.metrics().reconciler_pass("liveness");
         let changed: Vec<(ClusterName, ContainerInstanceId, bool)> = {
             let state = self.read();
             state

@@ -28,6 +28,7 @@ pub mod exec_sessions;
 pub mod gateways;
 pub mod liveness;
 pub mod logs;
+pub mod metrics;
 mod placement_views;
 pub mod retention;
 pub mod service_history;
@@ -115,6 +116,8 @@ pub struct ControlPlane {
     placement_failures: Mutex<HashMap<String, String>>,
     /// Log events (`logs`): their own store, since they are far more than memory holds.
     log_store: Arc<berth_log_store::LogStore>,
+    /// This control plane's own metrics (`metrics`), rendered by the edge's `/metrics`.
+    metrics: Arc<metrics::ControlMetrics>,
 }
 
 impl ControlPlane {
@@ -133,23 +136,30 @@ impl ControlPlane {
         let state = State::load(store.as_ref())?;
         let live: std::collections::HashSet<u64> = state.logs.streams.values().map(|stream| stream.id).collect();
         log_store.retain_streams(&live).map_err(logs::LogsError::from)?;
+        let metrics = Arc::new(metrics::ControlMetrics::default());
         Ok(Arc::new(ControlPlane {
             log_store: Arc::new(log_store),
             config,
             state: RwLock::new(state),
             writer: Mutex::new(()),
-            committer: committer::Committer::start(Arc::clone(&store)),
+            committer: committer::Committer::start(Arc::clone(&store), metrics.commit.clone()),
             presence: Mutex::new(HashMap::new()),
             generations: Mutex::new(HashMap::new()),
             elb_runtime: elb::document::ElbRuntime::default(),
             service_wake: tokio::sync::Notify::new(),
             started: Instant::now(),
             placement_failures: Mutex::new(HashMap::new()),
+            metrics,
         }))
     }
 
     pub(crate) fn log_store(&self) -> Arc<berth_log_store::LogStore> {
         Arc::clone(&self.log_store)
+    }
+
+    /// The control plane's metrics, to register with the registry `/metrics` renders.
+    pub fn metrics(&self) -> &Arc<metrics::ControlMetrics> {
+        &self.metrics
     }
 
     pub fn config(&self) -> &ControlConfig {
@@ -209,7 +219,7 @@ impl ControlPlane {
         };
         let outcome = durable.await.unwrap_or_else(|_| Err("the committer has stopped".to_string()));
         if let Err(message) = outcome {
-            tracing::error!(%message, "a store flush failed; stopping so that no state the store lacks is served");
+            tracing::error!(reason = %message, "a store flush failed; stopping so that no state the store lacks is served");
             std::process::abort();
         }
         self.wake_agents(woken);

@@ -19,6 +19,7 @@ pub struct RetentionPass {
 
 impl ControlPlane {
     pub async fn retention_pass(&self, now: Timestamp) -> ControlResult<RetentionPass> {
+        let _timer = self.metrics().reconciler_pass("retention");
         let retention = self.config().stopped_task_retention;
         self.mutate(|state| {
             let mut changes = Vec::new();

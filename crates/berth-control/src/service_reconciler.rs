@@ -49,6 +49,7 @@ impl ControlPlane {
     /// old): refreshing it here walked every instance on every wake-up, and wake-ups come with
     /// every RunTask and agent report.
     pub async fn reconcile_services(&self) -> Option<Timestamp> {
+        let _timer = self.metrics().reconciler_pass("service");
         let services: Vec<(ClusterName, ServiceName)> = {
             let state = self.read();
             state
@@ -289,6 +290,7 @@ impl ControlPlane {
                                         .count() as u32
                                 })
                                 .collect();
+                            let _timer = self.metrics().placement("service");
                             place_copies(views.all(), &request, &providers, &already, pass_seed(record))
                         });
                 match placed_copies {

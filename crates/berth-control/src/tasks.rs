@@ -167,7 +167,11 @@ impl ControlPlane {
     pub async fn launch_tasks(&self, request: LaunchRequest) -> ControlResult<LaunchOutcome> {
         let seed: u64 = rand::random();
         let context = self.arn_context().clone();
-        self.mutate(|state| plan_launch(state, request, seed, &context)).await
+        self.mutate(|state| {
+            let _timer = self.metrics().placement("run_task");
+            plan_launch(state, request, seed, &context)
+        })
+        .await
     }
 
     /// Asks the task's agent to stop it. Stopping a stopped task changes nothing.

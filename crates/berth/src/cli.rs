@@ -13,8 +13,18 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(name = "berth", version, about, long_about)]
 pub struct Cli {
+    /// How Berth's own log lines (stderr) are written: `text` (coloured only on a terminal)
+    /// or `json` (one object a line: timestamp, level, target, fields).
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
     #[command(subcommand)]
     pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]
@@ -327,6 +337,10 @@ pub struct UpArgs {
     /// A custom attribute for the local container instance, NAME=VALUE (repeatable).
     #[arg(long = "attribute", value_parser = parse_attribute)]
     pub attributes: Vec<(String, String)>,
+    /// Where the local agent's own /metrics listens (the server's are on --listen). Port 0:
+    /// the port kept in DATA_DIR/agent/metrics-port, else any free one (logged). `off`: none.
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = parse_metrics_listen)]
+    pub agent_metrics_listen: MetricsListen,
 }
 
 #[derive(Debug, Args)]
@@ -359,6 +373,21 @@ pub struct AgentArgs {
     /// The capacity provider this host joins (create it with CreateCapacityProvider).
     #[arg(long)]
     pub capacity_provider: Option<String>,
+    /// Where this agent's /metrics listens. Port 0: the port kept in DATA_DIR/metrics-port,
+    /// else any free one (logged). `off`: none.
+    #[arg(long, default_value = "127.0.0.1:0", value_parser = parse_metrics_listen)]
+    pub metrics_listen: MetricsListen,
+}
+
+/// `--metrics-listen`: an address, or `off`.
+#[derive(Debug, Clone, Copy)]
+pub struct MetricsListen(pub Option<SocketAddr>);
+
+fn parse_metrics_listen(text: &str) -> Result<MetricsListen, String> {
+    if text == "off" {
+        return Ok(MetricsListen(None));
+    }
+    text.parse().map(|address| MetricsListen(Some(address))).map_err(|error| format!("{text:?}: {error}"))
 }
 
 fn parse_attribute(text: &str) -> Result<(String, String), String> {

@@ -104,6 +104,8 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     };
     let log_store = berth_log_store::LogStore::open(&data_dir.join("logs.redb"))?;
     let control = ControlPlane::open_with_log_store(config, Arc::new(store), log_store)?;
+    control.metrics().watch_store_file("berth.redb", data_dir.join("berth.redb"));
+    control.metrics().watch_store_file("logs.redb", data_dir.join("logs.redb"));
     control.end_interrupted_exec_sessions().await?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
@@ -143,6 +145,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     agent_config.attributes = args.attributes;
     agent_config.task_cleanup_wait = args.task_cleanup_wait;
     agent_config.extra_reserved_ports = vec![args.server.listen.port()];
+    agent_config.metrics_listen = args.agent_metrics_listen.0;
     let runtime =
         Arc::new(berth_runtime_docker::DockerRuntime::connect().await.context("connecting to the Docker Engine")?);
     berth_agent::run_agent(agent_config, runtime, shutdown_signal()).await?;
@@ -161,6 +164,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     config.availability_zone = args.availability_zone;
     config.instance_type = args.instance_type;
     config.capacity_provider = args.capacity_provider;
+    config.metrics_listen = args.metrics_listen.0;
     if let Some(port) = url_port(&args.server) {
         config.extra_reserved_ports = vec![port];
     }

@@ -93,11 +93,11 @@ async fn open_stream(sink: &dyn LogSink, job: &ShipperJob) -> Result<LogPosition
         match sink.open(&job.stream).await {
             Ok(position) => return Ok(position),
             Err(SinkError::Refused { message }) => {
-                tracing::warn!(container = %job.container_id, group = %job.stream.log_group, %message, "log stream refused");
+                tracing::warn!(container = %job.container_id, group = %job.stream.log_group, reason = %message, "log stream refused");
                 return Err(message);
             }
             Err(SinkError::Transient { message }) => {
-                tracing::warn!(container = %job.container_id, %message, "cannot open the log stream; retrying");
+                tracing::warn!(container = %job.container_id, reason = %message, "cannot open the log stream; retrying");
                 tokio::time::sleep(backoff.next_delay()).await;
             }
         }
@@ -303,11 +303,11 @@ async fn ship_until_acknowledged(
         match sink.ship(&batch).await {
             Ok(position) => return Ok(position),
             Err(SinkError::Transient { message }) => {
-                tracing::warn!(container = %container_id, %message, lines = batch.lines.len(), "cannot ship logs; retrying");
+                tracing::warn!(container = %container_id, reason = %message, lines = batch.lines.len(), "cannot ship logs; retrying");
             }
             Err(SinkError::Refused { message }) => {
                 refusals += 1;
-                tracing::warn!(container = %container_id, %message, "the log batch was refused; reopening the stream");
+                tracing::warn!(container = %container_id, reason = %message, "the log batch was refused; reopening the stream");
                 if refusals >= REFUSALS_BEFORE_GIVING_UP {
                     return Err(message);
                 }

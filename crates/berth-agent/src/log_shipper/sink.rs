@@ -2,8 +2,10 @@
 //! server's log endpoints as the registered container instance.
 
 use crate::client::{ClientError, ServerClient};
+use crate::metrics::AgentMetrics;
 use async_trait::async_trait;
 use berth_agent_protocol::logs::{LogBatch, LogPosition, OpenLogStream};
+use std::sync::Arc;
 use tokio::sync::watch;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -33,11 +35,13 @@ pub struct ServerLogSink {
     client: ServerClient,
     /// The container instance ID while registered (the agent's session).
     session: watch::Receiver<Option<String>>,
+    /// Counts what the server acknowledged.
+    metrics: Arc<AgentMetrics>,
 }
 
 impl ServerLogSink {
-    pub fn new(client: ServerClient, session: watch::Receiver<Option<String>>) -> Self {
-        ServerLogSink { client, session }
+    pub fn new(client: ServerClient, session: watch::Receiver<Option<String>>, metrics: Arc<AgentMetrics>) -> Self {
+        ServerLogSink { client, session, metrics }
     }
 
     fn instance_id(&self) -> Result<String, SinkError> {
@@ -57,7 +61,9 @@ impl LogSink for ServerLogSink {
 
     async fn ship(&self, batch: &LogBatch) -> Result<LogPosition, SinkError> {
         let instance_id = self.instance_id()?;
-        self.client.ship_logs(&instance_id, batch).await.map_err(sink_error)
+        let position = self.client.ship_logs(&instance_id, batch).await.map_err(sink_error)?;
+        self.metrics.logs_shipped(batch);
+        Ok(position)
     }
 }
 

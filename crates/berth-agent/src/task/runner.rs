@@ -360,7 +360,7 @@ impl TaskRunner {
                     return self.fail_to_start(&[index], format!("CannotStartContainerError: {message}"));
                 }
                 Err(SinkError::Transient { message }) => {
-                    tracing::warn!(task = %self.state.task_arn, %message, "cannot open the log stream; retrying");
+                    tracing::warn!(task = %self.state.task_arn, reason = %message, "cannot open the log stream; retrying");
                     let delay = self.log_open_backoff.next_delay().max(Duration::from_millis(100));
                     return self.pause(delay).await;
                 }
@@ -407,7 +407,7 @@ impl TaskRunner {
                 continue;
             };
             if let Some(ShipperOutcome::Refused(message)) = self.context.log_shippers.finished(id).await {
-                tracing::warn!(task = %self.state.task_arn, container = %id, %message, "logs not shipped: the stream was refused");
+                tracing::warn!(task = %self.state.task_arn, container = %id, reason = %message, "logs not shipped: the stream was refused");
             }
             if let Err(error) = runtime.remove_container(id).await {
                 tracing::warn!(task = %self.state.task_arn, container = %id, %error, "cannot remove container");

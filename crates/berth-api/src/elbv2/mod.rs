@@ -36,7 +36,7 @@ pub async fn serve(api: &Api, params: &QueryParams) -> Response {
             xml(StatusCode::OK, document)
         }
         Err(error) => {
-            tracing::debug!(action, code = error.code, message = %error.message, "ELBv2 request refused");
+            tracing::debug!(action, code = error.code, reason = %error.message, "ELBv2 request refused");
             let document = berth_query_wire::error_response(
                 XML_NAMESPACE,
                 error.status.is_client_error(),

@@ -22,7 +22,7 @@ pub async fn serve(api: &Api, target: &str, body: &[u8]) -> Response {
     match dispatch(api, operation, body).await {
         Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response(),
         Err(error) => {
-            tracing::debug!(operation, code = error.code, message = %error.message, "CloudWatch Logs request refused");
+            tracing::debug!(operation, code = error.code, reason = %error.message, "CloudWatch Logs request refused");
             error.into_response()
         }
     }

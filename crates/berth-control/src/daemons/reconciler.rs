@@ -31,6 +31,7 @@ use std::time::Duration;
 impl ControlPlane {
     /// One pass over every daemon; returns the earliest time a planner asked to be woken at.
     pub async fn reconcile_daemons(&self) -> Option<Timestamp> {
+        let _timer = self.metrics().reconciler_pass("daemon");
         let daemons: Vec<(ClusterName, DaemonName)> = {
             let state = self.read();
             state.daemons.daemons.values().map(|record| (record.cluster.clone(), record.name.clone())).collect()

@@ -31,6 +31,7 @@ impl ControlPlane {
     /// Removes the targets whose drain is over and lets the agents of tasks whose
     /// deactivation is over stop them; answers how many records changed.
     pub async fn drain_pass(&self, now: Timestamp) -> ControlResult<usize> {
+        let _timer = self.metrics().reconciler_pass("draining");
         self.mutate_with(false, |state| {
             let mut changes: Vec<Change> = drained(&state.elb, now).into_iter().map(Change::Elb).collect();
             changes.extend(super::service_targets::released(state, now));

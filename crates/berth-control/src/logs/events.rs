@@ -191,7 +191,8 @@ impl ControlPlane {
             .map(|event| NewEvent { timestamp: event.timestamp, source_ns: None, message: event.message })
             .collect();
         if !accepted.is_empty() {
-            blocking(self.log_store(), move |store| store.append(id, accepted)).await?;
+            let outcome = blocking(self.log_store(), move |store| store.append(id, accepted)).await?;
+            self.metrics().put_log_events_stored(outcome.stored);
         }
         Ok(rejected)
     }

@@ -58,6 +58,8 @@ impl ControlPlane {
     pub async fn ship_agent_logs(&self, batch: LogBatch) -> ControlResult<LogPosition> {
         let id = stream(&self.read(), &batch.log_group, &batch.log_stream)?.id;
         let position = self.log_store().stats(id).source_position_ns;
+        let lines = batch.lines.len();
+        let bytes: usize = batch.lines.iter().map(|line| line.message.len()).sum();
         let mut events = Vec::with_capacity(batch.lines.len() + 1);
         let first = batch.lines.first().map(|line| line.source_ns);
         if let (Some(gap), Some(first)) = (batch.gap_before, first) {
@@ -72,6 +74,7 @@ impl ControlPlane {
             message: line.message,
         }));
         let outcome = blocking(self.log_store(), move |store| store.append(id, events)).await?;
+        self.metrics().agent_logs_received(lines, bytes, outcome.stored);
         Ok(LogPosition { position_ns: outcome.source_position_ns })
     }
 }

@@ -11,6 +11,7 @@ use std::time::Duration;
 impl ControlPlane {
     /// Expires what is due at `now`; answers how many events went.
     pub async fn log_retention_pass(&self, now: Timestamp) -> ControlResult<u64> {
+        let _timer = self.metrics().reconciler_pass("log_retention");
         let day_ms = self.config().log_day.as_millis() as i64;
         let due: Vec<(u64, i64)> = {
             let state = self.read();
