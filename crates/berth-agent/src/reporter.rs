@@ -128,19 +128,7 @@ mod tests {
     use super::*;
     use berth_types::TaskStatus;
 
-    fn report(arn: &str, status: TaskStatus) -> TaskReport {
-        TaskReport {
-            task_arn: arn.into(),
-            last_status: status,
-            containers: vec![],
-            pull_started_at: None,
-            pull_stopped_at: None,
-            started_at: None,
-            execution_stopped_at: None,
-            stop_code: None,
-            stopped_reason: None,
-        }
-    }
+    use crate::test_support::report;
 
     #[test]
     fn a_newer_submit_survives_the_acknowledgement_of_an_older_one() {

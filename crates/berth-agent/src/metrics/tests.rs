@@ -1,25 +1,12 @@
 use super::*;
 use berth_agent_protocol::logs::LogLine;
-use berth_agent_protocol::TaskReport;
 use berth_types::TaskStatus;
 
 /// The server's strict text-format reader, shared rather than copied.
 #[path = "../../../berth-api/src/metrics/text_format.rs"]
 mod text_format;
 
-fn report(arn: &str, status: TaskStatus) -> TaskReport {
-    TaskReport {
-        task_arn: arn.to_string(),
-        last_status: status,
-        containers: vec![],
-        pull_started_at: None,
-        pull_stopped_at: None,
-        started_at: None,
-        execution_stopped_at: None,
-        stop_code: None,
-        stopped_reason: None,
-    }
-}
+use crate::test_support::report;
 
 #[test]
 fn the_agent_registry_renders_as_prometheus_text() {
