@@ -62,6 +62,9 @@ struct State {
     last_log_ns: i64,
     /// Bumped by `break_log_streams`: every stream opened before fails.
     log_breaks: u64,
+    /// Set by `end_log_streams_early`: how many more streams end, once their container
+    /// stopped, with lines still unread (as Docker's follow does for a reader behind).
+    early_log_ends: u32,
 }
 
 pub struct FakeRuntime {
@@ -101,6 +104,7 @@ impl FakeRuntime {
                 logs: HashMap::new(),
                 last_log_ns: FIRST_LOG_NS - LOG_LINE_STEP_NS,
                 log_breaks: 0,
+                early_log_ends: 0,
             })),
             events: broadcast::channel(1024).0,
             log_changes: Arc::new(watch::channel(0).0),
@@ -119,7 +123,7 @@ impl FakeRuntime {
         let id = Self::lookup(&mut state, name).map(|container| container.info.id.clone());
         let id = id.unwrap_or_else(|_| panic!("no fake container named {name}"));
         state.last_log_ns = state.last_log_ns.max(source_ns);
-        let line = ContainerLogLine { source_ns, stream, line: line.as_bytes().to_vec() };
+        let line = ContainerLogLine { source_ns, stream, line: line.as_bytes().to_vec(), lines_lost_before: false };
         state.logs.entry(id).or_default().push(line);
         drop(state);
         self.wake_log_streams();
@@ -129,6 +133,13 @@ impl FakeRuntime {
     pub fn break_log_streams(&self) {
         self.state.lock().log_breaks += 1;
         self.wake_log_streams();
+    }
+
+    /// The next `count` log streams opened while their container ran that find it stopped with
+    /// lines still unread end there, as Docker's follow ends for a reader far behind a
+    /// container that exits.
+    pub fn end_log_streams_early(&self, count: u32) {
+        self.state.lock().early_log_ends = count;
     }
 
     fn wake_log_streams(&self) {
@@ -241,6 +252,8 @@ struct LogFollow {
     /// Empty once the stream failed: it then ends.
     id: String,
     breaks: u64,
+    /// The container ran when the stream was opened (a follow, in Docker's terms).
+    opened_running: bool,
 }
 
 fn event(info: &ContainerInfo, kind: RuntimeEventKind) -> RuntimeEvent {
@@ -431,14 +444,21 @@ impl ContainerRuntime for FakeRuntime {
 
     async fn container_logs(&self, id: &str, since_ns: Option<i64>) -> Result<LogLineStream, RuntimeError> {
         self.record(Call::Logs(id.to_string(), since_ns))?;
-        let (id, breaks) = {
+        let (id, breaks, opened_running) = {
             let mut state = self.state.lock();
-            let id = Self::lookup(&mut state, id)?.info.id.clone();
-            (id, state.log_breaks)
+            let info = &Self::lookup(&mut state, id)?.info;
+            let running = matches!(info.state, ContainerRunState::Created | ContainerRunState::Running);
+            (info.id.clone(), state.log_breaks, running)
         };
         // Like Docker, the fake honours `since` only to the second.
         let from_ns = since_ns.map_or(i64::MIN, |since| since.div_euclid(1_000_000_000) * 1_000_000_000);
-        let follow = LogFollow { state: Arc::clone(&self.state), changes: self.log_changes.subscribe(), id, breaks };
+        let follow = LogFollow {
+            state: Arc::clone(&self.state),
+            changes: self.log_changes.subscribe(),
+            id,
+            breaks,
+            opened_running,
+        };
         let stream = futures_util::stream::unfold((follow, 0usize), move |(mut follow, mut index)| async move {
             loop {
                 follow.changes.borrow_and_update();
@@ -454,16 +474,21 @@ impl ContainerRuntime for FakeRuntime {
                         follow.id.clear();
                         return Some((Err(error), (follow, index)));
                     }
+                    let running = state.containers.get(&follow.id).is_some_and(|container| {
+                        matches!(container.info.state, ContainerRunState::Created | ContainerRunState::Running)
+                    });
                     let lines = state.logs.get(&follow.id).map(Vec::as_slice).unwrap_or_default();
+                    if follow.opened_running && !running && index < lines.len() && state.early_log_ends > 0 {
+                        drop(state);
+                        shared.lock().early_log_ends -= 1;
+                        return None;
+                    }
                     while let Some(line) = lines.get(index) {
                         index += 1;
                         if line.source_ns >= from_ns {
                             return Some((Ok(line.clone()), (follow, index)));
                         }
                     }
-                    let running = state.containers.get(&follow.id).is_some_and(|container| {
-                        matches!(container.info.state, ContainerRunState::Created | ContainerRunState::Running)
-                    });
                     if !running {
                         return None;
                     }

@@ -198,6 +198,9 @@ pub struct ContainerLogLine {
     pub stream: OutputStream,
     /// The line without its trailing newline; not necessarily UTF-8.
     pub line: Vec<u8>,
+    /// The runtime no longer held lines that came before this one when they were to be read
+    /// (rotated away while the reader was far behind): they are lost.
+    pub lines_lost_before: bool,
 }
 
 /// A container's output from a point on; see [`ContainerRuntime::container_logs`].
@@ -252,8 +255,10 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     }
     /// The container's stdout and stderr, interleaved as the runtime stored them, from
     /// `since_ns` on (everything with `None`), following the output while the container runs.
-    /// The stream ends once the container has stopped and everything it printed was read; it
-    /// fails or ends early when the runtime connection breaks (the caller opens it again).
+    /// The stream ends once the container has stopped; it may end before everything the
+    /// container printed was read (Docker ends a follow when the container stops, however far
+    /// behind its reader is), and it fails or ends early when the runtime connection breaks, so
+    /// a caller that needs every line opens it again after the last one it read.
     ///
     /// `since_ns` is a hint at the runtime's own resolution: lines at or before it may still
     /// come (Docker's `since` is whole seconds), so callers drop those themselves.

@@ -15,6 +15,7 @@ mod error;
 mod events;
 mod exec;
 mod inspect;
+mod json_file;
 mod logs;
 
 use async_trait::async_trait;

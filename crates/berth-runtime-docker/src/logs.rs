@@ -4,9 +4,12 @@
 //! stores a line longer than 16 KiB as partial messages) joined again.
 //!
 //! Docker ends a follow when the container stops, at times before the container's last output
-//! (what it printed without a newline, flushed when its pipes close) reached json-file. So
-//! when a follow ends and the container has stopped, the rest is read once more without
-//! following, after the last line handed out; only then does the stream end.
+//! (what it printed without a newline, flushed when its pipes close) reached json-file, and
+//! always without the lines a slow reader had not reached yet. So when a follow ends and the
+//! container has stopped, the rest is read once more without following, after the last line
+//! handed out; only then does the stream end. That re-read can still miss the rest when Docker
+//! ends the follow before the container shows as stopped, so callers that need every line read
+//! again until a read brings nothing new (the log shipper does).
 
 use crate::error::map_error_as;
 use berth_agent::runtime::{ContainerLogLine, LogLineStream, OutputStream, RuntimeError};
@@ -25,19 +28,19 @@ const NANOS_PER_SECOND: i64 = 1_000_000_000;
 /// so the lines of that second up to `since_ns` are dropped here.
 pub async fn follow(docker: &Docker, id: &str, since_ns: Option<i64>) -> Result<LogLineStream, RuntimeError> {
     // Fail now, not on the first line, for a container that is gone.
-    docker
+    let inspect = docker
         .inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>)
         .await
         .map_err(|error| map_error_as("logs", "container", error))?;
+    if let Some(tail) = crate::json_file::open(&inspect, since_ns).await {
+        return Ok(tail.into_stream(docker.clone(), id.to_string()));
+    }
     let reader = Reader {
         output: output(docker, id, since_ns, true),
-        since_ns,
-        partial: [None, None],
-        ready: VecDeque::new(),
+        lines: LineJoiner::new(since_ns),
         last_ns: 0,
         ended: false,
         rest: Some((docker.clone(), id.to_string())),
-        newest_ns: None,
     };
     let stream = futures_util::stream::unfold(reader, |mut reader| async move {
         let item = reader.next().await?;
@@ -65,79 +68,33 @@ fn output(
 
 struct Reader {
     output: BoxStream<'static, Result<LogOutput, bollard::errors::Error>>,
-    since_ns: Option<i64>,
-    /// The unfinished line of stdout and of stderr, with the timestamp of its last piece.
-    partial: [Option<(i64, Vec<u8>)>; 2],
-    ready: VecDeque<ContainerLogLine>,
+    lines: LineJoiner,
     /// The last timestamp read, for a message whose prefix does not parse.
     last_ns: i64,
     ended: bool,
     /// Until the follow ended: the client and container, to read the rest after it.
     rest: Option<(Docker, String)>,
-    /// The newest timestamp handed out.
-    newest_ns: Option<i64>,
 }
 
-impl Reader {
-    async fn next(&mut self) -> Option<Result<ContainerLogLine, RuntimeError>> {
-        loop {
-            if let Some(line) = self.ready.pop_front() {
-                return Some(Ok(line));
-            }
-            if self.ended {
-                return None;
-            }
-            match self.output.next().await {
-                Some(Ok(output)) => self.take(output),
-                Some(Err(error)) => {
-                    // What is unfinished is read again by the caller's next stream.
-                    self.ended = true;
-                    return Some(Err(map_error_as("logs", "container", error)));
-                }
-                None => {
-                    if let Some((docker, id)) = self.rest.take() {
-                        if self.read_the_rest(&docker, &id).await {
-                            continue;
-                        }
-                    }
-                    self.ended = true;
-                    for (index, stream) in [OutputStream::Stdout, OutputStream::Stderr].into_iter().enumerate() {
-                        if let Some((source_ns, line)) = self.partial[index].take() {
-                            self.emit(source_ns, stream, line);
-                        }
-                    }
-                }
-            }
-        }
+/// Docker's messages (a line, or a piece of one) into whole lines after `since_ns`.
+pub(crate) struct LineJoiner {
+    since_ns: Option<i64>,
+    /// The unfinished line of stdout and of stderr, with the timestamp of its last piece.
+    partial: [Option<(i64, Vec<u8>)>; 2],
+    pub(crate) ready: VecDeque<ContainerLogLine>,
+    /// The newest timestamp handed out.
+    newest_ns: Option<i64>,
+    /// Set when lines were lost before the next one handed out.
+    lost_before: bool,
+}
+
+impl LineJoiner {
+    pub(crate) fn new(since_ns: Option<i64>) -> Self {
+        LineJoiner { since_ns, partial: [None, None], ready: VecDeque::new(), newest_ns: None, lost_before: false }
     }
 
-    /// After the follow ended: when the container has stopped, reads what it printed after the
-    /// last line handed out. False when there is nothing more to read.
-    async fn read_the_rest(&mut self, docker: &Docker, id: &str) -> bool {
-        let inspect = docker.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await;
-        let stopped = inspect.is_ok_and(|info| !info.state.and_then(|state| state.running).unwrap_or(false));
-        if !stopped {
-            // Gone, unreachable or running again: the caller decides what comes next.
-            return false;
-        }
-        // Unfinished lines come again whole.
-        self.partial = [None, None];
-        self.since_ns = self.since_ns.max(self.newest_ns);
-        self.output = output(docker, id, self.since_ns, false);
-        true
-    }
-
-    fn take(&mut self, output: LogOutput) {
-        let (stream, message) = match output {
-            LogOutput::StdOut { message } | LogOutput::Console { message } => (OutputStream::Stdout, message),
-            LogOutput::StdErr { message } => (OutputStream::Stderr, message),
-            LogOutput::StdIn { .. } => return,
-        };
-        let (source_ns, text) = match split_timestamp(&message) {
-            Some((source_ns, text)) => (source_ns, text),
-            None => (self.last_ns, &message[..]),
-        };
-        self.last_ns = source_ns;
+    /// One message of `stream` stamped `source_ns`: a whole line when it ends in a newline.
+    pub(crate) fn push(&mut self, source_ns: i64, stream: OutputStream, text: &[u8]) {
         let (text, complete) = match text.strip_suffix(b"\n") {
             Some(text) => (text, true),
             None => (text, false),
@@ -157,12 +114,93 @@ impl Reader {
         }
     }
 
+    /// The output is over: unfinished lines go out as they are.
+    pub(crate) fn finish(&mut self) {
+        for (index, stream) in [OutputStream::Stdout, OutputStream::Stderr].into_iter().enumerate() {
+            if let Some((source_ns, line)) = self.partial[index].take() {
+                self.emit(source_ns, stream, line);
+            }
+        }
+    }
+
+    /// Reading starts again after the newest line handed out; unfinished lines come again.
+    fn restart(&mut self) -> Option<i64> {
+        self.partial = [None, None];
+        self.since_ns = self.since_ns.max(self.newest_ns);
+        self.since_ns
+    }
+
+    /// Lines were lost here: the next line handed out says so.
+    pub(crate) fn mark_lost(&mut self) {
+        self.lost_before = true;
+    }
+
     fn emit(&mut self, source_ns: i64, stream: OutputStream, line: Vec<u8>) {
         if self.since_ns.is_some_and(|since| source_ns <= since) {
             return;
         }
         self.newest_ns = Some(self.newest_ns.map_or(source_ns, |newest| newest.max(source_ns)));
-        self.ready.push_back(ContainerLogLine { source_ns, stream, line });
+        let lines_lost_before = std::mem::take(&mut self.lost_before);
+        self.ready.push_back(ContainerLogLine { source_ns, stream, line, lines_lost_before });
+    }
+}
+
+impl Reader {
+    async fn next(&mut self) -> Option<Result<ContainerLogLine, RuntimeError>> {
+        loop {
+            if let Some(line) = self.lines.ready.pop_front() {
+                return Some(Ok(line));
+            }
+            if self.ended {
+                return None;
+            }
+            match self.output.next().await {
+                Some(Ok(output)) => self.take(output),
+                Some(Err(error)) => {
+                    // What is unfinished is read again by the caller's next stream.
+                    self.ended = true;
+                    return Some(Err(map_error_as("logs", "container", error)));
+                }
+                None => {
+                    if let Some((docker, id)) = self.rest.take() {
+                        if self.read_the_rest(&docker, &id).await {
+                            continue;
+                        }
+                    }
+                    self.ended = true;
+                    self.lines.finish();
+                }
+            }
+        }
+    }
+
+    /// After the follow ended: when the container has stopped, reads what it printed after the
+    /// last line handed out. False when there is nothing more to read.
+    async fn read_the_rest(&mut self, docker: &Docker, id: &str) -> bool {
+        let inspect = docker.inspect_container(id, None::<bollard::query_parameters::InspectContainerOptions>).await;
+        let stopped = inspect.is_ok_and(|info| !info.state.and_then(|state| state.running).unwrap_or(false));
+        if !stopped {
+            // Gone, unreachable or running again: the caller decides what comes next.
+            return false;
+        }
+        // Unfinished lines come again whole.
+        let since_ns = self.lines.restart();
+        self.output = output(docker, id, since_ns, false);
+        true
+    }
+
+    fn take(&mut self, output: LogOutput) {
+        let (stream, message) = match output {
+            LogOutput::StdOut { message } | LogOutput::Console { message } => (OutputStream::Stdout, message),
+            LogOutput::StdErr { message } => (OutputStream::Stderr, message),
+            LogOutput::StdIn { .. } => return,
+        };
+        let (source_ns, text) = match split_timestamp(&message) {
+            Some((source_ns, text)) => (source_ns, text),
+            None => (self.last_ns, &message[..]),
+        };
+        self.last_ns = source_ns;
+        self.lines.push(source_ns, stream, text);
     }
 }
 
@@ -257,13 +295,10 @@ mod tests {
     fn messages_lose_their_prefix_and_newline_and_partials_are_joined() {
         let mut reader = Reader {
             output: futures_util::stream::empty().boxed(),
-            since_ns: Some(1_700_000_000_000_000_001),
-            partial: [None, None],
-            ready: VecDeque::new(),
+            lines: LineJoiner::new(Some(1_700_000_000_000_000_001)),
             last_ns: 0,
             ended: false,
             rest: None,
-            newest_ns: None,
         };
         let frame = |text: &str| bytes::Bytes::from(text.to_string());
         reader.take(LogOutput::StdOut { message: frame("2023-11-14T22:13:20.000000001Z skipped\n") });
@@ -271,7 +306,7 @@ mod tests {
         reader.take(LogOutput::StdErr { message: frame("2023-11-14T22:13:20.000000003Z oops\n") });
         reader.take(LogOutput::StdOut { message: frame("2023-11-14T22:13:20.000000004Z lo\n") });
         let lines: Vec<(i64, OutputStream, Vec<u8>)> =
-            reader.ready.drain(..).map(|line| (line.source_ns % 10, line.stream, line.line)).collect();
+            reader.lines.ready.drain(..).map(|line| (line.source_ns % 10, line.stream, line.line)).collect();
         assert_eq!(lines, [(3, OutputStream::Stderr, b"oops".to_vec()), (4, OutputStream::Stdout, b"hello".to_vec())]);
     }
 }

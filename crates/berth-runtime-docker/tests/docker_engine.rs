@@ -154,7 +154,7 @@ async fn container_logs_follow_stdout_and_stderr_with_timestamps() {
     let id = runtime.create_container(&request(&instance, "logs", &["sh", "-c", script])).await.unwrap();
     runtime.start_container(&id).await.unwrap();
 
-    let mut stream = runtime.container_logs(&id, None).await.unwrap();
+    let mut stream = runtime.container_logs(&id, None).await.unwrap().fuse();
     let mut lines: Vec<ContainerLogLine> = Vec::new();
     // Followed while the container runs.
     while lines.len() < 7 {
@@ -197,6 +197,78 @@ async fn container_logs_follow_stdout_and_stderr_with_timestamps() {
 
     runtime.remove_container(&id).await.unwrap();
     assert!(matches!(runtime.container_logs(&id, None).await, Err(RuntimeError::NotFound { .. })));
+}
+
+/// How the burst's stream is read while the container runs.
+enum Reading {
+    /// At about 100,000 lines a second, slower than the container prints.
+    Slowly,
+    /// Not at all: only once the container exited.
+    AfterExit,
+}
+
+/// A container that prints `1..=count` as fast as it can, with json-file rotating at
+/// `max_size`, keeping `max_file` files, its stream opened at once and read as `reading` says:
+/// the numbers read, and which of them say lines were lost before them.
+async fn burst(name: &str, count: u32, max_size: &str, max_file: &str, reading: Reading) -> (Vec<u32>, Vec<u32>) {
+    let (runtime, instance, _cleanup) = setup().await;
+    let mut burst = request(&instance, name, &["seq", "1", &count.to_string()]);
+    burst.log_configuration.options = BTreeMap::from([
+        ("max-size".to_string(), max_size.to_string()),
+        ("max-file".to_string(), max_file.to_string()),
+    ]);
+    let id = runtime.create_container(&burst).await.unwrap();
+    runtime.start_container(&id).await.unwrap();
+    let mut stream = runtime.container_logs(&id, None).await.unwrap().fuse();
+    let mut lines: Vec<ContainerLogLine> = Vec::new();
+    if let Reading::Slowly = reading {
+        while let Some(line) = stream.next().await {
+            lines.push(line.unwrap());
+            if lines.len().is_multiple_of(10_000) {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+    }
+    eventually("the burst container exited", || {
+        let runtime = runtime.clone();
+        let id = id.clone();
+        async move {
+            let info = runtime.inspect_container(&id).await.unwrap();
+            matches!(info.state, ContainerRunState::Exited).then_some(())
+        }
+    })
+    .await;
+    lines.extend(stream.map(Result::unwrap).collect::<Vec<_>>().await);
+    let numbers = lines.iter().map(|line| String::from_utf8_lossy(&line.line).parse().unwrap()).collect();
+    let lost = lines
+        .iter()
+        .filter(|line| line.lines_lost_before)
+        .map(|line| String::from_utf8_lossy(&line.line).parse().unwrap())
+        .collect();
+    (numbers, lost)
+}
+
+/// Docker's own follow skips whole files when its reader is behind at a rotation; every line
+/// Docker still holds must come anyway.
+#[tokio::test]
+async fn a_burst_across_many_rotations_read_slowly_comes_whole() {
+    let (numbers, lost) = burst("burst", 600_000, "4m", "20", Reading::Slowly).await;
+    assert_eq!(numbers.len(), 600_000, "lines missing");
+    assert!(numbers.iter().enumerate().all(|(index, number)| *number as usize == index + 1), "lines out of order");
+    assert!(lost.is_empty(), "{lost:?}");
+}
+
+/// Past what json-file keeps, lines are gone: the stream says so once, where they were.
+#[tokio::test]
+async fn lines_rotated_away_before_they_were_read_are_reported_once() {
+    let (numbers, lost) = burst("overflow", 600_000, "1m", "2", Reading::AfterExit).await;
+    assert_eq!(lost.len(), 1, "{lost:?}");
+    let gap = numbers.iter().position(|number| *number == lost[0]).unwrap();
+    assert!(gap > 0 && numbers[gap] > numbers[gap - 1] + 1, "the gap is where lines are missing");
+    assert_eq!(numbers.last(), Some(&600_000));
+    for part in [&numbers[..gap], &numbers[gap..]] {
+        assert!(part.windows(2).all(|pair| pair[1] == pair[0] + 1), "lines missing outside the gap");
+    }
 }
 
 #[tokio::test]

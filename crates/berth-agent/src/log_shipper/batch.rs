@@ -22,12 +22,29 @@ pub struct PendingEvents {
     last_ns: Option<i64>,
     /// When the oldest event still queued arrived.
     oldest_at: Option<Instant>,
+    /// Lines were lost before the queued event at this index (or before the next one pushed,
+    /// when it is the queue's length): that event begins a batch that says so.
+    gap_at: Option<usize>,
+}
+
+/// What the stream says where Docker lost lines before the shipper read them.
+pub const GAP_MESSAGE: &str = "[berth] Docker's json-file rotated away lines this container printed before this point before they could be shipped; they are lost";
+
+/// One batch's lines, and whether lines were lost before its first.
+pub struct Batch {
+    pub lines: Vec<LogLine>,
+    pub gap_before: bool,
 }
 
 impl PendingEvents {
     /// Starts after `position_ns`, the stream's position on the server.
     pub fn new(position_ns: Option<i64>) -> Self {
-        PendingEvents { lines: Vec::new(), bytes: 0, last_ns: position_ns, oldest_at: None }
+        PendingEvents { lines: Vec::new(), bytes: 0, last_ns: position_ns, oldest_at: None, gap_at: None }
+    }
+
+    /// Lines were lost between the events queued so far and the next one.
+    pub fn mark_gap(&mut self) {
+        self.gap_at.get_or_insert(self.lines.len());
     }
 
     pub fn push(&mut self, event: Event) {
@@ -55,13 +72,18 @@ impl PendingEvents {
         self.oldest_at
     }
 
-    /// The oldest events, as many as one batch holds (at least one).
-    pub fn take_batch(&mut self) -> Vec<LogLine> {
+    /// The oldest events, as many as one batch holds (at least one), up to a gap.
+    pub fn take_batch(&mut self) -> Batch {
+        let gap_before = self.gap_at == Some(0);
+        let limit = match self.gap_at {
+            Some(at) if at > 0 => at,
+            _ => MAX_BATCH_EVENTS,
+        };
         let mut count = 0;
         let mut bytes = 0;
         for line in &self.lines {
             let size = line.message.len() + EVENT_OVERHEAD_BYTES;
-            if count == MAX_BATCH_EVENTS || (count > 0 && bytes + size > MAX_BATCH_BYTES) {
+            if count == limit.min(MAX_BATCH_EVENTS) || (count > 0 && bytes + size > MAX_BATCH_BYTES) {
                 break;
             }
             count += 1;
@@ -73,7 +95,12 @@ impl PendingEvents {
         if self.lines.is_empty() {
             self.oldest_at = None;
         }
-        batch
+        self.gap_at = match self.gap_at {
+            Some(0) => None,
+            Some(at) => Some(at - count),
+            None => None,
+        };
+        Batch { lines: batch, gap_before }
     }
 }
 
@@ -91,7 +118,7 @@ mod tests {
         for source_ns in [100, 150, 150, 120, 200] {
             pending.push(event(source_ns, "x"));
         }
-        let shipped: Vec<i64> = pending.take_batch().iter().map(|line| line.source_ns).collect();
+        let shipped: Vec<i64> = pending.take_batch().lines.iter().map(|line| line.source_ns).collect();
         assert_eq!(shipped, [101, 150, 151, 152, 200]);
     }
 
@@ -102,9 +129,9 @@ mod tests {
             pending.push(event(index as i64, "line"));
         }
         assert!(pending.is_full());
-        assert_eq!(pending.take_batch().len(), MAX_BATCH_EVENTS);
+        assert_eq!(pending.take_batch().lines.len(), MAX_BATCH_EVENTS);
         assert!(!pending.is_full());
-        assert_eq!(pending.take_batch().len(), 5);
+        assert_eq!(pending.take_batch().lines.len(), 5);
         assert!(pending.is_empty() && pending.oldest_at().is_none());
 
         let big = "b".repeat(300_000);
@@ -112,7 +139,25 @@ mod tests {
             pending.push(event(index, &big));
         }
         assert!(pending.is_full());
-        assert_eq!(pending.take_batch().len(), 3);
-        assert_eq!(pending.take_batch().len(), 1);
+        assert_eq!(pending.take_batch().lines.len(), 3);
+        assert_eq!(pending.take_batch().lines.len(), 1);
+    }
+
+    #[test]
+    fn a_gap_begins_a_batch_that_says_so() {
+        let mut pending = PendingEvents::new(None);
+        pending.push(event(1, "before"));
+        pending.push(event(2, "before"));
+        pending.mark_gap();
+        pending.mark_gap();
+        pending.push(event(10, "after"));
+        pending.push(event(11, "after"));
+        let first = pending.take_batch();
+        assert_eq!((first.lines.len(), first.gap_before), (2, false));
+        let second = pending.take_batch();
+        assert_eq!((second.lines.len(), second.gap_before), (2, true));
+        assert!(second.lines.iter().all(|line| line.message == "after"));
+        pending.push(event(12, "later"));
+        assert!(!pending.take_batch().gap_before, "said once");
     }
 }

@@ -18,9 +18,12 @@
 //! and a container is removed only after its shipper finished (the task runner's cleanup
 //! waits for [`LogShippers::finished`]).
 //!
-//! Deliberately not here: detecting lines Docker rotated away while no agent watched
-//! (`LogBatch::gap_before` is never set: json-file keeps everything, since Berth configures
-//! no rotation), and shipping for orphaned containers, which are removed unshipped.
+//! Lines Docker rotated away before they were read (the shipper far behind, or no agent
+//! running, for longer than json-file's 1 GiB lasts) are reported by the runtime on the next
+//! line (`ContainerLogLine::lines_lost_before`), and the stream says so once
+//! (`LogBatch::gap_before`, stored as an event before that line).
+//!
+//! Deliberately not here: shipping for orphaned containers, which are removed unshipped.
 
 mod batch;
 mod config;

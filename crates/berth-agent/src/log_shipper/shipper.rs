@@ -11,12 +11,14 @@
 //! Nothing is lost or sent twice: a transient failure retries the same batch until it is
 //! acknowledged (the sink stores only lines after its position, so a batch whose answer was
 //! lost stores nothing twice); a broken Docker stream is reopened after the newest line read,
-//! and so is one that ended while the container still runs. Once the stream ended with the
-//! container stopped (the runtime ends it only after the container's last output) the shipper
-//! ends with the acknowledgement of its last batch.
+//! and so is one that ended while the container still runs. Docker ends a follow when the
+//! container stops, even when its reader is far behind (the rest is still in json-file), so a
+//! stream that ends after the container stopped is reopened after the newest line read as long
+//! as the last one brought new lines; the shipper ends, with the acknowledgement of its last
+//! batch, only once a stream of the stopped container ended with nothing new.
 
 use crate::backoff::Backoff;
-use crate::log_shipper::batch::PendingEvents;
+use crate::log_shipper::batch::{PendingEvents, GAP_MESSAGE};
 use crate::log_shipper::events::EventAssembler;
 use crate::log_shipper::sink::{LogSink, SinkError};
 use crate::runtime::{ContainerLogLine, ContainerRunState, ContainerRuntime, LogLineStream, RuntimeError};
@@ -81,6 +83,7 @@ pub async fn ship_container_logs(
         reopen_at: Some(Instant::now()),
         reopen_backoff: Backoff::new(),
         stream_ended: false,
+        stream_brought_lines: false,
         output_done: false,
     };
     shipper.run().await
@@ -126,6 +129,8 @@ struct Shipper {
     reopen_backoff: Backoff,
     /// The Docker stream just ended; what that means needs an inspect.
     stream_ended: bool,
+    /// The current (or last) Docker stream brought a line not read before.
+    stream_brought_lines: bool,
     /// Everything the container printed was read.
     output_done: bool,
 }
@@ -188,6 +193,12 @@ impl Shipper {
                     return;
                 }
                 self.read_ns = Some(self.read_ns.map_or(line.source_ns, |read| read.max(line.source_ns)));
+                self.stream_brought_lines = true;
+                if line.lines_lost_before {
+                    // The event held back ends here: the gap lies between it and this line.
+                    self.flush_held_event();
+                    self.pending.mark_gap();
+                }
                 self.last_line_at = Instant::now();
                 let pending = &mut self.pending;
                 self.assembler.push(line.source_ns, line.line, &mut |event| pending.push(event));
@@ -229,7 +240,13 @@ impl Shipper {
                 // Docker ended a follow while the container runs (a daemon restart): go on.
                 self.schedule_reopen();
             }
-            // The container stopped (or is gone): its stream ended after its last line.
+            // Stopped, and the stream may have ended early: read on after the newest line
+            // until a stream brings nothing new.
+            Ok(_) if self.stream_brought_lines => {
+                tracing::debug!(container = %self.job.container_id, read_ns = ?self.read_ns, "reading a stopped container's logs again");
+                self.reopen_at = Some(Instant::now());
+            }
+            // Stopped with every line read, or gone.
             Ok(_) | Err(RuntimeError::NotFound { .. }) => self.finish_output(),
             Err(error) => {
                 tracing::warn!(container = %self.job.container_id, %error, "cannot inspect a container whose logs ended");
@@ -244,6 +261,7 @@ impl Shipper {
             Ok(stream) => {
                 self.docker = Some(stream);
                 self.stream_since = self.read_ns;
+                self.stream_brought_lines = false;
             }
             Err(RuntimeError::NotFound { .. }) => self.finish_output(),
             Err(error) => {
@@ -275,11 +293,12 @@ impl Shipper {
         if !(self.pending.is_full() || self.output_done || overdue) {
             return;
         }
+        let taken = self.pending.take_batch();
         let batch = LogBatch {
             log_group: self.job.stream.log_group.clone(),
             log_stream: self.job.stream.log_stream.clone(),
-            lines: self.pending.take_batch(),
-            gap_before: None,
+            lines: taken.lines,
+            gap_before: taken.gap_before.then(|| GAP_MESSAGE.to_string()),
         };
         let sink = Arc::clone(&self.sink);
         let stream = self.job.stream.clone();

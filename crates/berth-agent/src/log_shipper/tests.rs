@@ -156,6 +156,32 @@ async fn a_broken_docker_stream_is_reopened_after_the_last_line_read() {
 }
 
 #[tokio::test]
+async fn a_stream_that_ends_early_at_exit_is_read_again_until_nothing_is_new() {
+    let runtime = Arc::new(FakeRuntime::new());
+    let sink = new_sink();
+    let (id, job) = running_app(&runtime, &[]).await;
+    let shippers = LogShippers::new(runtime.clone(), sink.clone());
+    shippers.ensure(job);
+    for line in numbered(0..5) {
+        runtime.push_log(&app(), OutputStream::Stdout, &line);
+    }
+    eventually("the first lines are stored", || sink.messages(GROUP, &id).len() == 5).await;
+    // A burst the shipper has not read when the container exits, and a follow that ends there.
+    runtime.end_log_streams_early(1);
+    for line in numbered(5..3000) {
+        runtime.push_log(&app(), OutputStream::Stdout, &line);
+    }
+    runtime.exit(&app(), 0);
+    assert_eq!(shippers.finished(&id).await, Some(ShipperOutcome::Finished));
+    let messages = sink.messages(GROUP, &id);
+    assert_eq!(messages.len(), 3000, "lines lost when the follow ended early");
+    assert_eq!(messages, numbered(0..3000));
+    let reads = runtime.calls().iter().filter(|call| matches!(call, Call::Logs(..))).count();
+    // The follow, the read that brought the rest, and the read that found nothing new.
+    assert_eq!(reads, 3, "{:?}", runtime.calls());
+}
+
+#[tokio::test]
 async fn a_multiline_pattern_groups_lines_and_a_quiet_event_is_flushed() {
     let runtime = Arc::new(FakeRuntime::new());
     let sink = new_sink();
