@@ -65,6 +65,7 @@ LOGS_OPERATIONS = """
 CreateLogGroup DeleteLogGroup DescribeLogGroups PutRetentionPolicy DeleteRetentionPolicy
 CreateLogStream DeleteLogStream DescribeLogStreams PutLogEvents GetLogEvents FilterLogEvents
 TagResource UntagResource ListTagsForResource TagLogGroup UntagLogGroup ListTagsLogGroup
+StartLiveTail
 """.split()
 
 # The service models, where they live in botocore, and which operations get wire types (None:
@@ -207,6 +208,12 @@ def is_sensitive(shapes, spec):
     return bool(spec.get("sensitive") or shapes[spec["shape"]].get("sensitive"))
 
 
+def members(shapes, shape):
+    """A structure's members, less the modelled exceptions an event stream lists among its
+    events (they travel as exception messages, not as members)."""
+    return [(member, spec) for member, spec in shape["members"].items() if not shapes[spec["shape"]].get("exception")]
+
+
 def emit_json(model, operations, service):
     shapes = model["shapes"]
     ops = model["operations"]
@@ -242,7 +249,7 @@ def emit_json(model, operations, service):
             redact = not legacy and any(is_sensitive(shapes, spec) for spec in shape["members"].values())
             w("#[derive(%sClone, Default, PartialEq, Serialize, Deserialize)]" % ("" if redact else "Debug, "))
             w("pub struct %s {" % name)
-            for member, spec in shape["members"].items():
+            for member, spec in members(shapes, shape):
                 field = snake(member)
                 w('    #[serde(rename = "%s", default, skip_serializing_if = "Option::is_none")]' % member)
                 w("    pub %s: Option<%s>," % (field, rust_type(shapes, spec["shape"], "f64")))
@@ -251,7 +258,7 @@ def emit_json(model, operations, service):
                 w("impl std::fmt::Debug for %s {" % name)
                 w("    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {")
                 w('        f.debug_struct("%s")' % name)
-                for member, spec in shape["members"].items():
+                for member, spec in members(shapes, shape):
                     field = snake(member)
                     if is_sensitive(shapes, spec):
                         w('            .field("%s", &self.%s.as_ref().map(|_| "<redacted>"))' % (field.removeprefix("r#"), field))
@@ -262,7 +269,7 @@ def emit_json(model, operations, service):
                 w("}")
             w("impl CheckRequired for %s {" % name)
             w("    fn check_required(&self, path: &str) -> Result<(), String> {")
-            for member, spec in shape["members"].items():
+            for member, spec in members(shapes, shape):
                 field = snake(member)
                 target = shapes[spec["shape"]]
                 if member in required:

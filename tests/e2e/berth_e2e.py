@@ -335,6 +335,9 @@ class ShapeMismatch(AssertionError):
 
 
 def _after_call(http_response, model, **_kwargs):
+    if model.has_event_stream_output and http_response.status_code == 200:
+        # The body is a stream that stays open; botocore parses each event against the model.
+        return
     problems = shape_validator.validate_response(model, http_response.status_code, http_response.content)
     if problems:
         SHAPE_PROBLEMS.extend(problems)
@@ -355,8 +358,10 @@ def aws_client(service: str, url: str, validate: bool = True, parameter_validati
     client = session.client(
         service,
         endpoint_url=url,
+        # Host prefixes (StartLiveTail's `stream-`) would name hosts that do not exist here.
         config=Config(retries={"total_max_attempts": 1, "mode": "standard"},
-                      connect_timeout=5, read_timeout=60, parameter_validation=parameter_validation),
+                      connect_timeout=5, read_timeout=60, parameter_validation=parameter_validation,
+                      inject_host_prefix=False),
     )
     if validate:
         client.meta.events.register("after-call", _after_call)

@@ -7,6 +7,8 @@ keeps every acknowledged event.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 
 import botocore.exceptions
@@ -193,6 +195,58 @@ def test_filter_patterns_of_every_kind(logs, logs_cli):
     assert sorted(event["message"] for event in cli["events"]) == ["ERROR disk full", "ERROR timeout 504"]
     cli = logs_cli("get-log-events", "--log-group-name", group, "--log-stream-name", "a", "--start-from-head")
     assert [event["message"] for event in cli["events"]] == messages[0::2]
+
+
+def test_live_tail_streams_matching_events_as_they_are_stored(berth, logs):
+    group = f"/berth/{e2e.unique_name('tail')}"
+    other = group + "-other"
+    for name in (group, other):
+        logs.create_log_group(logGroupName=name)
+        logs.create_log_stream(logGroupName=name, logStreamName="web/1")
+    logs.create_log_stream(logGroupName=group, logStreamName="worker/1")
+    arn = logs.describe_log_groups(logGroupNamePrefix=group)["logGroups"][0]["logGroupArn"]
+
+    # CloudWatch's refusals, before any stream opens.
+    assert error_of(logs.start_live_tail, logGroupIdentifiers=[arn + "-missing"])[0] == \
+        "ResourceNotFoundException"
+    code, message = error_of(logs.start_live_tail, logGroupIdentifiers=[arn], logStreamNames=["web/1"],
+                             logStreamNamePrefixes=["web"])
+    assert code == "InvalidParameterException" and "logStreamNamePrefixes" in message
+
+    answer = logs.start_live_tail(logGroupIdentifiers=[arn], logStreamNamePrefixes=["web"],
+                                  logEventFilterPattern="ERROR")
+    received: queue.Queue = queue.Queue()
+    closed = threading.Event()
+
+    def read():
+        try:
+            for event in answer["responseStream"]:
+                received.put(event)
+        except Exception:
+            if not closed.is_set():  # closing the stream below ends the read with an error
+                raise
+
+    threading.Thread(target=read, daemon=True).start()
+    start = received.get(timeout=30)["sessionStart"]
+    assert start["logGroupIdentifiers"] == [arn] and start["logStreamNamePrefixes"] == ["web"]
+    assert start["logEventFilterPattern"] == "ERROR" and start["sessionId"]
+
+    put(logs, group, "web/1", ["INFO ok", "ERROR disk full", "ERROR again"])
+    put(logs, group, "worker/1", ["ERROR elsewhere"])  # another stream's prefix
+    put(logs, other, "web/1", ["ERROR other group"])  # another group
+    seen: list[dict] = []
+    deadline = time.monotonic() + 30
+    while len(seen) < 2 and time.monotonic() < deadline:
+        update = received.get(timeout=30)["sessionUpdate"]
+        assert update["sessionMetadata"]["sampled"] is False
+        seen.extend(update["sessionResults"])
+    assert [event["message"] for event in seen] == ["ERROR disk full", "ERROR again"]
+    assert all(event["logGroupIdentifier"] == arn and event["logStreamName"] == "web/1" for event in seen)
+    assert all(event["ingestionTime"] >= event["timestamp"] - 5000 for event in seen)
+    # Updates keep coming each second, empty when nothing matched.
+    assert received.get(timeout=30)["sessionUpdate"]["sessionResults"] == []
+    closed.set()
+    answer["responseStream"].close()
 
 
 def test_retention_expires_events(logs):

@@ -25,6 +25,7 @@ mod agent_routes;
 pub mod caller;
 pub mod elbv2;
 pub mod error;
+mod event_stream;
 pub mod exec;
 pub mod logs;
 pub mod metrics;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 const LOGS: &str = "Logs_20140328.";
 
+#[derive(Clone)]
 pub struct LogsOptions {
     pub endpoint: String,
     pub cluster: String,
@@ -21,6 +22,10 @@ pub struct LogsOptions {
     /// Events stored for the read benchmarks.
     pub stored_events: usize,
     pub samples: usize,
+    /// How long the sustained writer runs (0: not at all).
+    pub sustain_seconds: u64,
+    /// Lines the sustained writer prints every 100 ms.
+    pub sustain_block: usize,
 }
 
 /// 99 characters and the newline make the 100-byte line.
@@ -87,7 +92,86 @@ pub async fn run(options: LogsOptions) -> anyhow::Result<()> {
         println!("  server RSS: no `berth up`/`berth server` process found listening on {listen}");
     }
 
-    reads(&client, &options, run_id).await
+    reads(&client, &options, run_id).await?;
+    if options.sustain_seconds > 0 {
+        sustained(&client, &options, run_id, server_pid).await?;
+    }
+    Ok(())
+}
+
+/// A writer at a steady rate for `sustain_seconds`: the rate it wrote, the rate stored, how
+/// far shipping was behind when it stopped, and the server's memory each minute.
+async fn sustained(
+    client: &EcsClient,
+    options: &LogsOptions,
+    run_id: u32,
+    server_pid: Option<u32>,
+) -> anyhow::Result<()> {
+    let blocks = options.sustain_seconds * 10;
+    let group = format!("/berth-bench/sustained-{run_id}");
+    let family = format!("berth-bench-logs-sustained-{run_id}");
+    let script = format!(
+        "i=0; while [ $i -lt {blocks} ]; do yes {LINE} | head -n {}; usleep 100000; i=$((i+1)); done",
+        options.sustain_block
+    );
+    let container = json!({
+        "name": "writer", "image": options.image, "memory": 64, "essential": true,
+        "command": ["sh", "-c", script],
+        "logConfiguration": {"logDriver": "awslogs", "options": {
+            "awslogs-group": group, "awslogs-create-group": "true", "awslogs-stream-prefix": "bench"}},
+    });
+    client.call("RegisterTaskDefinition", &json!({"family": family, "containerDefinitions": [container]})).await?;
+    let lines = blocks as usize * options.sustain_block;
+    println!("  sustained: {lines} lines, {} every 100 ms for {} s", options.sustain_block, options.sustain_seconds);
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = server_pid.map(|pid| {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut samples = Vec::new();
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                match memory(pid) {
+                    Some(sample) => samples.push(sample.resident_bytes),
+                    None => break,
+                }
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+            samples
+        })
+    });
+    let sustained = LogsOptions { lines, ..options.clone() };
+    let (written_rate, started_at_ms) = run_writer(client, &sustained, &family).await?;
+    let stopped_at_ms = now_ms();
+    let expected_bytes = (lines * LINE.len()) as i64;
+    let stored_at = loop {
+        if stored_bytes(client, &group).await? >= expected_bytes {
+            break now_ms();
+        }
+        if now_ms() - stopped_at_ms > PHASE_DEADLINE.as_millis() as i64 {
+            bail!("the sustained writer's lines did not all arrive");
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    let seconds = (stored_at - started_at_ms).max(1) as f64 / 1000.0;
+    println!("  sustained: the container wrote {written_rate:>9.0} lines/s");
+    println!(
+        "  sustained: {:>9.0} lines/s stored, every line stored {:.1} s after the writer stopped",
+        lines as f64 / seconds,
+        (stored_at - stopped_at_ms) as f64 / 1000.0
+    );
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    if let Some(sampler) = sampler {
+        let samples = sampler.await.unwrap_or_default();
+        let mib = |bytes: &u64| format!("{:.1}", *bytes as f64 / 1_048_576.0);
+        let each_minute: Vec<String> = samples.iter().step_by(60).map(mib).collect();
+        let max = samples.iter().max().map(mib).unwrap_or_default();
+        println!(
+            "  sustained: server RSS MiB each minute [{}], max {max}, last {} ({} samples)",
+            each_minute.join(", "),
+            samples.last().map(mib).unwrap_or_default(),
+            samples.len()
+        );
+    }
+    Ok(())
 }
 
 fn now_ms() -> i64 {

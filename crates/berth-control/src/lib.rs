@@ -116,6 +116,8 @@ pub struct ControlPlane {
     placement_failures: Mutex<HashMap<String, String>>,
     /// Log events (`logs`): their own store, since they are far more than memory holds.
     log_store: Arc<berth_log_store::LogStore>,
+    /// Stored events offered to Live Tail sessions (`logs::live_tail`).
+    live_tail: logs::live_tail::LiveTailHub,
     /// This control plane's own metrics (`metrics`), rendered by the edge's `/metrics`.
     metrics: Arc<metrics::ControlMetrics>,
 }
@@ -139,6 +141,7 @@ impl ControlPlane {
         let metrics = Arc::new(metrics::ControlMetrics::default());
         Ok(Arc::new(ControlPlane {
             log_store: Arc::new(log_store),
+            live_tail: logs::live_tail::LiveTailHub::default(),
             config,
             state: RwLock::new(state),
             writer: Mutex::new(()),
@@ -155,6 +158,10 @@ impl ControlPlane {
 
     pub(crate) fn log_store(&self) -> Arc<berth_log_store::LogStore> {
         Arc::clone(&self.log_store)
+    }
+
+    pub(crate) fn live_tail(&self) -> &logs::live_tail::LiveTailHub {
+        &self.live_tail
     }
 
     /// The control plane's metrics, to register with the registry `/metrics` renders.

@@ -710,6 +710,76 @@ impl CheckRequired for ListTagsLogGroupResponse {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveTailSessionLogEvent {
+    #[serde(rename = "logStreamName", default, skip_serializing_if = "Option::is_none")]
+    pub log_stream_name: Option<String>,
+    #[serde(rename = "logGroupIdentifier", default, skip_serializing_if = "Option::is_none")]
+    pub log_group_identifier: Option<String>,
+    #[serde(rename = "message", default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(rename = "timestamp", default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+    #[serde(rename = "ingestionTime", default, skip_serializing_if = "Option::is_none")]
+    pub ingestion_time: Option<i64>,
+}
+impl CheckRequired for LiveTailSessionLogEvent {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveTailSessionMetadata {
+    #[serde(rename = "sampled", default, skip_serializing_if = "Option::is_none")]
+    pub sampled: Option<bool>,
+}
+impl CheckRequired for LiveTailSessionMetadata {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveTailSessionStart {
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(rename = "sessionId", default, skip_serializing_if = "Option::is_none")]
+    pub session_id: Option<String>,
+    #[serde(rename = "logGroupIdentifiers", default, skip_serializing_if = "Option::is_none")]
+    pub log_group_identifiers: Option<Vec<String>>,
+    #[serde(rename = "logStreamNames", default, skip_serializing_if = "Option::is_none")]
+    pub log_stream_names: Option<Vec<String>>,
+    #[serde(rename = "logStreamNamePrefixes", default, skip_serializing_if = "Option::is_none")]
+    pub log_stream_name_prefixes: Option<Vec<String>>,
+    #[serde(rename = "logEventFilterPattern", default, skip_serializing_if = "Option::is_none")]
+    pub log_event_filter_pattern: Option<String>,
+}
+impl CheckRequired for LiveTailSessionStart {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct LiveTailSessionUpdate {
+    #[serde(rename = "sessionMetadata", default, skip_serializing_if = "Option::is_none")]
+    pub session_metadata: Option<LiveTailSessionMetadata>,
+    #[serde(rename = "sessionResults", default, skip_serializing_if = "Option::is_none")]
+    pub session_results: Option<Vec<LiveTailSessionLogEvent>>,
+}
+impl CheckRequired for LiveTailSessionUpdate {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.session_metadata {
+            value.check_required(&crate::required::join(path, "sessionMetadata"))?;
+        }
+        if let Some(value) = &self.session_results {
+            value.check_required(&crate::required::join(path, "sessionResults"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct LogGroup {
     #[serde(rename = "logGroupName", default, skip_serializing_if = "Option::is_none")]
     pub log_group_name: Option<String>,
@@ -955,6 +1025,59 @@ pub struct SearchedLogStream {
 }
 impl CheckRequired for SearchedLogStream {
     fn check_required(&self, path: &str) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartLiveTailRequest {
+    #[serde(rename = "logGroupIdentifiers", default, skip_serializing_if = "Option::is_none")]
+    pub log_group_identifiers: Option<Vec<String>>,
+    #[serde(rename = "logStreamNames", default, skip_serializing_if = "Option::is_none")]
+    pub log_stream_names: Option<Vec<String>>,
+    #[serde(rename = "logStreamNamePrefixes", default, skip_serializing_if = "Option::is_none")]
+    pub log_stream_name_prefixes: Option<Vec<String>>,
+    #[serde(rename = "logEventFilterPattern", default, skip_serializing_if = "Option::is_none")]
+    pub log_event_filter_pattern: Option<String>,
+}
+impl CheckRequired for StartLiveTailRequest {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if self.log_group_identifiers.is_none() {
+            return Err(crate::required::join(path, "logGroupIdentifiers"));
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartLiveTailResponse {
+    #[serde(rename = "responseStream", default, skip_serializing_if = "Option::is_none")]
+    pub response_stream: Option<StartLiveTailResponseStream>,
+}
+impl CheckRequired for StartLiveTailResponse {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.response_stream {
+            value.check_required(&crate::required::join(path, "responseStream"))?;
+        }
+        Ok(())
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct StartLiveTailResponseStream {
+    #[serde(rename = "sessionStart", default, skip_serializing_if = "Option::is_none")]
+    pub session_start: Option<LiveTailSessionStart>,
+    #[serde(rename = "sessionUpdate", default, skip_serializing_if = "Option::is_none")]
+    pub session_update: Option<LiveTailSessionUpdate>,
+}
+impl CheckRequired for StartLiveTailResponseStream {
+    fn check_required(&self, path: &str) -> Result<(), String> {
+        if let Some(value) = &self.session_start {
+            value.check_required(&crate::required::join(path, "sessionStart"))?;
+        }
+        if let Some(value) = &self.session_update {
+            value.check_required(&crate::required::join(path, "sessionUpdate"))?;
+        }
         Ok(())
     }
 }

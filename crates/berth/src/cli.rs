@@ -174,6 +174,12 @@ pub enum BenchCommand {
         stored_events: usize,
         #[arg(long, default_value_t = 20)]
         samples: usize,
+        /// Then a writer printing 10 blocks of `--sustain-block` lines a second for this long,
+        /// with the server's memory sampled every second (0: no such phase).
+        #[arg(long, default_value_t = 0)]
+        sustain_seconds: u64,
+        #[arg(long, default_value_t = 12_000)]
+        sustain_block: usize,
     },
     /// `berth exec … -- echo hi` against `docker exec` on the same container, alternating.
     Exec {

@@ -228,8 +228,19 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
             lines,
             stored_events,
             samples,
+            sustain_seconds,
+            sustain_block,
         } => {
-            let options = berth_bench::logs::LogsOptions { endpoint, cluster, image, lines, stored_events, samples };
+            let options = berth_bench::logs::LogsOptions {
+                endpoint,
+                cluster,
+                image,
+                lines,
+                stored_events,
+                samples,
+                sustain_seconds,
+                sustain_block,
+            };
             berth_bench::logs::run(options).await
         }
         BenchCommand::Exec { target: DockerBenchTarget { endpoint, cluster, image }, samples } => {

@@ -132,8 +132,8 @@ async fn failed_and_unanswered_batches_are_retried_and_stored_once() {
     assert!(sink.ship_attempts() >= 5, "{} attempts", sink.ship_attempts());
 }
 
-#[tokio::test]
-async fn a_broken_docker_stream_is_reopened_after_the_last_line_read() {
+/// A running app without a stream prefix whose shipper stored its first five lines.
+async fn shipping_five_lines() -> (Arc<FakeRuntime>, Arc<MemoryLogSink>, String, LogShippers) {
     let runtime = Arc::new(FakeRuntime::new());
     let sink = new_sink();
     let (id, job) = running_app(&runtime, &[]).await;
@@ -144,6 +144,12 @@ async fn a_broken_docker_stream_is_reopened_after_the_last_line_read() {
     }
     // Without a prefix the stream is named after the container ID.
     eventually("the first lines are stored", || sink.messages(GROUP, &id).len() == 5).await;
+    (runtime, sink, id, shippers)
+}
+
+#[tokio::test]
+async fn a_broken_docker_stream_is_reopened_after_the_last_line_read() {
+    let (runtime, sink, id, shippers) = shipping_five_lines().await;
     runtime.break_log_streams();
     for line in numbered(5..10) {
         runtime.push_log(&app(), OutputStream::Stdout, &line);
@@ -157,15 +163,7 @@ async fn a_broken_docker_stream_is_reopened_after_the_last_line_read() {
 
 #[tokio::test]
 async fn a_stream_that_ends_early_at_exit_is_read_again_until_nothing_is_new() {
-    let runtime = Arc::new(FakeRuntime::new());
-    let sink = new_sink();
-    let (id, job) = running_app(&runtime, &[]).await;
-    let shippers = LogShippers::new(runtime.clone(), sink.clone());
-    shippers.ensure(job);
-    for line in numbered(0..5) {
-        runtime.push_log(&app(), OutputStream::Stdout, &line);
-    }
-    eventually("the first lines are stored", || sink.messages(GROUP, &id).len() == 5).await;
+    let (runtime, sink, id, shippers) = shipping_five_lines().await;
     // A burst the shipper has not read when the container exits, and a follow that ends there.
     runtime.end_log_streams_early(1);
     for line in numbered(5..3000) {

@@ -5,6 +5,7 @@
 mod error;
 mod events;
 mod groups;
+mod live_tail;
 
 use crate::Api;
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,13 @@ type Empty = serde_json::Map<String, serde_json::Value>;
 /// Answers one CloudWatch Logs request.
 pub async fn serve(api: &Api, target: &str, body: &[u8]) -> Response {
     let operation = target.strip_prefix(TARGET_PREFIX).unwrap_or_default();
+    if operation == "StartLiveTail" {
+        // The answer is a stream of events, not one JSON body.
+        return live_tail::start_live_tail(api, body).unwrap_or_else(|error| {
+            tracing::debug!(operation, code = error.code, reason = %error.message, "CloudWatch Logs request refused");
+            error.into_response()
+        });
+    }
     match dispatch(api, operation, body).await {
         Ok(body) => ([(axum::http::header::CONTENT_TYPE, "application/x-amz-json-1.1")], body).into_response(),
         Err(error) => {

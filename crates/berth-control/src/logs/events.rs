@@ -1,6 +1,7 @@
 //! PutLogEvents, GetLogEvents and FilterLogEvents: the group and stream are looked up in the
 //! state, the events written to or read from the log store off the async threads.
 
+use super::live_tail;
 use super::names::{check_group_name, check_stream_name};
 use super::streams::stream;
 use super::tokens::{parse_filter_token, render_filter_token, StreamToken};
@@ -191,8 +192,12 @@ impl ControlPlane {
             .map(|event| NewEvent { timestamp: event.timestamp, source_ns: None, message: event.message })
             .collect();
         if !accepted.is_empty() {
+            let tailed = self.live_tail().listening().then(|| live_tail::tailed(&accepted, None));
             let outcome = blocking(self.log_store(), move |store| store.append(id, accepted)).await?;
             self.metrics().put_log_events_stored(outcome.stored);
+            if let Some(tailed) = tailed {
+                self.live_tail().publish(group_name, stream_name, tailed);
+            }
         }
         Ok(rejected)
     }

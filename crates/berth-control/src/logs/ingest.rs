@@ -73,8 +73,13 @@ impl ControlPlane {
             source_ns: Some(line.source_ns),
             message: line.message,
         }));
+        let tailed = self.live_tail().listening().then(|| crate::logs::live_tail::tailed(&events, position));
+        let (group, stream_name) = (batch.log_group, batch.log_stream);
         let outcome = blocking(self.log_store(), move |store| store.append(id, events)).await?;
         self.metrics().agent_logs_received(lines, bytes, outcome.stored);
+        if let Some(tailed) = tailed {
+            self.live_tail().publish(&group, &stream_name, tailed);
+        }
         Ok(LogPosition { position_ns: outcome.source_position_ns })
     }
 }

@@ -13,6 +13,7 @@ pub mod error;
 pub mod events;
 pub mod groups;
 pub mod ingest;
+pub mod live_tail;
 pub mod names;
 pub mod records;
 pub mod retention;
