@@ -1,5 +1,6 @@
 //! The HTTP edge. `POST /` speaks the ECS, ACM and CloudWatch Logs APIs (AWS JSON 1.1, `X-Amz-Target` names
-//! the operation) and ELBv2's (Query); `/agent/v1/...` serves agents. Requests are decoded into wire shapes, parsed into
+//! the operation), ELBv2's (Query) and CloudWatch's (JSON 1.0 and Query; its RPC v2 CBOR is
+//! `POST /service/{service}/operation/{operation}`); `/agent/v1/...` serves agents. Requests are decoded into wire shapes, parsed into
 //! domain values, handed to the control plane, and the results rendered back.
 //!
 //! Invariant: every failure leaves through [`error::ApiError`], the one mapping to the AWS error
@@ -23,6 +24,7 @@ macro_rules! serve_json {
 pub mod acm;
 mod agent_routes;
 pub mod caller;
+pub mod cloudwatch;
 pub mod elbv2;
 pub mod error;
 mod event_stream;
@@ -34,11 +36,12 @@ pub mod parse;
 mod placement;
 mod protocols;
 mod proxy_routes;
+mod query_protocol;
 pub mod render;
 mod task_cache;
 
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -76,6 +79,7 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
     let api = Arc::new(Api { control, task_cache: task_cache::TaskCache::default(), exec: Arc::default(), telemetry });
     Router::new()
         .route("/", post(ecs_endpoint))
+        .route("/service/{service}/operation/{operation}", post(rpc_v2_cbor_endpoint))
         .route("/metrics", get(metrics::serve))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/desired", get(agent_routes::poll_desired))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
@@ -104,6 +108,55 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     let mut response = serve_aws(&api, service, &headers, form, &body).await;
     response.extensions_mut().insert(operation);
     response
+}
+
+/// `POST /service/{service}/operation/{operation}`: Smithy RPC v2 CBOR, today CloudWatch's.
+async fn rpc_v2_cbor_endpoint(
+    State(api): State<Arc<Api>>,
+    Path((service, operation)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let served = caller::scope(&headers, cloudwatch::serve_cbor(api.as_ref(), &service, &operation, &headers, &body));
+    let mut response = AssertUnwindSafe(served).catch_unwind().await.unwrap_or_else(|_| {
+        tracing::error!(operation, "CloudWatch handler panicked; answering InternalServiceError");
+        cloudwatch::internal_failure(cloudwatch::Protocol::Cbor)
+    });
+    let named = if service == berth_cloudwatch_wire::RPC_V2_SERVICE_NAME {
+        let known = protocols::known_operation(&operation, berth_cloudwatch_wire::ALL_OPERATIONS);
+        metrics::Operation { service: protocols::Service::CloudWatch.label(), operation: known }
+    } else {
+        metrics::Operation { service: protocols::Service::UnknownQuery.label(), operation: "unknown" }
+    };
+    response.extensions_mut().insert(named);
+    response
+}
+
+/// CloudWatch's JSON 1.0 (`X-Amz-Target`, as `protocols::route` looks first) or Query.
+async fn serve_cloudwatch_post(
+    api: &Api,
+    headers: &HeaderMap,
+    form: Option<&berth_query_wire::QueryParams>,
+    body: &[u8],
+) -> Response {
+    let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok());
+    let empty = berth_query_wire::QueryParams::default();
+    let (request, operation) = match target {
+        Some(target) => (
+            cloudwatch::Request::Json(body),
+            target.strip_prefix(berth_cloudwatch_wire::TARGET_PREFIX).unwrap_or_default(),
+        ),
+        None => {
+            let params = form.unwrap_or(&empty);
+            (cloudwatch::Request::Query(params), params.get("Action").unwrap_or_default())
+        }
+    };
+    let served =
+        AssertUnwindSafe(caller::scope(headers, cloudwatch::serve(api, request, operation))).catch_unwind().await;
+    served.unwrap_or_else(|_| {
+        tracing::error!(operation, "CloudWatch handler panicked; answering InternalServiceError");
+        cloudwatch::internal_failure(request.protocol())
+    })
 }
 
 async fn serve_aws(
@@ -140,6 +193,7 @@ async fn serve_aws(
                 elbv2::internal_failure()
             });
         }
+        protocols::Service::CloudWatch => return serve_cloudwatch_post(api, headers, form.as_ref(), body).await,
         protocols::Service::UnknownQuery => {
             let action = form.as_ref().and_then(|params| params.get("Action")).unwrap_or_default();
             return protocols::unknown_service(action);

@@ -1,10 +1,14 @@
-//! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.1
-//! requests name their operation in `X-Amz-Target`, whose prefix names the service (ACM's
-//! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`; anything else is ECS, which answers unknown targets); Query requests are forms with
-//! `Action` and `Version`, and the SigV4 credential scope or the `Version` names the service
-//! (ELBv2's is `2015-12-01`).
+//! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.0 and
+//! 1.1 requests name their operation in `X-Amz-Target`, whose prefix names the service (ACM's
+//! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`, CloudWatch's
+//! `GraniteServiceVersion20100801.`; anything else is ECS, which answers unknown targets);
+//! Query requests are forms with `Action` and `Version`, and the SigV4 credential scope or the
+//! `Version` names the service (ELBv2's is `2015-12-01`, CloudWatch's `2010-08-01`). RPC v2
+//! CBOR requests have a route of their own (`/service/{service}/operation/{operation}`), whose
+//! path names both.
 
 use axum::http::HeaderMap;
+use berth_cloudwatch_wire as cloudwatch;
 use berth_query_wire::elbv2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -13,6 +17,8 @@ pub enum Service {
     Acm,
     Logs,
     Elbv2,
+    /// CloudWatch (metrics and alarms) in JSON 1.0 or Query; its CBOR has its own route.
+    CloudWatch,
     /// A Query request for a service Berth does not serve.
     UnknownQuery,
 }
@@ -39,6 +45,8 @@ pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
             Service::Acm
         } else if target.starts_with(berth_logs_wire::TARGET_PREFIX) {
             Service::Logs
+        } else if target.starts_with(cloudwatch::TARGET_PREFIX) {
+            Service::CloudWatch
         } else {
             Service::Ecs
         };
@@ -48,8 +56,10 @@ pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
     }
     match signing_name(headers) {
         Some(name) if name == elbv2::SIGNING_NAME => Service::Elbv2,
+        Some(name) if name == cloudwatch::SIGNING_NAME => Service::CloudWatch,
         Some(_) => Service::UnknownQuery,
         None if version == Some(elbv2::API_VERSION) => Service::Elbv2,
+        None if version == Some(cloudwatch::API_VERSION) => Service::CloudWatch,
         None => Service::UnknownQuery,
     }
 }
@@ -62,6 +72,7 @@ impl Service {
             Service::Acm => "acm",
             Service::Logs => "logs",
             Service::Elbv2 => "elbv2",
+            Service::CloudWatch => "cloudwatch",
             Service::UnknownQuery => "unknown",
         }
     }
@@ -87,23 +98,34 @@ pub fn operation(
             (target.strip_prefix(berth_logs_wire::TARGET_PREFIX).unwrap_or_default(), berth_logs_wire::ALL_OPERATIONS)
         }
         Service::Elbv2 => (form.and_then(|params| params.get("Action")).unwrap_or_default(), elbv2::ALL_OPERATIONS),
+        Service::CloudWatch => match target.strip_prefix(cloudwatch::TARGET_PREFIX) {
+            Some(name) => (name, cloudwatch::ALL_OPERATIONS),
+            None => (form.and_then(|params| params.get("Action")).unwrap_or_default(), cloudwatch::ALL_OPERATIONS),
+        },
         Service::UnknownQuery => ("", &[]),
     };
-    let operation = known.iter().find(|candidate| **candidate == name).copied().unwrap_or("unknown");
-    crate::metrics::Operation { service: service.label(), operation }
+    crate::metrics::Operation { service: service.label(), operation: known_operation(name, known) }
+}
+
+/// `name` as one of `known` (a model's operations), else `unknown`.
+pub fn known_operation(name: &str, known: &[&'static str]) -> &'static str {
+    known.iter().find(|candidate| **candidate == name).copied().unwrap_or("unknown")
 }
 
 /// The answer to a Query request for a service Berth does not serve.
 pub fn unknown_service(action: &str) -> axum::response::Response {
-    use axum::response::IntoResponse;
-    let body = berth_query_wire::error_response(
+    crate::query_protocol::error(
         "",
-        true,
-        "InvalidAction",
-        &format!("The action {action} is not valid for this web service: Berth does not serve this AWS service."),
+        &crate::query_protocol::QueryError {
+            status: axum::http::StatusCode::BAD_REQUEST,
+            sender_fault: true,
+            code: "InvalidAction",
+            message: &format!(
+                "The action {action} is not valid for this web service: Berth does not serve this AWS service."
+            ),
+        },
         &uuid::Uuid::new_v4().to_string(),
-    );
-    (axum::http::StatusCode::BAD_REQUEST, [(axum::http::header::CONTENT_TYPE, "text/xml")], body).into_response()
+    )
 }
 
 #[cfg(test)]
@@ -143,5 +165,25 @@ mod tests {
         let unsigned = headers(&[("content-type", form)]);
         assert_eq!(route(&unsigned, Some("2015-12-01")), Service::Elbv2);
         assert_eq!(route(&unsigned, Some("2010-05-08")), Service::UnknownQuery);
+    }
+
+    #[test]
+    fn cloudwatch_is_found_by_target_prefix_signing_name_or_version() {
+        let json = headers(&[
+            ("x-amz-target", "GraniteServiceVersion20100801.PutMetricData"),
+            ("content-type", "application/x-amz-json-1.0"),
+        ]);
+        assert_eq!(route(&json, None), Service::CloudWatch);
+        let form = "application/x-www-form-urlencoded; charset=utf-8";
+        let signed = headers(&[
+            ("content-type", form),
+            ("authorization", "AWS4-HMAC-SHA256 Credential=AKID/20261202/us-east-1/monitoring/aws4_request, SignedHeaders=host, Signature=x"),
+        ]);
+        assert_eq!(route(&signed, Some("2010-08-01")), Service::CloudWatch);
+        assert_eq!(route(&headers(&[("content-type", form)]), Some("2010-08-01")), Service::CloudWatch);
+        let named = operation(Service::CloudWatch, &json, None);
+        assert_eq!((named.service, named.operation), ("cloudwatch", "PutMetricData"));
+        let params = berth_query_wire::QueryParams::parse(b"Action=MadeUp&Version=2010-08-01");
+        assert_eq!(operation(Service::CloudWatch, &signed, Some(&params)).operation, "unknown");
     }
 }

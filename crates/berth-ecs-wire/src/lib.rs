@@ -32,7 +32,49 @@ pub struct ErrorBody {
 /// Why a request body could not become a request shape. The message names the field.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
+    pub kind: DecodeErrorKind,
     pub message: String,
+}
+
+/// What was wrong with a body, for error mappings that give each case its own code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeErrorKind {
+    /// Not a document of the protocol's format at all (bad syntax, trailing bytes).
+    Malformed,
+    /// A member's value has the wrong type or is not one the shape allows.
+    Invalid,
+    /// A required member was not sent.
+    Missing,
+}
+
+impl DecodeError {
+    /// `format` is the body's format as users know it (`JSON`, `CBOR`).
+    pub fn malformed(format: &str, detail: impl std::fmt::Display) -> Self {
+        DecodeError {
+            kind: DecodeErrorKind::Malformed,
+            message: format!("Request body is not valid {format}: {detail}"),
+        }
+    }
+
+    /// The value at `path` (serde_path_to_error's notation, empty for the whole body) is wrong.
+    pub fn invalid(path: &str, detail: impl std::fmt::Display) -> Self {
+        let message = if path.is_empty() || path == "." {
+            format!("Invalid request: {detail}")
+        } else {
+            format!("Invalid value for parameter {path}: {}", strip_position(&detail.to_string()))
+        };
+        DecodeError { kind: DecodeErrorKind::Invalid, message }
+    }
+
+    pub fn missing(path: &str) -> Self {
+        DecodeError { kind: DecodeErrorKind::Missing, message: format!("Missing required parameter: {path}") }
+    }
+}
+
+/// Checks the model's required members of a decoded request, naming the first missing one.
+pub fn check_required<T: CheckRequired>(value: T) -> Result<T, DecodeError> {
+    value.check_required("").map_err(|field| DecodeError::missing(&field))?;
+    Ok(value)
 }
 
 /// Decodes a request body into its shape, checking types and required members.
@@ -43,26 +85,20 @@ pub fn decode_request<T: DeserializeOwned + CheckRequired>(body: &[u8]) -> Resul
     // serde's derived struct visitor also accepts a JSON array (fields by position); AWS JSON
     // 1.1 bodies are objects, so anything else is refused before decoding.
     if body.iter().find(|byte| !byte.is_ascii_whitespace()) != Some(&b'{') {
-        return Err(DecodeError { message: "Request body is not valid JSON: expected a JSON object".to_string() });
+        return Err(DecodeError::malformed("JSON", "expected a JSON object"));
     }
     let mut deserializer = serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(&mut deserializer).map_err(|error| {
         let path = error.path().to_string();
         let inner = error.into_inner();
-        let message = if inner.is_syntax() || inner.is_eof() {
-            format!("Request body is not valid JSON: {inner}")
-        } else if path.is_empty() || path == "." {
-            format!("Invalid request: {inner}")
+        if inner.is_syntax() || inner.is_eof() {
+            DecodeError::malformed("JSON", inner)
         } else {
-            format!("Invalid value for parameter {path}: {}", strip_position(&inner.to_string()))
-        };
-        DecodeError { message }
+            DecodeError::invalid(&path, inner)
+        }
     })?;
-    deserializer.end().map_err(|error| DecodeError { message: format!("Request body is not valid JSON: {error}") })?;
-    value
-        .check_required("")
-        .map_err(|field| DecodeError { message: format!("Missing required parameter: {field}") })?;
-    Ok(value)
+    deserializer.end().map_err(|error| DecodeError::malformed("JSON", error))?;
+    check_required(value)
 }
 
 fn strip_position(message: &str) -> String {
@@ -106,6 +142,14 @@ mod tests {
         assert!(decode_request::<ListClustersRequest>(b"{} trailing").is_err());
         assert!(decode_request::<ListClustersRequest>(b"[]").is_err(), "arrays are not request bodies");
         assert!(decode_request::<DescribeClustersRequest>(br#"[["x"]]"#).is_err());
+    }
+
+    #[test]
+    fn each_failure_says_what_kind_it_is() {
+        let kind = |body: &[u8]| decode_request::<RegisterTaskDefinitionRequest>(body).unwrap_err().kind;
+        assert_eq!(kind(b"{nope"), DecodeErrorKind::Malformed);
+        assert_eq!(kind(br#"{"family":7,"containerDefinitions":[]}"#), DecodeErrorKind::Invalid);
+        assert_eq!(kind(br#"{"family":"web"}"#), DecodeErrorKind::Missing);
     }
 
     #[test]

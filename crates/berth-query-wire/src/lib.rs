@@ -9,4 +9,6 @@
 pub mod elbv2;
 pub mod query;
 
-pub use query::{error_response, response, DecodeError, FromQuery, QueryParams, Timestamp, ToXml, XmlWriter};
+pub use query::{
+    error_response, response, DecodeError, DecodeErrorKind, FromQuery, QueryParams, Timestamp, ToXml, XmlWriter,
+};

@@ -10,16 +10,33 @@ use std::str::FromStr;
 /// and names the parameter at fault by its wire key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
+    pub kind: DecodeErrorKind,
     pub message: String,
+}
+
+/// What was wrong, for services whose models give the two cases codes of their own
+/// (CloudWatch's `MissingParameter` and `InvalidParameterValue`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DecodeErrorKind {
+    /// A required member was not sent.
+    Missing,
+    /// A member was sent with a value its shape does not allow.
+    Invalid,
 }
 
 impl DecodeError {
     pub fn missing(key: &str) -> Self {
-        Self::constraint("null", key, "Member must not be null")
+        Self::constraint(DecodeErrorKind::Missing, "null", key, "Member must not be null")
     }
 
-    fn constraint(value: &str, key: &str, constraint: &str) -> Self {
+    /// `value` at `key` is not allowed: `constraint` says what is.
+    pub fn invalid(value: &str, key: &str, constraint: &str) -> Self {
+        Self::constraint(DecodeErrorKind::Invalid, value, key, constraint)
+    }
+
+    fn constraint(kind: DecodeErrorKind, value: &str, key: &str, constraint: &str) -> Self {
         DecodeError {
+            kind,
             message: format!(
                 "1 validation error detected: Value '{value}' at '{key}' failed to satisfy constraint: {constraint}"
             ),
@@ -79,7 +96,7 @@ impl QueryParams {
             None => Ok(None),
             Some(value) if value.eq_ignore_ascii_case("true") => Ok(Some(true)),
             Some(value) if value.eq_ignore_ascii_case("false") => Ok(Some(false)),
-            Some(value) => Err(DecodeError::constraint(value, key, "Member must be a boolean")),
+            Some(value) => Err(DecodeError::invalid(value, key, "Member must be a boolean")),
         }
     }
 
@@ -88,7 +105,7 @@ impl QueryParams {
             None => Ok(None),
             Some(value) => match value.parse::<f64>() {
                 Ok(number) if number.is_finite() => Ok(Some(number)),
-                _ => Err(DecodeError::constraint(value, key, "Member must be a number")),
+                _ => Err(DecodeError::invalid(value, key, "Member must be a number")),
             },
         }
     }
@@ -98,7 +115,7 @@ impl QueryParams {
             None => Ok(None),
             Some(value) => Timestamp::parse(value)
                 .map(Some)
-                .ok_or_else(|| DecodeError::constraint(value, key, "Member must be an ISO 8601 timestamp")),
+                .ok_or_else(|| DecodeError::invalid(value, key, "Member must be an ISO 8601 timestamp")),
         }
     }
 
@@ -109,17 +126,17 @@ impl QueryParams {
         max: Option<i64>,
     ) -> Result<Option<T>, DecodeError> {
         let Some(value) = self.get(key) else { return Ok(None) };
-        let number: T = value.parse().map_err(|_| DecodeError::constraint(value, key, "Member must be an integer"))?;
+        let number: T = value.parse().map_err(|_| DecodeError::invalid(value, key, "Member must be an integer"))?;
         let wide: i64 = number.into();
         if let Some(min) = min.filter(|min| wide < *min) {
-            return Err(DecodeError::constraint(
+            return Err(DecodeError::invalid(
                 value,
                 key,
                 &format!("Member must have value greater than or equal to {min}"),
             ));
         }
         if let Some(max) = max.filter(|max| wide > *max) {
-            return Err(DecodeError::constraint(
+            return Err(DecodeError::invalid(
                 value,
                 key,
                 &format!("Member must have value less than or equal to {max}"),
@@ -137,7 +154,7 @@ impl QueryParams {
         let Some(value) = self.get(key) else { return Ok(None) };
         match parse(value) {
             Some(parsed) => Ok(Some(parsed)),
-            None => Err(DecodeError::constraint(
+            None => Err(DecodeError::invalid(
                 value,
                 key,
                 &format!("Member must satisfy enum value set: [{}]", values.join(", ")),
@@ -221,7 +238,8 @@ impl Timestamp {
     /// `YYYY-MM-DDTHH:MM:SS[.fff]Z` (or epoch seconds, which botocore also sends).
     pub fn parse(text: &str) -> Option<Self> {
         if let Ok(seconds) = text.parse::<f64>() {
-            return Some(Timestamp { unix_millis: (seconds * 1000.0) as i64 });
+            // Rounded: 1796117655.123 × 1000 is 1796117655122.9998 in binary floating point.
+            return seconds.is_finite().then(|| Timestamp { unix_millis: (seconds * 1000.0).round() as i64 });
         }
         let text = text.strip_suffix('Z')?;
         let (date, time) = text.split_once('T')?;
@@ -507,6 +525,20 @@ mod tests {
         assert_eq!(Timestamp::parse("2026-12-01T09:34:15.123Z"), Some(instant));
         assert_eq!(Timestamp::parse("1970-01-01T00:00:00Z"), Some(Timestamp::from_unix_millis(0)));
         assert_eq!(Timestamp::parse("2026-13-01T00:00:00Z"), None);
+        assert_eq!(Timestamp::parse("1796117655.123"), Some(instant), "epoch seconds round to the millisecond");
+        assert_eq!(Timestamp::parse("inf"), None);
+    }
+
+    #[test]
+    fn decode_errors_say_whether_a_member_was_missing_or_wrong() {
+        let missing =
+            decode_input::<elbv2::CreateListenerInput>(&QueryParams::parse(b"Action=CreateListener")).unwrap_err();
+        assert_eq!(missing.kind, DecodeErrorKind::Missing);
+        let wrong = decode_input::<elbv2::CreateListenerInput>(&QueryParams::parse(
+            b"LoadBalancerArn=a&DefaultActions=&Port=http",
+        ))
+        .unwrap_err();
+        assert_eq!(wrong.kind, DecodeErrorKind::Invalid);
     }
 
     #[test]

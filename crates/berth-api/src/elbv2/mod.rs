@@ -11,9 +11,10 @@ mod render;
 mod rules;
 mod target_groups;
 
+use crate::query_protocol::{self, QueryError};
 use crate::Api;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use berth_query_wire::elbv2::{self, result_wrapper, XML_NAMESPACE};
 use berth_query_wire::query::decode_input;
 use berth_query_wire::QueryParams;
@@ -21,42 +22,34 @@ pub use error::ElbApiError;
 
 type ElbResult<T> = Result<T, ElbApiError>;
 
-fn xml(status: StatusCode, body: String) -> Response {
-    (status, [(axum::http::header::CONTENT_TYPE, "text/xml")], body).into_response()
-}
-
 /// Answers one ELBv2 request.
 pub async fn serve(api: &Api, params: &QueryParams) -> Response {
     let request_id = uuid::Uuid::new_v4().to_string();
     let action = params.get("Action").unwrap_or_default().to_string();
     match dispatch(api, &action, params).await {
-        Ok(body) => {
-            let document =
-                berth_query_wire::response(&action, XML_NAMESPACE, result_wrapper(&action), body.as_ref(), &request_id);
-            xml(StatusCode::OK, document)
-        }
+        Ok(body) => query_protocol::answer(&action, XML_NAMESPACE, result_wrapper(&action), body.as_ref(), &request_id),
         Err(error) => {
             tracing::debug!(action, code = error.code, reason = %error.message, "ELBv2 request refused");
-            let document = berth_query_wire::error_response(
-                XML_NAMESPACE,
-                error.status.is_client_error(),
-                error.code,
-                &error.message,
-                &request_id,
-            );
-            xml(error.status, document)
+            let refusal = QueryError {
+                status: error.status,
+                sender_fault: error.status.is_client_error(),
+                code: error.code,
+                message: &error.message,
+            };
+            query_protocol::error(XML_NAMESPACE, &refusal, &request_id)
         }
     }
 }
 
 /// The answer when a handler panicked.
 pub fn internal_failure() -> Response {
-    let message = "The server hit an internal error; the request may not have been applied.";
-    let request_id = uuid::Uuid::new_v4().to_string();
-    xml(
-        StatusCode::INTERNAL_SERVER_ERROR,
-        berth_query_wire::error_response(XML_NAMESPACE, false, "InternalFailure", message, &request_id),
-    )
+    let failure = QueryError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        sender_fault: false,
+        code: "InternalFailure",
+        message: "The server hit an internal error; the request may not have been applied.",
+    };
+    query_protocol::error(XML_NAMESPACE, &failure, &uuid::Uuid::new_v4().to_string())
 }
 
 /// A rendered result, whatever its shape.
