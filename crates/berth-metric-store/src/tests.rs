@@ -1,6 +1,5 @@
 use super::*;
 use std::sync::Arc;
-use std::time::Instant;
 
 /// An hour-aligned time, so every level's buckets start at it.
 const T0: i64 = 1_699_999_200_000;
@@ -160,9 +159,12 @@ fn everything_acknowledged_survives_a_reopen() {
         let store = MetricStore::open(&path).unwrap();
         store.put(vec![point(&cpu, T0, 1.0), high(&cpu, T0 + 1_500, 2.0), point(&memory, T0 + HOUR, 3.0)]).unwrap();
         store.put(vec![point(&cpu, T0 + 5 * MINUTE, 4.0)]).unwrap();
+        // A series swept away stays away.
+        store.put(vec![point(&series("Ancient"), T0 - 500 * DAY, 1.0)]).unwrap();
+        assert_eq!(store.sweep(T0).unwrap().deleted, 1);
         (read(&store, &cpu, T0, T0 + DAY, 1), read(&store, &memory, T0, T0 + DAY, 60), store.series(i64::MIN))
     };
-    assert_eq!(before.0.len(), 3);
+    assert_eq!((before.0.len(), before.2.len()), (3, 2));
     let store = MetricStore::open(&path).unwrap();
     assert_eq!(read(&store, &cpu, T0, T0 + DAY, 1), before.0);
     assert_eq!(read(&store, &memory, T0, T0 + DAY, 60), before.1);
@@ -172,72 +174,6 @@ fn everything_acknowledged_survives_a_reopen() {
     store.put(vec![point(&disk, T0, 9.0)]).unwrap();
     assert_eq!(read(&store, &cpu, T0, T0 + DAY, 1), before.0);
     assert_eq!(read(&store, &disk, T0, T0 + DAY, 60), [(0, set(1.0, 9.0, 9.0, 9.0))]);
-}
-
-#[test]
-fn sweep_rolls_seconds_into_minutes_after_three_hours_counting_each_once() {
-    let store = MetricStore::in_memory();
-    let requests = series("Requests");
-    store.put((0..120).map(|second| high(&requests, T0 + second * SECOND, second as f64)).collect()).unwrap();
-    store.put(vec![point(&requests, T0 + 30 * SECOND, 1_000.0)]).unwrap();
-    let minutes = read(&store, &requests, T0, T0 + HOUR, 60);
-    assert_eq!(minutes, [(0, set(61.0, 2_770.0, 0.0, 1_000.0)), (MINUTE, set(60.0, 5_370.0, 60.0, 119.0))]);
-    assert_eq!(read(&store, &requests, T0, T0 + HOUR, 1).len(), 120, "the standard point shares second 0");
-
-    // Three hours after the first second ends nothing is older than three hours yet.
-    assert_eq!(store.sweep(T0 + 3 * HOUR).unwrap(), SweepOutcome::default());
-    let outcome = store.sweep(T0 + 3 * HOUR + MINUTE).unwrap();
-    assert_eq!(outcome, SweepOutcome { rolled_up: 60, deleted: 0 });
-    assert_eq!(read(&store, &requests, T0, T0 + HOUR, 60), minutes);
-    let by_second = read(&store, &requests, T0, T0 + HOUR, 1);
-    assert_eq!(by_second.len(), 61, "the first minute is one bucket now");
-    assert_eq!(by_second[0], (0, minutes[0].1));
-
-    assert_eq!(store.sweep(T0 + 4 * HOUR).unwrap().rolled_up, 60);
-    assert_eq!(store.sweep(T0 + 4 * HOUR).unwrap(), SweepOutcome::default(), "a second sweep finds nothing");
-    assert_eq!(read(&store, &requests, T0, T0 + HOUR, 1), minutes);
-}
-
-#[test]
-fn sweep_moves_minutes_to_five_minutes_to_hours_then_deletes() {
-    let store = MetricStore::in_memory();
-    let (old, recent) = (series("Old"), series("Recent"));
-    // An hour at 10 s: 360 datapoints in 60 minute buckets.
-    store.put((0..360).map(|step| point(&old, T0 + step * 10 * SECOND, (step % 7) as f64)).collect()).unwrap();
-    let whole = total(&store, &old);
-    assert_eq!((whole.sample_count, whole.sum, whole.minimum, whole.maximum), (360.0, 1_074.0, 0.0, 6.0));
-    let five_minutes = read(&store, &old, T0, T0 + HOUR, 300);
-    assert_eq!(five_minutes.len(), 12);
-
-    let outcome = store.sweep(T0 + HOUR + 15 * DAY).unwrap();
-    assert_eq!(outcome, SweepOutcome { rolled_up: 60, deleted: 0 });
-    assert_eq!(read(&store, &old, T0, T0 + HOUR, 300), five_minutes);
-    assert_eq!(read(&store, &old, T0, T0 + HOUR, 60), five_minutes, "only five-minute buckets are left");
-
-    assert_eq!(store.sweep(T0 + HOUR + 63 * DAY).unwrap(), SweepOutcome { rolled_up: 12, deleted: 0 });
-    assert_eq!(read(&store, &old, T0, T0 + HOUR, 60), [(0, whole)]);
-
-    store.put(vec![point(&recent, T0 + 455 * DAY, 1.0)]).unwrap();
-    assert_eq!(store.sweep(T0 + HOUR + 455 * DAY - 1).unwrap(), SweepOutcome::default());
-    assert_eq!(store.sweep(T0 + HOUR + 455 * DAY).unwrap(), SweepOutcome { rolled_up: 0, deleted: 1 });
-    assert!(read(&store, &old, T0, T0 + HOUR, 60).is_empty());
-    let left: Vec<SeriesKey> = store.series(i64::MIN).into_iter().map(|info| info.key).collect();
-    assert_eq!(total(&store, &recent).sample_count, 1.0);
-    assert_eq!(left, [recent], "the emptied series is dropped, the one with data stays");
-}
-
-#[test]
-fn one_late_sweep_cascades_through_every_level() {
-    let store = MetricStore::in_memory();
-    let requests = series("Requests");
-    store
-        .put(vec![high(&requests, T0, 1.0), high(&requests, T0 + 2 * SECOND, 2.0), point(&requests, T0, 3.0)])
-        .unwrap();
-    let outcome = store.sweep(T0 + 500 * DAY).unwrap();
-    // Two seconds into one minute, that minute into five, into an hour, deleted.
-    assert_eq!(outcome, SweepOutcome { rolled_up: 4, deleted: 1 });
-    assert!(store.series(i64::MIN).is_empty());
-    assert_eq!(total(&store, &requests).sample_count, 0.0);
 }
 
 #[test]
@@ -315,35 +251,5 @@ fn the_store_can_be_shared_between_threads() {
     assert_eq!(MetricStore::in_memory().put(Vec::new()), Ok(()));
 }
 
-/// Prints (never asserts) how long the reads and puts the store is meant to be quick at take.
-#[test]
-fn timings_for_the_record() {
-    let directory = tempfile::tempdir().unwrap();
-    let store = MetricStore::open(&directory.path().join("metrics.redb")).unwrap();
-    let cpu = series("CPUUtilization");
-    // A day at 10 s: 8,640 datapoints, 1,440 minute buckets.
-    store.put((0..8_640).map(|step| point(&cpu, T0 + step * 10 * SECOND, (step % 100) as f64)).collect()).unwrap();
-    let mut reads = Vec::new();
-    for _ in 0..20 {
-        let started = Instant::now();
-        let periods = store.read(&cpu, Some("Count"), T0, T0 + DAY, 60).unwrap();
-        reads.push(started.elapsed());
-        assert_eq!(periods.len(), 1_440);
-    }
-    reads.sort();
-    let many: Vec<NewDatapoint> = (0..10_000).map(|n| point(&series(&format!("M{n}")), T0, n as f64)).collect();
-    let started = Instant::now();
-    store.put(many.clone()).unwrap();
-    let new_series = started.elapsed();
-    let started = Instant::now();
-    store.put(many).unwrap();
-    let known_series = started.elapsed();
-    let build = if cfg!(debug_assertions) { "debug" } else { "release" };
-    eprintln!(
-        "metric store timings ({build}): read 24 h of 1,440 minute buckets into 60 s periods: min {:?}, median {:?}, max {:?}; \
-         put 10,000 datapoints of 10,000 new series: {new_series:?}; of the same, now known, series: {known_series:?}",
-        reads[0],
-        reads[reads.len() / 2],
-        reads[reads.len() - 1],
-    );
-}
+mod sweep;
+mod timing;
