@@ -8,7 +8,7 @@
 
 use crate::index::{Changes, Index};
 use crate::keys::{self, Figures};
-use crate::{MetricStoreError, MetricStoreResult, NewDatapoint, Resolution, StatisticSet, SweepOutcome};
+use crate::{MetricStoreError, MetricStoreResult, NewDatapoint, Resolution, SeriesKey, StatisticSet, SweepOutcome};
 use parking_lot::RwLock;
 use redb::{Database, ReadableTable, Table, TableDefinition};
 use std::collections::BTreeMap;
@@ -216,7 +216,10 @@ fn put(
         }
         buckets.insert(&bucket[..], &keys::encode_stats(&stats)[..]).map_err(|e| write_error(&e))?;
     }
-    for (key, figures) in &changes.touched {
+    // In id order, like the buckets, rather than the hash map's.
+    let mut records: Vec<(&SeriesKey, &Figures)> = changes.touched.iter().collect();
+    records.sort_unstable_by_key(|(_, figures)| figures.id);
+    for (key, figures) in records {
         series.insert(figures.id, &keys::encode_series(key, figures)[..]).map_err(|e| write_error(&e))?;
     }
     changes.next_id = Some(next_id);
