@@ -24,7 +24,7 @@ fi
 echo "docker engine ${docker_error}"
 python3 - <<'PY' || die "python3 lacks the e2e test dependencies; run: pip install -r tests/e2e/requirements.txt (or .ci/run)"
 import importlib.util, shutil, sys
-missing = [m for m in ("boto3", "botocore", "pytest", "awscli") if importlib.util.find_spec(m) is None]
+missing = [m for m in ("boto3", "botocore", "pytest", "xdist", "awscli") if importlib.util.find_spec(m) is None]
 if missing:
     sys.exit(f"missing python modules: {', '.join(missing)}")
 print("python", sys.version.split()[0], "aws:", shutil.which("aws") or "python -m awscli")
@@ -54,7 +54,11 @@ export BERTH_BIN="${BERTH_BIN:-$target_dir/release/berth}"
 step "building the test image (tests/images/build.sh)"
 bash tests/images/build.sh || die "could not build the test image (is busybox-static installed?)"
 
-step "python3 -m pytest -q tests/e2e $*"
-python3 -m pytest -q tests/e2e "$@" || die "end-to-end tests failed (berth logs are shown with each failure above)"
+# Each module has its own `berth up` (own port, data dir and cluster), so modules run side by
+# side: most of their time is spent waiting on Docker, not on the CPU. `--dist loadfile` keeps
+# a module's tests in one worker, in order. BERTH_E2E_WORKERS=1 runs them one after another.
+workers=${BERTH_E2E_WORKERS:-3}
+step "python3 -m pytest -q -n $workers --dist loadfile tests/e2e $*"
+python3 -m pytest -q -n "$workers" --dist loadfile tests/e2e "$@" || die "end-to-end tests failed (berth logs are shown with each failure above)"
 
 step "all checks passed in $((SECONDS - started))s"

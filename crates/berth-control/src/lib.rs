@@ -18,6 +18,7 @@ pub mod agents;
 pub mod attributes;
 mod booked_views;
 pub mod capacity_providers;
+pub mod cloudwatch;
 pub mod clusters;
 mod committer;
 pub mod container_instances;
@@ -98,6 +99,13 @@ struct AgentPresence {
     open_polls: usize,
 }
 
+/// The stores beside the control plane's own: data too big for memory, written outside
+/// `mutate`.
+pub struct DataStores {
+    pub log_store: berth_log_store::LogStore,
+    pub metric_store: berth_metric_store::MetricStore,
+}
+
 pub struct ControlPlane {
     config: ControlConfig,
     state: RwLock<State>,
@@ -118,23 +126,31 @@ pub struct ControlPlane {
     log_store: Arc<berth_log_store::LogStore>,
     /// Stored events offered to Live Tail sessions (`logs::live_tail`).
     live_tail: logs::live_tail::LiveTailHub,
+    /// CloudWatch metric datapoints (`cloudwatch`): their own store, like log events.
+    metric_store: Arc<berth_metric_store::MetricStore>,
     /// This control plane's own metrics (`metrics`), rendered by the edge's `/metrics`.
     metrics: Arc<metrics::ControlMetrics>,
 }
 
 impl ControlPlane {
-    /// Loads the state from `store`, with log events kept in memory (tests).
+    /// Loads the state from `store`, with log events and metric datapoints kept in memory
+    /// (tests).
     pub fn open(config: ControlConfig, store: Arc<dyn Store>) -> ControlResult<Arc<ControlPlane>> {
-        Self::open_with_log_store(config, store, berth_log_store::LogStore::in_memory())
+        let stores = DataStores {
+            log_store: berth_log_store::LogStore::in_memory(),
+            metric_store: berth_metric_store::MetricStore::in_memory(),
+        };
+        Self::open_with_stores(config, store, stores)
     }
 
-    /// Loads the state from `store`; log events live in `log_store`. Events of streams the
-    /// state no longer has (deleted just before a crash) are swept first.
-    pub fn open_with_log_store(
+    /// Loads the state from `store`; log events and metric datapoints live in `stores`. Events
+    /// of streams the state no longer has (deleted just before a crash) are swept first.
+    pub fn open_with_stores(
         config: ControlConfig,
         store: Arc<dyn Store>,
-        log_store: berth_log_store::LogStore,
+        stores: DataStores,
     ) -> ControlResult<Arc<ControlPlane>> {
+        let DataStores { log_store, metric_store } = stores;
         let state = State::load(store.as_ref())?;
         let live: std::collections::HashSet<u64> = state.logs.streams.values().map(|stream| stream.id).collect();
         log_store.retain_streams(&live).map_err(logs::LogsError::from)?;
@@ -142,6 +158,7 @@ impl ControlPlane {
         Ok(Arc::new(ControlPlane {
             log_store: Arc::new(log_store),
             live_tail: logs::live_tail::LiveTailHub::default(),
+            metric_store: Arc::new(metric_store),
             config,
             state: RwLock::new(state),
             writer: Mutex::new(()),
@@ -158,6 +175,10 @@ impl ControlPlane {
 
     pub(crate) fn log_store(&self) -> Arc<berth_log_store::LogStore> {
         Arc::clone(&self.log_store)
+    }
+
+    pub(crate) fn metric_store(&self) -> Arc<berth_metric_store::MetricStore> {
+        Arc::clone(&self.metric_store)
     }
 
     pub(crate) fn live_tail(&self) -> &logs::live_tail::LiveTailHub {

@@ -4,7 +4,7 @@
 use crate::cli::{self, AgentArgs, BenchCommand, Command, DockerBenchTarget, ServerArgs, SimArgs, UpArgs};
 use anyhow::Context;
 use berth_agent::AgentConfig;
-use berth_control::{ControlConfig, ControlPlane};
+use berth_control::{ControlConfig, ControlPlane, DataStores};
 use berth_store::EmbeddedStore;
 use berth_types::{ArnContext, ClusterName};
 use std::sync::Arc;
@@ -19,6 +19,8 @@ const SERVICE_TICK: Duration = Duration::from_secs(1);
 const DRAIN_INTERVAL: Duration = Duration::from_secs(1);
 /// How often events past their group's retention are removed.
 const LOG_RETENTION_INTERVAL: Duration = Duration::from_secs(60);
+/// How often metric datapoints are rolled up and expired (CloudWatch keeps them by age).
+const METRIC_SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 /// How often silent agents are noticed (on top of `--agent-timeout`).
 const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -103,9 +105,12 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
         log_day: args.log_day,
     };
     let log_store = berth_log_store::LogStore::open(&data_dir.join("logs.redb"))?;
-    let control = ControlPlane::open_with_log_store(config, Arc::new(store), log_store)?;
-    control.metrics().watch_store_file("berth.redb", data_dir.join("berth.redb"));
-    control.metrics().watch_store_file("logs.redb", data_dir.join("logs.redb"));
+    let metric_store = berth_metric_store::MetricStore::open(&data_dir.join("metrics.redb"))?;
+    let stores = DataStores { log_store, metric_store };
+    let control = ControlPlane::open_with_stores(config, Arc::new(store), stores)?;
+    for file in ["berth.redb", "logs.redb", "metrics.redb"] {
+        control.metrics().watch_store_file(file, data_dir.join(file));
+    }
     control.end_interrupted_exec_sessions().await?;
     let listener = TcpListener::bind(args.listen).await.with_context(|| format!("listening on {}", args.listen))?;
     let endpoint = format!("http://{}", listener.local_addr()?);
@@ -122,6 +127,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     // A shortened day (tests) is checked often enough to expire events within a few seconds.
     let log_retention_interval = (args.log_day / 20).clamp(Duration::from_millis(200), LOG_RETENTION_INTERVAL);
     tokio::spawn(berth_control::logs::retention::run_log_retention(Arc::clone(&control), log_retention_interval));
+    tokio::spawn(berth_control::cloudwatch::run_metric_sweep(Arc::clone(&control), METRIC_SWEEP_INTERVAL));
     if !args.no_proxy {
         let proxy_dir = cli::data_dir(args.data_dir.as_ref()).join("proxy");
         tokio::spawn(start_proxy(endpoint.clone(), default_proxy_id(), proxy_dir)?);

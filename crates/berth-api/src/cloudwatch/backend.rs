@@ -1,10 +1,9 @@
-//! CloudWatch's operations as Berth's server answers them. No metric store exists yet, so each
-//! operation — whose input the dispatcher has already decoded and checked — says plainly that
-//! it is not served yet. When the store lands (a CloudWatch state in `berth-control`), each
-//! method here parses its input into domain values and calls it, as `logs/` does for
-//! CloudWatch Logs.
+//! CloudWatch's operations as Berth's server answers them: metric data through the control
+//! plane's metric store (`metrics`). Alarms and tags are decoded but not served yet: each
+//! says so plainly rather than pretending to store them.
 
 use super::error::{CloudWatchError, CloudWatchResult};
+use super::metrics;
 use super::operations::CloudWatchOperations;
 use crate::Api;
 use berth_cloudwatch_wire::*;
@@ -14,23 +13,23 @@ fn not_served_yet<T>(operation: &str) -> CloudWatchResult<T> {
 }
 
 impl CloudWatchOperations for Api {
-    async fn put_metric_data(&self, _input: PutMetricDataInput) -> CloudWatchResult<()> {
-        not_served_yet("PutMetricData")
+    async fn put_metric_data(&self, input: PutMetricDataInput) -> CloudWatchResult<()> {
+        metrics::put_metric_data(self, input).await
     }
 
-    async fn get_metric_data(&self, _input: GetMetricDataInput) -> CloudWatchResult<GetMetricDataOutput> {
-        not_served_yet("GetMetricData")
+    async fn get_metric_data(&self, input: GetMetricDataInput) -> CloudWatchResult<GetMetricDataOutput> {
+        metrics::get_metric_data(self, input).await
     }
 
     async fn get_metric_statistics(
         &self,
-        _input: GetMetricStatisticsInput,
+        input: GetMetricStatisticsInput,
     ) -> CloudWatchResult<GetMetricStatisticsOutput> {
-        not_served_yet("GetMetricStatistics")
+        metrics::get_metric_statistics(self, input).await
     }
 
-    async fn list_metrics(&self, _input: ListMetricsInput) -> CloudWatchResult<ListMetricsOutput> {
-        not_served_yet("ListMetrics")
+    async fn list_metrics(&self, input: ListMetricsInput) -> CloudWatchResult<ListMetricsOutput> {
+        metrics::list_metrics(self, input).await
     }
 
     async fn put_metric_alarm(&self, _input: PutMetricAlarmInput) -> CloudWatchResult<()> {

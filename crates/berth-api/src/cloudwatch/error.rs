@@ -55,7 +55,7 @@ impl CloudWatchError {
         Self::protocol_level(
             "InvalidAction",
             format!(
-                "{operation} is not served by this Berth version yet: the request is valid, but Berth has no CloudWatch metric store yet."
+                "{operation} is not served by this Berth version yet: the request is valid, but Berth keeps no CloudWatch alarms or tags yet."
             ),
         )
     }
@@ -152,5 +152,21 @@ impl From<berth_query_wire::DecodeError> for CloudWatchError {
             QueryDecodeErrorKind::Invalid => Self::model(ErrorCode::InvalidParameterValueException, error.message),
             QueryDecodeErrorKind::Missing => Self::model(ErrorCode::MissingRequiredParameterException, error.message),
         }
+    }
+}
+
+impl From<berth_control::cloudwatch::MetricsError> for CloudWatchError {
+    fn from(error: berth_control::cloudwatch::MetricsError) -> Self {
+        use berth_control::cloudwatch::MetricsErrorKind as Kind;
+        let code = match error.kind {
+            Kind::InvalidParameterValue => ErrorCode::InvalidParameterValueException,
+            Kind::InvalidParameterCombination => ErrorCode::InvalidParameterCombinationException,
+            Kind::MissingParameter => ErrorCode::MissingRequiredParameterException,
+            Kind::InvalidNextToken => ErrorCode::InvalidNextToken,
+            Kind::ResourceNotFound => ErrorCode::ResourceNotFound,
+            Kind::LimitExceeded => ErrorCode::LimitExceededFault,
+            Kind::Internal => ErrorCode::InternalServiceFault,
+        };
+        Self::model(code, error.message)
     }
 }

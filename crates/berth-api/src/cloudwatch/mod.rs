@@ -7,12 +7,13 @@
 //! [`CloudWatchOperations`] (`dispatch`), and answered in the same protocol; every failure
 //! leaves through [`CloudWatchError`], the one mapping to each protocol's error shape.
 //!
-//! Not here yet: a metric store. `Api`'s operations (`backend`) decode fully and then answer
-//! that the operation is not served yet.
+//! `Api`'s operations (`backend`) answer metric data from the control plane's metric store;
+//! alarms and tags are decoded fully and then answered as not served yet.
 
 mod backend;
 mod dispatch;
 mod error;
+mod metrics;
 mod operations;
 mod protocol;
 #[cfg(test)]

@@ -116,30 +116,58 @@ fn assert_request_id(answer: &Answer) {
 }
 
 #[tokio::test]
-async fn a_valid_request_is_decoded_then_answered_not_served_yet_in_every_protocol() {
+async fn an_alarm_request_is_decoded_then_answered_not_served_yet_in_every_protocol() {
     let router = router();
-    let cbor = call(&router, cbor_call("PutMetricData", fixture!("put_metric_data.cbor"))).await;
+    let cbor = call(&router, cbor_call("DescribeAlarms", fixture!("describe_alarms.cbor"))).await;
     assert_eq!(cbor.status, StatusCode::BAD_REQUEST);
     assert_eq!(cbor.header("content-type"), Some("application/cbor"));
     assert_eq!(cbor.header("smithy-protocol"), Some("rpc-v2-cbor"));
     assert_eq!(cbor.header("x-amzn-query-error"), Some("InvalidAction;Sender"));
     assert_request_id(&cbor);
-    let json = call(&router, json_call("PutMetricData", fixture!("put_metric_data.json"))).await;
+    let json = call(&router, json_call("DescribeAlarms", fixture!("describe_alarms.json"))).await;
     assert_eq!(json.header("content-type"), Some("application/x-amz-json-1.0"));
     assert_eq!(json.header("x-amzn-query-error"), Some("InvalidAction;Sender"));
     assert_request_id(&json);
     for answer in [&cbor, &json] {
         let body = answer.error_body();
         assert_eq!(body.error_type, "InvalidAction");
-        assert!(body.message.starts_with("PutMetricData is not served by this Berth version yet"), "{}", body.message);
+        assert!(body.message.starts_with("DescribeAlarms is not served by this Berth version yet"), "{}", body.message);
     }
-    let query = call(&router, query_call(fixture!("put_metric_data.form"))).await;
+    let query = call(&router, query_call(fixture!("describe_alarms.form"))).await;
     assert_eq!(query.status, StatusCode::BAD_REQUEST);
     assert_eq!(query.header("content-type"), Some("text/xml"));
     assert_request_id(&query);
     let xml = query.text();
-    assert!(xml.starts_with("<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>PutMetricData is not served"), "{xml}");
+    assert!(xml.starts_with("<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>DescribeAlarms is not served"), "{xml}");
     assert!(xml.contains(&format!("<RequestId>{}</RequestId>", query.header("x-amzn-requestid").unwrap())), "{xml}");
+}
+
+#[tokio::test]
+async fn metric_data_is_stored_and_read_back_in_every_protocol() {
+    let iso = |seconds: u64| Timestamp::from_unix_millis(seconds as i64 * 1000).to_string().replace(':', "%3A");
+    let router = router();
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let minute = now / 60 * 60 - 600;
+    let put = format!(
+        r#"{{"Namespace":"Berth/Test","MetricData":[{{"MetricName":"Latency","Dimensions":[{{"Name":"Service","Value":"web"}}],"Timestamp":{minute},"Value":12.5,"Unit":"Milliseconds"}}]}}"#
+    );
+    let stored = call(&router, json_call("PutMetricData", put.as_bytes())).await;
+    assert_eq!(stored.status, StatusCode::OK, "{}", stored.text());
+    let both = r#"{"Namespace":"Berth/Test","MetricData":[{"MetricName":"Latency","Value":1,"Values":[2]}]}"#;
+    let refused = call(&router, json_call("PutMetricData", both.as_bytes())).await;
+    assert_eq!(refused.header("x-amzn-query-error"), Some("InvalidParameterCombination;Sender"));
+    let form = format!(
+        "Action=GetMetricStatistics&Version=2010-08-01&Namespace=Berth%2FTest&MetricName=Latency&Dimensions.member.1.Name=Service&Dimensions.member.1.Value=web&StartTime={}&EndTime={}&Period=60&Statistics.member.1=Maximum",
+        iso(minute - 60),
+        iso(minute + 60)
+    );
+    let statistics = call(&router, query_call(form.as_bytes())).await;
+    assert_eq!(statistics.status, StatusCode::OK, "{}", statistics.text());
+    let xml = statistics.text();
+    assert!(xml.contains("<Maximum>12.5</Maximum>") && xml.contains("<Unit>Milliseconds</Unit>"), "{xml}");
+    let list = call(&router, cbor_call("ListMetrics", b"\xa1\x69Namespace\x6aBerth/Test")).await;
+    assert_eq!(list.status, StatusCode::OK);
+    assert_eq!(list.header("content-type"), Some("application/cbor"));
 }
 
 #[tokio::test]
@@ -230,7 +258,7 @@ async fn rpc_v2_cbor_needs_its_headers_and_a_known_service() {
         .body(Body::empty())
         .unwrap();
     let answer = call(&router, empty).await;
-    assert!(answer.error_body().message.starts_with("ListMetrics is not served"), "{}", answer.error_body().message);
+    assert_eq!(answer.status, StatusCode::OK, "an empty ListMetrics lists every metric");
     let elsewhere = http::Request::post("/service/SomethingElse/operation/ListMetrics")
         .header("smithy-protocol", "rpc-v2-cbor")
         .body(Body::empty())
@@ -245,18 +273,20 @@ async fn cloudwatch_requests_are_counted_by_operation() {
     let router = router();
     call(&router, cbor_call("ListMetrics", b"\xa0")).await;
     call(&router, json_call("ListMetrics", b"{}")).await;
+    call(&router, json_call("ListMetrics", br#"{"NextToken":"forged"}"#)).await;
     call(&router, cbor_call("Invented", b"\xa0")).await;
     let response = router.clone().oneshot(http::Request::get("/metrics").body(Body::empty()).unwrap()).await.unwrap();
     let text = Answer::of(response).await.text().to_string();
     let exposition = crate::metrics::text_format::parse(&text).unwrap();
-    let count = |operation| {
+    let count = |operation, outcome| {
         exposition.value(
             "berth_api_requests_total",
-            &[("service", "cloudwatch"), ("operation", operation), ("outcome", "client_error")],
+            &[("service", "cloudwatch"), ("operation", operation), ("outcome", outcome)],
         )
     };
-    assert_eq!(count("ListMetrics"), Some(2.0));
-    assert_eq!(count("unknown"), Some(1.0));
+    assert_eq!(count("ListMetrics", "ok"), Some(2.0));
+    assert_eq!(count("ListMetrics", "client_error"), Some(1.0));
+    assert_eq!(count("unknown", "client_error"), Some(1.0));
 }
 
 /// Stands in for a metric store: records each decoded input, answers defaults, and one
