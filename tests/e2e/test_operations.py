@@ -104,8 +104,9 @@ def test_logs_serves_the_group_stream_and_event_operations(berth):
 
 
 # CloudWatch: Berth decodes the metric, alarm and tag operations in all three of the model's
-# protocols (JSON 1.0 is called here), but has no metric store yet, so each of them answers
-# either the field its empty request lacks or that it is not served yet; the rest of the model
+# protocols (JSON 1.0 is called here); the metric operations are answered from the metric store,
+# and the alarm and tag ones answer the field their empty request lacks or that they are not
+# served yet; the rest of the model
 # (dashboards, metric streams, insight rules, …) answers that this version does not serve it.
 CLOUDWATCH_DECODED = {
     "PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics", "PutMetricAlarm", "DescribeAlarms",

@@ -38,6 +38,7 @@ mod protocols;
 mod proxy_routes;
 mod query_protocol;
 pub mod render;
+mod request_encoding;
 mod task_cache;
 
 use axum::body::Bytes;
@@ -96,6 +97,7 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
         )
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&api), metrics::record_request))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
+        .layer(axum::middleware::from_fn(request_encoding::decompress_request))
         .with_state(api)
 }
 

@@ -24,6 +24,7 @@ pub mod elb_client;
 pub mod exec;
 pub mod launch;
 pub mod logs;
+pub mod metrics;
 pub mod process;
 pub mod proxy;
 pub mod proxy_memory;

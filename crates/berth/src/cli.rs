@@ -181,6 +181,21 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 12_000)]
         sustain_block: usize,
     },
+    /// PutMetricData into `--series` series at 10-second resolution from `--clients`
+    /// concurrent clients, then GetMetricData over 24 hours of one series.
+    Metrics {
+        #[arg(long, default_value = "http://127.0.0.1:23784")]
+        endpoint: String,
+        #[arg(long, default_value_t = 10_000)]
+        series: usize,
+        /// Timestamps each series gets, 10 s apart.
+        #[arg(long, default_value_t = 60)]
+        rounds: usize,
+        #[arg(long, default_value_t = 4)]
+        clients: usize,
+        #[arg(long, default_value_t = 200)]
+        samples: usize,
+    },
     /// `berth exec … -- echo hi` against `docker exec` on the same container, alternating.
     Exec {
         #[command(flatten)]

@@ -249,6 +249,10 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
             };
             berth_bench::logs::run(options).await
         }
+        BenchCommand::Metrics { endpoint, series, rounds, clients, samples } => {
+            let options = berth_bench::metrics::MetricsOptions { endpoint, series, rounds, clients, samples };
+            berth_bench::metrics::run(options).await
+        }
         BenchCommand::Exec { target: DockerBenchTarget { endpoint, cluster, image }, samples } => {
             let binary = std::env::current_exe()?;
             let options = berth_bench::exec::ExecBenchOptions { binary, endpoint, cluster, image, samples };
