@@ -41,6 +41,7 @@ pub mod task_definitions;
 pub mod task_protection;
 pub mod task_sets;
 pub mod tasks;
+pub mod usage;
 
 pub use error::{ControlError, ControlResult};
 
@@ -120,6 +121,8 @@ pub struct ControlPlane {
     live_tail: logs::live_tail::LiveTailHub,
     /// This control plane's own metrics (`metrics`), rendered by the edge's `/metrics`.
     metrics: Arc<metrics::ControlMetrics>,
+    /// Where the usage agents report becomes datapoints (`usage`); discarded until set.
+    usage_sink: RwLock<Arc<dyn usage::UsageSink>>,
 }
 
 impl ControlPlane {
@@ -153,6 +156,7 @@ impl ControlPlane {
             started: Instant::now(),
             placement_failures: Mutex::new(HashMap::new()),
             metrics,
+            usage_sink: RwLock::new(Arc::new(usage::DiscardUsage)),
         }))
     }
 
