@@ -7,9 +7,8 @@
 
 use crate::runtime::{
     ContainerInfo, ContainerLogLine, ContainerRunState, ContainerRuntime, ContainerStatsSample, CreateContainerRequest,
-    CreateVolumeRequest,
-    HostInfo, LogLineStream, OutputStream, RuntimeError, RuntimeEvent, RuntimeEventKind, RuntimeEventStream,
-    RuntimeHealth,
+    CreateVolumeRequest, HostInfo, LogLineStream, OutputStream, RuntimeError, RuntimeEvent, RuntimeEventKind,
+    RuntimeEventStream, RuntimeHealth,
 };
 use async_trait::async_trait;
 use berth_types::records::NetworkBinding;

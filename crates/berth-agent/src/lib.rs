@@ -55,5 +55,5 @@ pub use runtime::{
     HealthCheck, HostInfo, LogLineStream, MountRequest, MountSource, OutputStream, PortBindingRequest, RuntimeError,
     RuntimeEvent, RuntimeEventKind, RuntimeEventStream, RuntimeHealth,
 };
-pub use runtime_stats::ContainerStatsSample;
 pub use runtime_exec::{ExecOutput, ExecRequest, ExecStreams};
+pub use runtime_stats::ContainerStatsSample;

@@ -258,8 +258,10 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// from [`ContainerRuntime::container_stats`]'s Docker JSON.
     async fn container_stats_sample(&self, id: &str) -> Result<ContainerStatsSample, RuntimeError> {
         let stats = self.container_stats(id).await?;
-        ContainerStatsSample::from_docker_json(&stats)
-            .ok_or_else(|| RuntimeError::Failed { operation: "stats", message: format!("no statistics for container {id}") })
+        ContainerStatsSample::from_docker_json(&stats).ok_or_else(|| RuntimeError::Failed {
+            operation: "stats",
+            message: format!("no statistics for container {id}"),
+        })
     }
     /// The container's stdout and stderr, interleaved as the runtime stored them, from
     /// `since_ns` on (everything with `None`), following the output while the container runs.

@@ -149,11 +149,13 @@ mod tests {
 
     #[test]
     fn a_stopped_container_reads_as_zeros_and_garbage_as_nothing() {
-        let stopped = json!({"read": "0001-01-01T00:00:00Z", "cpu_stats": {"cpu_usage": {"total_usage": 0}}, "memory_stats": {}});
+        let stopped =
+            json!({"read": "0001-01-01T00:00:00Z", "cpu_stats": {"cpu_usage": {"total_usage": 0}}, "memory_stats": {}});
         assert_eq!(ContainerStatsSample::from_docker_json(&stopped), Some(ContainerStatsSample::default()));
         assert_eq!(ContainerStatsSample::from_docker_json(&Value::Null), None);
         // A cache larger than the usage (racy counters) leaves the usage as it is.
-        let racy = ContainerStatsSample { memory_usage_bytes: 10, memory_inactive_file_bytes: 20, ..Default::default() };
+        let racy =
+            ContainerStatsSample { memory_usage_bytes: 10, memory_inactive_file_bytes: 20, ..Default::default() };
         assert_eq!(racy.memory_in_use_bytes(), 10);
     }
 }

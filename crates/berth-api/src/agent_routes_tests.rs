@@ -2,12 +2,12 @@
 
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
+use berth_agent_protocol::{StateReport, TaskReport};
 use berth_control::container_instances::RegisterInstance;
 use berth_control::tasks::{LaunchRequest, Target};
 use berth_control::usage::{RecordingUsageSink, AWS_ECS};
 use berth_control::{ControlConfig, ControlPlane};
 use berth_types::spec::{ContainerSpec, TaskSpec};
-use berth_agent_protocol::{StateReport, TaskReport};
 use berth_types::{Arn, ClusterName, Resources, TaskDefinitionFamily, TaskStatus};
 use serde_json::json;
 use std::sync::Arc;

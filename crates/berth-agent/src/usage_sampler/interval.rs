@@ -50,9 +50,12 @@ mod tests {
     #[test]
     fn cpu_units_are_cpu_time_over_wall_time_times_1024() {
         // 5 s apart: 7.5 s of CPU time is one and a half cores busy.
-        let usage =
-            usage_between(&reading(1_000_000_000, 100, 10), &reading(8_500_000_000, 5_100, 510), Duration::from_secs(5))
-                .unwrap();
+        let usage = usage_between(
+            &reading(1_000_000_000, 100, 10),
+            &reading(8_500_000_000, 5_100, 510),
+            Duration::from_secs(5),
+        )
+        .unwrap();
         assert_eq!(usage.cpu_units_used, 1536.0);
         assert_eq!(usage.network_rx_bytes_per_second, 1000.0);
         assert_eq!(usage.network_tx_bytes_per_second, 100.0);

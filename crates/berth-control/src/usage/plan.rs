@@ -116,7 +116,8 @@ impl StatisticSet {
     /// makes Average the ratio of the totals (AWS's service utilization formula).
     fn utilization(pairs: &[(f64, f64)]) -> Option<Self> {
         let mut set = StatisticSet::of(pairs.iter().map(|(used, reserved)| used * 100.0 / reserved))?;
-        let (used, reserved) = pairs.iter().fold((0.0, 0.0), |(used, reserved), pair| (used + pair.0, reserved + pair.1));
+        let (used, reserved) =
+            pairs.iter().fold((0.0, 0.0), |(used, reserved), pair| (used + pair.0, reserved + pair.1));
         set.sum = set.sample_count * used * 100.0 / reserved;
         Some(set)
     }
@@ -174,12 +175,24 @@ pub fn plan_usage(inputs: &UsageInputs) -> Vec<UsageDatum> {
     for (service, tasks) in &by_service {
         let dimension = Some(("ServiceName", *service));
         datums.push(AWS_ECS, "CPUUtilization", "Percent", dimension, StatisticSet::utilization(&cpu_pairs(tasks)));
-        datums.push(AWS_ECS, "MemoryUtilization", "Percent", dimension, StatisticSet::utilization(&memory_pairs(tasks)));
+        datums.push(
+            AWS_ECS,
+            "MemoryUtilization",
+            "Percent",
+            dimension,
+            StatisticSet::utilization(&memory_pairs(tasks)),
+        );
     }
     let instance_share = |used: f64, registered: i64| (registered > 0).then(|| used * 100.0 / registered as f64);
     let cpu_used: f64 = all.iter().map(|task| task.cpu_units_used).sum();
     let memory_used: f64 = all.iter().map(|task| task.memory_mib_used).sum();
-    datums.push(AWS_ECS, "CPUUtilization", "Percent", None, StatisticSet::of(instance_share(cpu_used, inputs.instance_cpu)));
+    datums.push(
+        AWS_ECS,
+        "CPUUtilization",
+        "Percent",
+        None,
+        StatisticSet::of(instance_share(cpu_used, inputs.instance_cpu)),
+    );
     datums.push(
         AWS_ECS,
         "MemoryUtilization",

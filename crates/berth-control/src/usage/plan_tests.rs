@@ -32,7 +32,12 @@ fn inputs(tasks: Vec<TaskUsage>, container_insights: bool) -> UsageInputs {
     }
 }
 
-fn find<'a>(datums: &'a [UsageDatum], namespace: &str, metric: &str, dimension: Option<(&str, &str)>) -> &'a UsageDatum {
+fn find<'a>(
+    datums: &'a [UsageDatum],
+    namespace: &str,
+    metric: &str,
+    dimension: Option<(&str, &str)>,
+) -> &'a UsageDatum {
     let found: Vec<&UsageDatum> = datums
         .iter()
         .filter(|datum| datum.namespace == namespace && datum.metric_name == metric)
@@ -66,15 +71,18 @@ fn service_utilization_is_total_used_over_total_reserved_with_each_task_as_a_sam
 fn tasks_of_different_sizes_weigh_by_what_they_reserve() {
     // Mid-deployment: 128 of 256 units (50 %) and 768 of 768 (100 %). AWS's formula gives
     // 896 × 100 / 1024, not the mean of the two percentages.
-    let datums =
-        plan_usage(&inputs(vec![task(Some("api"), 256, 128.0, 64, 0.0), task(Some("api"), 768, 768.0, 64, 0.0)], false));
+    let datums = plan_usage(&inputs(
+        vec![task(Some("api"), 256, 128.0, 64, 0.0), task(Some("api"), 768, 768.0, 64, 0.0)],
+        false,
+    ));
     let cpu = find(&datums, AWS_ECS, "CPUUtilization", Some(("ServiceName", "api")));
     assert_eq!((cpu.minimum, cpu.maximum, cpu.average()), (50.0, 100.0, 87.5));
 }
 
 #[test]
 fn the_cluster_shows_the_instances_share_and_the_clusters_reservation() {
-    let datums = plan_usage(&inputs(vec![task(Some("api"), 256, 256.0, 512, 512.0), task(None, 0, 256.0, 0, 512.0)], false));
+    let datums =
+        plan_usage(&inputs(vec![task(Some("api"), 256, 256.0, 512, 512.0), task(None, 0, 256.0, 0, 512.0)], false));
     // Standalone tasks and tasks without reservations count towards the instance's use.
     let cpu = find(&datums, AWS_ECS, "CPUUtilization", None);
     assert_eq!((cpu.sample_count, cpu.sum), (1.0, 25.0));
@@ -105,7 +113,10 @@ fn container_insights_only_when_the_cluster_enables_it() {
     tasks[1].bridge_network = false;
     let on = plan_usage(&inputs(tasks, true));
     let used = find(&on, CONTAINER_INSIGHTS, "CpuUtilized", Some(("ServiceName", "api")));
-    assert_eq!((used.sample_count, used.sum, used.minimum, used.maximum, used.unit), (2.0, 512.0, 128.0, 384.0, "None"));
+    assert_eq!(
+        (used.sample_count, used.sum, used.minimum, used.maximum, used.unit),
+        (2.0, 512.0, 128.0, 384.0, "None")
+    );
     let reserved = find(&on, CONTAINER_INSIGHTS, "CpuReserved", Some(("TaskDefinitionFamily", "web")));
     assert_eq!(reserved.sum, 512.0);
     let memory = find(&on, CONTAINER_INSIGHTS, "MemoryUtilized", None);
@@ -119,7 +130,9 @@ fn container_insights_only_when_the_cluster_enables_it() {
     assert_eq!((running.sum, running.unit), (2.0, "Count"));
     assert_eq!(find(&on, CONTAINER_INSIGHTS, "DesiredTaskCount", Some(("ServiceName", "api"))).sum, 3.0);
     // No count metric per family or for the whole cluster.
-    assert!(!on.iter().any(|datum| datum.metric_name == "RunningTaskCount" && datum.dimension("ServiceName").is_none()));
+    assert!(!on
+        .iter()
+        .any(|datum| datum.metric_name == "RunningTaskCount" && datum.dimension("ServiceName").is_none()));
 }
 
 #[test]
