@@ -13,8 +13,10 @@
 //!   observed state of some or all of the instance's tasks. Idempotent: reporting the same
 //!   state twice changes nothing, and a task's `lastStatus` never moves backwards.
 //!
-//! Both answer `410 Gone` when the instance has been deregistered (the agent then registers
-//! afresh) and `404` for an unknown cluster or instance.
+//! The awslogs channel ([`logs`]) and the usage channel ([`usage`]) live under the same prefix.
+//!
+//! The poll, the report and the usage channel answer `410 Gone` when the instance has been
+//! deregistered (the agent then registers afresh) and `404` for an unknown cluster or instance.
 //!
 //! Invariant: a document with generation G, applied on top of everything the agent applied up
 //! to the `after` it asked with, tells the agent every task it must know as of G; the agent
@@ -161,5 +163,48 @@ pub mod logs {
     pub struct LogPosition {
         /// The `source_ns` of the last line stored for the stream; `None` for a new stream.
         pub position_ns: Option<i64>,
+    }
+}
+
+/// The usage channel: every few seconds an agent reports what each running container of its
+/// tasks used, and the server turns the reports into the CloudWatch datapoints ECS publishes
+/// (`AWS/ECS`, and `ECS/ContainerInsights` when the cluster enables it).
+///
+/// - `POST /agent/v1/clusters/{cluster}/instances/{id}/usage` — a [`UsageReport`], answered
+///   `204 No Content` once the server took it; `404`/`410` as the other agent endpoints.
+///
+/// Metrics are best effort: an agent never resends a report the server did not take, and the
+/// server drops samples of tasks it does not know on the instance (or that are not RUNNING).
+/// A sample covers the interval since the agent's previous sample of the same container, so a
+/// container's first sample is taken but never sent.
+pub mod usage {
+    use serde::{Deserialize, Serialize};
+
+    /// One sampling tick of one agent: a sample per running container.
+    #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+    pub struct UsageReport {
+        pub samples: Vec<ContainerUsage>,
+    }
+
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct ContainerUsage {
+        pub task_arn: String,
+        pub container_name: String,
+        /// When the sample was taken, milliseconds since the Unix epoch.
+        pub timestamp_ms: i64,
+        /// How long the interval this sample averages over was, in milliseconds.
+        pub interval_ms: u64,
+        /// CPU used on average over the interval, in CPU units (1024 = one core busy).
+        pub cpu_units_used: f64,
+        /// Memory in use less the page cache the kernel may reclaim (cgroup `inactive_file`),
+        /// as `docker stats` shows it.
+        pub memory_bytes: u64,
+        /// Cumulative bytes over every interface of the container since it started.
+        pub network_rx_bytes: u64,
+        pub network_tx_bytes: u64,
+        /// The same counters as rates over the interval, in bytes per second (0 when a
+        /// counter went backwards), so that the server needs no memory of earlier reports.
+        pub network_rx_bytes_per_second: f64,
+        pub network_tx_bytes_per_second: f64,
     }
 }

@@ -1,5 +1,6 @@
 //! The agent's main loop and the tasks that keep it connected: registration, the desired-state
-//! long poll, the report sender, the runtime event pump, and the table of task runners.
+//! long poll, the report sender, the runtime event pump, the usage sampler, and the table of
+//! task runners.
 //!
 //! Invariant: the agent converges to the newest desired document it has seen and never acts
 //! on an older one; containers keep running whatever happens to the server or the connection,
@@ -18,6 +19,7 @@ use crate::runtime::{ContainerInfo, ContainerRunState, ContainerRuntime};
 use crate::task::adopt::initial_state;
 use crate::task::runner::{RunnerContext, RunnerSignal, TaskRunner};
 use crate::task::state::TaskState;
+use crate::usage_sampler::{ServerUsageSink, UsageSampler};
 use berth_agent_protocol::{labels, DesiredDocument, StateReport};
 use berth_types::{DesiredStatus, TaskStatus};
 use futures_util::StreamExt;
@@ -154,6 +156,16 @@ impl Agent {
         let found = self.find_own_containers().await;
         self.tasks.lock().adoptable = Some(found);
         background.spawn(Arc::clone(&self).send_reports());
+        if let Some(interval) = self.config.usage_sample_interval.filter(|interval| !interval.is_zero()) {
+            let sink = ServerUsageSink::new(self.client.clone(), self.session.subscribe());
+            let sampler = UsageSampler::new(
+                Arc::clone(&self.runtime),
+                Arc::clone(&self.runner_context.metadata),
+                Arc::new(sink),
+                interval,
+            );
+            background.spawn(sampler.run());
+        }
         background.spawn(crate::exec_sessions::serve(
             self.client.clone(),
             self.session.subscribe(),

@@ -1,11 +1,13 @@
 //! The agent's HTTP client for the server: registration through the ECS API, the desired-state
-//! long poll, state reports and the `awslogs` channel (opening a log stream, shipping batches) (see `berth_agent_protocol` for the contract).
+//! long poll, state reports, usage reports and the `awslogs` channel (opening a log stream,
+//! shipping batches) (see `berth_agent_protocol` for the contract).
 //!
 //! Errors are classified for the caller: [`ClientError::Gone`] and [`ClientError::NotFound`]
 //! mean "register again", [`ClientError::Rejected`] is a 4xx the agent cannot fix by retrying,
 //! and everything else is [`ClientError::Transient`] (retry with backoff).
 
 use berth_agent_protocol::logs::{LogBatch, LogPosition, OpenLogStream};
+use berth_agent_protocol::usage::UsageReport;
 use berth_agent_protocol::{DesiredDocument, ReportResponse, StateReport, LONG_POLL_SECONDS};
 use berth_ecs_wire::{ErrorBody, RegisterContainerInstanceRequest, RegisterContainerInstanceResponse};
 use reqwest::StatusCode;
@@ -142,6 +144,24 @@ impl ServerClient {
             .await
             .map_err(transient)?;
         check(response).await
+    }
+
+    /// Sends one usage report (`berth_agent_protocol::usage`); the server answers no body.
+    pub async fn send_usage(&self, instance_id: &str, report: &UsageReport) -> Result<(), ClientError> {
+        let response = self
+            .http
+            .post(format!("{}/usage", self.instance_url(instance_id)))
+            .timeout(REQUEST_TIMEOUT)
+            .json(report)
+            .send()
+            .await
+            .map_err(transient)?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = response.text().await.unwrap_or_default();
+        Err(classify(status, body))
     }
 
     /// Long-polls the ECS Exec sessions this instance's agent should serve.

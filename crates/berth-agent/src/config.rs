@@ -26,10 +26,14 @@ pub struct AgentConfig {
     /// Where `GET /metrics` listens (`crate::metrics`); port 0 reuses the data directory's
     /// `metrics-port`. `None`: no endpoint.
     pub metrics_listen: Option<std::net::SocketAddr>,
+    /// How often the usage sampler reads every running container's CPU, memory and network
+    /// counters and reports them (`crate::usage_sampler`); `None`: no sampling.
+    pub usage_sample_interval: Option<Duration>,
 }
 
 impl AgentConfig {
     pub const DEFAULT_RESERVED_MEMORY_MIB: i64 = 256;
+    pub const DEFAULT_USAGE_SAMPLE_INTERVAL: Duration = Duration::from_secs(5);
     pub const DEFAULT_TASK_CLEANUP_WAIT: Duration = Duration::from_secs(3 * 3600);
     /// Loopback, on the port kept in the data directory (else any free one).
     pub const DEFAULT_METRICS_LISTEN: std::net::SocketAddr =
@@ -48,6 +52,7 @@ impl AgentConfig {
             instance_type: None,
             capacity_provider: None,
             metrics_listen: Some(Self::DEFAULT_METRICS_LISTEN),
+            usage_sample_interval: Some(Self::DEFAULT_USAGE_SAMPLE_INTERVAL),
         }
     }
 }

@@ -1,13 +1,14 @@
 //! A recording, in-memory [`ContainerRuntime`] for tests: containers are records that move
 //! between states when the agent (or the test) says so, every call is logged, and failures,
 //! exits, OOM kills and health changes are injected by the test; so are the lines a container
-//! prints (`push_log`), which `container_logs` follows until the container stops. Shared with other crates'
+//! prints (`push_log`), which `container_logs` follows until the container stops, and the
+//! counters its stats show (`set_stats`). Shared with other crates'
 //! tests (an in-process cluster with fake hosts), hence public.
 
 use crate::runtime::{
-    ContainerInfo, ContainerLogLine, ContainerRunState, ContainerRuntime, CreateContainerRequest, CreateVolumeRequest,
-    HostInfo, LogLineStream, OutputStream, RuntimeError, RuntimeEvent, RuntimeEventKind, RuntimeEventStream,
-    RuntimeHealth,
+    ContainerInfo, ContainerLogLine, ContainerRunState, ContainerRuntime, ContainerStatsSample, CreateContainerRequest,
+    CreateVolumeRequest, HostInfo, LogLineStream, OutputStream, RuntimeError, RuntimeEvent, RuntimeEventKind,
+    RuntimeEventStream, RuntimeHealth,
 };
 use async_trait::async_trait;
 use berth_types::records::NetworkBinding;
@@ -62,6 +63,8 @@ struct State {
     last_log_ns: i64,
     /// Bumped by `break_log_streams`: every stream opened before fails.
     log_breaks: u64,
+    /// What `container_stats_sample` answers, by container ID (`set_stats`).
+    stats: HashMap<String, ContainerStatsSample>,
     /// Set by `end_log_streams_early`: how many more streams end, once their container
     /// stopped, with lines still unread (as Docker's follow does for a reader behind).
     early_log_ends: u32,
@@ -105,6 +108,7 @@ impl FakeRuntime {
                 last_log_ns: FIRST_LOG_NS - LOG_LINE_STEP_NS,
                 log_breaks: 0,
                 early_log_ends: 0,
+                stats: HashMap::new(),
             })),
             events: broadcast::channel(1024).0,
             log_changes: Arc::new(watch::channel(0).0),
@@ -127,6 +131,14 @@ impl FakeRuntime {
         state.logs.entry(id).or_default().push(line);
         drop(state);
         self.wake_log_streams();
+    }
+
+    /// The container named `name` now shows these counters to `container_stats_sample`.
+    pub fn set_stats(&self, name: &str, sample: ContainerStatsSample) {
+        let mut state = self.state.lock();
+        let id = Self::lookup(&mut state, name).map(|container| container.info.id.clone());
+        let id = id.unwrap_or_else(|_| panic!("no fake container named {name}"));
+        state.stats.insert(id, sample);
     }
 
     /// Every open log stream fails, as when the connection to Docker breaks.
@@ -440,6 +452,19 @@ impl ContainerRuntime for FakeRuntime {
             let _ = self.events.send(event(&removed.info, RuntimeEventKind::Destroyed));
         }
         Ok(())
+    }
+
+    /// Counters set with `set_stats` (zeros until then); a missing container is not found.
+    async fn container_stats_sample(&self, id: &str) -> Result<ContainerStatsSample, RuntimeError> {
+        let mut state = self.state.lock();
+        if state.unavailable {
+            return Err(RuntimeError::Unavailable {
+                operation: "stats",
+                message: "Cannot connect to the Docker daemon".into(),
+            });
+        }
+        let id = Self::lookup(&mut state, id)?.info.id.clone();
+        Ok(state.stats.get(&id).copied().unwrap_or_default())
     }
 
     async fn container_logs(&self, id: &str, since_ns: Option<i64>) -> Result<LogLineStream, RuntimeError> {

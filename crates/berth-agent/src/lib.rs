@@ -15,6 +15,8 @@
 //! - `log_shipper`: the `awslogs` log driver — one shipper per container that follows its
 //!   Docker output and ships it in batches to the server's CloudWatch Logs store, resuming at
 //!   the position the server holds.
+//! - `usage_sampler`: every few seconds, the CPU, memory and network use of each running
+//!   container, sent to the server's usage channel (the source of ECS's CloudWatch metrics).
 //! - `metrics`: the agent's own metrics and its `/metrics` endpoint (`--metrics-listen`).
 //! - `metadata`: the task metadata endpoint (v3/v4) and task protection endpoint that
 //!   containers reach on the bridge gateway, one unguessable token per container.
@@ -39,7 +41,9 @@ pub mod registration;
 pub mod reporter;
 pub mod runtime;
 mod runtime_exec;
+mod runtime_stats;
 pub mod task;
+pub mod usage_sampler;
 
 #[cfg(test)]
 mod test_support;
@@ -52,3 +56,4 @@ pub use runtime::{
     RuntimeEvent, RuntimeEventKind, RuntimeEventStream, RuntimeHealth,
 };
 pub use runtime_exec::{ExecOutput, ExecRequest, ExecStreams};
+pub use runtime_stats::ContainerStatsSample;

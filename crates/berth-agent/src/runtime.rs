@@ -7,6 +7,7 @@
 //! so that a runtime only maps fields and never decides ECS semantics.
 
 pub use crate::runtime_exec::{ExecOutput, ExecRequest, ExecStreams};
+pub use crate::runtime_stats::ContainerStatsSample;
 use async_trait::async_trait;
 use berth_types::records::NetworkBinding;
 use berth_types::spec::{LogConfigurationSpec, NetworkMode, UlimitSpec};
@@ -252,6 +253,15 @@ pub trait ContainerRuntime: Send + Sync + 'static {
     /// stats API), for the task metadata endpoint.
     async fn container_stats(&self, id: &str) -> Result<serde_json::Value, RuntimeError> {
         Err(RuntimeError::Failed { operation: "stats", message: format!("no statistics for container {id}") })
+    }
+    /// One sample of the container's counters, typed, for the usage sampler. By default read
+    /// from [`ContainerRuntime::container_stats`]'s Docker JSON.
+    async fn container_stats_sample(&self, id: &str) -> Result<ContainerStatsSample, RuntimeError> {
+        let stats = self.container_stats(id).await?;
+        ContainerStatsSample::from_docker_json(&stats).ok_or_else(|| RuntimeError::Failed {
+            operation: "stats",
+            message: format!("no statistics for container {id}"),
+        })
     }
     /// The container's stdout and stderr, interleaved as the runtime stored them, from
     /// `since_ns` on (everything with `None`), following the output while the container runs.

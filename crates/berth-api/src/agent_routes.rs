@@ -1,4 +1,5 @@
-//! The agent endpoints (`berth-agent-protocol`): the desired-state long poll and state reports.
+//! The agent endpoints (`berth-agent-protocol`): the desired-state long poll, state reports,
+//! the awslogs channel and usage reports.
 
 use crate::error::ApiError;
 use crate::Api;
@@ -113,3 +114,23 @@ pub async fn ship_logs(
         Err(error) => log_refusal(error),
     }
 }
+
+/// An agent's usage report: `204` once the control plane turned it into datapoints.
+pub async fn report_usage(
+    State(api): State<Arc<Api>>,
+    Path((cluster, instance)): Path<(String, String)>,
+    Json(report): Json<berth_agent_protocol::usage::UsageReport>,
+) -> Response {
+    let (cluster, instance) = match parse_path(&cluster, &instance) {
+        Ok(parsed) => parsed,
+        Err(reason) => return refusal(reason),
+    };
+    match api.control.record_usage(&cluster, &instance, report) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(reason) => refusal(reason),
+    }
+}
+
+#[cfg(test)]
+#[path = "agent_routes_tests.rs"]
+mod tests;

@@ -86,6 +86,7 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/report", post(agent_routes::report))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/logs/open", post(agent_routes::open_log_stream))
         .route("/agent/v1/clusters/{cluster}/instances/{instance}/logs", post(agent_routes::ship_logs))
+        .route("/agent/v1/clusters/{cluster}/instances/{instance}/usage", post(agent_routes::report_usage))
         .route("/proxy/v1/document", get(proxy_routes::poll_document))
         .route("/proxy/v1/health", post(proxy_routes::report_health))
         .route("/exec/v1/sessions", get(exec::list_sessions))

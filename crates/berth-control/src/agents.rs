@@ -27,7 +27,11 @@ pub enum AgentRefusal {
 }
 
 impl ControlPlane {
-    fn instance_for_agent(&self, cluster: &ClusterName, id: &ContainerInstanceId) -> Result<u64, AgentRefusal> {
+    pub(crate) fn instance_for_agent(
+        &self,
+        cluster: &ClusterName,
+        id: &ContainerInstanceId,
+    ) -> Result<u64, AgentRefusal> {
         let state = self.read();
         let instance =
             state.instances.get(id).filter(|instance| &instance.cluster == cluster).ok_or(AgentRefusal::Unknown)?;

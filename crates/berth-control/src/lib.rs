@@ -42,6 +42,7 @@ pub mod task_definitions;
 pub mod task_protection;
 pub mod task_sets;
 pub mod tasks;
+pub mod usage;
 
 pub use error::{ControlError, ControlResult};
 
@@ -130,6 +131,8 @@ pub struct ControlPlane {
     metric_store: Arc<berth_metric_store::MetricStore>,
     /// This control plane's own metrics (`metrics`), rendered by the edge's `/metrics`.
     metrics: Arc<metrics::ControlMetrics>,
+    /// Where the usage agents report becomes datapoints (`usage`); discarded until set.
+    usage_sink: RwLock<Arc<dyn usage::UsageSink>>,
 }
 
 impl ControlPlane {
@@ -151,6 +154,7 @@ impl ControlPlane {
         stores: DataStores,
     ) -> ControlResult<Arc<ControlPlane>> {
         let DataStores { log_store, metric_store } = stores;
+        let metric_store = Arc::new(metric_store);
         let state = State::load(store.as_ref())?;
         let live: std::collections::HashSet<u64> = state.logs.streams.values().map(|stream| stream.id).collect();
         log_store.retain_streams(&live).map_err(logs::LogsError::from)?;
@@ -158,7 +162,7 @@ impl ControlPlane {
         Ok(Arc::new(ControlPlane {
             log_store: Arc::new(log_store),
             live_tail: logs::live_tail::LiveTailHub::default(),
-            metric_store: Arc::new(metric_store),
+            metric_store: Arc::clone(&metric_store),
             config,
             state: RwLock::new(state),
             writer: Mutex::new(()),
@@ -170,6 +174,7 @@ impl ControlPlane {
             started: Instant::now(),
             placement_failures: Mutex::new(HashMap::new()),
             metrics,
+            usage_sink: RwLock::new(Arc::new(cloudwatch::usage_sink::MetricStoreSink::new(Arc::clone(&metric_store)))),
         }))
     }
 

@@ -406,3 +406,40 @@ async fn essential_exit_and_oom_kill_on_docker() {
     assert_eq!(stopped.containers[0].exit_code, Some(137));
     assert_eq!(stopped.containers[0].reason.as_deref(), Some(OUT_OF_MEMORY_REASON));
 }
+
+/// The usage sampler against Docker's stats: a shell spinning in a loop keeps one core busy,
+/// which shows as about 1024 CPU units over the sampler's own interval.
+#[tokio::test]
+async fn a_busy_container_samples_as_about_one_core() {
+    use berth_agent::metadata::MetadataRegistry;
+    use berth_agent::task::state::ContainerPhase;
+    use berth_agent::usage_sampler::{MemoryUsageSink, UsageSampler};
+
+    let (runtime, instance, _cleanup) = setup().await;
+    let mut busy = request(&instance, "busy", &["sh", "-c", "while :; do :; done"]);
+    // Full shares, so that builds sharing the machine do not starve it completely.
+    busy.cpu_shares = 1024;
+    let id = runtime.create_container(&busy).await.unwrap();
+    runtime.start_container(&id).await.unwrap();
+    let first = runtime.container_stats_sample(&id).await.unwrap();
+    assert!(first.memory_usage_bytes > 0 && first.online_cpus >= 1 && first.system_cpu_ns > 0, "{first:?}");
+
+    let task_arn = task_arn();
+    let mut state =
+        TaskState::new(&task_arn, TaskSpec::new("busy", 1, vec![container("busy", &[])]), DesiredStatus::Running);
+    state.containers[0].runtime_id = Some(id.clone());
+    state.containers[0].phase = ContainerPhase::Running;
+    let registry = Arc::new(MetadataRegistry::disabled());
+    registry.update_task(&state);
+    let sink = Arc::new(MemoryUsageSink::default());
+    let mut sampler = UsageSampler::new(runtime.clone(), registry, sink, Duration::from_secs(1));
+    assert!(sampler.sample_once().await.samples.is_empty());
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let report = sampler.sample_once().await;
+    let [sample] = &report.samples[..] else { panic!("one sample: {report:?}") };
+    assert_eq!((sample.task_arn.as_str(), sample.container_name.as_str()), (task_arn.as_str(), "busy"));
+    assert!(sample.cpu_units_used > 500.0, "a spinning shell uses about a core: {sample:?}");
+    assert!(sample.cpu_units_used < 1024.0 * 1.5, "one process cannot use much more than a core: {sample:?}");
+    assert!(sample.memory_bytes > 0 && sample.memory_bytes < 64 << 20, "{sample:?}");
+    runtime.stop_container(&id, Duration::from_secs(1)).await.unwrap();
+}

@@ -362,6 +362,10 @@ pub struct UpArgs {
     /// the port kept in DATA_DIR/agent/metrics-port, else any free one (logged). `off`: none.
     #[arg(long, default_value = "127.0.0.1:0", value_parser = parse_metrics_listen)]
     pub agent_metrics_listen: MetricsListen,
+    /// How often the local agent reads each running container's CPU, memory and network use and
+    /// reports it (the source of the AWS/ECS and ECS/ContainerInsights metrics). `0s`: never.
+    #[arg(long, default_value = "5s", value_parser = duration::parse)]
+    pub usage_sample_interval: Duration,
 }
 
 #[derive(Debug, Args)]
@@ -398,6 +402,10 @@ pub struct AgentArgs {
     /// else any free one (logged). `off`: none.
     #[arg(long, default_value = "127.0.0.1:0", value_parser = parse_metrics_listen)]
     pub metrics_listen: MetricsListen,
+    /// How often the agent reads each running container's CPU, memory and network use and
+    /// reports it (the source of the AWS/ECS and ECS/ContainerInsights metrics). `0s`: never.
+    #[arg(long, default_value = "5s", value_parser = duration::parse)]
+    pub usage_sample_interval: Duration,
 }
 
 /// `--metrics-listen`: an address, or `off`.

@@ -152,6 +152,7 @@ async fn up(args: UpArgs) -> anyhow::Result<()> {
     agent_config.task_cleanup_wait = args.task_cleanup_wait;
     agent_config.extra_reserved_ports = vec![args.server.listen.port()];
     agent_config.metrics_listen = args.agent_metrics_listen.0;
+    agent_config.usage_sample_interval = Some(args.usage_sample_interval);
     let runtime =
         Arc::new(berth_runtime_docker::DockerRuntime::connect().await.context("connecting to the Docker Engine")?);
     berth_agent::run_agent(agent_config, runtime, shutdown_signal()).await?;
@@ -171,6 +172,7 @@ async fn agent(args: AgentArgs) -> anyhow::Result<()> {
     config.instance_type = args.instance_type;
     config.capacity_provider = args.capacity_provider;
     config.metrics_listen = args.metrics_listen.0;
+    config.usage_sample_interval = Some(args.usage_sample_interval);
     if let Some(port) = url_port(&args.server) {
         config.extra_reserved_ports = vec![port];
     }

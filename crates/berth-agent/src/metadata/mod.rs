@@ -13,7 +13,7 @@ pub mod listen;
 pub mod render;
 pub mod server;
 
-use crate::task::state::TaskState;
+use crate::task::state::{ContainerPhase, TaskState};
 use parking_lot::RwLock;
 use std::collections::{BTreeMap, HashMap};
 
@@ -100,4 +100,31 @@ impl MetadataRegistry {
     pub fn task(&self, task_arn: &str) -> Option<TaskState> {
         self.tasks.read().get(task_arn).cloned()
     }
+
+    /// Every container of this agent's tasks that ran at the last inspect, for the usage
+    /// sampler: the runners keep the registry current, so sampling needs no Docker listing.
+    pub fn running_containers(&self) -> Vec<RunningContainer> {
+        let tasks = self.tasks.read();
+        let mut running = Vec::new();
+        for task in tasks.values() {
+            for container in &task.containers {
+                if let (ContainerPhase::Running, Some(id)) = (container.phase, &container.runtime_id) {
+                    running.push(RunningContainer {
+                        task_arn: task.task_arn.clone(),
+                        container_name: container.name.clone(),
+                        runtime_id: id.clone(),
+                    });
+                }
+            }
+        }
+        running
+    }
+}
+
+/// A container the usage sampler samples.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningContainer {
+    pub task_arn: String,
+    pub container_name: String,
+    pub runtime_id: String,
 }

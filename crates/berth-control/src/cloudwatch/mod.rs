@@ -14,6 +14,7 @@ pub mod math;
 pub mod metric_data;
 pub mod statistic;
 pub mod statistics;
+pub mod usage_sink;
 
 #[cfg(test)]
 mod tests;
