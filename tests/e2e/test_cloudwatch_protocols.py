@@ -3,8 +3,8 @@ forced to RPC v2 CBOR (the model's own `protocol`), JSON 1.0 (what the pinned bo
 CLI pick, JSON being first in botocore's protocol priority) and Query (what older botocore and
 CLI versions speak) send real requests; a bad or missing field comes back as the model's
 error in that protocol, naming the field; metric data put in one protocol is read back in it;
-an alarm request is decoded and then refused plainly as not served yet (alarms are not kept
-yet); and the aws CLI shows that error as a clean message.
+an alarm is made, listed, set, tagged and deleted in it; and the aws CLI shows a refusal as a
+clean message.
 The answers Berth encodes (the wire crate's answer fixtures) parse in botocore's own parsers.
 
 A client is forced to one protocol by a copy of botocore's model whose `protocol` and
@@ -35,7 +35,6 @@ pytestmark = pytest.mark.docker
 PROTOCOLS = ["smithy-rpc-v2-cbor", "json", "query"]
 TARGET_PREFIX = "GraniteServiceVersion20100801"
 FIXTURES = e2e.REPO_ROOT / "crates/berth-cloudwatch-wire/tests/fixtures"
-NOT_SERVED = "is not served by this Berth version yet"
 
 
 def model_path() -> str:
@@ -189,12 +188,39 @@ def test_metric_data_is_stored_and_read_back_in_its_protocol(cloudwatch):
                         "Dimensions": sorted(dimensions, key=lambda dimension: dimension["Name"])}], metrics
 
 
-def test_an_alarm_request_is_decoded_then_refused_as_not_served_yet(cloudwatch):
-    error = refusal(cloudwatch.describe_alarms, StateValue="ALARM", AlarmTypes=["MetricAlarm"])
-    assert_sent_in_its_protocol(cloudwatch, "DescribeAlarms")
-    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert error.response["Error"]["Code"] == "InvalidAction", error.response
-    assert error.response["Error"]["Message"].startswith(f"DescribeAlarms {NOT_SERVED}"), error.response
+def test_alarms_are_kept_in_its_protocol(cloudwatch):
+    protocol = cloudwatch.meta.service_model.resolved_protocol
+    name = f"cpu-high-{protocol}"
+    cloudwatch.put_metric_alarm(
+        AlarmName=name, Namespace="Berth/e2e", MetricName="CPU", Statistic="Maximum", Period=60,
+        EvaluationPeriods=3, DatapointsToAlarm=2, Threshold=80.0, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching", Dimensions=[{"Name": "Service", "Value": "web"}],
+        AlarmActions=["arn:aws:sns:us-east-1:000000000000:pager"], Tags=[{"Key": "team", "Value": "web"}])
+    assert_sent_in_its_protocol(cloudwatch, "PutMetricAlarm")
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"]
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("INSUFFICIENT_DATA", "Unchecked: Initial alarm creation"), alarm
+    assert (alarm["Threshold"], alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"]) == (80.0, 3, 2), alarm
+    assert alarm["AlarmArn"] == f"arn:aws:cloudwatch:{e2e.REGION}:{e2e.ACCOUNT}:alarm:{name}", alarm
+    assert alarm["TreatMissingData"] == "notBreaching" and alarm["Dimensions"] == [{"Name": "Service", "Value": "web"}]
+
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason="by hand",
+                               StateReasonData='{"source": "e2e"}')
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=[name], StateValue="ALARM")["MetricAlarms"]
+    assert alarm["StateReason"] == "by hand"
+    history = cloudwatch.describe_alarm_history(AlarmName=name, HistoryItemType="StateUpdate")["AlarmHistoryItems"]
+    assert [item["HistorySummary"] for item in history] == ["Alarm updated from INSUFFICIENT_DATA to ALARM"], history
+    for_metric = cloudwatch.describe_alarms_for_metric(Namespace="Berth/e2e", MetricName="CPU",
+                                                       Dimensions=[{"Name": "Service", "Value": "web"}])
+    assert name in [alarm["AlarmName"] for alarm in for_metric["MetricAlarms"]]
+
+    assert cloudwatch.list_tags_for_resource(ResourceARN=alarm["AlarmArn"])["Tags"] == [{"Key": "team", "Value": "web"}]
+    cloudwatch.disable_alarm_actions(AlarmNames=[name])
+    assert cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"][0]["ActionsEnabled"] is False
+    cloudwatch.delete_alarms(AlarmNames=[name])
+    assert cloudwatch.describe_alarms(AlarmNames=[name])["MetricAlarms"] == []
+    error = refusal(cloudwatch.set_alarm_state, AlarmName=name, StateValue="OK", StateReason="gone")
+    assert error.response["ResponseMetadata"]["HTTPStatusCode"] == 404
+    assert error.response["Error"]["Code"] == "ResourceNotFound", error.response
     assert error.response["ResponseMetadata"].get("RequestId"), error.response
 
 
@@ -209,34 +235,38 @@ def test_an_unknown_operation_is_invalid_action(berth):
 
 def test_rpc_v2_cbor_answers_carry_the_protocols_headers(berth):
     request = urllib.request.Request(
-        f"{berth.url}/service/{TARGET_PREFIX}/operation/DescribeAlarms", data=b"\xa0", method="POST",
+        f"{berth.url}/service/{TARGET_PREFIX}/operation/DeleteAlarms", data=b"\xa1\x6aAlarmNames\x81\x64nope", method="POST",
         headers={"smithy-protocol": "rpc-v2-cbor", "Content-Type": "application/cbor",
                  "Accept": "application/cbor"})
     with pytest.raises(urllib.error.HTTPError) as caught:
         urllib.request.urlopen(request, timeout=30)
     answer = caught.value
-    assert answer.code == 400
+    assert answer.code == 404
     assert answer.headers["Content-Type"] == "application/cbor"
     assert answer.headers["smithy-protocol"] == "rpc-v2-cbor"
-    assert answer.headers["x-amzn-query-error"] == "InvalidAction;Sender"
+    assert answer.headers["x-amzn-query-error"] == "ResourceNotFound;Sender"
     assert answer.headers["x-amzn-RequestId"]
     parser = botocore.parsers.RpcV2CBORParser()
     body = parser.parse_data_item(parser.get_peekable_stream_from_bytes(answer.read()))
-    assert body["__type"] == "InvalidAction" and body["message"].startswith(f"DescribeAlarms {NOT_SERVED}"), body
+    assert body["__type"] == "ResourceNotFound" and "nope" in body["message"], body
 
 
 def test_the_aws_cli_shows_the_refusal_cleanly(berth, tmp_path_factory):
     cli = e2e.AwsCli(berth.url, tmp_path_factory.mktemp("aws-cloudwatch"), service="cloudwatch")
-    for args, operation in [
-        (["describe-alarms"], "DescribeAlarms"),
-        (["delete-alarms", "--alarm-names", "cpu-high"], "DeleteAlarms"),
+    for args, operation, code, message in [
+        (["delete-alarms", "--alarm-names", "cpu-high"], "DeleteAlarms", "ResourceNotFound",
+         r"The following alarms do not exist: \[cpu-high\]\."),
+        (["put-metric-alarm", "--alarm-name", "x", "--namespace", "N", "--metric-name", "M", "--statistic", "Sum",
+          "--period", "45", "--evaluation-periods", "1", "--threshold", "1",
+          "--comparison-operator", "GreaterThanThreshold"], "PutMetricAlarm", "InvalidParameterValue",
+         r"The parameter Period must be 10, 20, 30 or a multiple of 60, not 45\."),
     ]:
         result = cli.fails(*args)
         # A service's error: 255 from aws CLI v1, 254 from v2.
         assert result.returncode in (254, 255), (result.returncode, result.stderr)
         # With one attempt allowed, standard retries add "(reached max retries: 0)".
-        expected = (rf"An error occurred \(InvalidAction\) when calling the {operation} operation"
-                    rf"( \(reached max retries: 0\))?: {operation} {NOT_SERVED}")
+        expected = (rf"An error occurred \({code}\) when calling the {operation} operation"
+                    rf"( \(reached max retries: 0\))?: {message}")
         assert re.search(expected, result.stderr), result.stderr
         assert "Traceback" not in result.stderr, result.stderr
 

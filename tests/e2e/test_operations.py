@@ -103,11 +103,10 @@ def test_logs_serves_the_group_stream_and_event_operations(berth):
     assert served == LOGS_SERVED, (sorted(served - LOGS_SERVED), sorted(LOGS_SERVED - served))
 
 
-# CloudWatch: Berth decodes the metric, alarm and tag operations in all three of the model's
-# protocols (JSON 1.0 is called here); the metric operations are answered from the metric store,
-# and the alarm and tag ones answer the field their empty request lacks or that they are not
-# served yet; the rest of the model
-# (dashboards, metric streams, insight rules, …) answers that this version does not serve it.
+# CloudWatch: Berth serves the metric, alarm and tag operations in all three of the model's
+# protocols (JSON 1.0 is called here): metrics from the metric store, alarms from the control
+# plane's records; the rest of the model (dashboards, metric streams, insight rules, composite
+# alarms, …) answers that this version does not serve it.
 CLOUDWATCH_DECODED = {
     "PutMetricData", "GetMetricData", "GetMetricStatistics", "ListMetrics", "PutMetricAlarm", "DescribeAlarms",
     "DescribeAlarmsForMetric", "DescribeAlarmHistory", "SetAlarmState", "DeleteAlarms", "EnableAlarmActions",

@@ -54,6 +54,9 @@ pub enum ControlError {
     /// CloudWatch Logs' own failures, with its codes.
     #[error(transparent)]
     Logs(#[from] crate::logs::LogsError),
+    /// CloudWatch's own failures (metrics and alarms), with its codes.
+    #[error(transparent)]
+    Metrics(#[from] crate::cloudwatch::MetricsError),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

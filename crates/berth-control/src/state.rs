@@ -71,6 +71,8 @@ pub enum Change {
     Gateway(crate::gateways::GatewayChange),
     /// Log groups and streams (`logs`; their events live in the log store).
     Logs(crate::logs::LogsChange),
+    /// CloudWatch metric alarms (`cloudwatch::alarms`).
+    Alarm(crate::cloudwatch::alarms::AlarmChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -122,6 +124,7 @@ pub struct State {
     /// ECS gateways, their cluster associations and routes.
     pub gateways: crate::gateways::GatewayState,
     pub logs: crate::logs::LogsState,
+    pub alarms: crate::cloudwatch::alarms::AlarmsState,
 }
 
 /// The key of a task group within a cluster.
@@ -184,6 +187,7 @@ impl State {
         state.acm = crate::acm::AcmState::load(store)?;
         state.gateways = crate::gateways::GatewayState::load(store)?;
         state.logs = crate::logs::LogsState::load(store)?;
+        state.alarms = crate::cloudwatch::alarms::AlarmsState::load(store)?;
         Ok(state)
     }
 
@@ -264,6 +268,7 @@ impl State {
                 Change::Acm(change) => crate::acm::AcmState::write(change, &mut batch),
                 Change::Gateway(change) => crate::gateways::GatewayState::write(change, &mut batch),
                 Change::Logs(change) => crate::logs::LogsState::write(change, &mut batch),
+                Change::Alarm(change) => crate::cloudwatch::alarms::AlarmsState::write(change, &mut batch),
             }
         }
         batch
@@ -400,6 +405,7 @@ impl State {
                 Change::Acm(change) => self.acm.apply(change),
                 Change::Gateway(change) => self.gateways.apply(change),
                 Change::Logs(change) => self.logs.apply(change),
+                Change::Alarm(change) => self.alarms.apply(change),
             }
         }
         for instance in rebuild {

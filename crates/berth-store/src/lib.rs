@@ -45,10 +45,11 @@ pub enum Table {
     GatewayRoutes,
     LogGroups,
     LogStreams,
+    MetricAlarms,
 }
 
 impl Table {
-    pub const ALL: [Table; 26] = [
+    pub const ALL: [Table; 27] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -75,6 +76,7 @@ impl Table {
         Table::GatewayRoutes,
         Table::LogGroups,
         Table::LogStreams,
+        Table::MetricAlarms,
     ];
 
     pub fn name(self) -> &'static str {
@@ -105,6 +107,7 @@ impl Table {
             Table::GatewayRoutes => "gateway_routes",
             Table::LogGroups => "log_groups",
             Table::LogStreams => "log_streams",
+            Table::MetricAlarms => "metric_alarms",
         }
     }
 }

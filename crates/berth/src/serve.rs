@@ -21,6 +21,9 @@ const DRAIN_INTERVAL: Duration = Duration::from_secs(1);
 const LOG_RETENTION_INTERVAL: Duration = Duration::from_secs(60);
 /// How often metric datapoints are rolled up and expired (CloudWatch keeps them by age).
 const METRIC_SWEEP_INTERVAL: Duration = Duration::from_secs(600);
+/// How often every alarm is evaluated: more often than its period, so a state follows its
+/// datapoints within seconds (an alarm's period may be as short as 10 s).
+const ALARM_INTERVAL: Duration = Duration::from_secs(5);
 /// How often silent agents are noticed (on top of `--agent-timeout`).
 const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -128,6 +131,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     let log_retention_interval = (args.log_day / 20).clamp(Duration::from_millis(200), LOG_RETENTION_INTERVAL);
     tokio::spawn(berth_control::logs::retention::run_log_retention(Arc::clone(&control), log_retention_interval));
     tokio::spawn(berth_control::cloudwatch::run_metric_sweep(Arc::clone(&control), METRIC_SWEEP_INTERVAL));
+    tokio::spawn(berth_control::cloudwatch::alarms::run_alarm_evaluation(Arc::clone(&control), ALARM_INTERVAL));
     if !args.no_proxy {
         let proxy_dir = cli::data_dir(args.data_dir.as_ref()).join("proxy");
         tokio::spawn(start_proxy(endpoint.clone(), default_proxy_id(), proxy_dir)?);

@@ -1,16 +1,13 @@
 //! CloudWatch's operations as Berth's server answers them: metric data through the control
-//! plane's metric store (`metrics`). Alarms and tags are decoded but not served yet: each
-//! says so plainly rather than pretending to store them.
+//! plane's metric store (`metrics`), alarms and their tags through its alarm records
+//! (`alarms`).
 
-use super::error::{CloudWatchError, CloudWatchResult};
+use super::alarms;
+use super::error::CloudWatchResult;
 use super::metrics;
 use super::operations::CloudWatchOperations;
 use crate::Api;
 use berth_cloudwatch_wire::*;
-
-fn not_served_yet<T>(operation: &str) -> CloudWatchResult<T> {
-    Err(CloudWatchError::not_served_yet(operation))
-}
 
 impl CloudWatchOperations for Api {
     async fn put_metric_data(&self, input: PutMetricDataInput) -> CloudWatchResult<()> {
@@ -32,56 +29,56 @@ impl CloudWatchOperations for Api {
         metrics::list_metrics(self, input).await
     }
 
-    async fn put_metric_alarm(&self, _input: PutMetricAlarmInput) -> CloudWatchResult<()> {
-        not_served_yet("PutMetricAlarm")
+    async fn put_metric_alarm(&self, input: PutMetricAlarmInput) -> CloudWatchResult<()> {
+        alarms::put_metric_alarm(self, input).await
     }
 
-    async fn describe_alarms(&self, _input: DescribeAlarmsInput) -> CloudWatchResult<DescribeAlarmsOutput> {
-        not_served_yet("DescribeAlarms")
+    async fn describe_alarms(&self, input: DescribeAlarmsInput) -> CloudWatchResult<DescribeAlarmsOutput> {
+        alarms::describe_alarms(self, input)
     }
 
     async fn describe_alarms_for_metric(
         &self,
-        _input: DescribeAlarmsForMetricInput,
+        input: DescribeAlarmsForMetricInput,
     ) -> CloudWatchResult<DescribeAlarmsForMetricOutput> {
-        not_served_yet("DescribeAlarmsForMetric")
+        alarms::describe_alarms_for_metric(self, input)
     }
 
     async fn describe_alarm_history(
         &self,
-        _input: DescribeAlarmHistoryInput,
+        input: DescribeAlarmHistoryInput,
     ) -> CloudWatchResult<DescribeAlarmHistoryOutput> {
-        not_served_yet("DescribeAlarmHistory")
+        alarms::describe_alarm_history(self, input)
     }
 
-    async fn set_alarm_state(&self, _input: SetAlarmStateInput) -> CloudWatchResult<()> {
-        not_served_yet("SetAlarmState")
+    async fn set_alarm_state(&self, input: SetAlarmStateInput) -> CloudWatchResult<()> {
+        alarms::set_alarm_state(self, input).await
     }
 
-    async fn delete_alarms(&self, _input: DeleteAlarmsInput) -> CloudWatchResult<()> {
-        not_served_yet("DeleteAlarms")
+    async fn delete_alarms(&self, input: DeleteAlarmsInput) -> CloudWatchResult<()> {
+        alarms::delete_alarms(self, input).await
     }
 
-    async fn enable_alarm_actions(&self, _input: EnableAlarmActionsInput) -> CloudWatchResult<()> {
-        not_served_yet("EnableAlarmActions")
+    async fn enable_alarm_actions(&self, input: EnableAlarmActionsInput) -> CloudWatchResult<()> {
+        alarms::set_actions_enabled(self, input.alarm_names, true).await
     }
 
-    async fn disable_alarm_actions(&self, _input: DisableAlarmActionsInput) -> CloudWatchResult<()> {
-        not_served_yet("DisableAlarmActions")
+    async fn disable_alarm_actions(&self, input: DisableAlarmActionsInput) -> CloudWatchResult<()> {
+        alarms::set_actions_enabled(self, input.alarm_names, false).await
     }
 
-    async fn tag_resource(&self, _input: TagResourceInput) -> CloudWatchResult<TagResourceOutput> {
-        not_served_yet("TagResource")
+    async fn tag_resource(&self, input: TagResourceInput) -> CloudWatchResult<TagResourceOutput> {
+        alarms::tag_resource(self, input).await
     }
 
-    async fn untag_resource(&self, _input: UntagResourceInput) -> CloudWatchResult<UntagResourceOutput> {
-        not_served_yet("UntagResource")
+    async fn untag_resource(&self, input: UntagResourceInput) -> CloudWatchResult<UntagResourceOutput> {
+        alarms::untag_resource(self, input).await
     }
 
     async fn list_tags_for_resource(
         &self,
-        _input: ListTagsForResourceInput,
+        input: ListTagsForResourceInput,
     ) -> CloudWatchResult<ListTagsForResourceOutput> {
-        not_served_yet("ListTagsForResource")
+        alarms::list_tags_for_resource(self, input)
     }
 }

@@ -48,18 +48,6 @@ impl CloudWatchError {
         }
     }
 
-    /// One of the operations whose requests Berth decodes, while nothing stands behind it.
-    /// `InvalidAction` is the closest honest code: the call cannot be carried out here, and
-    /// answering with an empty success would tell the caller its metrics were stored.
-    pub fn not_served_yet(operation: &str) -> Self {
-        Self::protocol_level(
-            "InvalidAction",
-            format!(
-                "{operation} is not served by this Berth version yet: the request is valid, but Berth keeps no CloudWatch alarms or tags yet."
-            ),
-        )
-    }
-
     /// An operation of the model that Berth does not decode at all (dashboards, metric streams,
     /// insight rules, anomaly detectors, …).
     pub fn unsupported(operation: &str) -> Self {
@@ -164,6 +152,8 @@ impl From<berth_control::cloudwatch::MetricsError> for CloudWatchError {
             Kind::MissingParameter => ErrorCode::MissingRequiredParameterException,
             Kind::InvalidNextToken => ErrorCode::InvalidNextToken,
             Kind::ResourceNotFound => ErrorCode::ResourceNotFound,
+            Kind::ResourceNotFoundException => ErrorCode::ResourceNotFoundException,
+            Kind::InvalidFormat => ErrorCode::InvalidFormatFault,
             Kind::LimitExceeded => ErrorCode::LimitExceededFault,
             Kind::Internal => ErrorCode::InternalServiceFault,
         };

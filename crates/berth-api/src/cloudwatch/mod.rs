@@ -7,9 +7,10 @@
 //! [`CloudWatchOperations`] (`dispatch`), and answered in the same protocol; every failure
 //! leaves through [`CloudWatchError`], the one mapping to each protocol's error shape.
 //!
-//! `Api`'s operations (`backend`) answer metric data from the control plane's metric store;
-//! alarms and tags are decoded fully and then answered as not served yet.
+//! `Api`'s operations (`backend`) answer metric data from the control plane's metric store
+//! (`metrics`) and alarms from its records (`alarms`).
 
+mod alarms;
 mod backend;
 mod dispatch;
 mod error;

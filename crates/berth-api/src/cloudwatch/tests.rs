@@ -116,30 +116,35 @@ fn assert_request_id(answer: &Answer) {
 }
 
 #[tokio::test]
-async fn an_alarm_request_is_decoded_then_answered_not_served_yet_in_every_protocol() {
+async fn an_unknown_alarm_is_resource_not_found_in_every_protocol() {
     let router = router();
-    let cbor = call(&router, cbor_call("DescribeAlarms", fixture!("describe_alarms.cbor"))).await;
-    assert_eq!(cbor.status, StatusCode::BAD_REQUEST);
+    let set = br#"{"AlarmName":"nope","StateValue":"ALARM","StateReason":"testing"}"#;
+    let json = call(&router, json_call("SetAlarmState", set)).await;
+    assert_eq!(json.status, StatusCode::NOT_FOUND);
+    assert_eq!(json.header("content-type"), Some("application/x-amz-json-1.0"));
+    assert_eq!(json.header("x-amzn-query-error"), Some("ResourceNotFound;Sender"));
+    assert_request_id(&json);
+    assert_eq!(json.error_body().message, "The alarm nope does not exist.");
+    // {"AlarmName": "nope", "StateValue": "OK", "StateReason": "x"}
+    let cbor_body = b"\xa3\x69AlarmName\x64nope\x6aStateValue\x62OK\x6bStateReason\x61x";
+    let cbor = call(&router, cbor_call("SetAlarmState", cbor_body)).await;
+    assert_eq!(cbor.status, StatusCode::NOT_FOUND);
     assert_eq!(cbor.header("content-type"), Some("application/cbor"));
     assert_eq!(cbor.header("smithy-protocol"), Some("rpc-v2-cbor"));
-    assert_eq!(cbor.header("x-amzn-query-error"), Some("InvalidAction;Sender"));
-    assert_request_id(&cbor);
-    let json = call(&router, json_call("DescribeAlarms", fixture!("describe_alarms.json"))).await;
-    assert_eq!(json.header("content-type"), Some("application/x-amz-json-1.0"));
-    assert_eq!(json.header("x-amzn-query-error"), Some("InvalidAction;Sender"));
-    assert_request_id(&json);
-    for answer in [&cbor, &json] {
-        let body = answer.error_body();
-        assert_eq!(body.error_type, "InvalidAction");
-        assert!(body.message.starts_with("DescribeAlarms is not served by this Berth version yet"), "{}", body.message);
-    }
-    let query = call(&router, query_call(fixture!("describe_alarms.form"))).await;
-    assert_eq!(query.status, StatusCode::BAD_REQUEST);
+    assert_eq!(cbor.error_body().error_type, "ResourceNotFound");
+    let query = call(
+        &router,
+        query_call(b"Action=SetAlarmState&Version=2010-08-01&AlarmName=nope&StateValue=OK&StateReason=x"),
+    )
+    .await;
+    assert_eq!(query.status, StatusCode::NOT_FOUND);
     assert_eq!(query.header("content-type"), Some("text/xml"));
     assert_request_id(&query);
     let xml = query.text();
-    assert!(xml.starts_with("<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type><Code>InvalidAction</Code><Message>DescribeAlarms is not served"), "{xml}");
+    assert!(xml.starts_with("<ErrorResponse xmlns=\"http://monitoring.amazonaws.com/doc/2010-08-01/\"><Error><Type>Sender</Type><Code>ResourceNotFound</Code><Message>The alarm nope does not exist."), "{xml}");
     assert!(xml.contains(&format!("<RequestId>{}</RequestId>", query.header("x-amzn-requestid").unwrap())), "{xml}");
+    let described = call(&router, cbor_call("DescribeAlarms", fixture!("describe_alarms.cbor"))).await;
+    assert_eq!(described.status, StatusCode::OK);
 }
 
 #[tokio::test]

@@ -10,8 +10,12 @@ pub enum MetricsErrorKind {
     MissingParameter,
     /// `InvalidNextToken`.
     InvalidNextToken,
-    /// `ResourceNotFound`: an alarm or resource that does not exist.
+    /// `InvalidFormat`: a field that must be JSON is not.
+    InvalidFormat,
+    /// `ResourceNotFound`: an alarm that does not exist.
     ResourceNotFound,
+    /// `ResourceNotFoundException`: a resource the tagging operations name that does not exist.
+    ResourceNotFoundException,
     /// `LimitExceeded`.
     LimitExceeded,
     /// The metric store failed; the request may be retried.

@@ -7,6 +7,7 @@
 //! Invariant: a PutMetricData is acknowledged only once all its datapoints are durable, and a
 //! request with one bad datum stores none of them.
 
+pub mod alarms;
 pub mod datums;
 pub mod error;
 pub mod list;

@@ -23,7 +23,12 @@ pub fn datapoint(datum: UsageDatum) -> NewDatapoint {
         // ECS publishes its metrics a minute apart; the 5-second samples fill the minute.
         resolution: Resolution::Standard,
         unit: datum.unit.to_string(),
-        stats: StatisticSet { sample_count: datum.sample_count, sum: datum.sum, minimum: datum.minimum, maximum: datum.maximum },
+        stats: StatisticSet {
+            sample_count: datum.sample_count,
+            sum: datum.sum,
+            minimum: datum.minimum,
+            maximum: datum.maximum,
+        },
     }
 }
 
