@@ -1,7 +1,8 @@
 """CloudWatch metrics through the real aws CLI and boto3: put-metric-data, get-metric-statistics
 and get-metric-data (metric math) answer what was put, list-metrics finds it by its dimensions,
-a bad datum is refused naming its field with nothing stored, and acknowledged datapoints
-survive a kill -9 of the server."""
+a bad datum is refused naming its field with nothing stored, an alarm really evaluated goes to
+ALARM and back to OK as its metric moves, and acknowledged datapoints and alarms survive a kill -9
+of the server."""
 
 from __future__ import annotations
 
@@ -109,3 +110,48 @@ def test_datapoints_survive_a_kill_9_of_the_server(processes):
     assert count == 1000.0
     assert total == float(sum(batch * 100 + n for batch in range(10) for n in range(100)))
     assert len(cloudwatch.list_metrics(Namespace="Durable")["Metrics"]) == 4
+
+
+def test_an_alarm_follows_its_metric_to_alarm_and_back_to_ok(berth):
+    cloudwatch = e2e.aws_client("cloudwatch", berth.url)
+    dimensions = [{"Name": "Queue", "Value": "orders"}]
+    cloudwatch.put_metric_alarm(
+        AlarmName="backlog", Namespace="Shop", MetricName="Backlog", Dimensions=dimensions, Statistic="Maximum",
+        Period=10, EvaluationPeriods=1, Threshold=100.0, ComparisonOperator="GreaterThanThreshold",
+        TreatMissingData="notBreaching")
+
+    def state() -> str:
+        return cloudwatch.describe_alarms(AlarmNames=["backlog"])["MetricAlarms"][0]["StateValue"]
+
+    def put(value: float) -> None:
+        cloudwatch.put_metric_data(Namespace="Shop", MetricData=[
+            {"MetricName": "Backlog", "Dimensions": dimensions, "Value": value, "StorageResolution": 1}])
+
+    # Each put lands in the 10 s period in progress; keep putting until the evaluator sees it.
+    e2e.wait_until(lambda: put(500.0) or state(), lambda seen: seen == "ALARM", timeout=60,
+                   what="the alarm to go to ALARM")
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=["backlog"])["MetricAlarms"]
+    assert "was greater than the threshold (100.0)" in alarm["StateReason"], alarm["StateReason"]
+    e2e.wait_until(lambda: put(3.0) or state(), lambda seen: seen == "OK", timeout=60,
+                   what="the alarm to go back to OK")
+    history = cloudwatch.describe_alarm_history(AlarmName="backlog", HistoryItemType="StateUpdate",
+                                                ScanBy="TimestampAscending")["AlarmHistoryItems"]
+    summaries = [item["HistorySummary"] for item in history]
+    assert summaries[:2] == ["Alarm updated from INSUFFICIENT_DATA to ALARM", "Alarm updated from ALARM to OK"], summaries
+
+
+def test_alarms_survive_a_kill_9_of_the_server(processes):
+    server = processes.server(["--no-proxy"])
+    cloudwatch = e2e.aws_client("cloudwatch", server.url)
+    cloudwatch.put_metric_alarm(
+        AlarmName="kept", Namespace="Durable", MetricName="Depth", Statistic="Sum", Period=60,
+        EvaluationPeriods=5, DatapointsToAlarm=3, Threshold=1.0, ComparisonOperator="LessThanThreshold",
+        TreatMissingData="ignore")
+    cloudwatch.set_alarm_state(AlarmName="kept", StateValue="ALARM", StateReason="set before the crash")
+    server.process.kill()
+    server.process.restart()
+    server.wait_ready()
+    [alarm] = cloudwatch.describe_alarms(AlarmNames=["kept"])["MetricAlarms"]
+    assert (alarm["StateValue"], alarm["StateReason"]) == ("ALARM", "set before the crash"), alarm
+    assert (alarm["EvaluationPeriods"], alarm["DatapointsToAlarm"], alarm["ComparisonOperator"]) == \
+        (5, 3, "LessThanThreshold"), alarm

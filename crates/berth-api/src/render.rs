@@ -355,6 +355,11 @@ pub fn service(summary: &ServiceSummary, context: &ArnContext, include_tags: boo
             }),
             maximum_percent: Some(configuration.maximum_percent as i32),
             minimum_healthy_percent: Some(configuration.minimum_healthy_percent as i32),
+            alarms: configuration.deployment_alarms.as_ref().map(|alarms| wire::DeploymentAlarms {
+                alarm_names: Some(alarms.alarm_names.clone()),
+                rollback: Some(alarms.rollback),
+                enable: Some(alarms.enable),
+            }),
             ..strategy(&configuration.strategy, &configuration.lifecycle_hooks)
         }),
         deployments: Some(deployments),

@@ -175,6 +175,7 @@ impl ControlPlane {
             tasks,
             instances,
             placement_failure: previous_failure,
+            alarms_in_alarm: alarms_in_alarm(state, record),
             now,
             seed: pass_seed(record),
             settings: self.config().planner,
@@ -463,12 +464,31 @@ pub(crate) fn service_spec(record: &ServiceRecord) -> ServiceSpec {
                 threshold,
                 reset_on_healthy_task: breaker.reset_on_healthy_task,
             },
+            alarms: configuration
+                .deployment_alarms
+                .as_ref()
+                .map(|alarms| berth_planner::AlarmRollback { enable: alarms.enable, rollback: alarms.rollback })
+                .unwrap_or_default(),
         },
         health_check_grace_period: Duration::from_secs(u64::from(configuration.health_check_grace_period_seconds)),
         task_sets: configuration.is_external().then(|| crate::task_sets::targets(record)),
         hold_previous: record.traffic.holds_previous(),
         hold_launches: record.traffic.holds_launches(),
     }
+}
+
+/// The service's deployment alarms now in ALARM, with when each went into it.
+fn alarms_in_alarm(state: &State, record: &ServiceRecord) -> Vec<(String, berth_types::Timestamp)> {
+    let Some(alarms) = record.configuration.deployment_alarms.as_ref().filter(|alarms| alarms.enable) else {
+        return Vec::new();
+    };
+    alarms
+        .alarm_names
+        .iter()
+        .filter_map(|name| state.alarms.alarms.get(name))
+        .filter(|alarm| alarm.state == crate::cloudwatch::alarms::records::AlarmState::Alarm)
+        .map(|alarm| (alarm.name.clone(), berth_types::Timestamp(alarm.state_transitioned_ms)))
+        .collect()
 }
 
 /// A different seed every pass (the planner draws new task IDs from it).

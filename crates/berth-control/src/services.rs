@@ -67,6 +67,16 @@ impl Default for CircuitBreakerSettings {
     }
 }
 
+/// `deploymentConfiguration.alarms`: the CloudWatch alarms a deployment watches; with
+/// `enable`, one of them in ALARM fails the deployment, and with `rollback` the service goes
+/// back to its last completed deployment.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeploymentAlarmSettings {
+    pub alarm_names: Vec<String>,
+    pub enable: bool,
+    pub rollback: bool,
+}
+
 /// `deploymentController.type`. CODE_DEPLOY needs CodeDeploy, which Berth does not have; the
 /// edge refuses it.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -101,6 +111,9 @@ pub struct ServiceConfiguration {
     pub minimum_healthy_percent: u32,
     pub maximum_percent: u32,
     pub circuit_breaker: CircuitBreakerSettings,
+    /// `deploymentConfiguration.alarms`, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment_alarms: Option<DeploymentAlarmSettings>,
     pub health_check_grace_period_seconds: u32,
     /// `(type, expression)` as given; the scheduler parses them when placing.
     pub placement_constraints: Vec<PlacementRule>,
@@ -218,6 +231,7 @@ impl ServiceConfiguration {
             minimum_healthy_percent: 100,
             maximum_percent: 200,
             circuit_breaker: CircuitBreakerSettings::default(),
+            deployment_alarms: None,
             health_check_grace_period_seconds: 0,
             placement_constraints: vec![],
             placement_strategy: vec![],
@@ -313,6 +327,7 @@ pub struct UpdateService {
     pub minimum_healthy_percent: Option<u32>,
     pub maximum_percent: Option<u32>,
     pub circuit_breaker: Option<CircuitBreakerSettings>,
+    pub deployment_alarms: Option<DeploymentAlarmSettings>,
     pub health_check_grace_period_seconds: Option<u32>,
     pub placement_constraints: Option<Vec<PlacementRule>>,
     pub placement_strategy: Option<Vec<PlacementRule>>,
@@ -487,6 +502,9 @@ impl ControlPlane {
                 }
                 if let Some(breaker) = update.circuit_breaker {
                     configuration.circuit_breaker = breaker;
+                }
+                if let Some(alarms) = update.deployment_alarms {
+                    configuration.deployment_alarms = Some(alarms);
                 }
                 if let Some(grace) = update.health_check_grace_period_seconds {
                     configuration.health_check_grace_period_seconds = grace;

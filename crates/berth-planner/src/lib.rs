@@ -15,8 +15,9 @@
 //!
 //! Load balancers enter only as each task's health in its target groups
 //! (`TaskView::load_balancer_health`): registering, draining and the health checks themselves
-//! are the control plane's and the proxy's. Deliberately not here: placement (berth-scheduler),
-//! CloudWatch-alarm rollbacks, the CODE_DEPLOY controller and blue/green strategies, and service auto scaling. The EXTERNAL
+//! are the control plane's and the proxy's. CloudWatch alarms enter only as the deployment
+//! alarms now in ALARM (`Snapshot::alarms_in_alarm`). Deliberately not here: placement
+//! (berth-scheduler), the CODE_DEPLOY controller and blue/green strategies, and service auto scaling. The EXTERNAL
 //! controller's task sets are kept at their counts (`external`); moving scale between them is
 //! the user's.
 
@@ -43,8 +44,9 @@ pub mod simulation;
 pub use bounds::{circuit_breaker_threshold, Bounds};
 pub use events::ServiceEvent;
 pub use model::{
-    CircuitBreaker, DeploymentConfiguration, FailureThreshold, InstanceView, LoadBalancerHealth, PlannerSettings,
-    SchedulingStrategy, ServiceSpec, Snapshot, TaskDefinitionKey, TaskSetTarget, TaskView, UnhealthyTarget,
+    AlarmRollback, CircuitBreaker, DeploymentConfiguration, FailureThreshold, InstanceView, LoadBalancerHealth,
+    PlannerSettings, SchedulingStrategy, ServiceSpec, Snapshot, TaskDefinitionKey, TaskSetTarget, TaskView,
+    UnhealthyTarget,
 };
 pub use observe::throttle_delay;
 pub use plan::{Launch, Plan, Stop, StopReason, TaskSetProgress};

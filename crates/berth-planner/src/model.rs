@@ -52,12 +52,21 @@ impl Default for CircuitBreaker {
     }
 }
 
+/// `deploymentConfiguration.alarms` as the planner needs it: whether an alarm in ALARM fails
+/// the deployment, and whether that failure rolls back.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AlarmRollback {
+    pub enable: bool,
+    pub rollback: bool,
+}
+
 /// `deploymentConfiguration`: the bounds a deployment moves within, and its circuit breaker.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DeploymentConfiguration {
     pub minimum_healthy_percent: u32,
     pub maximum_percent: u32,
     pub circuit_breaker: CircuitBreaker,
+    pub alarms: AlarmRollback,
 }
 
 impl DeploymentConfiguration {
@@ -67,7 +76,12 @@ impl DeploymentConfiguration {
             SchedulingStrategy::Replica => (100, 200),
             SchedulingStrategy::Daemon => (0, 100),
         };
-        DeploymentConfiguration { minimum_healthy_percent, maximum_percent, circuit_breaker: CircuitBreaker::default() }
+        DeploymentConfiguration {
+            minimum_healthy_percent,
+            maximum_percent,
+            circuit_breaker: CircuitBreaker::default(),
+            alarms: AlarmRollback::default(),
+        }
     }
 }
 
@@ -213,6 +227,9 @@ pub struct Snapshot {
     /// Why the control plane could not place the tasks the previous plan asked for, if it
     /// could not (ECS's "no container instance met all of its requirements" detail).
     pub placement_failure: Option<String>,
+    /// The deployment alarms (`deploymentConfiguration.alarms.alarmNames`) now in ALARM, with
+    /// when each went into it, as CloudWatch holds them.
+    pub alarms_in_alarm: Vec<(String, Timestamp)>,
     pub now: Timestamp,
     /// Seeds the IDs of tasks and rollback deployments the plan creates.
     pub seed: u64,

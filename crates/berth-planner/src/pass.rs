@@ -92,6 +92,7 @@ pub(crate) fn run(snapshot: &Snapshot) -> Plan {
         external::decide(&mut pass, task_sets);
     } else if pass.primary().is_some() {
         breaker::trip_if_over_threshold(&mut pass);
+        breaker::trip_on_alarm(&mut pass);
         match snapshot.service.scheduling_strategy {
             SchedulingStrategy::Replica => replica::decide(&mut pass),
             SchedulingStrategy::Daemon => daemon::decide(&mut pass),

@@ -49,6 +49,8 @@ pub struct Simulation {
     pub slots_per_instance: u32,
     /// Every event message so far, oldest first.
     pub events: Vec<String>,
+    /// Deployment alarms in ALARM, with when each went into it (what CloudWatch would say).
+    pub alarms_in_alarm: Vec<(String, Timestamp)>,
     placement_failure: Option<String>,
     task_definitions: HashMap<DeploymentId, TaskDefinitionKey>,
     passes: u64,
@@ -88,6 +90,7 @@ impl Simulation {
             health_checks: false,
             slots_per_instance: u32::MAX,
             events: Vec::new(),
+            alarms_in_alarm: Vec::new(),
             placement_failure: None,
             task_definitions: HashMap::new(),
             passes: 0,
@@ -148,6 +151,7 @@ impl Simulation {
             tasks: self.tasks.clone(),
             instances: self.instances.clone(),
             placement_failure: self.placement_failure.clone(),
+            alarms_in_alarm: self.alarms_in_alarm.clone(),
             now: self.now,
             seed: self.passes,
             settings: self.settings,

@@ -4,8 +4,8 @@ use crate::error::{ApiError, ApiResult};
 use crate::{parse, placement, render, Api};
 use berth_control::elb::traffic_shift::{HookAction, HookStage, PauseHook};
 use berth_control::services::{
-    AdvancedLoadBalancer, CircuitBreakerSettings, CreateService, DeploymentController, PlacementRule,
-    SchedulingStrategy, ServiceConfiguration, ServiceLoadBalancer, TrafficStrategy, UpdateService,
+    AdvancedLoadBalancer, CircuitBreakerSettings, CreateService, DeploymentAlarmSettings, DeploymentController,
+    PlacementRule, SchedulingStrategy, ServiceConfiguration, ServiceLoadBalancer, TrafficStrategy, UpdateService,
 };
 use berth_ecs_wire as wire;
 use berth_planner::TaskDefinitionKey;
@@ -60,6 +60,28 @@ fn percent(value: Option<i32>, field: &str) -> ApiResult<Option<u32>> {
         Some(value) if value >= 0 => Ok(Some(value as u32)),
         Some(value) => Err(ApiError::invalid_parameter(format!("{field}: must not be negative, got {value}"))),
     }
+}
+
+/// `deploymentConfiguration.alarms`: every member is required, and at most 10 alarms.
+fn deployment_alarms(alarms: Option<&wire::DeploymentAlarms>) -> ApiResult<Option<DeploymentAlarmSettings>> {
+    let Some(alarms) = alarms else { return Ok(None) };
+    let field = "deploymentConfiguration.alarms";
+    let missing = |member: &str| ApiError::invalid_parameter(format!("{field}.{member}: is required"));
+    let alarm_names = alarms.alarm_names.clone().ok_or_else(|| missing("alarmNames"))?;
+    if alarm_names.len() > 10 {
+        return Err(ApiError::invalid_parameter(format!(
+            "{field}.alarmNames: at most 10 alarms, got {}",
+            alarm_names.len()
+        )));
+    }
+    if let Some(empty) = alarm_names.iter().position(|name| name.is_empty() || name.chars().count() > 255) {
+        return Err(ApiError::invalid_parameter(format!("{field}.alarmNames[{empty}]: must be 1 to 255 characters")));
+    }
+    Ok(Some(DeploymentAlarmSettings {
+        alarm_names,
+        enable: alarms.enable.ok_or_else(|| missing("enable"))?,
+        rollback: alarms.rollback.ok_or_else(|| missing("rollback"))?,
+    }))
 }
 
 fn circuit_breaker(breaker: Option<&wire::DeploymentCircuitBreaker>) -> ApiResult<Option<CircuitBreakerSettings>> {
@@ -411,6 +433,7 @@ pub async fn create_service(api: &Api, request: wire::CreateServiceRequest) -> A
         minimum_healthy_percent,
         maximum_percent,
         circuit_breaker: circuit_breaker(deployment.deployment_circuit_breaker.as_ref())?.unwrap_or_default(),
+        deployment_alarms: deployment_alarms(deployment.alarms.as_ref())?,
         health_check_grace_period_seconds: grace as u32,
         placement_constraints: placement_constraints(request.placement_constraints.as_ref())?.unwrap_or_default(),
         placement_strategy,
@@ -464,6 +487,7 @@ pub async fn update_service(api: &Api, request: wire::UpdateServiceRequest) -> A
         )?,
         maximum_percent: percent(deployment.maximum_percent, "deploymentConfiguration.maximumPercent")?,
         circuit_breaker: circuit_breaker(deployment.deployment_circuit_breaker.as_ref())?,
+        deployment_alarms: deployment_alarms(deployment.alarms.as_ref())?,
         health_check_grace_period_seconds: match request.health_check_grace_period_seconds {
             Some(seconds) if seconds < 0 => {
                 return Err(ApiError::invalid_parameter("healthCheckGracePeriodSeconds: must not be negative"))

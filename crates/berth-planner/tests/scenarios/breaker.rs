@@ -156,3 +156,48 @@ steady false wake_at None
 "#;
     assert_eq!(rendered, expected);
 }
+
+fn with_alarms(desired: u32, rollback: bool) -> Simulation {
+    let mut sim = replica(desired, 3);
+    sim.spec.deployment_configuration.alarms = berth_planner::AlarmRollback { enable: true, rollback };
+    sim
+}
+
+#[test]
+fn an_alarm_firing_during_a_deployment_rolls_it_back() {
+    let mut sim = with_alarms(2, true);
+    let good = sim.deploy(1);
+    run_checked_until_steady(&mut sim, 20);
+    // An alarm already in ALARM before the deployment began does not fail it.
+    sim.alarms_in_alarm = vec![("latency-high".to_string(), sim.now)];
+    sim.advance(Duration::from_secs(1));
+    let bad = sim.deploy(2);
+    checked_step(&mut sim);
+    assert_eq!(sim.progress.deployment(&bad).unwrap().rollout_state, RolloutState::InProgress);
+    // It goes into ALARM again after the deployment began: the deployment fails and rolls back.
+    sim.advance(Duration::from_secs(5));
+    sim.alarms_in_alarm = vec![("latency-high".to_string(), sim.now)];
+    run_until(&mut sim, 10, Duration::from_secs(5), |sim| sim.progress.primary().unwrap().rollback_of.is_some());
+    let rollback = sim.progress.primary().unwrap().clone();
+    assert_eq!(rollback.rollback_of, Some(bad.clone()));
+    assert_eq!(rollback.task_definition.revision, 1);
+    assert_eq!(rollback.rollout_state_reason, format!("ECS deployment alarms: rolling back to deploymentId {good}."));
+    // Still in ALARM: the rollback itself is not failed by it, and completes.
+    run_checked_until_steady(&mut sim, 40);
+    assert_eq!(sim.progress.primary().unwrap().id, rollback.id);
+    assert_eq!(sim.progress.primary().unwrap().rollout_state, RolloutState::Completed);
+}
+
+#[test]
+fn without_rollback_an_alarm_only_fails_the_deployment() {
+    let mut sim = with_alarms(2, false);
+    sim.deploy(1);
+    run_checked_until_steady(&mut sim, 20);
+    let bad = sim.deploy(2);
+    sim.advance(Duration::from_secs(1));
+    sim.alarms_in_alarm = vec![("errors".to_string(), sim.now)];
+    checked_step(&mut sim);
+    let primary = sim.progress.primary().unwrap();
+    assert_eq!((primary.id.clone(), primary.rollout_state), (bad, RolloutState::Failed));
+    assert!(primary.rollout_state_reason.contains("errors went into ALARM"), "{}", primary.rollout_state_reason);
+}
