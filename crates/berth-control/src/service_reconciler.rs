@@ -487,7 +487,7 @@ fn alarms_in_alarm(state: &State, record: &ServiceRecord) -> Vec<(String, berth_
         .iter()
         .filter_map(|name| state.alarms.alarms.get(name))
         .filter(|alarm| alarm.state == crate::cloudwatch::alarms::records::AlarmState::Alarm)
-        .map(|alarm| (alarm.name.clone(), berth_types::Timestamp(alarm.state_transitioned_ms)))
+        .map(|alarm| (alarm.config.name.clone(), berth_types::Timestamp(alarm.state_transitioned_ms)))
         .collect()
 }
 

@@ -1,25 +1,16 @@
 //! The alarm and tag operations: wire shapes to `berth_control::cloudwatch::alarms` and back.
 
 use super::error::{CloudWatchError, CloudWatchResult};
+use super::metrics::{dimensions, query_in};
 use crate::Api;
 use berth_cloudwatch_wire as wire;
 use berth_control::cloudwatch::alarms::config::AlarmInput;
 use berth_control::cloudwatch::alarms::describe::{AlarmFilter, HistoryFilter, MetricFilter};
 use berth_control::cloudwatch::alarms::records::{AlarmQuery, AlarmRecord, AlarmState, HistoryKind, WatchedMetric};
-use berth_control::cloudwatch::datums::DimensionInput;
-use berth_control::cloudwatch::metric_data::{DataQueryInput, MetricStatInput};
 use berth_control::cloudwatch::MetricsError;
 
 fn timestamp(ms: i64) -> Option<wire::Timestamp> {
     Some(wire::Timestamp::from_unix_millis(ms))
-}
-
-fn dimensions_in(dimensions: Option<Vec<wire::Dimension>>) -> Vec<DimensionInput> {
-    dimensions
-        .unwrap_or_default()
-        .into_iter()
-        .map(|dimension| DimensionInput { name: dimension.name, value: dimension.value })
-        .collect()
 }
 
 fn dimensions_out(dimensions: &[(String, String)]) -> Vec<wire::Dimension> {
@@ -66,27 +57,6 @@ fn comparison_out(name: &str) -> Option<wire::ComparisonOperator> {
     .find(|comparison| comparison.as_str() == name)
 }
 
-fn query_in(query: wire::MetricDataQuery) -> DataQueryInput {
-    DataQueryInput {
-        id: query.id,
-        metric_stat: query.metric_stat.map(|stat| {
-            let metric = stat.metric.unwrap_or_default();
-            MetricStatInput {
-                namespace: metric.namespace,
-                metric_name: metric.metric_name,
-                dimensions: dimensions_in(metric.dimensions),
-                period: stat.period,
-                stat: stat.stat,
-                unit: stat.unit.map(|unit| unit.as_str()),
-            }
-        }),
-        expression: query.expression,
-        label: query.label,
-        return_data: query.return_data,
-        period: query.period,
-    }
-}
-
 fn metric_stat_out(metric: &WatchedMetric, period: u32) -> wire::MetricStat {
     wire::MetricStat {
         metric: Some(wire::Metric {
@@ -113,16 +83,16 @@ fn query_out(query: &AlarmQuery, period: u32) -> wire::MetricDataQuery {
 }
 
 fn alarm_out(alarm: AlarmRecord) -> wire::MetricAlarm {
-    let metric = alarm.metric.as_ref();
+    let metric = alarm.config.metric.as_ref();
     wire::MetricAlarm {
-        alarm_name: Some(alarm.name.clone()),
+        alarm_name: Some(alarm.config.name.clone()),
         alarm_arn: Some(alarm.arn.clone()),
-        alarm_description: alarm.description.clone(),
+        alarm_description: alarm.config.description.clone(),
         alarm_configuration_updated_timestamp: timestamp(alarm.configuration_updated_ms),
-        actions_enabled: Some(alarm.actions_enabled),
-        ok_actions: Some(alarm.ok_actions.clone()),
-        alarm_actions: Some(alarm.alarm_actions.clone()),
-        insufficient_data_actions: Some(alarm.insufficient_data_actions.clone()),
+        actions_enabled: Some(alarm.config.actions_enabled),
+        ok_actions: Some(alarm.config.ok_actions.clone()),
+        alarm_actions: Some(alarm.config.alarm_actions.clone()),
+        insufficient_data_actions: Some(alarm.config.insufficient_data_actions.clone()),
         state_value: state_out(alarm.state),
         state_reason: Some(alarm.state_reason.clone()),
         state_reason_data: alarm.state_reason_data.clone(),
@@ -131,15 +101,15 @@ fn alarm_out(alarm: AlarmRecord) -> wire::MetricAlarm {
         namespace: metric.map(|metric| metric.namespace.clone()),
         statistic: metric.and_then(|metric| statistic_out(&metric.statistic)),
         dimensions: Some(metric.map(|metric| dimensions_out(&metric.dimensions)).unwrap_or_default()),
-        period: metric.map(|_| alarm.period as i32),
+        period: metric.map(|_| alarm.config.period as i32),
         unit: metric.and_then(|metric| unit_out(metric.unit.as_deref())),
-        evaluation_periods: Some(alarm.evaluation_periods as i32),
-        datapoints_to_alarm: alarm.datapoints_to_alarm.map(|count| count as i32),
-        threshold: Some(alarm.threshold),
-        comparison_operator: comparison_out(alarm.comparison.as_str()),
-        treat_missing_data: alarm.treat_missing_given.then(|| alarm.treat_missing.as_str().to_string()),
-        metrics: (!alarm.queries.is_empty())
-            .then(|| alarm.queries.iter().map(|query| query_out(query, alarm.period)).collect()),
+        evaluation_periods: Some(alarm.config.evaluation_periods as i32),
+        datapoints_to_alarm: alarm.config.datapoints_to_alarm.map(|count| count as i32),
+        threshold: Some(alarm.config.threshold),
+        comparison_operator: comparison_out(alarm.config.comparison.as_str()),
+        treat_missing_data: alarm.config.treat_missing_given.then(|| alarm.config.treat_missing.as_str().to_string()),
+        metrics: (!alarm.config.queries.is_empty())
+            .then(|| alarm.config.queries.iter().map(|query| query_out(query, alarm.config.period)).collect()),
         state_transitioned_timestamp: timestamp(alarm.state_transitioned_ms),
         ..wire::MetricAlarm::default()
     }
@@ -159,7 +129,7 @@ pub async fn put_metric_alarm(api: &Api, input: wire::PutMetricAlarmInput) -> Cl
         insufficient_data_actions: input.insufficient_data_actions.unwrap_or_default(),
         namespace: input.namespace,
         metric_name: input.metric_name,
-        dimensions: dimensions_in(input.dimensions),
+        dimensions: dimensions(input.dimensions),
         statistic: input.statistic.map(|statistic| statistic.as_str().to_string()),
         extended_statistic: input.extended_statistic,
         period: input.period,

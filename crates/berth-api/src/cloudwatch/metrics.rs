@@ -16,7 +16,7 @@ fn millis(timestamp: Option<wire::Timestamp>) -> Option<i64> {
     timestamp.map(|timestamp| timestamp.unix_millis)
 }
 
-fn dimensions(dimensions: Option<Vec<wire::Dimension>>) -> Vec<DimensionInput> {
+pub(super) fn dimensions(dimensions: Option<Vec<wire::Dimension>>) -> Vec<DimensionInput> {
     dimensions
         .unwrap_or_default()
         .into_iter()
@@ -109,33 +109,33 @@ pub async fn get_metric_statistics(
     Ok(wire::GetMetricStatisticsOutput { label: Some(answer.label), datapoints: Some(datapoints) })
 }
 
+/// One `MetricDataQuery`, as GetMetricData and metric math alarms take it.
+pub(super) fn query_in(query: wire::MetricDataQuery) -> DataQueryInput {
+    DataQueryInput {
+        id: query.id,
+        metric_stat: query.metric_stat.map(|stat| {
+            let metric = stat.metric.unwrap_or_default();
+            MetricStatInput {
+                namespace: metric.namespace,
+                metric_name: metric.metric_name,
+                dimensions: dimensions(metric.dimensions),
+                period: stat.period,
+                stat: stat.stat,
+                unit: unit(stat.unit),
+            }
+        }),
+        expression: query.expression,
+        label: query.label,
+        return_data: query.return_data,
+        period: query.period,
+    }
+}
+
 pub async fn get_metric_data(
     api: &Api,
     input: wire::GetMetricDataInput,
 ) -> CloudWatchResult<wire::GetMetricDataOutput> {
-    let queries = input.metric_data_queries.map(|queries| {
-        queries
-            .into_iter()
-            .map(|query| DataQueryInput {
-                id: query.id,
-                metric_stat: query.metric_stat.map(|stat| {
-                    let metric = stat.metric.unwrap_or_default();
-                    MetricStatInput {
-                        namespace: metric.namespace,
-                        metric_name: metric.metric_name,
-                        dimensions: dimensions(metric.dimensions),
-                        period: stat.period,
-                        stat: stat.stat,
-                        unit: unit(stat.unit),
-                    }
-                }),
-                expression: query.expression,
-                label: query.label,
-                return_data: query.return_data,
-                period: query.period,
-            })
-            .collect()
-    });
+    let queries = input.metric_data_queries.map(|queries| queries.into_iter().map(query_in).collect());
     let request = DataRequest {
         queries,
         start_ms: millis(input.start_time),

@@ -1,6 +1,6 @@
 //! PutMetricAlarm's input, checked against CloudWatch's rules, as an alarm's configuration.
 
-use super::records::{AlarmQuery, Comparison, TreatMissing, WatchedMetric};
+use super::records::{AlarmConfig, AlarmQuery, Comparison, TreatMissing, WatchedMetric};
 use crate::cloudwatch::datums::{check_name, DimensionInput};
 use crate::cloudwatch::error::{required, MetricsError, MetricsResult};
 use crate::cloudwatch::metric_data::{DataQueryInput, MetricStatInput};
@@ -30,27 +30,6 @@ pub struct AlarmInput {
     pub metrics: Option<Vec<DataQueryInput>>,
     pub threshold_metric_id: Option<String>,
     pub tags: Vec<(Option<String>, Option<String>)>,
-}
-
-/// What a valid PutMetricAlarm sets.
-#[derive(Debug, Clone, PartialEq)]
-pub struct AlarmConfig {
-    pub name: String,
-    pub description: Option<String>,
-    pub actions_enabled: bool,
-    pub ok_actions: Vec<String>,
-    pub alarm_actions: Vec<String>,
-    pub insufficient_data_actions: Vec<String>,
-    pub metric: Option<WatchedMetric>,
-    pub queries: Vec<AlarmQuery>,
-    pub period: u32,
-    pub evaluation_periods: u32,
-    pub datapoints_to_alarm: Option<u32>,
-    pub threshold: f64,
-    pub comparison: Comparison,
-    pub treat_missing: TreatMissing,
-    pub treat_missing_given: bool,
-    pub tags: Vec<(String, String)>,
 }
 
 const MAX_ACTIONS: usize = 5;

@@ -68,7 +68,7 @@ fn paged<T>(items: Vec<T>, offset: usize, size: usize) -> (Vec<T>, Option<String
 }
 
 fn has_action(alarm: &AlarmRecord, prefix: &str) -> bool {
-    [&alarm.ok_actions, &alarm.alarm_actions, &alarm.insufficient_data_actions]
+    [&alarm.config.ok_actions, &alarm.config.alarm_actions, &alarm.config.insufficient_data_actions]
         .into_iter()
         .flatten()
         .any(|action| action.starts_with(prefix))
@@ -89,8 +89,8 @@ pub fn describe(state: &AlarmsState, filter: AlarmFilter) -> MetricsResult<(Vec<
     let matching: Vec<AlarmRecord> = state
         .alarms
         .values()
-        .filter(|alarm| filter.names.is_empty() || filter.names.contains(&alarm.name))
-        .filter(|alarm| filter.name_prefix.as_ref().is_none_or(|prefix| alarm.name.starts_with(prefix.as_str())))
+        .filter(|alarm| filter.names.is_empty() || filter.names.contains(&alarm.config.name))
+        .filter(|alarm| filter.name_prefix.as_ref().is_none_or(|prefix| alarm.config.name.starts_with(prefix.as_str())))
         .filter(|alarm| filter.state.is_none_or(|state| alarm.state == state))
         .filter(|alarm| filter.action_prefix.as_ref().is_none_or(|prefix| has_action(alarm, prefix)))
         .cloned()
@@ -103,12 +103,12 @@ pub fn for_metric(state: &AlarmsState, filter: &MetricFilter) -> Vec<AlarmRecord
         .alarms
         .values()
         .filter(|alarm| {
-            let Some(metric) = &alarm.metric else { return false };
+            let Some(metric) = &alarm.config.metric else { return false };
             metric.namespace == filter.namespace
                 && metric.metric_name == filter.metric_name
                 && filter.dimensions.as_ref().is_none_or(|dimensions| &metric.dimensions == dimensions)
                 && filter.statistic.as_ref().is_none_or(|statistic| &metric.statistic == statistic)
-                && filter.period.is_none_or(|period| alarm.period == period)
+                && filter.period.is_none_or(|period| alarm.config.period == period)
                 && filter.unit.as_ref().is_none_or(|unit| metric.unit.as_ref() == Some(unit))
         })
         .cloned()
@@ -121,9 +121,9 @@ pub fn history(state: &AlarmsState, filter: HistoryFilter) -> MetricsResult<(Vec
     let mut entries: Vec<HistoryEntry> = state
         .alarms
         .values()
-        .filter(|alarm| filter.name.as_ref().is_none_or(|name| &alarm.name == name))
+        .filter(|alarm| filter.name.as_ref().is_none_or(|name| &alarm.config.name == name))
         .flat_map(|alarm| {
-            alarm.history.iter().map(|item| HistoryEntry { alarm: alarm.name.clone(), item: item.clone() })
+            alarm.history.iter().map(|item| HistoryEntry { alarm: alarm.config.name.clone(), item: item.clone() })
         })
         .filter(|entry| filter.kind.is_none_or(|kind| entry.item.kind == kind))
         .filter(|entry| filter.start_ms.is_none_or(|start| entry.item.timestamp_ms >= start))

@@ -20,13 +20,13 @@ pub struct Evaluation {
 
 /// The first period of the evaluation range at `now_ms`.
 pub fn window_start(alarm: &AlarmRecord, now_ms: i64) -> i64 {
-    let period_ms = i64::from(alarm.period) * 1000;
-    now_ms.div_euclid(period_ms) * period_ms - i64::from(alarm.evaluation_periods - 1) * period_ms
+    let period_ms = i64::from(alarm.config.period) * 1000;
+    now_ms.div_euclid(period_ms) * period_ms - i64::from(alarm.config.evaluation_periods - 1) * period_ms
 }
 
 /// The window's end (exclusive): the end of the period in progress.
 pub fn window_end(alarm: &AlarmRecord, now_ms: i64) -> i64 {
-    window_start(alarm, now_ms) + i64::from(alarm.evaluation_periods) * i64::from(alarm.period) * 1000
+    window_start(alarm, now_ms) + i64::from(alarm.config.evaluation_periods) * i64::from(alarm.config.period) * 1000
 }
 
 fn iso(ms: i64) -> String {
@@ -45,22 +45,22 @@ fn number(value: f64) -> String {
 /// The state `alarm` should be in, given the value of each period it has data for (by period
 /// start). `None`: keep the state as it is (`ignore` with nothing to go on).
 pub fn evaluate(alarm: &AlarmRecord, points: &BTreeMap<i64, f64>, now_ms: i64) -> Option<Evaluation> {
-    let period_ms = i64::from(alarm.period) * 1000;
+    let period_ms = i64::from(alarm.config.period) * 1000;
     let start = window_start(alarm, now_ms);
-    let periods: Vec<(i64, Option<f64>)> = (0..i64::from(alarm.evaluation_periods))
+    let periods: Vec<(i64, Option<f64>)> = (0..i64::from(alarm.config.evaluation_periods))
         .map(|n| start + n * period_ms)
         .map(|at| (at, points.get(&at).copied()))
         .collect();
     let present: Vec<(i64, f64)> = periods.iter().filter_map(|(at, value)| value.map(|value| (*at, value))).collect();
     let missing = periods.len() - present.len();
     let breaching_present =
-        present.iter().filter(|(_, value)| alarm.comparison.breaches(*value, alarm.threshold)).count();
-    let breaching = match alarm.treat_missing {
+        present.iter().filter(|(_, value)| alarm.config.comparison.breaches(*value, alarm.config.threshold)).count();
+    let breaching = match alarm.config.treat_missing {
         TreatMissing::Breaching => breaching_present + missing,
         _ => breaching_present,
     };
     if present.is_empty() {
-        match alarm.treat_missing {
+        match alarm.config.treat_missing {
             TreatMissing::Ignore => return None,
             TreatMissing::Missing => {
                 let reason = format!(
@@ -89,24 +89,24 @@ pub fn evaluate(alarm: &AlarmRecord, points: &BTreeMap<i64, f64>, now_ms: i64) -
         "Threshold Crossed: {count} out of the last {} datapoints [{}] {verb} {} the threshold ({}) (minimum {needed} datapoint{} for {transition} transition).",
         periods.len(),
         recent.join(", "),
-        alarm.comparison.phrase(),
-        number(alarm.threshold),
+        alarm.config.comparison.phrase(),
+        number(alarm.config.threshold),
         if needed == 1 { "" } else { "s" },
     );
     Some(Evaluation { state, reason, reason_data: reason_data(alarm, now_ms, start, &present) })
 }
 
 fn reason_data(alarm: &AlarmRecord, now_ms: i64, start: i64, present: &[(i64, f64)]) -> String {
-    let statistic = alarm.metric.as_ref().map(|metric| metric.statistic.clone());
+    let statistic = alarm.config.metric.as_ref().map(|metric| metric.statistic.clone());
     let evaluated: Vec<serde_json::Value> =
         present.iter().rev().map(|(at, value)| serde_json::json!({ "timestamp": iso(*at), "value": value })).collect();
     let mut data = serde_json::json!({
         "version": "1.0",
         "queryDate": iso(now_ms),
         "startDate": iso(start),
-        "period": alarm.period,
+        "period": alarm.config.period,
         "recentDatapoints": present.iter().rev().map(|(_, value)| *value).collect::<Vec<_>>(),
-        "threshold": alarm.threshold,
+        "threshold": alarm.config.threshold,
         "evaluatedDatapoints": evaluated,
     });
     if let Some(statistic) = statistic {

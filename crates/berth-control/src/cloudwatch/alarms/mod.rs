@@ -54,7 +54,9 @@ impl AlarmsState {
 
     pub fn write(change: &AlarmChange, batch: &mut WriteBatch) {
         match change {
-            AlarmChange::Put(record) => batch.put(Table::MetricAlarms, record.name.clone(), encode(record.as_ref())),
+            AlarmChange::Put(record) => {
+                batch.put(Table::MetricAlarms, record.config.name.clone(), encode(record.as_ref()))
+            }
             AlarmChange::Delete(name) => batch.delete(Table::MetricAlarms, name.clone()),
         }
     }
@@ -62,7 +64,7 @@ impl AlarmsState {
     pub fn apply(&mut self, change: AlarmChange) {
         match change {
             AlarmChange::Put(record) => {
-                self.alarms.insert(record.name.clone(), *record);
+                self.alarms.insert(record.config.name.clone(), *record);
             }
             AlarmChange::Delete(name) => {
                 self.alarms.remove(&name);
@@ -128,59 +130,33 @@ impl ControlPlane {
             let now = Timestamp::now().0;
             let existing = state.alarms.alarms.get(&config.name).cloned();
             let created = existing.is_none();
-            let mut record = existing.unwrap_or_else(|| AlarmRecord {
-                name: config.name.clone(),
-                arn: arn.clone(),
-                description: None,
-                actions_enabled: true,
-                ok_actions: vec![],
-                alarm_actions: vec![],
-                insufficient_data_actions: vec![],
-                metric: None,
-                queries: vec![],
-                period: config.period,
-                evaluation_periods: 1,
-                datapoints_to_alarm: None,
-                threshold: 0.0,
-                comparison: config.comparison,
-                treat_missing: config.treat_missing,
-                treat_missing_given: false,
-                tags: vec![],
-                configuration_updated_ms: now,
-                state: AlarmState::InsufficientData,
-                state_reason: "Unchecked: Initial alarm creation".into(),
-                state_reason_data: None,
-                state_updated_ms: now,
-                state_transitioned_ms: now,
-                history: vec![],
-            });
-            let tags = if config.tags.is_empty() { record.tags.clone() } else { config.tags.clone() };
-            let config = config.clone();
-            record = AlarmRecord {
-                description: config.description,
-                actions_enabled: config.actions_enabled,
-                ok_actions: config.ok_actions,
-                alarm_actions: config.alarm_actions,
-                insufficient_data_actions: config.insufficient_data_actions,
-                metric: config.metric,
-                queries: config.queries,
-                period: config.period,
-                evaluation_periods: config.evaluation_periods,
-                datapoints_to_alarm: config.datapoints_to_alarm,
-                threshold: config.threshold,
-                comparison: config.comparison,
-                treat_missing: config.treat_missing,
-                treat_missing_given: config.treat_missing_given,
-                tags,
-                configuration_updated_ms: now,
-                ..record
+            let mut config = config.clone();
+            let mut record = match existing {
+                Some(existing) => {
+                    // Tags are kept unless the put gives new ones.
+                    if config.tags.is_empty() {
+                        config.tags = existing.config.tags.clone();
+                    }
+                    AlarmRecord { config, configuration_updated_ms: now, ..existing }
+                }
+                None => AlarmRecord {
+                    arn: arn.clone(),
+                    config,
+                    configuration_updated_ms: now,
+                    state: AlarmState::InsufficientData,
+                    state_reason: "Unchecked: Initial alarm creation".into(),
+                    state_reason_data: None,
+                    state_updated_ms: now,
+                    state_transitioned_ms: now,
+                    history: vec![],
+                },
             };
             let verb = if created { "created" } else { "updated" };
             let data = serde_json::json!({ "version": "1.0", "type": if created { "Create" } else { "Update" } });
             record.remember(HistoryItem {
                 timestamp_ms: now,
                 kind: HistoryKind::ConfigurationUpdate,
-                summary: format!("Alarm \"{}\" {verb}", record.name),
+                summary: format!("Alarm \"{}\" {verb}", record.config.name),
                 data: data.to_string(),
             });
             Ok((vec![Change::Alarm(AlarmChange::Put(Box::new(record)))], ()))
@@ -251,9 +227,11 @@ impl ControlPlane {
             let changes = names
                 .iter()
                 .filter_map(|name| state.alarms.alarms.get(name))
-                .filter(|alarm| alarm.actions_enabled != enabled)
+                .filter(|alarm| alarm.config.actions_enabled != enabled)
                 .map(|alarm| {
-                    Change::Alarm(AlarmChange::Put(Box::new(AlarmRecord { actions_enabled: enabled, ..alarm.clone() })))
+                    let mut alarm = alarm.clone();
+                    alarm.config.actions_enabled = enabled;
+                    Change::Alarm(AlarmChange::Put(Box::new(alarm)))
                 })
                 .collect();
             Ok((changes, ()))
@@ -280,13 +258,13 @@ impl ControlPlane {
                     let points = match points(&store, &alarm, now_ms) {
                         Ok(points) => points,
                         Err(error) => {
-                            tracing::warn!(alarm = alarm.name, %error, "an alarm's metric could not be read");
+                            tracing::warn!(alarm = alarm.config.name, %error, "an alarm's metric could not be read");
                             return None;
                         }
                     };
                     let evaluation = evaluate::evaluate(&alarm, &points, now_ms)?;
                     (evaluation.state != alarm.state).then_some((
-                        alarm.name,
+                        alarm.config.name,
                         alarm.configuration_updated_ms,
                         evaluation,
                     ))
@@ -307,7 +285,7 @@ impl ControlPlane {
                 }
                 let mut alarm = alarm.clone();
                 if transition(&mut alarm, evaluation.state, evaluation.reason, Some(evaluation.reason_data), now_ms) {
-                    tracing::info!(alarm = alarm.name, state = alarm.state.as_str(), "alarm state changed");
+                    tracing::info!(alarm = alarm.config.name, state = alarm.state.as_str(), "alarm state changed");
                     changes.push(Change::Alarm(AlarmChange::Put(Box::new(alarm))));
                 }
             }
@@ -349,13 +327,13 @@ fn query_input(query: &AlarmQuery, period: u32) -> DataQueryInput {
 /// The alarm's value for each period of its range that has data, by period start.
 fn points(store: &MetricStore, alarm: &AlarmRecord, now_ms: i64) -> Result<BTreeMap<i64, f64>, MetricsError> {
     let (start, end) = (evaluate::window_start(alarm, now_ms), evaluate::window_end(alarm, now_ms));
-    if let Some(metric) = &alarm.metric {
+    if let Some(metric) = &alarm.config.metric {
         let statistic = crate::cloudwatch::statistic::Statistic::parse(&metric.statistic, "Statistic")?;
-        let periods = store.read(&series_of(metric), metric.unit.as_deref(), start, end, alarm.period)?;
+        let periods = store.read(&series_of(metric), metric.unit.as_deref(), start, end, alarm.config.period)?;
         return Ok(periods.iter().map(|period| (period.start_ms, statistic.of(&period.stats))).collect());
     }
     let request = DataRequest {
-        queries: Some(alarm.queries.iter().map(|query| query_input(query, alarm.period)).collect()),
+        queries: Some(alarm.config.queries.iter().map(|query| query_input(query, alarm.config.period)).collect()),
         start_ms: Some(start),
         end_ms: Some(end),
         next_token: None,

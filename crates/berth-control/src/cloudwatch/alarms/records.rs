@@ -149,10 +149,10 @@ pub struct HistoryItem {
     pub data: String,
 }
 
+/// What PutMetricAlarm sets: the whole configuration, replaced whole by the next put.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct AlarmRecord {
+pub struct AlarmConfig {
     pub name: String,
-    pub arn: String,
     pub description: Option<String>,
     pub actions_enabled: bool,
     pub ok_actions: Vec<String>,
@@ -171,6 +171,12 @@ pub struct AlarmRecord {
     /// Given with `TreatMissingData`, so Describe shows it back as it was set.
     pub treat_missing_given: bool,
     pub tags: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlarmRecord {
+    pub arn: String,
+    pub config: AlarmConfig,
     pub configuration_updated_ms: i64,
     pub state: AlarmState,
     pub state_reason: String,
@@ -187,7 +193,7 @@ pub const HISTORY_LIMIT: usize = 100;
 impl AlarmRecord {
     /// M of "M out of N".
     pub fn datapoints_needed(&self) -> u32 {
-        self.datapoints_to_alarm.unwrap_or(self.evaluation_periods)
+        self.config.datapoints_to_alarm.unwrap_or(self.config.evaluation_periods)
     }
 
     pub fn remember(&mut self, item: HistoryItem) {

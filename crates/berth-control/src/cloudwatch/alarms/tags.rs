@@ -17,7 +17,7 @@ fn alarm_named_by<'a>(state: &'a State, arn: &str) -> MetricsResult<&'a super::r
 
 impl ControlPlane {
     pub fn alarm_tags(&self, arn: &str) -> ControlResult<Vec<(String, String)>> {
-        Ok(alarm_named_by(&self.read(), arn)?.tags.clone())
+        Ok(alarm_named_by(&self.read(), arn)?.config.tags.clone())
     }
 
     /// Adds or overwrites `tags` on the alarm `arn`.
@@ -35,12 +35,12 @@ impl ControlPlane {
         self.mutate(move |state| {
             let mut alarm = alarm_named_by(state, &arn)?.clone();
             for (key, value) in tags {
-                match alarm.tags.iter_mut().find(|(known, _)| *known == key) {
+                match alarm.config.tags.iter_mut().find(|(known, _)| *known == key) {
                     Some(existing) => existing.1 = value,
-                    None => alarm.tags.push((key, value)),
+                    None => alarm.config.tags.push((key, value)),
                 }
             }
-            if alarm.tags.len() > MAX_TAGS {
+            if alarm.config.tags.len() > MAX_TAGS {
                 return Err(MetricsError::new(
                     MetricsErrorKind::LimitExceeded,
                     format!("An alarm may have at most {MAX_TAGS} tags."),
@@ -55,7 +55,7 @@ impl ControlPlane {
     pub async fn untag_alarm(&self, arn: String, keys: Vec<String>) -> ControlResult<()> {
         self.mutate(move |state| {
             let mut alarm = alarm_named_by(state, &arn)?.clone();
-            alarm.tags.retain(|(key, _)| !keys.contains(key));
+            alarm.config.tags.retain(|(key, _)| !keys.contains(key));
             Ok((vec![Change::Alarm(AlarmChange::Put(Box::new(alarm)))], ()))
         })
         .await

@@ -228,7 +228,7 @@ async fn put_metric_alarm_is_checked_and_updates_keep_the_state() {
     let (alarms, _) = control
         .describe_alarms(AlarmFilter { names: vec!["cpu".into()], metric_alarms: true, ..AlarmFilter::default() })
         .unwrap();
-    assert_eq!((alarms[0].state, alarms[0].threshold), (AlarmState::Alarm, 50.0), "an update keeps the state");
+    assert_eq!((alarms[0].state, alarms[0].config.threshold), (AlarmState::Alarm, 50.0), "an update keeps the state");
     let bad_json =
         control.set_alarm_state("cpu".into(), AlarmState::Ok, "x".into(), Some("{nope".into())).await.unwrap_err();
     assert_eq!(kind(bad_json), MetricsErrorKind::InvalidFormat);
@@ -249,7 +249,7 @@ async fn describe_filters_pages_and_deletes() {
             .unwrap()
             .0
             .into_iter()
-            .map(|alarm| alarm.name)
+            .map(|alarm| alarm.config.name)
             .collect()
     };
     assert_eq!(
@@ -284,6 +284,7 @@ async fn describe_filters_pages_and_deletes() {
             })
             .unwrap()
             .0[0]
+            .config
             .actions_enabled
     );
     let refused = control.delete_alarms(vec!["api-cpu".into(), "unknown".into()]).await.unwrap_err();
