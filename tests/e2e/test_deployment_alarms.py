@@ -61,6 +61,16 @@ def test_an_alarm_firing_mid_deployment_rolls_the_service_back(berth, ecs, clust
     # The alarm is still in ALARM: the rollback is not failed by it, and completes.
     e2e.wait_service_steady(ecs, cluster, name, 1, good)
     assert primary(ecs, cluster, name)["rolloutState"] == "COMPLETED"
+    # The service deployment says which alarm rolled it back.
+    arns = [brief["serviceDeploymentArn"] for brief in
+            ecs.list_service_deployments(cluster=cluster, service=name)["serviceDeployments"]]
+    deployments = ecs.describe_service_deployments(serviceDeploymentArns=arns)["serviceDeployments"]
+    failed = next(deployment for deployment in deployments if deployment.get("rollback"))
+    assert failed["alarms"] == {"status": "TRIGGERED", "alarmNames": [f"{name}-errors"],
+                                "triggeredAlarmNames": [f"{name}-errors"]}, failed["alarms"]
+    assert "deployment alarm" in failed["rollback"]["reason"], failed["rollback"]
+    first = min(deployments, key=lambda deployment: deployment["createdAt"])
+    assert first["alarms"]["status"] == "MONITORING_COMPLETE", first["alarms"]
 
 
 def test_an_alarm_already_in_alarm_fails_nothing(berth, ecs, cluster, services):

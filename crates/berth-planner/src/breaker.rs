@@ -12,6 +12,9 @@ use crate::events::ServiceEvent;
 use crate::pass::Pass;
 use crate::progress::{begin_rollback, Deployment, DeploymentId, RolloutState};
 
+/// How every failure and rollback the deployment alarms cause begins its reason.
+pub const DEPLOYMENT_ALARMS: &str = "ECS deployment alarms";
+
 pub(crate) fn trip_if_over_threshold(pass: &mut Pass) {
     let breaker = pass.snapshot.service.deployment_configuration.circuit_breaker;
     if !breaker.enable {
@@ -55,9 +58,9 @@ pub(crate) fn trip_on_alarm(pass: &mut Pass) {
     let names = fired.join(", ");
     let failure = Failure {
         reason: format!(
-            "ECS deployment alarms: the CloudWatch alarm(s) {names} went into ALARM state during the deployment."
+            "{DEPLOYMENT_ALARMS}: the CloudWatch alarm(s) {names} went into ALARM state during the deployment."
         ),
-        rollback: alarms.rollback.then_some("ECS deployment alarms"),
+        rollback: alarms.rollback.then_some(DEPLOYMENT_ALARMS),
     };
     fail_primary(pass, failure);
 }

@@ -42,6 +42,7 @@ mod settle;
 pub mod simulation;
 
 pub use bounds::{circuit_breaker_threshold, Bounds};
+pub use breaker::DEPLOYMENT_ALARMS;
 pub use events::ServiceEvent;
 pub use model::{
     AlarmRollback, CircuitBreaker, DeploymentConfiguration, FailureThreshold, InstanceView, LoadBalancerHealth,

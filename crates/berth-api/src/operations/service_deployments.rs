@@ -144,8 +144,9 @@ fn render_deployment(record: &ServiceDeploymentRecord, context: &ArnContext) -> 
             threshold: Some(record.breaker_threshold as i32),
         }),
         alarms: Some(wire::ServiceDeploymentAlarms {
-            status: Some(wire::ServiceDeploymentRollbackMonitorsStatus::Disabled),
-            ..Default::default()
+            status: wire::ServiceDeploymentRollbackMonitorsStatus::parse(record.alarm_status.as_str()),
+            alarm_names: record.alarms.as_ref().map(|alarms| alarms.alarm_names.clone()),
+            triggered_alarm_names: (!record.triggered_alarms.is_empty()).then(|| record.triggered_alarms.clone()),
         }),
         lifecycle_stage: record.lifecycle_stage.as_deref().and_then(wire::ServiceDeploymentLifecycleStage::parse),
         lifecycle_hook_details: (!record.hook_runs.is_empty()).then(|| {

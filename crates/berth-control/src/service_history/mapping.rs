@@ -23,6 +23,8 @@ use berth_types::Timestamp;
 pub const SUPERSEDED_REASON: &str = "Service deployment stopped: a newer service deployment superseded it.";
 pub const CIRCUIT_BREAKER_ROLLBACK_REASON: &str =
     "The deployment circuit breaker detected task failures and rolled the service deployment back.";
+pub const ALARM_ROLLBACK_REASON: &str =
+    "A deployment alarm went into ALARM state and rolled the service deployment back.";
 
 /// The failures after which the service's circuit breaker trips, for `desired` tasks.
 fn breaker_threshold(service: &ServiceRecord, desired: u32) -> u32 {
@@ -94,9 +96,7 @@ pub fn started_deployment_changes(
         stopped.stopped_at = Some(now);
         stopped.finished_at = Some(now);
         stopped.updated_at = now;
-        if stopped.breaker_status == BreakerStatus::Monitoring {
-            stopped.breaker_status = BreakerStatus::MonitoringComplete;
-        }
+        complete_monitors(&mut stopped);
         changes.push(Change::PutServiceDeployment(Box::new(stopped)));
     }
     let Some(primary) = service.progress.primary() else { return changes };
@@ -164,6 +164,12 @@ pub fn started_deployment_changes(
         breaker_threshold: breaker_threshold(service, primary.desired_count),
         circuit_breaker: breaker,
         rollback: None,
+        alarm_status: match &configuration.deployment_alarms {
+            Some(alarms) if alarms.enable => BreakerStatus::Monitoring,
+            _ => BreakerStatus::Disabled,
+        },
+        alarms: configuration.deployment_alarms.clone(),
+        triggered_alarms: vec![],
         lifecycle_stage: None,
         hook_runs: vec![],
     })));
@@ -205,12 +211,41 @@ pub fn pass_changes(state: &State, service: &ServiceRecord, now: Timestamp) -> V
                 next.lifecycle_stage = Some(shift.lifecycle_stage().to_string());
                 next.hook_runs = shift.hook_runs.clone();
             }
+            if next.alarm_status == BreakerStatus::Triggered && next.triggered_alarms.is_empty() {
+                next.triggered_alarms = alarms_in_alarm(state, &next);
+            }
             if &next == record {
                 return None;
             }
             next.updated_at = now;
             Some(Change::PutServiceDeployment(Box::new(next)))
         })
+        .collect()
+}
+
+/// A finished deployment's monitors that were still watching have finished watching.
+fn complete_monitors(record: &mut ServiceDeploymentRecord) {
+    for status in [&mut record.breaker_status, &mut record.alarm_status] {
+        if *status == BreakerStatus::Monitoring {
+            *status = BreakerStatus::MonitoringComplete;
+        }
+    }
+}
+
+/// The deployment's alarms now in ALARM: the ones that triggered it.
+fn alarms_in_alarm(state: &State, record: &ServiceDeploymentRecord) -> Vec<String> {
+    let Some(alarms) = &record.alarms else { return vec![] };
+    alarms
+        .alarm_names
+        .iter()
+        .filter(|name| {
+            state
+                .alarms
+                .alarms
+                .get(*name)
+                .is_some_and(|alarm| alarm.state == crate::cloudwatch::alarms::records::AlarmState::Alarm)
+        })
+        .cloned()
         .collect()
 }
 
@@ -253,12 +288,21 @@ pub fn follow(
         next.started_at.get_or_insert(now);
         if status.is_terminal() {
             next.finished_at = Some(now);
-            if next.breaker_status == BreakerStatus::Monitoring {
-                next.breaker_status = BreakerStatus::MonitoringComplete;
-            }
+            complete_monitors(next);
         }
     };
     if let Some(rollback) = rollback {
+        let by_alarm = rollback.rollout_state_reason.starts_with(berth_planner::DEPLOYMENT_ALARMS);
+        if next.rollback.is_none() && by_alarm {
+            // Nobody asked for it: a deployment alarm went into ALARM.
+            next.alarm_status = BreakerStatus::Triggered;
+            next.rollback = Some(RollbackRecord {
+                reason: ALARM_ROLLBACK_REASON.to_string(),
+                started_at: rollback.created_at,
+                revision_id: rollback_revision(&rollback.task_definition),
+                deployment_id: Some(rollback.id.clone()),
+            });
+        }
         if next.rollback.is_none() {
             // Nobody asked for it: the circuit breaker rolled the deployment back.
             if next.breaker_status != BreakerStatus::Disabled {
@@ -298,8 +342,11 @@ pub fn follow(
         RolloutState::InProgress => {}
         RolloutState::Completed => finish(&mut next, HistoryStatus::Successful, &target.rollout_state_reason),
         RolloutState::Failed => {
-            // Failed without a rollback: the circuit breaker stopped it where it stood.
-            if next.breaker_status != BreakerStatus::Disabled {
+            // Failed without a rollback: the circuit breaker or an alarm stopped it where it
+            // stood.
+            if target.rollout_state_reason.starts_with(berth_planner::DEPLOYMENT_ALARMS) {
+                next.alarm_status = BreakerStatus::Triggered;
+            } else if next.breaker_status != BreakerStatus::Disabled {
                 next.breaker_status = BreakerStatus::Triggered;
             }
             next.stopped_at = Some(now);

@@ -49,6 +49,9 @@ fn record_for(deployment: &DeploymentId, source: Option<&DeploymentId>) -> Servi
         breaker_failure_count: 0,
         breaker_threshold: 3,
         rollback: None,
+        alarms: None,
+        alarm_status: BreakerStatus::Disabled,
+        triggered_alarms: vec![],
         lifecycle_stage: None,
         hook_runs: vec![],
     }

@@ -95,9 +95,11 @@ impl HistoryStatus {
     }
 }
 
-/// `ServiceDeploymentRollbackMonitorsStatus` of the circuit breaker.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+/// `ServiceDeploymentRollbackMonitorsStatus` of the circuit breaker, and of the deployment
+/// alarms.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum BreakerStatus {
+    #[default]
     Disabled,
     Monitoring,
     MonitoringComplete,
@@ -162,6 +164,14 @@ pub struct ServiceDeploymentRecord {
     pub breaker_failure_count: u32,
     pub breaker_threshold: u32,
     pub rollback: Option<RollbackRecord>,
+    /// `deploymentConfiguration.alarms` when the deployment began, the alarms' monitor
+    /// status, and the alarms that failed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<crate::services::DeploymentAlarmSettings>,
+    #[serde(default)]
+    pub alarm_status: BreakerStatus,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub triggered_alarms: Vec<String>,
     /// A blue/green, linear or canary deployment's lifecycle stage and the PAUSE hooks it
     /// reached (copied from the service's traffic shift by each pass).
     #[serde(default, skip_serializing_if = "Option::is_none")]
