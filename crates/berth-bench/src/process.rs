@@ -40,9 +40,10 @@ pub fn threads_cpu_time(pid: u32, prefix: &str) -> Option<Duration> {
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task")).ok()?;
     let mut total = Duration::ZERO;
     for task in tasks.flatten() {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        // A thread that ended since the listing has no files left: it counts for nothing.
+        let Ok(comm) = std::fs::read_to_string(task.path().join("comm")) else { continue };
         if comm.starts_with(prefix) {
-            total += stat_cpu_time(&task.path().join("stat").to_string_lossy())?;
+            total += stat_cpu_time(&task.path().join("stat").to_string_lossy()).unwrap_or_default();
         }
     }
     Some(total)
