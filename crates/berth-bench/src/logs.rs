@@ -24,7 +24,8 @@ pub struct LogsOptions {
     pub samples: usize,
     /// How long the sustained writer runs (0: not at all).
     pub sustain_seconds: u64,
-    /// Lines the sustained writer prints every 100 ms.
+    /// Lines the sustained writer prints every 100 ms (paced to a deadline, so this × 10 is
+    /// the rate offered).
     pub sustain_block: usize,
 }
 
@@ -110,8 +111,14 @@ async fn sustained(
     let blocks = options.sustain_seconds * 10;
     let group = format!("/berth-bench/sustained-{run_id}");
     let family = format!("berth-bench-logs-sustained-{run_id}");
+    // Paced by a deadline, not by a fixed sleep after each block, so the rate offered is the
+    // rate asked for whatever the time the block took to write: block `i` is due `i` × 100 ms
+    // after the start. Time comes from /proc/uptime (centiseconds) read by the shell itself.
     let script = format!(
-        "i=0; while [ $i -lt {blocks} ]; do yes {LINE} | head -n {}; usleep 100000; i=$((i+1)); done",
+        "read up rest < /proc/uptime; start=${{up%.*}}${{up#*.}}; i=0; \
+         while [ $i -lt {blocks} ]; do yes {LINE} | head -n {}; i=$((i+1)); \
+         read up rest < /proc/uptime; now=${{up%.*}}${{up#*.}}; wait=$(( (start + i * 10 - now) * 10000 )); \
+         if [ $wait -gt 0 ]; then usleep $wait; fi; done",
         options.sustain_block
     );
     let container = json!({

@@ -37,7 +37,9 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<(u64, EventKey)> {
     Some((word(0..8), EventKey { timestamp: (word(8..16) ^ (1 << 63)) as i64, sequence: word(16..24) }))
 }
 
-/// An event's value: its ingestion time, then the message's bytes.
+/// A single event's value in stores from before blocks (`writer`'s upgrade reads them): its
+/// ingestion time, then the message's bytes.
+#[cfg(test)]
 pub(crate) fn encode_value(ingestion_time: i64, message: &str) -> Vec<u8> {
     let mut value = Vec::with_capacity(8 + message.len());
     value.extend_from_slice(&ingestion_time.to_be_bytes());

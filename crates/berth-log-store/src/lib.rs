@@ -17,6 +17,7 @@
 //!   the same transaction: a batch sent twice is stored once.
 //! - [`StreamStats`] in memory move only after their transaction committed.
 
+mod blocks;
 mod keys;
 mod read;
 mod writer;

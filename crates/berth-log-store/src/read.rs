@@ -1,16 +1,20 @@
 //! Reads: one stream's events between two keys, either way (GetLogEvents), and a merge of
 //! many streams in time order through a predicate (FilterLogEvents). Reads run in their own
 //! redb read transaction and never wait for the writer.
+//!
+//! Both walk a stream's blocks with a [`Cursor`], which starts at the block holding the range's
+//! first event (the block at or before its key, `blocks`' invariant) and makes a `String` only
+//! of the events it hands out, so a filter that matches one line in a thousand allocates for
+//! that one.
 
-use crate::keys::{decode, decode_value, encode, EventKey};
+use crate::blocks::{block_at_or_before, entries, message, Entry};
+use crate::keys::{encode, EventKey};
 use crate::writer::EVENTS;
 use crate::{LogStore, LogStoreError, LogStoreResult, StoredEvent};
-use redb::{AccessGuard, ReadOnlyTable, StorageError};
-
-type Row<'a> = Result<(AccessGuard<'a, &'static [u8]>, AccessGuard<'a, &'static [u8]>), StorageError>;
+use redb::ReadOnlyTable;
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::ops::Bound;
+use std::ops::{Bound, RangeBounds};
 
 /// FilterLogEvents' question.
 #[derive(Debug, Clone)]
@@ -45,30 +49,107 @@ fn read_error(error: &dyn std::fmt::Display) -> LogStoreError {
     LogStoreError::Read(error.to_string())
 }
 
-fn as_slice(bound: &Bound<[u8; 24]>) -> Bound<&[u8]> {
-    match bound {
-        Bound::Included(bytes) => Bound::Included(&bytes[..]),
-        Bound::Excluded(bytes) => Bound::Excluded(&bytes[..]),
-        Bound::Unbounded => Bound::Unbounded,
+type EventsTable = ReadOnlyTable<&'static [u8], &'static [u8]>;
+
+/// One stream's events between two keys, one at a time, forward or backward.
+struct Cursor<'t> {
+    blocks: redb::Range<'t, &'static [u8], &'static [u8]>,
+    bounds: (Bound<EventKey>, Bound<EventKey>),
+    backward: bool,
+    /// The block being read: its bytes and the entries not yet handed out.
+    block: Vec<u8>,
+    pending: std::vec::IntoIter<Entry>,
+    finished: bool,
+}
+
+impl<'t> Cursor<'t> {
+    fn open(
+        table: &'t EventsTable,
+        stream: u64,
+        lower: Bound<EventKey>,
+        upper: Bound<EventKey>,
+        backward: bool,
+    ) -> LogStoreResult<Cursor<'t>> {
+        let lowest = match lower {
+            Bound::Included(key) | Bound::Excluded(key) => key,
+            Bound::Unbounded => EventKey::MIN,
+        };
+        let highest = match upper {
+            Bound::Included(key) | Bound::Excluded(key) => key,
+            Bound::Unbounded => EventKey::MAX,
+        };
+        let first_block = block_at_or_before(table, stream, lowest).map_err(|e| read_error(&e))?.unwrap_or(lowest);
+        let (start, end) = (encode(stream, first_block), encode(stream, highest));
+        let blocks = table.range::<&[u8]>(&start[..]..=&end[..]).map_err(|e| read_error(&e))?;
+        Ok(Cursor {
+            blocks,
+            bounds: (lower, upper),
+            backward,
+            block: Vec::new(),
+            pending: Vec::new().into_iter(),
+            finished: false,
+        })
+    }
+
+    /// The next event in the cursor's direction that `matches`.
+    fn next_matching(&mut self, matches: &dyn Fn(&str) -> bool) -> LogStoreResult<Option<StoredEvent>> {
+        while !self.finished {
+            let entry = if self.backward { self.pending.next_back() } else { self.pending.next() };
+            let Some(entry) = entry else {
+                self.load_next_block()?;
+                continue;
+            };
+            if !self.bounds.contains(&entry.key) {
+                // Past the far end of the range, everything further is too.
+                let beyond = if self.backward {
+                    !matches!(self.bounds.0, Bound::Unbounded) && !key_above_lower(&self.bounds.0, entry.key)
+                } else {
+                    !matches!(self.bounds.1, Bound::Unbounded) && !key_below_upper(&self.bounds.1, entry.key)
+                };
+                self.finished |= beyond;
+                continue;
+            }
+            let text = message(&self.block, &entry);
+            if matches(&text) {
+                let message = text.into_owned();
+                return Ok(Some(StoredEvent { key: entry.key, ingestion_time: entry.ingestion_time, message }));
+            }
+        }
+        Ok(None)
+    }
+
+    fn load_next_block(&mut self) -> LogStoreResult<()> {
+        let row = if self.backward { self.blocks.next_back() } else { self.blocks.next() };
+        let Some(row) = row else {
+            self.finished = true;
+            return Ok(());
+        };
+        let (_, value) = row.map_err(|e| read_error(&e))?;
+        self.block = value.value().to_vec();
+        let entries = entries(&self.block).ok_or_else(|| read_error(&"a block of events does not decode"))?;
+        self.pending = entries.into_iter();
+        Ok(())
     }
 }
 
-fn event_of(key: &[u8], value: &[u8]) -> Option<(u64, StoredEvent)> {
-    let (stream, key) = decode(key)?;
-    let (ingestion_time, message) = decode_value(value)?;
-    Some((stream, StoredEvent { key, ingestion_time, message }))
+fn key_above_lower(lower: &Bound<EventKey>, key: EventKey) -> bool {
+    match lower {
+        Bound::Included(bound) => key >= *bound,
+        Bound::Excluded(bound) => key > *bound,
+        Bound::Unbounded => true,
+    }
 }
 
-fn bound(stream: u64, bound: Bound<EventKey>) -> Bound<[u8; 24]> {
-    match bound {
-        Bound::Included(key) => Bound::Included(encode(stream, key)),
-        Bound::Excluded(key) => Bound::Excluded(encode(stream, key)),
-        Bound::Unbounded => Bound::Unbounded,
+fn key_below_upper(upper: &Bound<EventKey>, key: EventKey) -> bool {
+    match upper {
+        Bound::Included(bound) => key <= *bound,
+        Bound::Excluded(bound) => key < *bound,
+        Bound::Unbounded => true,
     }
 }
 
 impl LogStore {
-    fn events_table(&self) -> LogStoreResult<ReadOnlyTable<&'static [u8], &'static [u8]>> {
+    fn events_table(&self) -> LogStoreResult<EventsTable> {
         let transaction = self.database.begin_read().map_err(|e| read_error(&e))?;
         transaction.open_table(EVENTS).map_err(|e| read_error(&e))
     }
@@ -86,38 +167,18 @@ impl LogStore {
         max_bytes: usize,
     ) -> LogStoreResult<Vec<StoredEvent>> {
         let table = self.events_table()?;
-        let lower = match bound(stream, lower) {
-            Bound::Unbounded => Bound::Included(encode(stream, EventKey::MIN)),
-            other => other,
-        };
-        let upper = match bound(stream, upper) {
-            Bound::Unbounded => Bound::Included(encode(stream, EventKey::MAX)),
-            other => other,
-        };
-        let range = table.range::<&[u8]>((as_slice(&lower), as_slice(&upper))).map_err(|e| read_error(&e))?;
+        let mut cursor = Cursor::open(&table, stream, lower, upper, backward)?;
         let mut events = Vec::new();
         let mut bytes = 0;
-        let mut take = |row: Row<'_>| {
-            let (key, value) = row.map_err(|e| read_error(&e))?;
-            if let Some((_, event)) = event_of(key.value(), value.value()) {
-                bytes += event.message.len() + 26;
-                events.push(event);
-            }
-            Ok::<bool, LogStoreError>(events.len() < limit && bytes < max_bytes)
-        };
+        while events.len() < limit && bytes < max_bytes {
+            let Some(event) = cursor.next_matching(&|_| true)? else {
+                break;
+            };
+            bytes += event.message.len() + 26;
+            events.push(event);
+        }
         if backward {
-            for row in range.rev() {
-                if !take(row)? {
-                    break;
-                }
-            }
             events.reverse();
-        } else {
-            for row in range {
-                if !take(row)? {
-                    break;
-                }
-            }
         }
         Ok(events)
     }
@@ -127,7 +188,7 @@ impl LogStore {
     pub fn filter(&self, query: &FilterQuery, matches: &dyn Fn(&str) -> bool) -> LogStoreResult<Page> {
         let table = self.events_table()?;
         let end = query.end_time.map(EventKey::at);
-        let mut ranges = Vec::with_capacity(query.streams.len());
+        let mut cursors = Vec::with_capacity(query.streams.len());
         for &stream in &query.streams {
             let mut lower = query.start_time.map_or(EventKey::MIN, EventKey::at);
             let mut exclusive = false;
@@ -149,29 +210,15 @@ impl LogStore {
                     exclusive = false;
                 }
             }
-            let start = encode(stream, lower);
-            let stop = encode(stream, end.unwrap_or(EventKey::MAX));
-            let lower_bound = if exclusive { Bound::Excluded(&start[..]) } else { Bound::Included(&start[..]) };
-            let upper_bound = if end.is_some() { Bound::Excluded(&stop[..]) } else { Bound::Included(&stop[..]) };
-            ranges.push(table.range::<&[u8]>((lower_bound, upper_bound)).map_err(|e| read_error(&e))?);
+            let lower_bound = if exclusive { Bound::Excluded(lower) } else { Bound::Included(lower) };
+            let upper_bound = end.map_or(Bound::Unbounded, Bound::Excluded);
+            cursors.push((stream, Cursor::open(&table, stream, lower_bound, upper_bound, false)?));
         }
         // The heap holds the next matching event of each stream.
         let mut heap = BinaryHeap::new();
-        let next_match =
-            |range: &mut redb::Range<&'static [u8], &'static [u8]>| -> LogStoreResult<Option<(u64, StoredEvent)>> {
-                for row in range.by_ref() {
-                    let (key, value) = row.map_err(|e| read_error(&e))?;
-                    if let Some((stream, event)) = event_of(key.value(), value.value()) {
-                        if matches(&event.message) {
-                            return Ok(Some((stream, event)));
-                        }
-                    }
-                }
-                Ok(None)
-            };
-        for (index, range) in ranges.iter_mut().enumerate() {
-            if let Some((stream, event)) = next_match(range)? {
-                heap.push(Reverse(((event.key.timestamp, stream, event.key.sequence), index, event)));
+        for (index, (stream, cursor)) in cursors.iter_mut().enumerate() {
+            if let Some(event) = cursor.next_matching(matches)? {
+                heap.push(Reverse(((event.key.timestamp, *stream, event.key.sequence), index, event)));
             }
         }
         let mut page = Page { events: Vec::new(), resume_after: None };
@@ -184,8 +231,9 @@ impl LogStore {
             }
             bytes += event.message.len() + 26;
             page.events.push(FilteredEvent { stream: position.1, event });
-            if let Some((stream, event)) = next_match(&mut ranges[index])? {
-                heap.push(Reverse(((event.key.timestamp, stream, event.key.sequence), index, event)));
+            let (stream, cursor) = &mut cursors[index];
+            if let Some(event) = cursor.next_matching(matches)? {
+                heap.push(Reverse(((event.key.timestamp, *stream, event.key.sequence), index, event)));
             }
         }
         Ok(page)

@@ -148,3 +148,101 @@ fn concurrent_appends_are_all_stored() {
         assert_eq!(store.stats(stream).event_count, 200);
     }
 }
+
+/// Events spread over many blocks: `count` events 10 ms apart, in appends of `per_append`.
+fn many(store: &LogStore, stream: u64, count: i64, per_append: i64) {
+    for first in (0..count).step_by(per_append as usize) {
+        let events = (first..(first + per_append).min(count)).map(|n| line(n * 10, &format!("e{n}"))).collect();
+        store.append(stream, events).unwrap();
+    }
+}
+
+#[test]
+fn ranges_across_many_blocks_read_exactly_their_events() {
+    let store = LogStore::in_memory();
+    many(&store, 1, 5_000, 2_500);
+    many(&store, 2, 10, 10);
+    let read = |lower, upper, backward, limit| {
+        let events = store.events(1, lower, upper, backward, limit, usize::MAX).unwrap();
+        events.iter().map(|event| event.key.timestamp / 10).collect::<Vec<_>>()
+    };
+    let middle = read(Bound::Included(EventKey::at(12_340)), Bound::Excluded(EventKey::at(40_000)), false, usize::MAX);
+    assert_eq!(middle, (1_234..4_000).collect::<Vec<_>>());
+    let last = read(Bound::Unbounded, Bound::Excluded(EventKey::at(30_010)), true, 3);
+    assert_eq!(last, [2_998, 2_999, 3_000]);
+    let first = read(Bound::Excluded(EventKey { timestamp: 0, sequence: 0 }), Bound::Unbounded, false, 2);
+    assert_eq!(first, [1, 2]);
+    assert_eq!(all(&store, 1).len(), 5_000, "stream 2's events are not stream 1's");
+}
+
+#[test]
+fn late_events_land_in_order_among_stored_blocks() {
+    let store = LogStore::in_memory();
+    many(&store, 1, 2_000, 1_000);
+    // Late events: before everything, inside blocks, and at the same times as stored ones.
+    store.append(1, vec![line(-10, "first"), line(5_005, "late-a"), line(15_000, "late-b")]).unwrap();
+    let late: Vec<NewEvent> = (0..1_500).map(|n| line(n * 10 + 3, "late-many")).collect();
+    store.append(1, late).unwrap();
+    store.append(1, vec![line(30_000, "new")]).unwrap();
+    let events = all(&store, 1);
+    assert_eq!(events.len(), 2_000 + 3 + 1_500 + 1);
+    assert!(events.windows(2).all(|pair| pair[0].key < pair[1].key), "in key order");
+    assert_eq!(events[0].message, "first");
+    assert_eq!(events.last().unwrap().message, "new");
+    let at_15000: Vec<&str> =
+        events.iter().filter(|event| event.key.timestamp == 15_000).map(|event| event.message.as_str()).collect();
+    assert_eq!(at_15000, ["e1500", "late-b"], "equal times keep their arrival order");
+    let stats = store.stats(1);
+    assert_eq!((stats.first_timestamp, stats.last_timestamp, stats.event_count), (Some(-10), Some(30_000), 3_504));
+}
+
+#[test]
+fn expiry_cuts_through_a_block() {
+    let store = LogStore::in_memory();
+    many(&store, 1, 3_000, 3_000);
+    let removed = store.expire(1, 12_345).unwrap();
+    assert_eq!(removed, 1_235);
+    let events = all(&store, 1);
+    assert_eq!(events.len(), 3_000 - 1_235);
+    assert_eq!(events[0].message, "e1235");
+    let stats = store.stats(1);
+    assert_eq!((stats.first_timestamp, stats.event_count), (Some(12_350), 1_765));
+    let page = store
+        .filter(
+            &FilterQuery {
+                streams: vec![1],
+                start_time: None,
+                end_time: None,
+                after: None,
+                limit: 10,
+                max_bytes: usize::MAX,
+            },
+            &|message: &str| message.ends_with('7'),
+        )
+        .unwrap();
+    assert_eq!(page.events[0].event.message, "e1237");
+}
+
+#[test]
+fn a_store_from_before_blocks_opens_with_its_events() {
+    let directory = tempfile::tempdir().unwrap();
+    let path = directory.path().join("logs.redb");
+    {
+        // The old layout: one row an event, and the figures of each stream.
+        let database = redb::Database::create(&path).unwrap();
+        let transaction = database.begin_write().unwrap();
+        {
+            let old: redb::TableDefinition<&[u8], &[u8]> = redb::TableDefinition::new("events");
+            let mut table = transaction.open_table(old).unwrap();
+            for (stream, sequence, message) in [(1, 0, "one"), (1, 1, "two"), (2, 0, "other")] {
+                let key = crate::keys::encode(stream, EventKey { timestamp: 100 + sequence as i64, sequence });
+                table.insert(&key[..], &crate::keys::encode_value(5, message)[..]).unwrap();
+            }
+        }
+        transaction.commit().unwrap();
+    }
+    let store = LogStore::open(&path).unwrap();
+    assert_eq!(messages(&all(&store, 1)), ["one", "two"]);
+    assert_eq!(messages(&all(&store, 2)), ["other"]);
+    assert_eq!(all(&store, 1)[1].ingestion_time, 5);
+}

@@ -2,15 +2,20 @@
 //! them in one redb write transaction, commits it with an fsync, and only then moves the
 //! in-memory figures and answers the callers.
 
-use crate::keys::{decode, encode, encode_value, EventKey};
-use crate::{AppendOutcome, LogStoreError, LogStoreResult, NewEvent, StreamStats};
+use crate::blocks::{first_block, merge_into_blocks, put_blocks};
+use crate::keys::{decode, decode_value, encode, EventKey};
+use crate::{AppendOutcome, LogStoreError, LogStoreResult, NewEvent, StoredEvent, StreamStats};
 use parking_lot::RwLock;
-use redb::{Database, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{Database, ReadableTable, TableDefinition, TableHandle, WriteTransaction};
 use std::collections::HashMap;
 use std::sync::mpsc;
 use std::sync::Arc;
 
-pub(crate) const EVENTS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("events");
+/// The blocks of events (`blocks`), keyed by their first event.
+pub(crate) const EVENTS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("event_blocks");
+/// Stores written before events were kept in blocks had one row an event here; they are
+/// moved into blocks when the store opens.
+const SINGLE_EVENTS: TableDefinition<'static, &'static [u8], &'static [u8]> = TableDefinition::new("events");
 const STATS: TableDefinition<'static, u64, &'static [u8]> = TableDefinition::new("stream_stats");
 
 /// Commands gathered into one transaction at most; the rest wait for the next.
@@ -63,6 +68,7 @@ pub(crate) fn prepare(database: &Database) -> LogStoreResult<HashMap<u64, Stream
     let error = |error: &dyn std::fmt::Display| LogStoreError::Write(error.to_string());
     let transaction = database.begin_write().map_err(|e| error(&e))?;
     transaction.open_table(EVENTS).map_err(|e| error(&e))?;
+    move_single_events_into_blocks(&transaction).map_err(|e| error(&*e))?;
     let mut stats = HashMap::new();
     {
         let table = transaction.open_table(STATS).map_err(|e| error(&e))?;
@@ -189,7 +195,8 @@ fn apply(
     match command {
         Command::Append { stream, events, reply } => {
             let mut figures = current(stats, changed, stream);
-            let mut stored = 0;
+            let last_before = figures.last_timestamp;
+            let mut fresh = Vec::with_capacity(events.len());
             for event in events {
                 if let (Some(source), Some(position)) = (event.source_ns, figures.source_position_ns) {
                     if source <= position {
@@ -197,9 +204,6 @@ fn apply(
                     }
                 }
                 let key = EventKey { timestamp: event.timestamp, sequence: figures.next_sequence };
-                events_table
-                    .insert(&encode(stream, key)[..], &encode_value(now, &event.message)[..])
-                    .map_err(|e| error(&e))?;
                 figures.next_sequence += 1;
                 figures.event_count += 1;
                 figures.stored_bytes += event.message.len() as u64;
@@ -210,8 +214,19 @@ fn apply(
                 if let Some(source) = event.source_ns {
                     figures.source_position_ns = Some(source);
                 }
-                stored += 1;
+                fresh.push(StoredEvent { key, ingestion_time: now, message: event.message });
             }
+            let stored = fresh.len();
+            // Usually in order already (an agent's lines always are), and then this is one pass.
+            fresh.sort_by_key(|event| event.key);
+            // Events at or after the last stored timestamp sort after every stored event (their
+            // arrival numbers are higher): new blocks. Earlier ones go into the blocks they fall in.
+            let late = last_before.map_or(0, |last| fresh.partition_point(|event| event.key.timestamp < last));
+            let in_order = fresh.split_off(late);
+            if !fresh.is_empty() {
+                merge_into_blocks(&mut events_table, stream, fresh).map_err(|e| error(&e))?;
+            }
+            put_blocks(&mut events_table, stream, &in_order).map_err(|e| error(&e))?;
             if stored > 0 {
                 figures.last_ingestion_time = Some(now);
             }
@@ -229,25 +244,27 @@ fn apply(
         }
         Command::Expire { stream, before, reply } => {
             let mut figures = current(stats, changed, stream);
-            let (start, end) = (encode(stream, EventKey::MIN), encode(stream, EventKey::at(before)));
+            let cutoff = EventKey::at(before);
             let mut removed = 0u64;
             let mut removed_bytes = 0u64;
-            events_table
-                .retain_in(&start[..]..&end[..], |_, value| {
-                    removed += 1;
-                    removed_bytes += value.len().saturating_sub(8) as u64;
-                    false
-                })
-                .map_err(|e| error(&e))?;
+            while let Some((key, events)) = first_block(&events_table, stream).map_err(|e| error(&e))? {
+                let expired = events.partition_point(|event| event.key < cutoff);
+                if expired == 0 {
+                    break;
+                }
+                removed += expired as u64;
+                removed_bytes += events[..expired].iter().map(|event| event.message.len() as u64).sum::<u64>();
+                events_table.remove(&encode(stream, key)[..]).map_err(|e| error(&e))?;
+                if expired < events.len() {
+                    put_blocks(&mut events_table, stream, &events[expired..]).map_err(|e| error(&e))?;
+                    break;
+                }
+            }
             if removed > 0 {
                 figures.event_count = figures.event_count.saturating_sub(removed);
                 figures.stored_bytes = figures.stored_bytes.saturating_sub(removed_bytes);
-                let stream_end = encode(stream, EventKey::MAX);
-                let first = events_table.range(&end[..]..=&stream_end[..]).map_err(|e| error(&e))?.next();
-                figures.first_timestamp = match first {
-                    Some(row) => decode(row.map_err(|e| error(&e))?.0.value()).map(|(_, key)| key.timestamp),
-                    None => None,
-                };
+                figures.first_timestamp =
+                    first_block(&events_table, stream).map_err(|e| error(&e))?.map(|(key, _)| key.timestamp);
                 if figures.first_timestamp.is_none() {
                     figures.last_timestamp = None;
                 }
@@ -257,6 +274,41 @@ fn apply(
             Ok(Outcome::Expire(reply, removed))
         }
     }
+}
+
+/// Moves the one-row-an-event table of an older store into blocks, in the transaction that
+/// opens the store, so a crash midway leaves the old table whole.
+fn move_single_events_into_blocks(transaction: &WriteTransaction) -> Result<(), Box<dyn std::error::Error>> {
+    let exists = transaction.list_tables()?.any(|table| table.name() == SINGLE_EVENTS.name());
+    if !exists {
+        return Ok(());
+    }
+    {
+        let old = transaction.open_table(SINGLE_EVENTS)?;
+        let mut blocks = transaction.open_table(EVENTS)?;
+        let mut run: Vec<StoredEvent> = Vec::new();
+        let mut run_stream = None;
+        for row in old.iter()? {
+            let (key, value) = row?;
+            let (Some((stream, key)), Some((ingestion_time, message))) =
+                (decode(key.value()), decode_value(value.value()))
+            else {
+                continue;
+            };
+            if run_stream != Some(stream) {
+                if let Some(previous) = run_stream {
+                    put_blocks(&mut blocks, previous, &std::mem::take(&mut run))?;
+                }
+                run_stream = Some(stream);
+            }
+            run.push(StoredEvent { key, ingestion_time, message });
+        }
+        if let Some(stream) = run_stream {
+            put_blocks(&mut blocks, stream, &run)?;
+        }
+    }
+    transaction.delete_table(SINGLE_EVENTS)?;
+    Ok(())
 }
 
 const NONE: i64 = i64::MIN;
