@@ -6,7 +6,7 @@ the wire structs are derived from it instead of being typed by hand. Every membe
 `Option` so one struct serves requests and responses. The model's `protocol` decides the
 encoding:
 
-- `json` (ECS, ACM, CloudWatch Logs): serde derives; required members are checked by the generated
+- `json` (ECS, ACM, CloudWatch Logs, EventBridge): serde derives; required members are checked by the generated
   `CheckRequired` impls, which name the missing field. Blobs are `crate::Blob` (base64 on the
   wire). For services after ECS the output also carries the `X-Amz-Target` prefix and the
   model's error codes, and a structure with a `sensitive` member gets a `Debug` that prints
@@ -30,6 +30,7 @@ Re-run after upgrading botocore:
     python3 tools/gen_wire.py acm > crates/berth-acm-wire/src/shapes.rs
     python3 tools/gen_wire.py logs > crates/berth-logs-wire/src/shapes.rs
     python3 tools/gen_wire.py cloudwatch > crates/berth-cloudwatch-wire/src/shapes.rs
+    python3 tools/gen_wire.py events > crates/berth-events-wire/src/shapes.rs
     cargo fmt --all
 """
 import gzip, json, os, re, sys
@@ -83,6 +84,12 @@ EnableAlarmActions DisableAlarmActions
 TagResource UntagResource ListTagsForResource
 """.split()
 
+EVENTS_OPERATIONS = """
+PutRule DescribeRule ListRules DeleteRule EnableRule DisableRule ListRuleNamesByTarget
+PutTargets RemoveTargets ListTargetsByRule PutEvents TestEventPattern
+DescribeEventBus ListEventBuses TagResource UntagResource ListTagsForResource
+""".split()
+
 # The service models, where they live in botocore, and which operations get wire types (None:
 # all of them).
 SERVICES = {
@@ -91,6 +98,7 @@ SERVICES = {
     "acm": ("acm", "2015-12-08", ACM_OPERATIONS),
     "logs": ("logs", "2014-03-28", LOGS_OPERATIONS),
     "cloudwatch": ("cloudwatch", "2010-08-01", CLOUDWATCH_OPERATIONS),
+    "events": ("events", "2015-10-07", EVENTS_OPERATIONS),
 }
 
 # JSON services whose output predates the target prefix, error codes and redacted Debug.

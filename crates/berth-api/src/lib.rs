@@ -28,9 +28,11 @@ pub mod cloudwatch;
 pub mod elbv2;
 pub mod error;
 mod event_stream;
+pub mod events;
 pub mod exec;
 pub mod logs;
 pub mod metrics;
+mod name_paging;
 mod operations;
 pub mod parse;
 mod placement;
@@ -78,6 +80,9 @@ impl Api {
 pub fn router(control: Arc<ControlPlane>) -> Router {
     let telemetry = metrics::Telemetry::new(&control);
     let api = Arc::new(Api { control, task_cache: task_cache::TaskCache::default(), exec: Arc::default(), telemetry });
+    if tokio::runtime::Handle::try_current().is_ok() {
+        tokio::spawn(events::dispatch::run(Arc::clone(&api)));
+    }
     Router::new()
         .route("/", post(ecs_endpoint))
         .route("/service/{service}/operation/{operation}", post(rpc_v2_cbor_endpoint))
@@ -178,6 +183,15 @@ async fn serve_aws(
             return served.unwrap_or_else(|_| {
                 tracing::error!("ACM handler panicked; answering InternalServerException");
                 acm::internal_failure()
+            });
+        }
+        protocols::Service::Events => {
+            let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+            let served =
+                AssertUnwindSafe(caller::scope(headers, events::serve(api, target, body))).catch_unwind().await;
+            return served.unwrap_or_else(|_| {
+                tracing::error!("EventBridge handler panicked; answering InternalException");
+                events::internal_failure()
             });
         }
         protocols::Service::Logs => {

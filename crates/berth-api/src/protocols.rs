@@ -1,6 +1,6 @@
 //! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.0 and
 //! 1.1 requests name their operation in `X-Amz-Target`, whose prefix names the service (ACM's
-//! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`, CloudWatch's
+//! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`, EventBridge's `AWSEvents.`, CloudWatch's
 //! `GraniteServiceVersion20100801.`; anything else is ECS, which answers unknown targets);
 //! Query requests are forms with `Action` and `Version`, and the SigV4 credential scope or the
 //! `Version` names the service (ELBv2's is `2015-12-01`, CloudWatch's `2010-08-01`). RPC v2
@@ -16,6 +16,8 @@ pub enum Service {
     Ecs,
     Acm,
     Logs,
+    /// EventBridge (`AWSEvents.`).
+    Events,
     Elbv2,
     /// CloudWatch (metrics and alarms) in JSON 1.0 or Query; its CBOR has its own route.
     CloudWatch,
@@ -47,6 +49,8 @@ pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
             Service::Logs
         } else if target.starts_with(cloudwatch::TARGET_PREFIX) {
             Service::CloudWatch
+        } else if target.starts_with(berth_events_wire::TARGET_PREFIX) {
+            Service::Events
         } else {
             Service::Ecs
         };
@@ -71,6 +75,7 @@ impl Service {
             Service::Ecs => "ecs",
             Service::Acm => "acm",
             Service::Logs => "logs",
+            Service::Events => "events",
             Service::Elbv2 => "elbv2",
             Service::CloudWatch => "cloudwatch",
             Service::UnknownQuery => "unknown",
@@ -97,6 +102,10 @@ pub fn operation(
         Service::Logs => {
             (target.strip_prefix(berth_logs_wire::TARGET_PREFIX).unwrap_or_default(), berth_logs_wire::ALL_OPERATIONS)
         }
+        Service::Events => (
+            target.strip_prefix(berth_events_wire::TARGET_PREFIX).unwrap_or_default(),
+            berth_events_wire::ALL_OPERATIONS,
+        ),
         Service::Elbv2 => (form.and_then(|params| params.get("Action")).unwrap_or_default(), elbv2::ALL_OPERATIONS),
         Service::CloudWatch => match target.strip_prefix(cloudwatch::TARGET_PREFIX) {
             Some(name) => (name, cloudwatch::ALL_OPERATIONS),

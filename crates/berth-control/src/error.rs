@@ -54,6 +54,8 @@ pub enum ControlError {
     /// CloudWatch Logs' own failures, with its codes.
     #[error(transparent)]
     Logs(#[from] crate::logs::LogsError),
+    #[error(transparent)]
+    Events(#[from] crate::events::EventsError),
     /// CloudWatch's own failures (metrics and alarms), with its codes.
     #[error(transparent)]
     Metrics(#[from] crate::cloudwatch::MetricsError),

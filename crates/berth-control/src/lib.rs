@@ -25,6 +25,7 @@ pub mod container_instances;
 pub mod daemons;
 pub mod elb;
 pub mod error;
+pub mod events;
 pub mod exec_sessions;
 pub mod gateways;
 pub mod liveness;
@@ -235,6 +236,8 @@ impl ControlPlane {
             }
             elb::service_targets::drain_stopping_tasks(&state, &mut changes);
             agents::stamp_desired_generations(&state, &mut changes);
+            let ecs_events = events::ecs_events::outbox_changes(&state, &changes);
+            changes.extend(ecs_events);
             drop(state);
             let woken: Vec<(ContainerInstanceId, u64)> = changes
                 .iter()

@@ -73,6 +73,8 @@ pub enum Change {
     Logs(crate::logs::LogsChange),
     /// CloudWatch metric alarms (`cloudwatch::alarms`).
     Alarm(crate::cloudwatch::alarms::AlarmChange),
+    /// EventBridge rules and the event outbox (`events`).
+    Events(crate::events::EventsChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -125,6 +127,7 @@ pub struct State {
     pub gateways: crate::gateways::GatewayState,
     pub logs: crate::logs::LogsState,
     pub alarms: crate::cloudwatch::alarms::AlarmsState,
+    pub events: crate::events::EventsState,
 }
 
 /// The key of a task group within a cluster.
@@ -188,6 +191,7 @@ impl State {
         state.gateways = crate::gateways::GatewayState::load(store)?;
         state.logs = crate::logs::LogsState::load(store)?;
         state.alarms = crate::cloudwatch::alarms::AlarmsState::load(store)?;
+        state.events = crate::events::EventsState::load(store)?;
         Ok(state)
     }
 
@@ -269,6 +273,7 @@ impl State {
                 Change::Gateway(change) => crate::gateways::GatewayState::write(change, &mut batch),
                 Change::Logs(change) => crate::logs::LogsState::write(change, &mut batch),
                 Change::Alarm(change) => crate::cloudwatch::alarms::AlarmsState::write(change, &mut batch),
+                Change::Events(change) => crate::events::EventsState::write(change, &mut batch),
             }
         }
         batch
@@ -406,6 +411,7 @@ impl State {
                 Change::Gateway(change) => self.gateways.apply(change),
                 Change::Logs(change) => self.logs.apply(change),
                 Change::Alarm(change) => self.alarms.apply(change),
+                Change::Events(change) => self.events.apply(change),
             }
         }
         for instance in rebuild {

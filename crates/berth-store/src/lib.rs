@@ -46,10 +46,12 @@ pub enum Table {
     LogGroups,
     LogStreams,
     MetricAlarms,
+    EventRules,
+    PendingEvents,
 }
 
 impl Table {
-    pub const ALL: [Table; 27] = [
+    pub const ALL: [Table; 29] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -77,6 +79,8 @@ impl Table {
         Table::LogGroups,
         Table::LogStreams,
         Table::MetricAlarms,
+        Table::EventRules,
+        Table::PendingEvents,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +112,8 @@ impl Table {
             Table::LogGroups => "log_groups",
             Table::LogStreams => "log_streams",
             Table::MetricAlarms => "metric_alarms",
+            Table::EventRules => "event_rules",
+            Table::PendingEvents => "pending_events",
         }
     }
 }

@@ -2,6 +2,7 @@
 //! calls `berth_control::logs` and renders the answer.
 
 use super::{required, Empty, LogsApiError, LogsResult};
+use crate::name_paging::PageError;
 use crate::Api;
 use berth_control::logs::groups::{GroupFilter, LogGroupView, NewLogGroup};
 use berth_control::logs::names::one_group;
@@ -17,27 +18,12 @@ fn page<T>(
     token: Option<String>,
     limit: Option<i32>,
 ) -> LogsResult<(Vec<T>, Option<String>)> {
-    let limit = match limit {
-        None => 50,
-        Some(limit) if (1..=50).contains(&limit) => limit as usize,
-        Some(limit) => {
-            return Err(LogsApiError::invalid(format!(
-                "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50"
-            )))
-        }
-    };
-    let start = match &token {
-        Some(token) => items
-            .iter()
-            .position(|item| name(item) == token)
-            .map(|index| index + 1)
-            .ok_or_else(|| LogsApiError::invalid("The specified nextToken is invalid."))?,
-        None => 0,
-    };
-    let more = items.len() > start + limit;
-    let page: Vec<T> = items.into_iter().skip(start).take(limit).collect();
-    let next = if more { page.last().map(|item| name(item).to_string()) } else { None };
-    Ok((page, next))
+    crate::name_paging::by_name(items, name, token, limit, 50).map_err(|error| match error {
+        PageError::Limit(limit) => LogsApiError::invalid(format!(
+            "1 validation error detected: Value '{limit}' at 'limit' failed to satisfy constraint: Member must have value between 1 and 50"
+        )),
+        PageError::Token => LogsApiError::invalid("The specified nextToken is invalid."),
+    })
 }
 
 fn tags_of(tags: Option<BTreeMap<String, String>>) -> Vec<Tag> {
