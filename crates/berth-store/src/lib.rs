@@ -46,10 +46,14 @@ pub enum Table {
     LogGroups,
     LogStreams,
     MetricAlarms,
+    ScalableTargets,
+    ScalingPolicies,
+    ScheduledActions,
+    ScalingActivities,
 }
 
 impl Table {
-    pub const ALL: [Table; 27] = [
+    pub const ALL: [Table; 31] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -77,6 +81,10 @@ impl Table {
         Table::LogGroups,
         Table::LogStreams,
         Table::MetricAlarms,
+        Table::ScalableTargets,
+        Table::ScalingPolicies,
+        Table::ScheduledActions,
+        Table::ScalingActivities,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +116,10 @@ impl Table {
             Table::LogGroups => "log_groups",
             Table::LogStreams => "log_streams",
             Table::MetricAlarms => "metric_alarms",
+            Table::ScalableTargets => "autoscaling_scalable_targets",
+            Table::ScalingPolicies => "autoscaling_scaling_policies",
+            Table::ScheduledActions => "autoscaling_scheduled_actions",
+            Table::ScalingActivities => "autoscaling_scaling_activities",
         }
     }
 }
