@@ -448,7 +448,7 @@ pub fn data_dir(flag: Option<&PathBuf>) -> PathBuf {
 /// An alarm period CloudWatch accepts: 10, 20, 30 or a multiple of 60 seconds.
 fn parse_alarm_period(text: &str) -> Result<u32, String> {
     let period: u32 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
-    if matches!(period, 10 | 20 | 30) || (period >= 60 && period % 60 == 0) {
+    if matches!(period, 10 | 20 | 30) || (period >= 60 && period.is_multiple_of(60)) {
         Ok(period)
     } else {
         Err(format!("{period} is not 10, 20, 30 or a multiple of 60"))

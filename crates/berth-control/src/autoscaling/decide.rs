@@ -67,7 +67,8 @@ pub fn decide(
     let capacity_from = |base: u32| -> Result<i64, &'static str> {
         match &policy.config {
             PolicyConfig::Step(config) => {
-                let value = step::aggregate(&trigger.values, config.aggregation).ok_or("the alarm has no datapoints")?;
+                let value =
+                    step::aggregate(&trigger.values, config.aggregation).ok_or("the alarm has no datapoints")?;
                 let chosen = step::select(&config.steps, value, trigger.threshold)
                     .ok_or("no step adjustment covers the metric value")?;
                 Ok(step::new_capacity(config, chosen.adjustment, base))
@@ -140,7 +141,10 @@ mod tests {
     fn tracking(disable_scale_in: bool) -> PolicyConfig {
         PolicyConfig::TargetTracking(TrackingConfig {
             target_value: 50.0,
-            metric: TrackedMetric::Predefined { metric_type: "ECSServiceAverageCPUUtilization".into(), resource_label: None },
+            metric: TrackedMetric::Predefined {
+                metric_type: "ECSServiceAverageCPUUtilization".into(),
+                resource_label: None,
+            },
             scale_out_cooldown: Some(60),
             scale_in_cooldown: Some(120),
             disable_scale_in,

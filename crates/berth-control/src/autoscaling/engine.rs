@@ -65,8 +65,7 @@ impl ControlPlane {
                 return Ok(());
             }
         };
-        let capacity =
-            decision.capacity.clamp(i64::from(target.min_capacity), i64::from(target.max_capacity)) as u32;
+        let capacity = decision.capacity.clamp(i64::from(target.min_capacity), i64::from(target.max_capacity)) as u32;
         if capacity == current {
             return Ok(());
         }
@@ -151,7 +150,11 @@ impl ControlPlane {
 
     /// Brings the service's desired count within the target's bounds, as AWS does after the
     /// bounds change (a scheduled action, named in the cause, or RegisterScalableTarget).
-    pub(crate) async fn bring_within_bounds(&self, key: &TargetKey, scheduled_action: Option<&str>) -> ControlResult<()> {
+    pub(crate) async fn bring_within_bounds(
+        &self,
+        key: &TargetKey,
+        scheduled_action: Option<&str>,
+    ) -> ControlResult<()> {
         let (min, max, current) = {
             let state = self.read();
             let Some(target) = state.autoscaling.targets.get(&key.store_key()) else { return Ok(()) };
@@ -249,11 +252,22 @@ impl ControlPlane {
             .activities
             .values()
             .filter(|activity| target.is_none_or(|target| activity.target == *target))
-            .map(|activity| (format!("{:020}\u{0}{}", i64::MAX - activity.start_ms, activity.store_key()), activity.clone()))
+            .map(|activity| (newest_first_key(activity), activity.clone()))
             .collect();
         activities.sort_by(|a, b| a.0.cmp(&b.0));
         activities
     }
+}
+
+/// A key that sorts activities newest first: the start time and the UUIDv7 ID, both inverted
+/// (activities begun in the same millisecond still come in order).
+fn newest_first_key(activity: &ActivityRecord) -> String {
+    let inverted: String = activity
+        .id
+        .chars()
+        .map(|c| c.to_digit(16).and_then(|digit| char::from_digit(15 - digit, 16)).unwrap_or(c))
+        .collect();
+    format!("{:020}{inverted}", i64::MAX - activity.start_ms)
 }
 
 /// Runs the scheduled actions that are due, every `interval`.

@@ -73,9 +73,7 @@ impl AutoScalingState {
         scan(store, Table::ScheduledActions, |record| {
             state.apply(AutoScalingChange::PutScheduledAction(Box::new(record)))
         })?;
-        scan(store, Table::ScalingActivities, |record| {
-            state.apply(AutoScalingChange::PutActivity(Box::new(record)))
-        })?;
+        scan(store, Table::ScalingActivities, |record| state.apply(AutoScalingChange::PutActivity(Box::new(record))))?;
         Ok(state)
     }
 

@@ -59,11 +59,9 @@ pub struct PolicyInput {
 
 fn cooldown(value: Option<i32>, field: &str) -> AutoScalingResult<Option<u32>> {
     match value {
-        Some(value) if !(0..=MAX_COOLDOWN_SECONDS).contains(&value) => Err(AutoScalingError::constraint(
-            field,
-            value,
-            "Member must have value between 0 and 86400",
-        )),
+        Some(value) if !(0..=MAX_COOLDOWN_SECONDS).contains(&value) => {
+            Err(AutoScalingError::constraint(field, value, "Member must have value between 0 and 86400"))
+        }
         other => Ok(other.map(|value| value as u32)),
     }
 }
@@ -168,7 +166,8 @@ fn check_tracking(input: TrackingInput) -> AutoScalingResult<TrackingConfig> {
                 )));
             }
             if metric_type == "ALBRequestCountPerTarget" {
-                let label = required(resource_label.clone(), &format!("{field}.PredefinedMetricSpecification.ResourceLabel"))?;
+                let label =
+                    required(resource_label.clone(), &format!("{field}.PredefinedMetricSpecification.ResourceLabel"))?;
                 tracking_alarms::target_group_dimension(&label)?;
             } else if resource_label.is_some() {
                 return Err(AutoScalingError::validation(format!(
@@ -182,8 +181,14 @@ fn check_tracking(input: TrackingInput) -> AutoScalingResult<TrackingConfig> {
     Ok(TrackingConfig {
         target_value,
         metric,
-        scale_out_cooldown: cooldown(input.scale_out_cooldown, "targetTrackingScalingPolicyConfiguration.scaleOutCooldown")?,
-        scale_in_cooldown: cooldown(input.scale_in_cooldown, "targetTrackingScalingPolicyConfiguration.scaleInCooldown")?,
+        scale_out_cooldown: cooldown(
+            input.scale_out_cooldown,
+            "targetTrackingScalingPolicyConfiguration.scaleOutCooldown",
+        )?,
+        scale_in_cooldown: cooldown(
+            input.scale_in_cooldown,
+            "targetTrackingScalingPolicyConfiguration.scaleInCooldown",
+        )?,
         disable_scale_in: input.disable_scale_in.unwrap_or(false),
     })
 }
@@ -286,8 +291,7 @@ impl ControlPlane {
                 for alarm_config in configs {
                     let alarm_name = alarm_config.name.clone();
                     let alarm_arn = alarm_arn(&context, &alarm_name);
-                    let record =
-                        put_record(state.alarms.alarms.get(&alarm_name), alarm_config, alarm_arn.clone(), now);
+                    let record = put_record(state.alarms.alarms.get(&alarm_name), alarm_config, alarm_arn.clone(), now);
                     changes.push(Change::Alarm(AlarmChange::Put(Box::new(record))));
                     owned.push(PolicyAlarm { name: alarm_name, arn: alarm_arn });
                 }

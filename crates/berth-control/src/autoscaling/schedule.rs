@@ -65,9 +65,8 @@ impl Schedule {
         let text = text.trim();
         let inner = |prefix: &str| text.strip_prefix(prefix).and_then(|rest| rest.strip_suffix(')'));
         if let Some(at) = inner("at(") {
-            let parsed: DateTime = at
-                .parse()
-                .map_err(|_| format!("at({at}) is not a time of the form at(yyyy-mm-ddThh:mm:ss)."))?;
+            let parsed: DateTime =
+                at.parse().map_err(|_| format!("at({at}) is not a time of the form at(yyyy-mm-ddThh:mm:ss)."))?;
             return Ok(Schedule::At(parsed));
         }
         if let Some(rate) = inner("rate(") {
@@ -196,9 +195,7 @@ fn weekday(text: &str) -> Result<i8, String> {
 fn parse_cron(text: &str) -> Result<Cron, String> {
     let fields: Vec<&str> = text.split_whitespace().collect();
     let [minutes, hours, day_of_month, months, day_of_week, years] = fields[..] else {
-        return Err(format!(
-            "cron({text}) must have six fields: minutes hours day-of-month month day-of-week year."
-        ));
+        return Err(format!("cron({text}) must have six fields: minutes hours day-of-month month day-of-week year."));
     };
     let day_of_month = match day_of_month {
         "?" => DayOfMonth::Unspecified,

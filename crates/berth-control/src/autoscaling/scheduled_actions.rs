@@ -51,7 +51,10 @@ pub fn next_run(action: &ScheduledActionRecord, after_ms: i64) -> Option<i64> {
 }
 
 fn no_action(key: &TargetKey, name: &str) -> AutoScalingError {
-    AutoScalingError::not_found(format!("No scheduled action found for {}, scheduled action name: {name}", key.describe()))
+    AutoScalingError::not_found(format!(
+        "No scheduled action found for {}, scheduled action name: {name}",
+        key.describe()
+    ))
 }
 
 impl ControlPlane {

@@ -28,7 +28,9 @@ pub fn check_tags(tags: &BTreeMap<String, String>) -> AutoScalingResult<()> {
             return Err(AutoScalingError::constraint("tags.key", key, "Member must have length between 1 and 128"));
         }
         if key.starts_with("aws:") {
-            return Err(AutoScalingError::validation(format!("Tag key {key} is reserved: keys may not begin with aws:.")));
+            return Err(AutoScalingError::validation(format!(
+                "Tag key {key} is reserved: keys may not begin with aws:."
+            )));
         }
         if value.chars().count() > 256 {
             return Err(AutoScalingError::constraint(
@@ -41,10 +43,7 @@ pub fn check_tags(tags: &BTreeMap<String, String>) -> AutoScalingResult<()> {
     Ok(())
 }
 
-fn target_by_arn<'a>(
-    state: &'a State,
-    arn: &str,
-) -> AutoScalingResult<&'a super::records::ScalableTargetRecord> {
+fn target_by_arn<'a>(state: &'a State, arn: &str) -> AutoScalingResult<&'a super::records::ScalableTargetRecord> {
     state.autoscaling.targets.values().find(|target| target.arn == arn).ok_or_else(|| {
         AutoScalingError::new(
             AutoScalingErrorKind::ResourceNotFound,

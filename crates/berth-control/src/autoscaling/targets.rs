@@ -91,11 +91,7 @@ pub fn page<T: Clone>(
         None => 50,
         Some(limit) if (1..=50).contains(&limit) => limit as usize,
         Some(limit) => {
-            return Err(AutoScalingError::constraint(
-                "maxResults",
-                limit,
-                "Member must have value between 1 and 50",
-            ))
+            return Err(AutoScalingError::constraint("maxResults", limit, "Member must have value between 1 and 50"))
         }
     };
     let start = match next_token {
@@ -117,7 +113,7 @@ fn encode_token(key: &str) -> String {
 }
 
 fn decode_token(token: &str) -> Option<String> {
-    if token.len() % 2 != 0 {
+    if !token.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> =

@@ -18,10 +18,33 @@ const LOW_FRACTION: f64 = 0.9;
 
 /// CloudWatch's `StandardUnit`s (a customized metric's `Unit` must be one).
 const STANDARD_UNITS: &[&str] = &[
-    "Seconds", "Microseconds", "Milliseconds", "Bytes", "Kilobytes", "Megabytes", "Gigabytes", "Terabytes", "Bits",
-    "Kilobits", "Megabits", "Gigabits", "Terabits", "Percent", "Count", "Bytes/Second", "Kilobytes/Second",
-    "Megabytes/Second", "Gigabytes/Second", "Terabytes/Second", "Bits/Second", "Kilobits/Second", "Megabits/Second",
-    "Gigabits/Second", "Terabits/Second", "Count/Second", "None",
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
 ];
 
 pub fn standard_unit(unit: &str, field: &str) -> AutoScalingResult<&'static str> {
@@ -59,7 +82,12 @@ fn dimensions(pairs: &[(String, String)]) -> Vec<DimensionInput> {
     pairs.iter().map(|(name, value)| DimensionInput { name: Some(name.clone()), value: Some(value.clone()) }).collect()
 }
 
-fn stat_input(metric: &MetricRef, statistic: &str, unit: Option<&str>, period: u32) -> AutoScalingResult<MetricStatInput> {
+fn stat_input(
+    metric: &MetricRef,
+    statistic: &str,
+    unit: Option<&str>,
+    period: u32,
+) -> AutoScalingResult<MetricStatInput> {
     Ok(MetricStatInput {
         namespace: Some(metric.namespace.clone()),
         metric_name: Some(metric.metric_name.clone()),
@@ -76,7 +104,9 @@ fn metric_input(target: &TargetKey, config: &TrackingConfig, period: u32) -> Aut
     match &config.metric {
         TrackedMetric::Predefined { metric_type, resource_label } => {
             let (namespace, metric_name, statistic) = predefined_metric(metric_type).ok_or_else(|| {
-                AutoScalingError::validation(format!("PredefinedMetricType {metric_type} is not supported for ECS services."))
+                AutoScalingError::validation(format!(
+                    "PredefinedMetricType {metric_type} is not supported for ECS services."
+                ))
             })?;
             let pairs = if metric_type == "ALBRequestCountPerTarget" {
                 let label = resource_label.as_deref().unwrap_or_default();
@@ -133,7 +163,9 @@ pub fn alarm_names(target: &TargetKey, existing: &[PolicyAlarm], disable_scale_i
         .map(|alarm| alarm.name.clone())
         .unwrap_or_else(|| format!("{prefix}-AlarmHigh-{}", uuid::Uuid::new_v4()));
     let low = (!disable_scale_in).then(|| {
-        find("AlarmLow").map(|alarm| alarm.name.clone()).unwrap_or_else(|| format!("{prefix}-AlarmLow-{}", uuid::Uuid::new_v4()))
+        find("AlarmLow")
+            .map(|alarm| alarm.name.clone())
+            .unwrap_or_else(|| format!("{prefix}-AlarmLow-{}", uuid::Uuid::new_v4()))
     });
     (high, low)
 }
@@ -177,7 +209,9 @@ pub fn alarm_configs(
                 ..input
             };
             config::check(input).map_err(|error| {
-                AutoScalingError::validation(format!("The metric of TargetTrackingScalingPolicyConfiguration is not valid: {error}"))
+                AutoScalingError::validation(format!(
+                    "The metric of TargetTrackingScalingPolicyConfiguration is not valid: {error}"
+                ))
             })
         })
         .collect()

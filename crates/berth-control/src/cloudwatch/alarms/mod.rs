@@ -125,7 +125,12 @@ pub(crate) fn alarm_arn(context: &berth_types::ArnContext, name: &str) -> String
 /// `existing` with its configuration replaced whole and its state kept, as CloudWatch does;
 /// either way with its configuration history item. (Application Auto Scaling writes the alarms
 /// of target tracking policies through it too.)
-pub(crate) fn put_record(existing: Option<&AlarmRecord>, mut config: AlarmConfig, arn: String, now: i64) -> AlarmRecord {
+pub(crate) fn put_record(
+    existing: Option<&AlarmRecord>,
+    mut config: AlarmConfig,
+    arn: String,
+    now: i64,
+) -> AlarmRecord {
     let created = existing.is_none();
     let mut record = match existing {
         Some(existing) => {
@@ -296,7 +301,8 @@ impl ControlPlane {
                         continue;
                     }
                     let mut alarm = alarm.clone();
-                    if transition(&mut alarm, evaluation.state, evaluation.reason, Some(evaluation.reason_data), now_ms) {
+                    if transition(&mut alarm, evaluation.state, evaluation.reason, Some(evaluation.reason_data), now_ms)
+                    {
                         tracing::info!(alarm = alarm.config.name, state = alarm.state.as_str(), "alarm state changed");
                         changes.push(Change::Alarm(AlarmChange::Put(Box::new(alarm))));
                     }
