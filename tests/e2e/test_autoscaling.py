@@ -100,7 +100,7 @@ def test_the_wire_types_come_from_the_pinned_model_and_every_other_operation_is_
     assert served == SERVED, (sorted(served - SERVED), sorted(SERVED - served))
 
 
-def test_every_operation_answers_the_cli_and_boto3(berth, ecs, cluster, services, scaling, cli):
+def test_every_operation_answers_the_cli_and_boto3(berth, ecs, cluster, services, scaling, cloudwatch, cli):
     resource_id = start_service(ecs, cluster, services)
     registered = cli("register-scalable-target", "--service-namespace", "ecs", "--resource-id", resource_id,
                      "--scalable-dimension", DIMENSION, "--min-capacity", "1", "--max-capacity", "3",
@@ -132,6 +132,12 @@ def test_every_operation_answers_the_cli_and_boto3(berth, ecs, cluster, services
                                          ScalableDimension=DIMENSION, PolicyType="TargetTrackingScaling",
                                          TargetTrackingScalingPolicyConfiguration=tracking)
     assert len(tracked["Alarms"]) == 2, tracked
+    owned = cloudwatch.describe_alarms(AlarmNames=[alarm["AlarmName"] for alarm in tracked["Alarms"]])["MetricAlarms"]
+    # Berth's AWS/ECS utilization is a minute apart, so its alarms keep a minute's period.
+    assert {(alarm["Namespace"], alarm["MetricName"], alarm["Period"]) for alarm in owned} == {
+        ("AWS/ECS", "CPUUtilization", 60)}, owned
+    assert {(d["Name"], d["Value"]) for d in owned[0]["Dimensions"]} == {
+        ("ClusterName", cluster), ("ServiceName", resource_id.split("/")[2])}, owned
     described = cli("describe-scaling-policies", "--service-namespace", "ecs", "--resource-id", resource_id)
     by_name = {policy["PolicyName"]: policy for policy in described["ScalingPolicies"]}
     assert by_name["cpu-step"]["StepScalingPolicyConfiguration"] == step, by_name["cpu-step"]

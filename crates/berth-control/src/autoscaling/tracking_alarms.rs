@@ -53,15 +53,13 @@ pub fn standard_unit(unit: &str, field: &str) -> AutoScalingResult<&'static str>
     })
 }
 
-/// The predefined metrics Berth can track, as (namespace, metric name, statistic).
+/// The predefined metrics Berth can track, as (namespace, metric name, statistic). The
+/// `…HighResolution` ECS types are not among them: Berth publishes `AWS/ECS` utilization a
+/// minute apart, as ECS does, so a 10-second alarm on it would never see its datapoints.
 pub fn predefined_metric(metric_type: &str) -> Option<(&'static str, &'static str, &'static str)> {
     match metric_type {
-        "ECSServiceAverageCPUUtilization" | "ECSServiceAverageCPUUtilizationHighResolution" => {
-            Some(("AWS/ECS", "CPUUtilization", "Average"))
-        }
-        "ECSServiceAverageMemoryUtilization" | "ECSServiceAverageMemoryUtilizationHighResolution" => {
-            Some(("AWS/ECS", "MemoryUtilization", "Average"))
-        }
+        "ECSServiceAverageCPUUtilization" => Some(("AWS/ECS", "CPUUtilization", "Average")),
+        "ECSServiceAverageMemoryUtilization" => Some(("AWS/ECS", "MemoryUtilization", "Average")),
         "ALBRequestCountPerTarget" => Some(("AWS/ApplicationELB", "RequestCountPerTarget", "Sum")),
         _ => None,
     }
@@ -98,8 +96,16 @@ fn stat_input(
     })
 }
 
+/// The period of predefined metrics' alarms is never below a minute: their datapoints are a
+/// minute apart, whatever the operator shortened the alarms of custom metrics to.
+const PREDEFINED_MIN_PERIOD: u32 = 60;
+
 /// The alarm input for the metric `config` tracks, without name, threshold or periods.
 fn metric_input(target: &TargetKey, config: &TrackingConfig, period: u32) -> AutoScalingResult<AlarmInput> {
+    let period = match config.metric {
+        TrackedMetric::Predefined { .. } => period.max(PREDEFINED_MIN_PERIOD),
+        _ => period,
+    };
     let mut input = AlarmInput { period: Some(period as i32), ..AlarmInput::default() };
     match &config.metric {
         TrackedMetric::Predefined { metric_type, resource_label } => {
@@ -215,4 +221,95 @@ pub fn alarm_configs(
             })
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::autoscaling::records::TrackingQuery;
+    use berth_types::{ClusterName, ServiceName};
+
+    fn target() -> TargetKey {
+        TargetKey { cluster: ClusterName::parse("prod").unwrap(), service: ServiceName::parse("web").unwrap() }
+    }
+
+    fn tracking(metric: TrackedMetric) -> TrackingConfig {
+        TrackingConfig {
+            target_value: 40.0,
+            metric,
+            scale_out_cooldown: None,
+            scale_in_cooldown: None,
+            disable_scale_in: false,
+        }
+    }
+
+    #[test]
+    fn predefined_ecs_metrics_watch_the_services_own_utilization_a_minute_apart() {
+        let config = tracking(TrackedMetric::Predefined {
+            metric_type: "ECSServiceAverageCPUUtilization".into(),
+            resource_label: None,
+        });
+        let alarms = alarm_configs(&target(), "arn:policy", &config, 10, "high", Some("low")).unwrap();
+        let metric = alarms[0].metric.as_ref().unwrap();
+        assert_eq!((metric.namespace.as_str(), metric.metric_name.as_str()), ("AWS/ECS", "CPUUtilization"));
+        assert_eq!(
+            metric.dimensions,
+            vec![("ClusterName".to_string(), "prod".to_string()), ("ServiceName".to_string(), "web".to_string())]
+        );
+        assert_eq!(alarms[0].period, 60, "not shortened below the metric's own minute");
+        assert_eq!((alarms[1].threshold, alarms[1].evaluation_periods), (36.0, 15));
+        assert!(predefined_metric("ECSServiceAverageCPUUtilizationHighResolution").is_none());
+    }
+
+    #[test]
+    fn alb_request_counts_are_read_by_target_group() {
+        let label = "app/shop/50dc6c495c0c9188/targetgroup/web/943f017f100becff";
+        assert_eq!(target_group_dimension(label).unwrap(), "targetgroup/web/943f017f100becff");
+        assert!(target_group_dimension("app/shop/50dc6c495c0c9188").is_err());
+        let config = tracking(TrackedMetric::Predefined {
+            metric_type: "ALBRequestCountPerTarget".into(),
+            resource_label: Some(label.into()),
+        });
+        let alarms = alarm_configs(&target(), "arn:policy", &config, 60, "high", None).unwrap();
+        assert_eq!(alarms.len(), 1, "no low alarm asked for");
+        let metric = alarms[0].metric.as_ref().unwrap();
+        assert_eq!((metric.namespace.as_str(), metric.statistic.as_str()), ("AWS/ApplicationELB", "Sum"));
+    }
+
+    #[test]
+    fn custom_metrics_take_the_shortened_period_and_metric_math_keeps_its_queries() {
+        let metric = MetricRef { namespace: "Shop".into(), metric_name: "Backlog".into(), dimensions: vec![] };
+        let single =
+            tracking(TrackedMetric::Single { metric: metric.clone(), statistic: "Average".into(), unit: None });
+        assert_eq!(alarm_configs(&target(), "arn:policy", &single, 10, "high", None).unwrap()[0].period, 10);
+        let math = tracking(TrackedMetric::Math {
+            queries: vec![
+                TrackingQuery {
+                    id: "m1".into(),
+                    expression: None,
+                    label: None,
+                    return_data: Some(false),
+                    metric_stat: Some((metric, "Sum".into(), Some("Count".into()))),
+                },
+                TrackingQuery {
+                    id: "e1".into(),
+                    expression: Some("m1 / 2".into()),
+                    label: None,
+                    return_data: Some(true),
+                    metric_stat: None,
+                },
+            ],
+        });
+        let alarms = alarm_configs(&target(), "arn:policy", &math, 10, "high", None).unwrap();
+        assert_eq!((alarms[0].queries.len(), alarms[0].period), (2, 10));
+        let bad_unit = tracking(TrackedMetric::Single {
+            metric: MetricRef { namespace: "Shop".into(), metric_name: "Backlog".into(), dimensions: vec![] },
+            statistic: "Average".into(),
+            unit: Some("Furlongs".into()),
+        });
+        assert!(alarm_configs(&target(), "arn:policy", &bad_unit, 10, "high", None)
+            .unwrap_err()
+            .message
+            .contains("Furlongs"));
+    }
 }
