@@ -160,7 +160,7 @@ impl ControlPlane {
                         AutoScalingError::validation(format!("ECS service doesn't exist: {}", key.resource_id()))
                     })?;
                 let existing = state.autoscaling.targets.get(&key.store_key());
-                let record = match existing {
+                let mut record = match existing {
                     Some(existing) => {
                         let mut record = existing.clone();
                         record.min_capacity = min.unwrap_or(record.min_capacity);
@@ -200,7 +200,6 @@ impl ControlPlane {
                         }
                     }
                 };
-                let mut record = record;
                 if record.min_capacity > record.max_capacity {
                     return Err(AutoScalingError::validation(format!(
                         "MinCapacity ({}) cannot be greater than MaxCapacity ({}).",

@@ -331,3 +331,29 @@ async fn deregistering_takes_policies_alarms_and_scheduled_actions_and_everythin
         AutoScalingErrorKind::ObjectNotFound
     );
 }
+
+#[tokio::test]
+async fn a_deployment_in_progress_does_not_hold_a_scale_out_back() {
+    let control = control_plane();
+    with_service(&control, 1).await;
+    control.register_scalable_target(key(), bounds(1, 6)).await.unwrap();
+    let policy = control.put_scaling_policy(key(), step_policy()).await.unwrap();
+    // A second revision begins a deployment that no reconciler pass has finished.
+    let family = TaskDefinitionFamily::parse("web").unwrap();
+    control
+        .register_task_definition(family.clone(), crate::testing::task_spec(), serde_json::json!({}), vec![])
+        .await
+        .unwrap();
+    let update = crate::services::UpdateService {
+        task_definition: Some(TaskDefinitionKey { family, revision: 2 }),
+        ..Default::default()
+    };
+    control.update_service(&name("prod"), &ServiceName::parse("web").unwrap(), update).await.unwrap();
+    let deployments = || control.read().services["prod/web"].progress.deployments.len();
+    assert_eq!(deployments(), 2);
+    let trigger = super::decide::AlarmTrigger { alarm_name: "a".into(), values: vec![90.0], threshold: 50.0 };
+    let signal = super::engine::AlarmSignal { trigger, policy_arns: vec![policy.arn] };
+    control.run_alarm_actions(vec![signal], Timestamp::now().0).await;
+    assert_eq!(desired(&control), 4);
+    assert_eq!(deployments(), 2, "a new desired count begins no deployment of its own");
+}
