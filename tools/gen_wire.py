@@ -6,7 +6,7 @@ the wire structs are derived from it instead of being typed by hand. Every membe
 `Option` so one struct serves requests and responses. The model's `protocol` decides the
 encoding:
 
-- `json` (ECS, ACM, CloudWatch Logs, EventBridge): serde derives; required members are checked by the generated
+- `json` (ECS, ACM, CloudWatch Logs, EventBridge, Application Auto Scaling): serde derives; required members are checked by the generated
   `CheckRequired` impls, which name the missing field. Blobs are `crate::Blob` (base64 on the
   wire). For services after ECS the output also carries the `X-Amz-Target` prefix and the
   model's error codes, and a structure with a `sensitive` member gets a `Debug` that prints
@@ -31,6 +31,7 @@ Re-run after upgrading botocore:
     python3 tools/gen_wire.py logs > crates/berth-logs-wire/src/shapes.rs
     python3 tools/gen_wire.py cloudwatch > crates/berth-cloudwatch-wire/src/shapes.rs
     python3 tools/gen_wire.py events > crates/berth-events-wire/src/shapes.rs
+    python3 tools/gen_wire.py application-autoscaling > crates/berth-autoscaling-wire/src/shapes.rs
     cargo fmt --all
 """
 import gzip, json, os, re, sys
@@ -99,6 +100,8 @@ SERVICES = {
     "logs": ("logs", "2014-03-28", LOGS_OPERATIONS),
     "cloudwatch": ("cloudwatch", "2010-08-01", CLOUDWATCH_OPERATIONS),
     "events": ("events", "2015-10-07", EVENTS_OPERATIONS),
+    # Every operation: PutScalingPolicy's shapes reach the predictive configuration anyway.
+    "application-autoscaling": ("application-autoscaling", "2016-02-06", None),
 }
 
 # JSON services whose output predates the target prefix, error codes and redacted Debug.
@@ -507,6 +510,8 @@ def main():
         sys.exit("usage: gen_wire.py {%s}" % "|".join(SERVICES))
     directory, version, operations = SERVICES[sys.argv[1]]
     model = load_model(directory, version)
+    if operations is None:
+        operations = sorted(model["operations"])
     meta = model["metadata"]
     protocol = meta["protocol"]
     if protocol == "smithy-rpc-v2-cbor" and {"json", "query"} <= set(meta.get("protocols", [])):

@@ -1,4 +1,4 @@
-//! The HTTP edge. `POST /` speaks the ECS, ACM and CloudWatch Logs APIs (AWS JSON 1.1, `X-Amz-Target` names
+//! The HTTP edge. `POST /` speaks the ECS, ACM, CloudWatch Logs and Application Auto Scaling APIs (AWS JSON 1.1, `X-Amz-Target` names
 //! the operation), ELBv2's (Query) and CloudWatch's (JSON 1.0 and Query; its RPC v2 CBOR is
 //! `POST /service/{service}/operation/{operation}`); `/agent/v1/...` serves agents. Requests are decoded into wire shapes, parsed into
 //! domain values, handed to the control plane, and the results rendered back.
@@ -23,6 +23,7 @@ macro_rules! serve_json {
 
 pub mod acm;
 mod agent_routes;
+pub mod autoscaling;
 pub mod caller;
 pub mod cloudwatch;
 pub mod elbv2;
@@ -192,6 +193,15 @@ async fn serve_aws(
             return served.unwrap_or_else(|_| {
                 tracing::error!("EventBridge handler panicked; answering InternalException");
                 events::internal_failure()
+            });
+        }
+        protocols::Service::AutoScaling => {
+            let target = headers.get("x-amz-target").and_then(|value| value.to_str().ok()).unwrap_or_default();
+            let served =
+                AssertUnwindSafe(caller::scope(headers, autoscaling::serve(api, target, body))).catch_unwind().await;
+            return served.unwrap_or_else(|_| {
+                tracing::error!("Application Auto Scaling handler panicked; answering InternalServiceException");
+                autoscaling::internal_failure()
             });
         }
         protocols::Service::Logs => {

@@ -1,7 +1,9 @@
 //! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.0 and
 //! 1.1 requests name their operation in `X-Amz-Target`, whose prefix names the service (ACM's
-//! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`, EventBridge's `AWSEvents.`, CloudWatch's
-//! `GraniteServiceVersion20100801.`; anything else is ECS, which answers unknown targets);
+//! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`, EventBridge's `AWSEvents.`,
+//! CloudWatch's `GraniteServiceVersion20100801.`, Application Auto Scaling's
+//! `AnyScaleFrontendService.`;
+//! anything else is ECS, which answers unknown targets);
 //! Query requests are forms with `Action` and `Version`, and the SigV4 credential scope or the
 //! `Version` names the service (ELBv2's is `2015-12-01`, CloudWatch's `2010-08-01`). RPC v2
 //! CBOR requests have a route of their own (`/service/{service}/operation/{operation}`), whose
@@ -18,6 +20,8 @@ pub enum Service {
     Logs,
     /// EventBridge (`AWSEvents.`).
     Events,
+    /// Application Auto Scaling (JSON 1.1).
+    AutoScaling,
     Elbv2,
     /// CloudWatch (metrics and alarms) in JSON 1.0 or Query; its CBOR has its own route.
     CloudWatch,
@@ -51,6 +55,8 @@ pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
             Service::CloudWatch
         } else if target.starts_with(berth_events_wire::TARGET_PREFIX) {
             Service::Events
+        } else if target.starts_with(berth_autoscaling_wire::TARGET_PREFIX) {
+            Service::AutoScaling
         } else {
             Service::Ecs
         };
@@ -76,6 +82,7 @@ impl Service {
             Service::Acm => "acm",
             Service::Logs => "logs",
             Service::Events => "events",
+            Service::AutoScaling => "application-autoscaling",
             Service::Elbv2 => "elbv2",
             Service::CloudWatch => "cloudwatch",
             Service::UnknownQuery => "unknown",
@@ -105,6 +112,10 @@ pub fn operation(
         Service::Events => (
             target.strip_prefix(berth_events_wire::TARGET_PREFIX).unwrap_or_default(),
             berth_events_wire::ALL_OPERATIONS,
+        ),
+        Service::AutoScaling => (
+            target.strip_prefix(berth_autoscaling_wire::TARGET_PREFIX).unwrap_or_default(),
+            berth_autoscaling_wire::ALL_OPERATIONS,
         ),
         Service::Elbv2 => (form.and_then(|params| params.get("Action")).unwrap_or_default(), elbv2::ALL_OPERATIONS),
         Service::CloudWatch => match target.strip_prefix(cloudwatch::TARGET_PREFIX) {
@@ -157,6 +168,10 @@ mod tests {
         assert_eq!(route(&acm, None), Service::Acm);
         let logs = headers(&[("x-amz-target", "Logs_20140328.PutLogEvents")]);
         assert_eq!(route(&logs, None), Service::Logs);
+        let autoscaling = headers(&[("x-amz-target", "AnyScaleFrontendService.RegisterScalableTarget")]);
+        assert_eq!(route(&autoscaling, None), Service::AutoScaling);
+        let named = operation(Service::AutoScaling, &autoscaling, None);
+        assert_eq!((named.service, named.operation), ("application-autoscaling", "RegisterScalableTarget"));
         let form = "application/x-www-form-urlencoded; charset=utf-8";
         let signed = headers(&[
             ("content-type", form),

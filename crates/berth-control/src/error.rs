@@ -59,6 +59,9 @@ pub enum ControlError {
     /// CloudWatch's own failures (metrics and alarms), with its codes.
     #[error(transparent)]
     Metrics(#[from] crate::cloudwatch::MetricsError),
+    /// Application Auto Scaling's own failures, with its codes.
+    #[error(transparent)]
+    AutoScaling(#[from] crate::autoscaling::AutoScalingError),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

@@ -16,6 +16,7 @@ pub mod account_settings;
 pub mod acm;
 pub mod agents;
 pub mod attributes;
+pub mod autoscaling;
 mod booked_views;
 pub mod capacity_providers;
 pub mod cloudwatch;
@@ -77,6 +78,9 @@ pub struct ControlConfig {
     pub deployment_minute: Duration,
     /// How long a day of log retention lasts (24 h; tests shorten it).
     pub log_day: Duration,
+    /// The period of the alarms target tracking policies create (AWS: 60 s; 10, 20 or 30 let
+    /// tests see them move within seconds).
+    pub autoscaling_alarm_period_seconds: u32,
 }
 
 impl Default for ControlConfig {
@@ -90,6 +94,7 @@ impl Default for ControlConfig {
             proxy_bind_ip: std::net::IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED),
             deployment_minute: Duration::from_secs(60),
             log_day: Duration::from_secs(86_400),
+            autoscaling_alarm_period_seconds: 60,
         }
     }
 }
@@ -134,6 +139,8 @@ pub struct ControlPlane {
     metrics: Arc<metrics::ControlMetrics>,
     /// Where the usage agents report becomes datapoints (`usage`); discarded until set.
     usage_sink: RwLock<Arc<dyn usage::UsageSink>>,
+    /// Serialises Application Auto Scaling's decisions (`autoscaling::engine`).
+    autoscaling: autoscaling::AutoScalingRuntime,
 }
 
 impl ControlPlane {
@@ -176,6 +183,7 @@ impl ControlPlane {
             placement_failures: Mutex::new(HashMap::new()),
             metrics,
             usage_sink: RwLock::new(Arc::new(cloudwatch::usage_sink::MetricStoreSink::new(Arc::clone(&metric_store)))),
+            autoscaling: autoscaling::AutoScalingRuntime::default(),
         }))
     }
 

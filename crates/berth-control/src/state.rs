@@ -75,6 +75,8 @@ pub enum Change {
     Alarm(crate::cloudwatch::alarms::AlarmChange),
     /// EventBridge rules and the event outbox (`events`).
     Events(crate::events::EventsChange),
+    /// Application Auto Scaling's targets, policies, scheduled actions and activities.
+    AutoScaling(crate::autoscaling::AutoScalingChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -128,6 +130,7 @@ pub struct State {
     pub logs: crate::logs::LogsState,
     pub alarms: crate::cloudwatch::alarms::AlarmsState,
     pub events: crate::events::EventsState,
+    pub autoscaling: crate::autoscaling::AutoScalingState,
 }
 
 /// The key of a task group within a cluster.
@@ -192,6 +195,7 @@ impl State {
         state.logs = crate::logs::LogsState::load(store)?;
         state.alarms = crate::cloudwatch::alarms::AlarmsState::load(store)?;
         state.events = crate::events::EventsState::load(store)?;
+        state.autoscaling = crate::autoscaling::AutoScalingState::load(store)?;
         Ok(state)
     }
 
@@ -274,6 +278,7 @@ impl State {
                 Change::Logs(change) => crate::logs::LogsState::write(change, &mut batch),
                 Change::Alarm(change) => crate::cloudwatch::alarms::AlarmsState::write(change, &mut batch),
                 Change::Events(change) => crate::events::EventsState::write(change, &mut batch),
+                Change::AutoScaling(change) => crate::autoscaling::AutoScalingState::write(change, &mut batch),
             }
         }
         batch
@@ -412,6 +417,7 @@ impl State {
                 Change::Logs(change) => self.logs.apply(change),
                 Change::Alarm(change) => self.alarms.apply(change),
                 Change::Events(change) => self.events.apply(change),
+                Change::AutoScaling(change) => self.autoscaling.apply(change),
             }
         }
         for instance in rebuild {

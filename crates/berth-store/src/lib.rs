@@ -48,10 +48,14 @@ pub enum Table {
     MetricAlarms,
     EventRules,
     PendingEvents,
+    ScalableTargets,
+    ScalingPolicies,
+    ScheduledActions,
+    ScalingActivities,
 }
 
 impl Table {
-    pub const ALL: [Table; 29] = [
+    pub const ALL: [Table; 33] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -81,6 +85,10 @@ impl Table {
         Table::MetricAlarms,
         Table::EventRules,
         Table::PendingEvents,
+        Table::ScalableTargets,
+        Table::ScalingPolicies,
+        Table::ScheduledActions,
+        Table::ScalingActivities,
     ];
 
     pub fn name(self) -> &'static str {
@@ -114,6 +122,10 @@ impl Table {
             Table::MetricAlarms => "metric_alarms",
             Table::EventRules => "event_rules",
             Table::PendingEvents => "pending_events",
+            Table::ScalableTargets => "autoscaling_scalable_targets",
+            Table::ScalingPolicies => "autoscaling_scaling_policies",
+            Table::ScheduledActions => "autoscaling_scheduled_actions",
+            Table::ScalingActivities => "autoscaling_scaling_activities",
         }
     }
 }

@@ -340,6 +340,10 @@ pub struct ServerArgs {
     /// 24h otherwise.
     #[arg(long, default_value = "24h", value_parser = duration::parse)]
     pub log_day: Duration,
+    /// The period, in seconds, of the CloudWatch alarms target tracking scaling policies
+    /// create (10, 20, 30 or a multiple of 60). Tests shorten it; leave it at 60 otherwise.
+    #[arg(long, default_value_t = 60, value_parser = parse_alarm_period)]
+    pub autoscaling_alarm_period: u32,
     /// Do not run the load-balancing proxy in this process (run `berth proxy` instead).
     #[arg(long)]
     pub no_proxy: bool,
@@ -438,5 +442,15 @@ pub fn data_dir(flag: Option<&PathBuf>) -> PathBuf {
     match std::env::var_os("HOME") {
         Some(home) => PathBuf::from(home).join(".local/share/berth"),
         None => PathBuf::from("berth-data"),
+    }
+}
+
+/// An alarm period CloudWatch accepts: 10, 20, 30 or a multiple of 60 seconds.
+fn parse_alarm_period(text: &str) -> Result<u32, String> {
+    let period: u32 = text.parse().map_err(|_| format!("{text:?} is not a number of seconds"))?;
+    if matches!(period, 10 | 20 | 30) || (period >= 60 && period.is_multiple_of(60)) {
+        Ok(period)
+    } else {
+        Err(format!("{period} is not 10, 20, 30 or a multiple of 60"))
     }
 }

@@ -24,6 +24,8 @@ const METRIC_SWEEP_INTERVAL: Duration = Duration::from_secs(600);
 /// How often every alarm is evaluated: more often than its period, so a state follows its
 /// datapoints within seconds (an alarm's period may be as short as 10 s).
 const ALARM_INTERVAL: Duration = Duration::from_secs(5);
+/// Scheduled actions are due to the second (`at(...)`); checking every second keeps them close.
+const SCHEDULED_ACTION_INTERVAL: Duration = Duration::from_secs(1);
 /// How often silent agents are noticed (on top of `--agent-timeout`).
 const LIVENESS_INTERVAL: Duration = Duration::from_secs(1);
 
@@ -106,6 +108,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
         proxy_bind_ip: args.proxy_bind,
         deployment_minute: args.deployment_minute,
         log_day: args.log_day,
+        autoscaling_alarm_period_seconds: args.autoscaling_alarm_period,
     };
     let log_store = berth_log_store::LogStore::open(&data_dir.join("logs.redb"))?;
     let metric_store = berth_metric_store::MetricStore::open(&data_dir.join("metrics.redb"))?;
@@ -132,6 +135,7 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     tokio::spawn(berth_control::logs::retention::run_log_retention(Arc::clone(&control), log_retention_interval));
     tokio::spawn(berth_control::cloudwatch::run_metric_sweep(Arc::clone(&control), METRIC_SWEEP_INTERVAL));
     tokio::spawn(berth_control::cloudwatch::alarms::run_alarm_evaluation(Arc::clone(&control), ALARM_INTERVAL));
+    tokio::spawn(berth_control::autoscaling::run_scheduled_actions(Arc::clone(&control), SCHEDULED_ACTION_INTERVAL));
     if !args.no_proxy {
         let proxy_dir = cli::data_dir(args.data_dir.as_ref()).join("proxy");
         tokio::spawn(start_proxy(endpoint.clone(), default_proxy_id(), proxy_dir)?);

@@ -7,8 +7,9 @@
 //! evaluation applies only to the configuration it read (an alarm updated meanwhile is left
 //! for the next pass); a state change and its history item are one write.
 //!
-//! Alarm actions are kept and shown but not carried out: nothing in Berth receives SNS
-//! notifications yet, and Application Auto Scaling will read alarm states itself.
+//! Alarm actions that name an Application Auto Scaling policy are carried out: each evaluation
+//! hands every alarm in ALARM with such actions to `autoscaling::engine`. Other actions (SNS,
+//! EC2, …) are kept and shown but not carried out: nothing in Berth receives them yet.
 
 pub mod config;
 pub mod describe;
@@ -27,7 +28,7 @@ use crate::{ControlPlane, ControlResult};
 use berth_metric_store::{Dimension, MetricStore, SeriesKey};
 use berth_store::{Store, StoreError, Table, WriteBatch};
 use berth_types::Timestamp;
-use records::{AlarmQuery, AlarmRecord, AlarmState, HistoryItem, HistoryKind, WatchedMetric};
+use records::{AlarmConfig, AlarmQuery, AlarmRecord, AlarmState, HistoryItem, HistoryKind, WatchedMetric};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -115,50 +116,62 @@ fn transition(
     true
 }
 
+/// An alarm's ARN.
+pub(crate) fn alarm_arn(context: &berth_types::ArnContext, name: &str) -> String {
+    format!("arn:aws:cloudwatch:{}:{}:alarm:{name}", context.region, context.account)
+}
+
+/// The record PutMetricAlarm writes for `config`: a new alarm in INSUFFICIENT_DATA, or
+/// `existing` with its configuration replaced whole and its state kept, as CloudWatch does;
+/// either way with its configuration history item. (Application Auto Scaling writes the alarms
+/// of target tracking policies through it too.)
+pub(crate) fn put_record(
+    existing: Option<&AlarmRecord>,
+    mut config: AlarmConfig,
+    arn: String,
+    now: i64,
+) -> AlarmRecord {
+    let created = existing.is_none();
+    let mut record = match existing {
+        Some(existing) => {
+            // Tags are kept unless the put gives new ones.
+            if config.tags.is_empty() {
+                config.tags = existing.config.tags.clone();
+            }
+            AlarmRecord { config, configuration_updated_ms: now, ..existing.clone() }
+        }
+        None => AlarmRecord {
+            arn,
+            config,
+            configuration_updated_ms: now,
+            state: AlarmState::InsufficientData,
+            state_reason: "Unchecked: Initial alarm creation".into(),
+            state_reason_data: None,
+            state_updated_ms: now,
+            state_transitioned_ms: now,
+            history: vec![],
+        },
+    };
+    let verb = if created { "created" } else { "updated" };
+    let data = serde_json::json!({ "version": "1.0", "type": if created { "Create" } else { "Update" } });
+    record.remember(HistoryItem {
+        timestamp_ms: now,
+        kind: HistoryKind::ConfigurationUpdate,
+        summary: format!("Alarm \"{}\" {verb}", record.config.name),
+        data: data.to_string(),
+    });
+    record
+}
+
 impl ControlPlane {
     /// PutMetricAlarm: creates the alarm, or replaces an existing one's configuration whole
     /// while keeping its state, as CloudWatch does.
     pub async fn put_metric_alarm(&self, input: config::AlarmInput) -> ControlResult<()> {
         let config = config::check(input)?;
-        let arn = format!(
-            "arn:aws:cloudwatch:{}:{}:alarm:{}",
-            self.arn_context().region,
-            self.arn_context().account,
-            config.name
-        );
+        let arn = alarm_arn(self.arn_context(), &config.name);
         self.mutate(move |state| {
-            let now = Timestamp::now().0;
-            let existing = state.alarms.alarms.get(&config.name).cloned();
-            let created = existing.is_none();
-            let mut config = config.clone();
-            let mut record = match existing {
-                Some(existing) => {
-                    // Tags are kept unless the put gives new ones.
-                    if config.tags.is_empty() {
-                        config.tags = existing.config.tags.clone();
-                    }
-                    AlarmRecord { config, configuration_updated_ms: now, ..existing }
-                }
-                None => AlarmRecord {
-                    arn: arn.clone(),
-                    config,
-                    configuration_updated_ms: now,
-                    state: AlarmState::InsufficientData,
-                    state_reason: "Unchecked: Initial alarm creation".into(),
-                    state_reason_data: None,
-                    state_updated_ms: now,
-                    state_transitioned_ms: now,
-                    history: vec![],
-                },
-            };
-            let verb = if created { "created" } else { "updated" };
-            let data = serde_json::json!({ "version": "1.0", "type": if created { "Create" } else { "Update" } });
-            record.remember(HistoryItem {
-                timestamp_ms: now,
-                kind: HistoryKind::ConfigurationUpdate,
-                summary: format!("Alarm \"{}\" {verb}", record.config.name),
-                data: data.to_string(),
-            });
+            let existing = state.alarms.alarms.get(&config.name);
+            let record = put_record(existing, config.clone(), arn.clone(), Timestamp::now().0);
             Ok((vec![Change::Alarm(AlarmChange::Put(Box::new(record)))], ()))
         })
         .await
@@ -244,56 +257,96 @@ impl ControlPlane {
         self.read().alarms.alarms.get(name).map(|alarm| (alarm.state, alarm.state_transitioned_ms))
     }
 
-    /// One evaluation of every alarm at `now_ms`; returns how many changed state.
+    /// One evaluation of every alarm at `now_ms`; returns how many changed state. Every alarm
+    /// then in ALARM whose actions name scaling policies is handed to Application Auto Scaling,
+    /// each evaluation while it stays there, as CloudWatch repeats such actions.
     pub async fn evaluate_alarms(&self, now_ms: i64) -> ControlResult<usize> {
         let alarms: Vec<AlarmRecord> = self.read().alarms.alarms.values().cloned().collect();
         if alarms.is_empty() {
             return Ok(0);
         }
         let store = self.metric_store();
-        let outcomes = tokio::task::spawn_blocking(move || {
-            alarms
-                .into_iter()
-                .filter_map(|alarm| {
-                    let points = match points(&store, &alarm, now_ms) {
-                        Ok(points) => points,
-                        Err(error) => {
-                            tracing::warn!(alarm = alarm.config.name, %error, "an alarm's metric could not be read");
-                            return None;
-                        }
-                    };
-                    let evaluation = evaluate::evaluate(&alarm, &points, now_ms)?;
-                    (evaluation.state != alarm.state).then_some((
-                        alarm.config.name,
-                        alarm.configuration_updated_ms,
-                        evaluation,
-                    ))
-                })
-                .collect::<Vec<_>>()
+        let (outcomes, signals) = tokio::task::spawn_blocking(move || {
+            let mut outcomes = Vec::new();
+            let mut signals = Vec::new();
+            for alarm in alarms {
+                let points = match points(&store, &alarm, now_ms) {
+                    Ok(points) => points,
+                    Err(error) => {
+                        tracing::warn!(alarm = alarm.config.name, %error, "an alarm's metric could not be read");
+                        continue;
+                    }
+                };
+                let evaluation = evaluate::evaluate(&alarm, &points, now_ms);
+                let state_after = evaluation.as_ref().map_or(alarm.state, |evaluation| evaluation.state);
+                if let Some(signal) = scaling_signal(&alarm, state_after, &points) {
+                    signals.push(signal);
+                }
+                if let Some(evaluation) = evaluation.filter(|evaluation| evaluation.state != alarm.state) {
+                    outcomes.push((alarm.config.name, alarm.configuration_updated_ms, evaluation));
+                }
+            }
+            (outcomes, signals)
         })
         .await
         .map_err(|_| MetricsError::new(MetricsErrorKind::Internal, "The alarm evaluation stopped."))?;
-        if outcomes.is_empty() {
-            return Ok(0);
+        let changed = if outcomes.is_empty() {
+            0
+        } else {
+            self.mutate(move |state| {
+                let mut changes = Vec::new();
+                for (name, configured, evaluation) in outcomes {
+                    let Some(alarm) = state.alarms.alarms.get(&name) else { continue };
+                    if alarm.configuration_updated_ms != configured {
+                        continue;
+                    }
+                    let mut alarm = alarm.clone();
+                    if transition(&mut alarm, evaluation.state, evaluation.reason, Some(evaluation.reason_data), now_ms)
+                    {
+                        tracing::info!(alarm = alarm.config.name, state = alarm.state.as_str(), "alarm state changed");
+                        changes.push(Change::Alarm(AlarmChange::Put(Box::new(alarm))));
+                    }
+                }
+                let count = changes.len();
+                Ok((changes, count))
+            })
+            .await?
+        };
+        if !signals.is_empty() {
+            self.run_alarm_actions(signals, now_ms).await;
         }
-        self.mutate(move |state| {
-            let mut changes = Vec::new();
-            for (name, configured, evaluation) in outcomes {
-                let Some(alarm) = state.alarms.alarms.get(&name) else { continue };
-                if alarm.configuration_updated_ms != configured {
-                    continue;
-                }
-                let mut alarm = alarm.clone();
-                if transition(&mut alarm, evaluation.state, evaluation.reason, Some(evaluation.reason_data), now_ms) {
-                    tracing::info!(alarm = alarm.config.name, state = alarm.state.as_str(), "alarm state changed");
-                    changes.push(Change::Alarm(AlarmChange::Put(Box::new(alarm))));
-                }
-            }
-            let count = changes.len();
-            Ok((changes, count))
-        })
-        .await
+        Ok(changed)
     }
+}
+
+/// What Application Auto Scaling is told of an alarm in ALARM whose enabled actions name
+/// scaling policies: the policies, the datapoints of its range and its threshold.
+fn scaling_signal(
+    alarm: &AlarmRecord,
+    state: AlarmState,
+    points: &BTreeMap<i64, f64>,
+) -> Option<crate::autoscaling::engine::AlarmSignal> {
+    if state != AlarmState::Alarm || !alarm.config.actions_enabled {
+        return None;
+    }
+    let policies: Vec<String> = alarm
+        .config
+        .alarm_actions
+        .iter()
+        .filter(|action| crate::autoscaling::engine::is_scaling_policy_arn(action))
+        .cloned()
+        .collect();
+    if policies.is_empty() {
+        return None;
+    }
+    Some(crate::autoscaling::engine::AlarmSignal {
+        trigger: crate::autoscaling::decide::AlarmTrigger {
+            alarm_name: alarm.config.name.clone(),
+            values: points.values().copied().collect(),
+            threshold: alarm.config.threshold,
+        },
+        policy_arns: policies,
+    })
 }
 
 fn series_of(metric: &WatchedMetric) -> SeriesKey {
