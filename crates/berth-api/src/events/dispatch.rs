@@ -11,7 +11,9 @@ use super::task_event::render_event;
 use crate::Api;
 use berth_control::events::records::{PendingEvent, RuleRecord, TargetRecord};
 use berth_control::events::rules::parse_pattern;
+use berth_event_pattern::Pattern;
 use serde_json::{json, Map, Value};
+use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::Arc;
 use std::time::Duration;
@@ -22,9 +24,10 @@ const POLL_INTERVAL: Duration = Duration::from_millis(200);
 const BATCH: usize = 100;
 
 pub async fn run(api: Arc<Api>) {
+    let mut patterns = Patterns::default();
     loop {
         for pending in api.control.pending_events(BATCH) {
-            let done = match deliver(&api, &pending).await {
+            let done = match deliver(&api, &pending, &mut patterns).await {
                 Delivery::Done => api.control.finish_event(pending.id.clone()).await,
                 Delivery::Undone if given_up(&pending) => {
                     tracing::warn!(
@@ -62,6 +65,20 @@ fn retry_delay_ms(attempts: u32) -> i64 {
     1000i64.saturating_mul(1 << attempts.min(6)).min(60_000)
 }
 
+/// Each rule's pattern parsed once, by its text (a rule put again with a new pattern gets a new
+/// entry; the map is dropped when it grows past the rules there are).
+#[derive(Default)]
+struct Patterns(HashMap<String, Option<Pattern>>);
+
+impl Patterns {
+    fn of(&mut self, text: &str, rules: usize) -> Option<&Pattern> {
+        if self.0.len() > rules * 2 + 64 {
+            self.0.clear();
+        }
+        self.0.entry(text.to_string()).or_insert_with(|| parse_pattern(text).ok()).as_ref()
+    }
+}
+
 enum Delivery {
     Done,
     /// Some invocation could not be made (no instance could take a task); tried again later.
@@ -70,17 +87,14 @@ enum Delivery {
 }
 
 /// Delivers one event to every target of every enabled rule it matches.
-async fn deliver(api: &Api, pending: &PendingEvent) -> Delivery {
+async fn deliver(api: &Api, pending: &PendingEvent, patterns: &mut Patterns) -> Delivery {
     let event = render_event(api, pending);
     let Ok(rules) = api.control.list_event_rules(None, None) else {
         return Delivery::ServerFailed;
     };
     let mut undone = false;
     for rule in rules.iter().filter(|rule| rule.enabled) {
-        let Ok(pattern) = parse_pattern(&rule.event_pattern) else {
-            continue;
-        };
-        if !pattern.matches(&event) {
+        if !patterns.of(&rule.event_pattern, rules.len()).is_some_and(|pattern| pattern.matches(&event)) {
             continue;
         }
         for target in &rule.targets {
