@@ -95,9 +95,9 @@ impl HttpParts {
         allowed: &[&str],
     ) -> Result<Option<T>, DecodeError> {
         let Some(text) = self.value(source, key) else { return Ok(None) };
-        parse(text).map(Some).ok_or_else(|| {
-            DecodeError::invalid(key, format!("'{text}' is not one of [{}]", allowed.join(", ")))
-        })
+        parse(text)
+            .map(Some)
+            .ok_or_else(|| DecodeError::invalid(key, format!("'{text}' is not one of [{}]", allowed.join(", "))))
     }
 }
 

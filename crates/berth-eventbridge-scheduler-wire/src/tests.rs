@@ -34,11 +34,8 @@ fn located_members_are_bound_and_required_ones_checked() {
     assert!(error.message.contains("MaxResults"), "{}", error.message);
     let error = decode_rest_request::<ListSchedulesInput>(&parts(&[], "State=ON"), b"").unwrap_err();
     assert!(error.message.contains("State"), "{}", error.message);
-    let untag: UntagResourceInput = decode_rest_request(
-        &parts(&[("ResourceArn", "arn")], "TagKeys=a&TagKeys=b%20c"),
-        b"",
-    )
-    .unwrap();
+    let untag: UntagResourceInput =
+        decode_rest_request(&parts(&[("ResourceArn", "arn")], "TagKeys=a&TagKeys=b%20c"), b"").unwrap();
     assert_eq!(untag.tag_keys, Some(vec!["a".to_string(), "b c".to_string()]));
     let error = decode_rest_request::<CreateScheduleInput>(&parts(&[("Name", "n")], ""), b"{}").unwrap_err();
     assert!(error.message.contains("ScheduleExpression"), "{}", error.message);
