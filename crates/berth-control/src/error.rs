@@ -57,6 +57,9 @@ pub enum ControlError {
     /// CloudWatch's own failures (metrics and alarms), with its codes.
     #[error(transparent)]
     Metrics(#[from] crate::cloudwatch::MetricsError),
+    /// EventBridge Scheduler's own failures, with its codes.
+    #[error(transparent)]
+    Scheduler(#[from] crate::schedules::SchedulerError),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

@@ -73,6 +73,8 @@ pub enum Change {
     Logs(crate::logs::LogsChange),
     /// CloudWatch metric alarms (`cloudwatch::alarms`).
     Alarm(crate::cloudwatch::alarms::AlarmChange),
+    /// EventBridge Scheduler's schedules, groups and firing records (`schedules`).
+    Schedule(crate::schedules::ScheduleChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -125,6 +127,7 @@ pub struct State {
     pub gateways: crate::gateways::GatewayState,
     pub logs: crate::logs::LogsState,
     pub alarms: crate::cloudwatch::alarms::AlarmsState,
+    pub schedules: crate::schedules::SchedulesState,
 }
 
 /// The key of a task group within a cluster.
@@ -188,6 +191,7 @@ impl State {
         state.gateways = crate::gateways::GatewayState::load(store)?;
         state.logs = crate::logs::LogsState::load(store)?;
         state.alarms = crate::cloudwatch::alarms::AlarmsState::load(store)?;
+        state.schedules = crate::schedules::SchedulesState::load(store)?;
         Ok(state)
     }
 
@@ -269,6 +273,7 @@ impl State {
                 Change::Gateway(change) => crate::gateways::GatewayState::write(change, &mut batch),
                 Change::Logs(change) => crate::logs::LogsState::write(change, &mut batch),
                 Change::Alarm(change) => crate::cloudwatch::alarms::AlarmsState::write(change, &mut batch),
+                Change::Schedule(change) => crate::schedules::SchedulesState::write(change, &mut batch),
             }
         }
         batch
@@ -406,6 +411,7 @@ impl State {
                 Change::Gateway(change) => self.gateways.apply(change),
                 Change::Logs(change) => self.logs.apply(change),
                 Change::Alarm(change) => self.alarms.apply(change),
+                Change::Schedule(change) => self.schedules.apply(change),
             }
         }
         for instance in rebuild {

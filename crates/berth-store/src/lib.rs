@@ -46,10 +46,13 @@ pub enum Table {
     LogGroups,
     LogStreams,
     MetricAlarms,
+    Schedules,
+    ScheduleGroups,
+    ScheduleFirings,
 }
 
 impl Table {
-    pub const ALL: [Table; 27] = [
+    pub const ALL: [Table; 30] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -77,6 +80,9 @@ impl Table {
         Table::LogGroups,
         Table::LogStreams,
         Table::MetricAlarms,
+        Table::Schedules,
+        Table::ScheduleGroups,
+        Table::ScheduleFirings,
     ];
 
     pub fn name(self) -> &'static str {
@@ -108,6 +114,9 @@ impl Table {
             Table::LogGroups => "log_groups",
             Table::LogStreams => "log_streams",
             Table::MetricAlarms => "metric_alarms",
+            Table::Schedules => "schedules",
+            Table::ScheduleGroups => "schedule_groups",
+            Table::ScheduleFirings => "schedule_firings",
         }
     }
 }
