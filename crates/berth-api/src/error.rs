@@ -72,6 +72,7 @@ impl From<ControlError> for ApiError {
             ControlError::Acm(error) => Self::invalid_parameter(error.message),
             ControlError::Logs(error) => Self::invalid_parameter(error.message),
             ControlError::Metrics(error) => Self::invalid_parameter(error.message),
+            ControlError::Scheduler(error) => Self::invalid_parameter(error.message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

@@ -39,6 +39,7 @@ mod proxy_routes;
 mod query_protocol;
 pub mod render;
 mod request_encoding;
+pub mod scheduler;
 mod task_cache;
 
 use axum::body::Bytes;
@@ -96,6 +97,7 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
             "/agent/v1/clusters/{cluster}/instances/{instance}/exec-sessions/{session}/stream",
             get(exec::attach_agent),
         )
+        .fallback(rest_endpoint)
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&api), metrics::record_request))
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(axum::middleware::from_fn(request_encoding::decompress_request))
@@ -111,6 +113,26 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     let mut response = serve_aws(&api, service, &headers, form, &body).await;
     response.extensions_mut().insert(operation);
     response
+}
+
+/// Every other method and path: a REST-JSON service, found by the SigV4 signing name or, for
+/// unsigned requests, by the path (`protocols::route_rest`). Today that is EventBridge
+/// Scheduler.
+async fn rest_endpoint(
+    State(api): State<Arc<Api>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if protocols::route_rest(&headers, uri.path()) != Some(protocols::Service::Scheduler) {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let served = caller::scope(&headers, scheduler::serve(&api, &method, &uri, &headers, &body));
+    AssertUnwindSafe(served).catch_unwind().await.unwrap_or_else(|_| {
+        tracing::error!(path = uri.path(), "EventBridge Scheduler handler panicked; answering InternalServerException");
+        scheduler::internal_failure()
+    })
 }
 
 /// `POST /service/{service}/operation/{operation}`: Smithy RPC v2 CBOR, today CloudWatch's.
@@ -197,6 +219,10 @@ async fn serve_aws(
             });
         }
         protocols::Service::CloudWatch => return serve_cloudwatch_post(api, headers, form.as_ref(), body).await,
+        protocols::Service::Scheduler => {
+            // REST-JSON is never `POST /`: its operations have paths of their own.
+            return scheduler::SchedulerApiError::unknown_operation("POST", "/").into_response();
+        }
         protocols::Service::UnknownQuery => {
             let action = form.as_ref().and_then(|params| params.get("Action")).unwrap_or_default();
             return protocols::unknown_service(action);

@@ -132,6 +132,9 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     tokio::spawn(berth_control::logs::retention::run_log_retention(Arc::clone(&control), log_retention_interval));
     tokio::spawn(berth_control::cloudwatch::run_metric_sweep(Arc::clone(&control), METRIC_SWEEP_INTERVAL));
     tokio::spawn(berth_control::cloudwatch::alarms::run_alarm_evaluation(Arc::clone(&control), ALARM_INTERVAL));
+    // Schedules run their tasks through the edge's own RunTask operation.
+    let scheduled_run_task = berth_api::scheduler::launcher::scheduled_run_task(Arc::clone(&control));
+    tokio::spawn(berth_control::schedules::firing::run_schedule_firing(Arc::clone(&control), scheduled_run_task));
     if !args.no_proxy {
         let proxy_dir = cli::data_dir(args.data_dir.as_ref()).join("proxy");
         tokio::spawn(start_proxy(endpoint.clone(), default_proxy_id(), proxy_dir)?);

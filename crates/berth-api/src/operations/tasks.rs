@@ -73,6 +73,30 @@ fn unsupported(field: &str, present: bool) -> ApiResult<()> {
     Ok(())
 }
 
+/// What RunTask checks of a request before it reads the cluster or the task definition;
+/// EventBridge Scheduler checks a schedule's target with it when the schedule is written.
+pub(crate) fn check_static(request: &wire::RunTaskRequest, context: &berth_types::ArnContext) -> ApiResult<()> {
+    let count = request.count.unwrap_or(1);
+    if !(1..=10).contains(&count) {
+        return Err(ApiError::invalid_parameter(format!("count: must be between 1 and 10, got {count}")));
+    }
+    if let Some(launch_type) = request.launch_type {
+        if !matches!(launch_type, wire::LaunchType::Ec2 | wire::LaunchType::External) {
+            return Err(ApiError::invalid_parameter(format!(
+                "launchType: {launch_type} is not available on this cluster; use EC2"
+            )));
+        }
+    }
+    unsupported("networkConfiguration", request.network_configuration.is_some())?;
+    placement_options(request)?;
+    parse::task_definition(request.task_definition.as_deref().unwrap_or_default(), context, "taskDefinition")?;
+    if request.group.as_ref().is_some_and(|group| group.is_empty() || group.len() > 255) {
+        return Err(ApiError::invalid_parameter("group: must be 1 to 255 characters"));
+    }
+    berth_ecs_convert::parse_tags(request.tags.as_ref())?;
+    Ok(())
+}
+
 /// RunTask's placement members: strategies (at most 5), constraints (at most 10) and a capacity
 /// provider strategy, which excludes a launch type.
 fn placement_options(request: &wire::RunTaskRequest) -> ApiResult<PlacementOptions> {
