@@ -286,6 +286,11 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
             let binary = std::env::current_exe()?;
             berth_bench::startup::run(berth_bench::startup::StartupOptions { binary, runs }).await
         }
+        BenchCommand::Schedules { schedules, minutes, instances } => {
+            let binary = std::env::current_exe()?;
+            berth_bench::schedules::run(berth_bench::schedules::SchedulesOptions { binary, schedules, minutes, instances })
+                .await
+        }
         BenchCommand::Scale { endpoint, server_pid, data_dir, keep_data_dir, instances, tasks, clients, deadline } => {
             let binary = std::env::current_exe()?;
             berth_bench::scale::run(berth_bench::scale::ScaleOptions {

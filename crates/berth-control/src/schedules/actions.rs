@@ -263,14 +263,11 @@ impl ControlPlane {
                 return Err(SchedulerError::group_not_found(group).into());
             }
         }
+        // The token is the key of the last schedule of the previous page.
         let start = match next_token {
-            Some(token) if !state.schedules.schedules.is_empty() || !token.is_empty() => {
-                if !token.contains('/') {
-                    return Err(SchedulerError::validation("The NextToken is not valid.").into());
-                }
-                std::ops::Bound::Excluded(token.to_string())
-            }
-            _ => std::ops::Bound::Unbounded,
+            Some(token) if token.contains('/') => std::ops::Bound::Excluded(token.to_string()),
+            Some(_) => return Err(SchedulerError::validation("The NextToken is not valid.").into()),
+            None => std::ops::Bound::Unbounded,
         };
         let mut page = Vec::new();
         let mut more = false;
