@@ -149,7 +149,8 @@ mod tests {
 
     #[test]
     fn quantiles_are_bucket_bounds() {
-        let text = "x_bucket{le=\"0.1\"} 50\nx_bucket{le=\"0.2\"} 99\nx_bucket{le=\"+Inf\"} 100\nx_sum 12.5\nx_count 100\n";
+        let text =
+            "x_bucket{le=\"0.1\"} 50\nx_bucket{le=\"0.2\"} 99\nx_bucket{le=\"+Inf\"} 100\nx_sum 12.5\nx_count 100\n";
         let histogram = Histogram::parse(text, "x").unwrap();
         assert_eq!(histogram.quantile(0.5), Some(0.1));
         assert_eq!(histogram.quantile(0.99), Some(0.2));

@@ -94,7 +94,8 @@ fn parse_rate(body: &str) -> Result<i64, String> {
         other => return Err(format!("the rate unit {other} is not minute(s), hour(s) or day(s)")),
     };
     // AWS: a value of 1 takes the singular unit, any other value the plural.
-    if (value == 1) != !unit.ends_with('s') {
+    let plural = unit.ends_with('s');
+    if (value == 1) == plural {
         return Err(if value == 1 {
             format!("a rate of 1 takes the singular unit ({})", unit.trim_end_matches('s'))
         } else {

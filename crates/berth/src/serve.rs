@@ -288,8 +288,13 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
         }
         BenchCommand::Schedules { schedules, minutes, instances } => {
             let binary = std::env::current_exe()?;
-            berth_bench::schedules::run(berth_bench::schedules::SchedulesOptions { binary, schedules, minutes, instances })
-                .await
+            berth_bench::schedules::run(berth_bench::schedules::SchedulesOptions {
+                binary,
+                schedules,
+                minutes,
+                instances,
+            })
+            .await
         }
         BenchCommand::Scale { endpoint, server_pid, data_dir, keep_data_dir, instances, tasks, clients, deadline } => {
             let binary = std::env::current_exe()?;
