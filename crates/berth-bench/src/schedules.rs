@@ -45,7 +45,7 @@ async fn run_in(options: &SchedulesOptions, data_dir: &std::path::Path) -> anyho
     ecs.call("CreateCluster", &json!({"clusterName": CLUSTER})).await?;
     ecs.call(
         "RegisterTaskDefinition",
-        &json!({"family": FAMILY, "containerDefinitions": [{"name": "app", "image": "hollow", "cpu": 1, "memory": 4}]}),
+        &json!({"family": FAMILY, "containerDefinitions": [{"name": "app", "image": "hollow", "cpu": 1, "memory": 6}]}),
     )
     .await?;
     let mut fleet_config = berth_sim::FleetConfig::new(&endpoint, CLUSTER, options.instances);
@@ -101,7 +101,7 @@ async fn run_in(options: &SchedulesOptions, data_dir: &std::path::Path) -> anyho
         if histogram.count > 0 { histogram.sum / histogram.count as f64 * 1000.0 } else { 0.0 },
     );
     println!(
-        "server CPU: {:.2} s over {:.0} s ({:.0}% of one core)",
+        "server CPU: {:.2} s over {:.0} s ({:.1}% of one core)",
         busy.as_secs_f64(),
         elapsed.as_secs_f64(),
         busy.as_secs_f64() / elapsed.as_secs_f64() * 100.0
