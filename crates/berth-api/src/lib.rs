@@ -97,8 +97,13 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
             "/agent/v1/clusters/{cluster}/instances/{instance}/exec-sessions/{session}/stream",
             get(exec::attach_agent),
         )
-        .fallback(rest_endpoint)
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&api), metrics::record_request))
+        // Route layers skip the fallback: it is counted by a layer of its own.
+        .fallback_service(
+            axum::routing::any(rest_endpoint)
+                .layer(axum::middleware::from_fn_with_state(Arc::clone(&api), metrics::record_request))
+                .with_state(Arc::clone(&api)),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(axum::middleware::from_fn(request_encoding::decompress_request))
         .with_state(api)
@@ -126,13 +131,18 @@ async fn rest_endpoint(
     body: Bytes,
 ) -> Response {
     if protocols::route_rest(&headers, uri.path()) != Some(protocols::Service::Scheduler) {
-        return StatusCode::NOT_FOUND.into_response();
+        let mut response = StatusCode::NOT_FOUND.into_response();
+        response.extensions_mut().insert(metrics::Operation { service: "unknown", operation: "unknown" });
+        return response;
     }
+    let operation = scheduler::operation_of(&method, &uri);
     let served = caller::scope(&headers, scheduler::serve(&api, &method, &uri, &headers, &body));
-    AssertUnwindSafe(served).catch_unwind().await.unwrap_or_else(|_| {
+    let mut response = AssertUnwindSafe(served).catch_unwind().await.unwrap_or_else(|_| {
         tracing::error!(path = uri.path(), "EventBridge Scheduler handler panicked; answering InternalServerException");
         scheduler::internal_failure()
-    })
+    });
+    response.extensions_mut().insert(metrics::Operation { service: protocols::Service::Scheduler.label(), operation });
+    response
 }
 
 /// `POST /service/{service}/operation/{operation}`: Smithy RPC v2 CBOR, today CloudWatch's.

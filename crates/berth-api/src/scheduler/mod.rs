@@ -36,6 +36,11 @@ fn page_size(max_results: Option<i32>) -> usize {
     max_results.map_or(100, |value| value.clamp(1, 100) as usize)
 }
 
+/// The request's operation for the metrics: one of the model's, else `unknown`.
+pub fn operation_of(method: &Method, uri: &Uri) -> &'static str {
+    match_route(wire::ROUTES, method.as_str(), uri.path()).map_or("unknown", |(route, _)| route.operation)
+}
+
 /// Answers one Scheduler request.
 pub async fn serve(api: &Api, method: &Method, uri: &Uri, headers: &HeaderMap, body: &[u8]) -> Response {
     let path = uri.path();

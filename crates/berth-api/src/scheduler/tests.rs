@@ -133,6 +133,20 @@ async fn groups_and_their_tags_are_served_with_encoded_arns() {
 }
 
 #[tokio::test]
+async fn scheduler_requests_are_counted_by_operation() {
+    let router = router();
+    call(&router, "GET", "/schedule-groups/default", None).await;
+    let request = http::Request::get("/metrics").body(Body::empty()).unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let text = String::from_utf8(response.into_body().collect().await.unwrap().to_bytes().to_vec()).unwrap();
+    assert!(
+        text.lines()
+            .any(|line| line.contains("service=\"scheduler\"") && line.contains("operation=\"GetScheduleGroup\"")),
+        "{text}"
+    );
+}
+
+#[tokio::test]
 async fn other_paths_and_services_are_not_scheduler() {
     let router = router();
     let request = http::Request::get("/nowhere").body(Body::empty()).unwrap();
