@@ -204,7 +204,8 @@ def test_a_one_time_schedule_runs_once_and_deletes_itself(scheduler, ecs, cluste
     at = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=4)).strftime("%Y-%m-%dT%H:%M:%S")
     scheduler.create_schedule(Name=name, ScheduleExpression=f"at({at})", ActionAfterCompletion="DELETE",
                               FlexibleTimeWindow={"Mode": "OFF"},
-                              Target=target(cluster, sleeper, Tags=[{"schedule": name}], Group="one-time"))
+                              Target=target(cluster, sleeper, Tags=[{"schedule": name}], Group="one-time",
+                                            EnableECSManagedTags=True))
 
     def gone() -> bool:
         try:
@@ -218,6 +219,7 @@ def test_a_one_time_schedule_runs_once_and_deletes_itself(scheduler, ecs, cluste
     assert len(tasks) == 1, tasks
     assert tasks[0]["group"] == "one-time"
     assert {"key": "schedule", "value": name} in tasks[0].get("tags", [])
+    assert {"key": "aws:ecs:clusterName", "value": cluster} in tasks[0].get("tags", [])
 
 
 def test_rate_and_cron_schedules_run_exactly_once_per_firing_across_a_kill_9(

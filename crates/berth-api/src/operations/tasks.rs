@@ -15,6 +15,38 @@ struct LaunchMembers<'a> {
     group: Option<&'a String>,
     tags: Option<&'a Vec<wire::Tag>>,
     enable_execute_command: Option<bool>,
+    /// RunTask's `propagateTags` and `enableECSManagedTags` (StartTask has neither).
+    propagate_tags: Option<wire::PropagateTags>,
+    enable_ecs_managed_tags: bool,
+}
+
+/// The tags a new task gets: the request's, then — with `propagateTags: TASK_DEFINITION` —
+/// the definition's keys the request did not set, then with `enableECSManagedTags` ECS's own
+/// `aws:ecs:clusterName`.
+fn task_tags(
+    members: &LaunchMembers<'_>,
+    definition: &berth_types::records::TaskDefinitionRecord,
+) -> ApiResult<Vec<berth_types::Tag>> {
+    let mut tags = berth_ecs_convert::parse_tags(members.tags)?;
+    match members.propagate_tags {
+        Some(wire::PropagateTags::TaskDefinition) => {
+            for tag in &definition.tags {
+                if !tags.iter().any(|given| given.key == tag.key) {
+                    tags.push(tag.clone());
+                }
+            }
+        }
+        Some(wire::PropagateTags::Service) => {
+            return Err(ApiError::invalid_parameter(
+                "propagateTags: SERVICE applies to services' tasks; RunTask takes TASK_DEFINITION or NONE",
+            ))
+        }
+        Some(wire::PropagateTags::None) | None => {}
+    }
+    if members.enable_ecs_managed_tags {
+        tags.push(berth_types::Tag { key: "aws:ecs:clusterName".into(), value: members.cluster.to_string() });
+    }
+    Ok(tags)
 }
 
 async fn launch(
@@ -38,7 +70,7 @@ async fn launch(
     let (family, revision) = parse::task_definition(members.task_definition, context, "taskDefinition")?;
     let definition = api.control.describe_task_definition(&family, revision)?;
     let (spec, overrides_document) = berth_ecs_convert::apply_overrides(&definition.spec, members.overrides)?;
-    let tags = berth_ecs_convert::parse_tags(members.tags)?;
+    let tags = task_tags(&members, &definition)?;
     Ok(api
         .control
         .launch_tasks(LaunchRequest {
@@ -154,6 +186,8 @@ pub async fn run_task(api: &Api, request: wire::RunTaskRequest) -> ApiResult<wir
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
         enable_execute_command: request.enable_execute_command,
+        propagate_tags: request.propagate_tags,
+        enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
     };
     let outcome = launch(api, members, Target::Placement { count: count as usize }, idempotency, placement).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
@@ -175,6 +209,8 @@ pub async fn start_task(api: &Api, request: wire::StartTaskRequest) -> ApiResult
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
         enable_execute_command: request.enable_execute_command,
+        propagate_tags: request.propagate_tags,
+        enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
     };
     let outcome = launch(api, members, Target::Instances(instances), None, PlacementOptions::default()).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
