@@ -187,6 +187,9 @@ impl SchedulesState {
 
     /// The schedules due at or before `now_ms`, earliest first, less those `busy` (their
     /// firing is under way), and when the first one not yet due is due.
+    // TODO-scalability: firings under way stay at the front of the index until recorded, so
+    // a burst of thousands due at once is walked again on every wake-up; `berth bench
+    // schedules` (10,000 at rate(1 minute)) shows it is cheap so far.
     pub fn due_now(&self, now_ms: i64, busy: impl Fn(&str) -> bool) -> (Vec<(String, DueFiring)>, Option<i64>) {
         let mut due = Vec::new();
         for (due_ms, key) in &self.due {

@@ -287,6 +287,55 @@ async fn a_flexible_window_spreads_firings_inside_it_and_keeps_them_late_enough(
     assert_eq!(control.schedule_next_firing("default", "flexible"), Some(due), "the offset is stable");
 }
 
+/// RunTask refuses the first attempt of every firing, then runs it.
+#[derive(Default)]
+struct FlakyRunTask {
+    attempts: Mutex<Vec<String>>,
+}
+
+#[async_trait::async_trait]
+impl ScheduledRunTask for FlakyRunTask {
+    async fn run_task(&self, run: ScheduledRun) -> Result<RunAnswer, RunRefusal> {
+        let mut attempts = self.attempts.lock();
+        attempts.push(run.client_token.clone());
+        if attempts.iter().filter(|token| **token == run.client_token).count() == 1 {
+            return Err(RunRefusal::Retry("No Container Instances were found in your cluster.".into()));
+        }
+        Ok(RunAnswer { task_arns: vec!["task".into()], failures: vec![] })
+    }
+}
+
+#[tokio::test]
+async fn a_refused_run_task_is_retried_with_the_same_token() {
+    let control = control_plane();
+    control.create_schedule(input("hourly", "rate(1 hour)")).await.unwrap();
+    let launcher = Arc::new(FlakyRunTask::default());
+    let firing = tokio::spawn(run_schedule_firing(Arc::clone(&control), launcher.clone()));
+    wait_for("the retried firing's record", || control.read().schedules.firings.contains_key("default/hourly")).await;
+    firing.abort();
+    let attempts = launcher.attempts.lock().clone();
+    assert_eq!(attempts.len(), 2);
+    assert_eq!(attempts[0], attempts[1], "a retry is the same firing");
+    let record = control.read().schedules.firings["default/hourly"].clone();
+    assert_eq!((record.fired, record.failed), (1, 0));
+}
+
+#[tokio::test]
+async fn a_retry_policy_of_no_retries_records_the_failure_and_moves_on() {
+    let control = control_plane();
+    let retry = super::records::RetryPolicy { maximum_event_age_seconds: 60, maximum_retry_attempts: 0 };
+    control.create_schedule(ScheduleInput { retry: Some(retry), ..input("hourly", "rate(1 hour)") }).await.unwrap();
+    let before = control.schedule_next_firing("default", "hourly").unwrap();
+    let launcher = Arc::new(FlakyRunTask::default());
+    let firing = tokio::spawn(run_schedule_firing(Arc::clone(&control), launcher.clone()));
+    wait_for("the failed firing's record", || control.read().schedules.firings.contains_key("default/hourly")).await;
+    firing.abort();
+    let record = control.read().schedules.firings["default/hourly"].clone();
+    assert!(matches!(record.outcome, FiringOutcome::Failed { .. }), "{record:?}");
+    assert_eq!(launcher.attempts.lock().len(), 1);
+    assert_eq!(control.schedule_next_firing("default", "hourly").unwrap().nominal_ms, before.nominal_ms + 3_600_000);
+}
+
 #[test]
 fn schedule_keys_keep_a_group_together() {
     assert_eq!(ScheduleRecord::key("jobs", "a"), "jobs/a");
