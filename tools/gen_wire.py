@@ -15,6 +15,12 @@ encoding:
   `Name.entry.N.key`) and check required members, enum values and integer ranges; `ToXml`
   impls that write members under their model names; the operations' result wrappers and the
   model's error codes.
+- `rest-json` (EventBridge Scheduler): the JSON emitter's serde structs, except that members
+  bound to the request line or headers (`location` `uri`, `querystring`, `header`) are skipped
+  by serde and filled by a generated `BindHttp` impl from the matched route's labels, the query
+  string and the headers (integers checked against the model's range, enums against its
+  values, naming the wire key at fault); `ROUTES` lists each operation's method, URI template
+  and success status for the router.
 - `smithy-rpc-v2-cbor` with `json` and `query` beside it in `protocols` (CloudWatch): one
   struct or enum per shape carrying both the serde derives (JSON 1.0 and RPC v2 CBOR, members
   under their model names; `crate::Timestamp` and `crate::Blob` pick their encoding from the
@@ -32,6 +38,7 @@ Re-run after upgrading botocore:
     python3 tools/gen_wire.py cloudwatch > crates/berth-cloudwatch-wire/src/shapes.rs
     python3 tools/gen_wire.py events > crates/berth-events-wire/src/shapes.rs
     python3 tools/gen_wire.py application-autoscaling > crates/berth-autoscaling-wire/src/shapes.rs
+    python3 tools/gen_wire.py scheduler > crates/berth-eventbridge-scheduler-wire/src/shapes.rs
     cargo fmt --all
 """
 import gzip, json, os, re, sys
@@ -91,6 +98,12 @@ PutTargets RemoveTargets ListTargetsByRule PutEvents TestEventPattern
 DescribeEventBus ListEventBuses TagResource UntagResource ListTagsForResource
 """.split()
 
+SCHEDULER_OPERATIONS = """
+CreateSchedule GetSchedule UpdateSchedule DeleteSchedule ListSchedules
+CreateScheduleGroup GetScheduleGroup DeleteScheduleGroup ListScheduleGroups
+TagResource UntagResource ListTagsForResource
+""".split()
+
 # The service models, where they live in botocore, and which operations get wire types (None:
 # all of them).
 SERVICES = {
@@ -102,6 +115,7 @@ SERVICES = {
     "events": ("events", "2015-10-07", EVENTS_OPERATIONS),
     # Every operation: PutScalingPolicy's shapes reach the predictive configuration anyway.
     "application-autoscaling": ("application-autoscaling", "2016-02-06", None),
+    "scheduler": ("scheduler", "2021-06-30", SCHEDULER_OPERATIONS),
 }
 
 # JSON services whose output predates the target prefix, error codes and redacted Debug.
@@ -256,13 +270,17 @@ def members(shapes, shape):
 
 def emit_serde_struct(w, shapes, name, shape, redact_sensitive, timestamp, member_attributes=lambda spec: ""):
     """A structure with serde derives, every member an `Option` under its model name; a `Debug`
-    that redacts `sensitive` members when asked."""
+    that redacts `sensitive` members when asked. Members bound to the HTTP request line or
+    headers (REST protocols) are not part of the body: serde skips them."""
     redact = redact_sensitive and any(is_sensitive(shapes, spec) for spec in shape["members"].values())
     w("#[derive(%sClone, Default, PartialEq, Serialize, Deserialize)]" % ("" if redact else "Debug, "))
     w("pub struct %s {" % name)
     for member, spec in members(shapes, shape):
         field = snake(member)
-        w('    #[serde(rename = "%s", default, skip_serializing_if = "Option::is_none"%s)]' % (member, member_attributes(spec)))
+        if spec.get("location"):
+            w("    #[serde(skip)]")
+        else:
+            w('    #[serde(rename = "%s", default, skip_serializing_if = "Option::is_none"%s)]' % (member, member_attributes(spec)))
         w("    pub %s: Option<%s>," % (field, rust_type(shapes, spec["shape"], timestamp)))
     w("}")
     if redact:
@@ -505,6 +523,89 @@ def emit_multi_protocol(model, operations, service):
     return out
 
 
+def http_reader(shapes, spec):
+    """A Rust expression reading one member bound to the request line or headers from `request`
+    (a `crate::rest::HttpParts`), of type `Result<Option<T>, DecodeError>` (`Ok(…)` around
+    the readers that cannot fail, which the caller unwraps)."""
+    shape = shapes[spec["shape"]]
+    t = shape["type"]
+    key = spec.get("locationName", "")
+    source = {"uri": "label", "querystring": "query", "header": "header"}[spec["location"]]
+    if t == "list":
+        return 'Ok(request.query_list("%s"))' % key
+    if t == "string" and "enum" in shape:
+        return 'request.enumeration(crate::rest::Source::%s, "%s", %s::parse, &[%s])' % (
+            source.capitalize(), key, spec["shape"], ", ".join('"%s"' % v for v in shape["enum"]))
+    if t in ("integer", "long"):
+        bound = lambda v: "Some(%d)" % v if v is not None else "None"
+        return 'request.integer::<%s>(crate::rest::Source::%s, "%s", %s, %s)' % (
+            "i32" if t == "integer" else "i64", source.capitalize(), key, bound(shape.get("min")), bound(shape.get("max")))
+    if t == "boolean":
+        return 'request.boolean(crate::rest::Source::%s, "%s")' % (source.capitalize(), key)
+    if t == "string":
+        return 'Ok(request.text(crate::rest::Source::%s, "%s"))' % (source.capitalize(), key)
+    sys.exit("no HTTP binding for %s members" % t)
+
+
+def emit_rest_json(model, operations, service):
+    """REST-JSON: the JSON emitter's structures (members bound to the URI, query string or
+    headers skipped by serde), `BindHttp` for every operation's input, and the routes."""
+    shapes = model["shapes"]
+    ops = model["operations"]
+    meta = model["metadata"]
+    wanted = wanted_shapes(model, operations)
+    out = []
+    w = out.append
+    w("// @generated by tools/gen_wire.py from botocore %s. Do not edit by hand." % botocore.__version__)
+    w("#![allow(clippy::all, missing_docs, unused_variables, unused_imports)]")
+    w("use serde::{Deserialize, Serialize};")
+    w("use std::collections::BTreeMap;")
+    w("use crate::required::CheckRequired;")
+    w("use crate::rest::{BindHttp, HttpParts, Route};")
+    w("use crate::DecodeError;")
+    w("")
+    w("/// Every %s operation in the model." % meta["serviceId"])
+    w("pub const ALL_OPERATIONS: &[&str] = &[%s];" % ", ".join('"%s"' % o for o in sorted(ops)))
+    w("/// The SigV4 signing name (the service of the credential scope).")
+    w('pub const SIGNING_NAME: &str = "%s";' % meta.get("signingName", meta["endpointPrefix"]))
+    w("")
+    w("/// Each served operation's HTTP binding, from the model's `http` trait.")
+    w("pub const ROUTES: &[Route] = &[")
+    for op in operations:
+        http = ops[op]["http"]
+        w('    Route { operation: "%s", method: "%s", uri: "%s", status: %d },' % (op, http["method"], http["requestUri"], http.get("responseCode", 200)))
+    w("];")
+    w("")
+    emit_error_codes(w, shapes)
+    inputs = {ops[op]["input"]["shape"] for op in operations if "input" in ops[op]}
+    for name in sorted(wanted):
+        shape = shapes[name]
+        if shape.get("exception"):
+            continue
+        t = shape["type"]
+        if t == "string" and "enum" in shape:
+            emit_enum(w, name, shape, ", Serialize, Deserialize")
+            w("")
+        elif t == "structure":
+            emit_serde_struct(w, shapes, name, shape, True, "f64")
+            emit_check_required(w, shapes, name, shape)
+            if name in inputs:
+                w("impl BindHttp for %s {" % name)
+                w("    fn bind_http(&mut self, request: &HttpParts) -> Result<(), DecodeError> {")
+                for member, spec in members(shapes, shape):
+                    if spec.get("location"):
+                        reader = http_reader(shapes, spec)
+                        if reader.startswith("Ok("):
+                            w("        self.%s = %s;" % (snake(member), reader[3:-1]))
+                        else:
+                            w("        self.%s = %s?;" % (snake(member), reader))
+                w("        Ok(())")
+                w("    }")
+                w("}")
+            w("")
+    return out
+
+
 def main():
     if len(sys.argv) != 2 or sys.argv[1] not in SERVICES:
         sys.exit("usage: gen_wire.py {%s}" % "|".join(SERVICES))
@@ -518,6 +619,8 @@ def main():
         out = emit_multi_protocol(model, operations, sys.argv[1])
     elif protocol == "json":
         out = emit_json(model, operations, sys.argv[1])
+    elif protocol == "rest-json":
+        out = emit_rest_json(model, operations, sys.argv[1])
     elif protocol == "query":
         out = emit_query(model, sys.argv[1])
     else:

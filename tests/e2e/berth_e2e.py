@@ -338,7 +338,8 @@ def _after_call(http_response, model, **_kwargs):
     if model.has_event_stream_output and http_response.status_code == 200:
         # The body is a stream that stays open; botocore parses each event against the model.
         return
-    problems = shape_validator.validate_response(model, http_response.status_code, http_response.content)
+    problems = shape_validator.validate_response(model, http_response.status_code, http_response.content,
+                                                 http_response.headers)
     if problems:
         SHAPE_PROBLEMS.extend(problems)
         raise ShapeMismatch(

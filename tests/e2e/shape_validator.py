@@ -200,13 +200,50 @@ def validate_error(operation: str | OperationModel, body: bytes | str) -> list[s
     return [f"{name} (error): {error}" for error in errors]
 
 
-def validate_response(operation: str | OperationModel, status: int, body: bytes | str) -> list[str]:
+def validate_rest_json_error(model: OperationModel, status: int, body: bytes | str, headers) -> list[str]:
+    """Problems in a REST-JSON error (EventBridge Scheduler): the code in `x-amzn-ErrorType`,
+    one the operation declares (or a protocol-level one), the status the model gives that
+    error, and a body of the error shape's members (`Message`)."""
+    name = model.name
+    errors: list[str] = []
+    code = (headers.get("x-amzn-ErrorType") or "").split(":", 1)[0]
+    declared = {shape.name: shape for shape in model.error_shapes}
+    if not code:
+        errors.append("x-amzn-ErrorType: the header is missing")
+    elif code not in declared and code not in PROTOCOL_ERRORS:
+        errors.append(f"x-amzn-ErrorType: {code} is not an error {name} can return (declared: {', '.join(sorted(declared))})")
+    shape = declared.get(code)
+    if shape is not None:
+        expected = shape.metadata.get("error", {}).get("httpStatusCode", 400)
+        if status != expected:
+            errors.append(f"HTTP {status}: the model gives {code} status {expected}")
+    parsed, problem = _parse(body)
+    if problem:
+        return [f"{name} (error): {problem}"]
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("Message"), str):
+        errors.append(f"<body>: must be an object with a Message string, got {_describe(parsed)}")
+    elif shape is not None:
+        for key, value in parsed.items():
+            if key not in shape.members:
+                errors.append(f"{key}: unknown member of error {code}")
+            else:
+                validate_value(shape.members[key], value, key, errors)
+    return [f"{name} (error): {error}" for error in errors]
+
+
+def validate_response(operation: str | OperationModel, status: int, body: bytes | str, headers=None) -> list[str]:
     """Dispatches on the protocol, then on the HTTP status: 2xx bodies are outputs, everything
     else errors."""
-    if isinstance(operation, OperationModel) and operation.metadata.get("protocol") == "query":
+    protocol = operation.metadata.get("protocol") if isinstance(operation, OperationModel) else "json"
+    if protocol == "query":
         return validate_query_response(operation, status, body)
     if 200 <= status < 300:
         return validate_output(operation, body)
+    if protocol == "rest-json":
+        problems = validate_rest_json_error(operation, status, body, headers or {})
+        if status >= 500:
+            problems.append(f"HTTP {status}: the server answered with a 5xx (a client mistake is a 4xx)")
+        return problems
     problems = validate_error(operation, body)
     if status >= 500:
         problems.append(f"HTTP {status}: the server answered with a 5xx (a client mistake is a 400)")

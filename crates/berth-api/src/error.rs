@@ -74,6 +74,7 @@ impl From<ControlError> for ApiError {
             ControlError::Metrics(error) => Self::invalid_parameter(error.message),
             ControlError::Events(error) => Self::invalid_parameter(error.message),
             ControlError::AutoScaling(error) => Self::invalid_parameter(error.message),
+            ControlError::Scheduler(error) => Self::invalid_parameter(error.message),
             ControlError::Store(store_error) => {
                 tracing::error!(error = %store_error, "storage failure while serving a request");
                 ApiError {

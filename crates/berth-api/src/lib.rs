@@ -42,6 +42,7 @@ mod proxy_routes;
 mod query_protocol;
 pub mod render;
 mod request_encoding;
+pub mod scheduler;
 mod task_cache;
 
 use axum::body::Bytes;
@@ -103,6 +104,12 @@ pub fn router(control: Arc<ControlPlane>) -> Router {
             get(exec::attach_agent),
         )
         .route_layer(axum::middleware::from_fn_with_state(Arc::clone(&api), metrics::record_request))
+        // Route layers skip the fallback: it is counted by a layer of its own.
+        .fallback_service(
+            axum::routing::any(rest_endpoint)
+                .layer(axum::middleware::from_fn_with_state(Arc::clone(&api), metrics::record_request))
+                .with_state(Arc::clone(&api)),
+        )
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .layer(axum::middleware::from_fn(request_encoding::decompress_request))
         .with_state(api)
@@ -116,6 +123,31 @@ async fn ecs_endpoint(State(api): State<Arc<Api>>, headers: HeaderMap, body: Byt
     let operation = protocols::operation(service, &headers, form.as_ref());
     let mut response = serve_aws(&api, service, &headers, form, &body).await;
     response.extensions_mut().insert(operation);
+    response
+}
+
+/// Every other method and path: a REST-JSON service, found by the SigV4 signing name or, for
+/// unsigned requests, by the path (`protocols::route_rest`). Today that is EventBridge
+/// Scheduler.
+async fn rest_endpoint(
+    State(api): State<Arc<Api>>,
+    method: axum::http::Method,
+    uri: axum::http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if protocols::route_rest(&headers, uri.path()) != Some(protocols::Service::Scheduler) {
+        let mut response = StatusCode::NOT_FOUND.into_response();
+        response.extensions_mut().insert(metrics::Operation { service: "unknown", operation: "unknown" });
+        return response;
+    }
+    let operation = scheduler::operation_of(&method, &uri);
+    let served = caller::scope(&headers, scheduler::serve(&api, &method, &uri, &headers, &body));
+    let mut response = AssertUnwindSafe(served).catch_unwind().await.unwrap_or_else(|_| {
+        tracing::error!(path = uri.path(), "EventBridge Scheduler handler panicked; answering InternalServerException");
+        scheduler::internal_failure()
+    });
+    response.extensions_mut().insert(metrics::Operation { service: protocols::Service::Scheduler.label(), operation });
     response
 }
 
@@ -221,6 +253,10 @@ async fn serve_aws(
             });
         }
         protocols::Service::CloudWatch => return serve_cloudwatch_post(api, headers, form.as_ref(), body).await,
+        protocols::Service::Scheduler => {
+            // REST-JSON is never `POST /`: its operations have paths of their own.
+            return scheduler::SchedulerApiError::unknown_operation("POST", "/").into_response();
+        }
         protocols::Service::UnknownQuery => {
             let action = form.as_ref().and_then(|params| params.get("Action")).unwrap_or_default();
             return protocols::unknown_service(action);

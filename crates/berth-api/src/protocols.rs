@@ -1,4 +1,6 @@
-//! Which AWS service a request on `POST /` is for, decided once from its protocol: JSON 1.0 and
+//! Which AWS service a request is for, decided once from its protocol. REST-JSON requests
+//! (EventBridge Scheduler) use their own methods and paths and are found by their SigV4
+//! signing name, or by their paths when unsigned (`route_rest`). On `POST /`, JSON 1.0 and
 //! 1.1 requests name their operation in `X-Amz-Target`, whose prefix names the service (ACM's
 //! `CertificateManager.`, CloudWatch Logs' `Logs_20140328.`, EventBridge's `AWSEvents.`,
 //! CloudWatch's `GraniteServiceVersion20100801.`, Application Auto Scaling's
@@ -25,6 +27,8 @@ pub enum Service {
     Elbv2,
     /// CloudWatch (metrics and alarms) in JSON 1.0 or Query; its CBOR has its own route.
     CloudWatch,
+    /// EventBridge Scheduler (REST-JSON, on its own paths).
+    Scheduler,
     /// A Query request for a service Berth does not serve.
     UnknownQuery,
 }
@@ -74,6 +78,17 @@ pub fn route(headers: &HeaderMap, version: Option<&str>) -> Service {
     }
 }
 
+/// The REST-JSON service of a request on any other path than `POST /` and the CBOR route:
+/// the one its SigV4 credential scope names, else — unsigned — the one whose paths it uses.
+pub fn route_rest(headers: &HeaderMap, path: &str) -> Option<Service> {
+    match signing_name(headers) {
+        Some(name) if name == berth_eventbridge_scheduler_wire::SIGNING_NAME => Some(Service::Scheduler),
+        Some(_) => None,
+        None if crate::scheduler::is_scheduler_path(path) => Some(Service::Scheduler),
+        None => None,
+    }
+}
+
 impl Service {
     /// The service's name in the request metrics.
     pub fn label(self) -> &'static str {
@@ -85,6 +100,7 @@ impl Service {
             Service::AutoScaling => "application-autoscaling",
             Service::Elbv2 => "elbv2",
             Service::CloudWatch => "cloudwatch",
+            Service::Scheduler => "scheduler",
             Service::UnknownQuery => "unknown",
         }
     }
@@ -122,7 +138,7 @@ pub fn operation(
             Some(name) => (name, cloudwatch::ALL_OPERATIONS),
             None => (form.and_then(|params| params.get("Action")).unwrap_or_default(), cloudwatch::ALL_OPERATIONS),
         },
-        Service::UnknownQuery => ("", &[]),
+        Service::Scheduler | Service::UnknownQuery => ("", &[]),
     };
     crate::metrics::Operation { service: service.label(), operation: known_operation(name, known) }
 }
@@ -189,6 +205,23 @@ mod tests {
         let unsigned = headers(&[("content-type", form)]);
         assert_eq!(route(&unsigned, Some("2015-12-01")), Service::Elbv2);
         assert_eq!(route(&unsigned, Some("2010-05-08")), Service::UnknownQuery);
+    }
+
+    #[test]
+    fn scheduler_is_found_by_signing_name_or_path() {
+        let signed = headers(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20261204/us-east-1/scheduler/aws4_request, SignedHeaders=host, Signature=x",
+        )]);
+        assert_eq!(route_rest(&signed, "/schedules/nightly"), Some(Service::Scheduler));
+        assert_eq!(route_rest(&headers(&[]), "/schedule-groups"), Some(Service::Scheduler));
+        assert_eq!(route_rest(&headers(&[]), "/tags/arn%3Aaws"), Some(Service::Scheduler));
+        assert_eq!(route_rest(&headers(&[]), "/metrics-but-not"), None);
+        let other = headers(&[(
+            "authorization",
+            "AWS4-HMAC-SHA256 Credential=AKID/20261204/us-east-1/lambda/aws4_request, SignedHeaders=host, Signature=x",
+        )]);
+        assert_eq!(route_rest(&other, "/tags/arn"), None, "another REST service's tags are not Scheduler's");
     }
 
     #[test]

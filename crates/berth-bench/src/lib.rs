@@ -15,6 +15,9 @@
 //! - [`scale`]: thousands of hollow instances (`berth-sim`), a hundred thousand tasks placed
 //!   through RunTask, the server's memory, and its restart after `kill -9`.
 //!
+//! - [`schedules`]: many EventBridge Scheduler schedules at `rate(1 minute)` on hollow
+//!   instances: how late firings call RunTask (p50, p99) and the server's CPU.
+//!
 //! Every loop here is bounded in count and time, and talks only to loopback and the containers
 //! it created.
 
@@ -29,6 +32,7 @@ pub mod process;
 pub mod proxy;
 pub mod proxy_memory;
 pub mod scale;
+pub mod schedules;
 pub mod service;
 pub mod startup;
 pub mod stats;

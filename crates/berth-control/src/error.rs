@@ -62,6 +62,9 @@ pub enum ControlError {
     /// Application Auto Scaling's own failures, with its codes.
     #[error(transparent)]
     AutoScaling(#[from] crate::autoscaling::AutoScalingError),
+    /// EventBridge Scheduler's own failures, with its codes.
+    #[error(transparent)]
+    Scheduler(#[from] crate::schedules::SchedulerError),
     #[error("internal storage failure: {0}")]
     Store(#[from] StoreError),
 }

@@ -34,6 +34,7 @@ pub mod logs;
 pub mod metrics;
 mod placement_views;
 pub mod retention;
+pub mod schedules;
 pub mod service_history;
 pub mod service_reconciler;
 pub mod services;
@@ -124,6 +125,8 @@ pub struct ControlPlane {
     elb_runtime: elb::document::ElbRuntime,
     /// Woken by every change a service reconciler pass should look at.
     service_wake: tokio::sync::Notify,
+    /// Woken by every change to schedules, so the firing loop re-reads its due index.
+    schedule_wake: tokio::sync::Notify,
     /// When this control plane started; an agent never heard from is absent since then.
     started: Instant,
     /// Why the last pass could not place a service's launches, by service key (not durable:
@@ -179,6 +182,7 @@ impl ControlPlane {
             generations: Mutex::new(HashMap::new()),
             elb_runtime: elb::document::ElbRuntime::default(),
             service_wake: tokio::sync::Notify::new(),
+            schedule_wake: tokio::sync::Notify::new(),
             started: Instant::now(),
             placement_failures: Mutex::new(HashMap::new()),
             metrics,
@@ -235,7 +239,7 @@ impl ControlPlane {
         wake_services: bool,
         decide: impl FnOnce(&State) -> ControlResult<(Vec<Change>, T)>,
     ) -> ControlResult<T> {
-        let (durable, woken, proxies_affected, result) = {
+        let (durable, woken, proxies_affected, schedules_affected, result) = {
             let _writer = self.writer.lock();
             let state = self.state.read();
             let (mut changes, result) = decide(&state)?;
@@ -257,9 +261,10 @@ impl ControlPlane {
                 .collect();
             // A re-imported certificate changes what the listeners using it serve.
             let proxies_affected = changes.iter().any(|change| matches!(change, Change::Elb(_) | Change::Acm(_)));
+            let schedules_affected = changes.iter().any(|change| matches!(change, Change::Schedule(_)));
             let durable = self.committer.submit(State::batch_for(&changes));
             self.state.write().apply(changes);
-            (durable, woken, proxies_affected, result)
+            (durable, woken, proxies_affected, schedules_affected, result)
         };
         let outcome = durable.await.unwrap_or_else(|_| Err("the committer has stopped".to_string()));
         if let Err(message) = outcome {
@@ -273,7 +278,19 @@ impl ControlPlane {
         if wake_services {
             self.wake_service_reconciler();
         }
+        if schedules_affected {
+            self.wake_schedule_firing();
+        }
         Ok(result)
+    }
+
+    /// Asks the schedule firing loop to look at its due index again.
+    pub(crate) fn wake_schedule_firing(&self) {
+        self.schedule_wake.notify_one();
+    }
+
+    pub(crate) fn schedule_wake(&self) -> &tokio::sync::Notify {
+        &self.schedule_wake
     }
 
     /// Asks the service reconciler for a pass soon (it coalesces wake-ups).

@@ -61,6 +61,8 @@ pub struct ControlMetrics {
     log_bytes_received: Counter,
     log_events_stored: Family<LogSourceLabels, Counter>,
     store_files: Arc<StoreFiles>,
+    /// How long after its due time each schedule firing called RunTask.
+    schedule_lateness: Histogram,
 }
 
 /// What the committer thread records of each group commit.
@@ -81,13 +83,24 @@ impl Default for ControlMetrics {
             log_bytes_received: Counter::default(),
             log_events_stored: Family::default(),
             store_files: Arc::default(),
+            schedule_lateness: duration_buckets(),
         }
     }
 }
 
 impl ControlMetrics {
+    /// A schedule firing called RunTask `lateness_ms` after it was due.
+    pub(crate) fn schedule_firing_lateness(&self, lateness_ms: i64) {
+        self.schedule_lateness.observe(lateness_ms.max(0) as f64 / 1000.0);
+    }
+
     /// Registers every metric of the control plane with `registry`.
     pub fn register(&self, registry: &mut Registry) {
+        registry.register(
+            "berth_schedule_firing_lateness_seconds",
+            "How long after its due time an EventBridge Scheduler firing called RunTask",
+            self.schedule_lateness.clone(),
+        );
         registry.register(
             "berth_reconciler_pass_duration_seconds",
             "How long one pass of a background reconciler took",

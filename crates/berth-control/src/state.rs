@@ -77,6 +77,8 @@ pub enum Change {
     Events(crate::events::EventsChange),
     /// Application Auto Scaling's targets, policies, scheduled actions and activities.
     AutoScaling(crate::autoscaling::AutoScalingChange),
+    /// EventBridge Scheduler's schedules, groups and firing records (`schedules`).
+    Schedule(crate::schedules::ScheduleChange),
 }
 
 /// An instance's desired generation, kept in its own small row (`instance_generations`). The
@@ -131,6 +133,7 @@ pub struct State {
     pub alarms: crate::cloudwatch::alarms::AlarmsState,
     pub events: crate::events::EventsState,
     pub autoscaling: crate::autoscaling::AutoScalingState,
+    pub schedules: crate::schedules::SchedulesState,
 }
 
 /// The key of a task group within a cluster.
@@ -196,6 +199,7 @@ impl State {
         state.alarms = crate::cloudwatch::alarms::AlarmsState::load(store)?;
         state.events = crate::events::EventsState::load(store)?;
         state.autoscaling = crate::autoscaling::AutoScalingState::load(store)?;
+        state.schedules = crate::schedules::SchedulesState::load(store)?;
         Ok(state)
     }
 
@@ -279,6 +283,7 @@ impl State {
                 Change::Alarm(change) => crate::cloudwatch::alarms::AlarmsState::write(change, &mut batch),
                 Change::Events(change) => crate::events::EventsState::write(change, &mut batch),
                 Change::AutoScaling(change) => crate::autoscaling::AutoScalingState::write(change, &mut batch),
+                Change::Schedule(change) => crate::schedules::SchedulesState::write(change, &mut batch),
             }
         }
         batch
@@ -418,6 +423,7 @@ impl State {
                 Change::Alarm(change) => self.alarms.apply(change),
                 Change::Events(change) => self.events.apply(change),
                 Change::AutoScaling(change) => self.autoscaling.apply(change),
+                Change::Schedule(change) => self.schedules.apply(change),
             }
         }
         for instance in rebuild {

@@ -81,6 +81,12 @@ pub fn check_required<T: CheckRequired>(value: T) -> Result<T, DecodeError> {
 ///
 /// An empty body is treated as `{}`, as AWS does for operations whose members are all optional.
 pub fn decode_request<T: DeserializeOwned + CheckRequired>(body: &[u8]) -> Result<T, DecodeError> {
+    check_required(decode_request_unchecked(body)?)
+}
+
+/// [`decode_request`] less the required-member check, for REST protocols, whose required
+/// members may travel outside the body and are bound after it was decoded.
+pub fn decode_request_unchecked<T: DeserializeOwned>(body: &[u8]) -> Result<T, DecodeError> {
     let body: &[u8] = if body.iter().all(u8::is_ascii_whitespace) { b"{}" } else { body };
     // serde's derived struct visitor also accepts a JSON array (fields by position); AWS JSON
     // 1.1 bodies are objects, so anything else is refused before decoding.
@@ -98,7 +104,7 @@ pub fn decode_request<T: DeserializeOwned + CheckRequired>(body: &[u8]) -> Resul
         }
     })?;
     deserializer.end().map_err(|error| DecodeError::malformed("JSON", error))?;
-    check_required(value)
+    Ok(value)
 }
 
 fn strip_position(message: &str) -> String {

@@ -52,10 +52,13 @@ pub enum Table {
     ScalingPolicies,
     ScheduledActions,
     ScalingActivities,
+    Schedules,
+    ScheduleGroups,
+    ScheduleFirings,
 }
 
 impl Table {
-    pub const ALL: [Table; 33] = [
+    pub const ALL: [Table; 36] = [
         Table::Clusters,
         Table::TaskDefinitions,
         Table::Tasks,
@@ -89,6 +92,9 @@ impl Table {
         Table::ScalingPolicies,
         Table::ScheduledActions,
         Table::ScalingActivities,
+        Table::Schedules,
+        Table::ScheduleGroups,
+        Table::ScheduleFirings,
     ];
 
     pub fn name(self) -> &'static str {
@@ -126,6 +132,9 @@ impl Table {
             Table::ScalingPolicies => "autoscaling_scaling_policies",
             Table::ScheduledActions => "autoscaling_scheduled_actions",
             Table::ScalingActivities => "autoscaling_scaling_activities",
+            Table::Schedules => "schedules",
+            Table::ScheduleGroups => "schedule_groups",
+            Table::ScheduleFirings => "schedule_firings",
         }
     }
 }

@@ -235,6 +235,17 @@ pub enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// EventBridge Scheduler: many schedules at rate(1 minute) on hollow instances; firing
+    /// lateness (p50, p99) and the server's CPU. Starts its own `berth server`.
+    Schedules {
+        #[arg(long, default_value_t = 10_000)]
+        schedules: usize,
+        /// How long to let them fire.
+        #[arg(long, default_value_t = 3)]
+        minutes: u64,
+        #[arg(long, default_value_t = 20)]
+        instances: usize,
+    },
     /// Hollow instances and RunTask until many tasks are RUNNING: placement throughput and
     /// latency, server memory, restart after kill -9. Starts its own `berth server` unless
     /// --endpoint is given.

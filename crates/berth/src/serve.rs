@@ -136,6 +136,9 @@ async fn start_server(args: &ServerArgs) -> anyhow::Result<RunningServer> {
     tokio::spawn(berth_control::cloudwatch::run_metric_sweep(Arc::clone(&control), METRIC_SWEEP_INTERVAL));
     tokio::spawn(berth_control::cloudwatch::alarms::run_alarm_evaluation(Arc::clone(&control), ALARM_INTERVAL));
     tokio::spawn(berth_control::autoscaling::run_scheduled_actions(Arc::clone(&control), SCHEDULED_ACTION_INTERVAL));
+    // Schedules run their tasks through the edge's own RunTask operation.
+    let scheduled_run_task = berth_api::scheduler::launcher::scheduled_run_task(Arc::clone(&control));
+    tokio::spawn(berth_control::schedules::firing::run_schedule_firing(Arc::clone(&control), scheduled_run_task));
     if !args.no_proxy {
         let proxy_dir = cli::data_dir(args.data_dir.as_ref()).join("proxy");
         tokio::spawn(start_proxy(endpoint.clone(), default_proxy_id(), proxy_dir)?);
@@ -286,6 +289,16 @@ async fn run_bench(bench: BenchCommand) -> anyhow::Result<()> {
         BenchCommand::Startup { runs } => {
             let binary = std::env::current_exe()?;
             berth_bench::startup::run(berth_bench::startup::StartupOptions { binary, runs }).await
+        }
+        BenchCommand::Schedules { schedules, minutes, instances } => {
+            let binary = std::env::current_exe()?;
+            berth_bench::schedules::run(berth_bench::schedules::SchedulesOptions {
+                binary,
+                schedules,
+                minutes,
+                instances,
+            })
+            .await
         }
         BenchCommand::Scale { endpoint, server_pid, data_dir, keep_data_dir, instances, tasks, clients, deadline } => {
             let binary = std::env::current_exe()?;

@@ -15,6 +15,38 @@ struct LaunchMembers<'a> {
     group: Option<&'a String>,
     tags: Option<&'a Vec<wire::Tag>>,
     enable_execute_command: Option<bool>,
+    /// RunTask's `propagateTags` and `enableECSManagedTags` (StartTask has neither).
+    propagate_tags: Option<wire::PropagateTags>,
+    enable_ecs_managed_tags: bool,
+}
+
+/// The tags a new task gets: the request's, then — with `propagateTags: TASK_DEFINITION` —
+/// the definition's keys the request did not set, then with `enableECSManagedTags` ECS's own
+/// `aws:ecs:clusterName`.
+fn task_tags(
+    members: &LaunchMembers<'_>,
+    definition: &berth_types::records::TaskDefinitionRecord,
+) -> ApiResult<Vec<berth_types::Tag>> {
+    let mut tags = berth_ecs_convert::parse_tags(members.tags)?;
+    match members.propagate_tags {
+        Some(wire::PropagateTags::TaskDefinition) => {
+            for tag in &definition.tags {
+                if !tags.iter().any(|given| given.key == tag.key) {
+                    tags.push(tag.clone());
+                }
+            }
+        }
+        Some(wire::PropagateTags::Service) => {
+            return Err(ApiError::invalid_parameter(
+                "propagateTags: SERVICE applies to services' tasks; RunTask takes TASK_DEFINITION or NONE",
+            ))
+        }
+        Some(wire::PropagateTags::None) | None => {}
+    }
+    if members.enable_ecs_managed_tags {
+        tags.push(berth_types::Tag { key: "aws:ecs:clusterName".into(), value: members.cluster.to_string() });
+    }
+    Ok(tags)
 }
 
 async fn launch(
@@ -38,7 +70,7 @@ async fn launch(
     let (family, revision) = parse::task_definition(members.task_definition, context, "taskDefinition")?;
     let definition = api.control.describe_task_definition(&family, revision)?;
     let (spec, overrides_document) = berth_ecs_convert::apply_overrides(&definition.spec, members.overrides)?;
-    let tags = berth_ecs_convert::parse_tags(members.tags)?;
+    let tags = task_tags(&members, &definition)?;
     Ok(api
         .control
         .launch_tasks(LaunchRequest {
@@ -70,6 +102,30 @@ fn unsupported(field: &str, present: bool) -> ApiResult<()> {
     if present {
         return Err(ApiError::invalid_parameter(format!("{field}: not supported by this Berth version yet")));
     }
+    Ok(())
+}
+
+/// What RunTask checks of a request before it reads the cluster or the task definition;
+/// EventBridge Scheduler checks a schedule's target with it when the schedule is written.
+pub(crate) fn check_static(request: &wire::RunTaskRequest, context: &berth_types::ArnContext) -> ApiResult<()> {
+    let count = request.count.unwrap_or(1);
+    if !(1..=10).contains(&count) {
+        return Err(ApiError::invalid_parameter(format!("count: must be between 1 and 10, got {count}")));
+    }
+    if let Some(launch_type) = request.launch_type {
+        if !matches!(launch_type, wire::LaunchType::Ec2 | wire::LaunchType::External) {
+            return Err(ApiError::invalid_parameter(format!(
+                "launchType: {launch_type} is not available on this cluster; use EC2"
+            )));
+        }
+    }
+    unsupported("networkConfiguration", request.network_configuration.is_some())?;
+    placement_options(request)?;
+    parse::task_definition(request.task_definition.as_deref().unwrap_or_default(), context, "taskDefinition")?;
+    if request.group.as_ref().is_some_and(|group| group.is_empty() || group.len() > 255) {
+        return Err(ApiError::invalid_parameter("group: must be 1 to 255 characters"));
+    }
+    berth_ecs_convert::parse_tags(request.tags.as_ref())?;
     Ok(())
 }
 
@@ -130,6 +186,8 @@ pub async fn run_task(api: &Api, request: wire::RunTaskRequest) -> ApiResult<wir
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
         enable_execute_command: request.enable_execute_command,
+        propagate_tags: request.propagate_tags,
+        enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
     };
     let outcome = launch(api, members, Target::Placement { count: count as usize }, idempotency, placement).await?;
     let (tasks, failures) = render_outcome(api, &outcome);
@@ -151,6 +209,8 @@ pub async fn start_task(api: &Api, request: wire::StartTaskRequest) -> ApiResult
         group: request.group.as_ref(),
         tags: request.tags.as_ref(),
         enable_execute_command: request.enable_execute_command,
+        propagate_tags: request.propagate_tags,
+        enable_ecs_managed_tags: request.enable_ecs_managed_tags.unwrap_or(false),
     };
     let outcome = launch(api, members, Target::Instances(instances), None, PlacementOptions::default()).await?;
     let (tasks, failures) = render_outcome(api, &outcome);

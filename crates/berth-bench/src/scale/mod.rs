@@ -8,7 +8,7 @@
 
 mod load;
 mod report;
-mod server;
+pub(crate) mod server;
 
 use crate::ecs_client::EcsClient;
 use crate::process;

@@ -60,6 +60,10 @@ impl ManagedServer {
         Ok(server)
     }
 
+    pub fn child_id(&self) -> Option<u32> {
+        self.child.id()
+    }
+
     /// Kills the server with SIGKILL (no shutdown path runs), starts it again on the same data
     /// directory and port, and returns how long it took to answer its first request.
     pub async fn kill_and_restart(&mut self) -> anyhow::Result<Duration> {

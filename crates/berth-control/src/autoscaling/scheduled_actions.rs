@@ -3,7 +3,7 @@
 
 use super::error::{AutoScalingError, AutoScalingResult};
 use super::records::{ScheduledActionRecord, TargetKey};
-use super::schedule::{time_zone, Schedule};
+use super::schedule::{self, time_zone};
 use super::targets::no_target;
 use super::AutoScalingChange;
 use crate::state::Change;
@@ -45,9 +45,9 @@ fn capacity(value: Option<i32>, field: &str) -> AutoScalingResult<Option<u32>> {
 
 /// When `action` runs next after `after_ms`.
 pub fn next_run(action: &ScheduledActionRecord, after_ms: i64) -> Option<i64> {
-    let schedule = Schedule::parse(&action.schedule).ok()?;
+    let expression = schedule::parse(&action.schedule).ok()?;
     let zone = time_zone(action.timezone.as_deref()).ok()?;
-    schedule.next_run(&zone, after_ms, action.created_ms, action.start_ms, action.end_ms)
+    schedule::next_run(&expression, &zone, after_ms, action.created_ms, action.start_ms, action.end_ms)
 }
 
 fn no_action(key: &TargetKey, name: &str) -> AutoScalingError {
@@ -61,7 +61,7 @@ impl ControlPlane {
     pub async fn put_scheduled_action(&self, key: TargetKey, input: ScheduledActionInput) -> ControlResult<()> {
         check_name(&input.name)?;
         if let Some(schedule) = &input.schedule {
-            Schedule::parse(schedule).map_err(AutoScalingError::validation)?;
+            schedule::parse(schedule).map_err(AutoScalingError::validation)?;
         }
         time_zone(input.timezone.as_deref()).map_err(AutoScalingError::validation)?;
         let min = capacity(input.min_capacity, "scalableTargetAction.minCapacity")?;
